@@ -1,0 +1,277 @@
+/**
+ * Configuration: environment variables (the original Live Status daemon's names and defaults,
+ * plus clawpulse's own), validated once into one frozen Config. Nothing is required: without
+ * Mattermost the daemon still follows OpenClaw, stores history and serves the dashboard.
+ *
+ * Invalid values fail together: one ConfigError lists every bad variable, its value and what
+ * was expected (the CLI prints it and exits 2).
+ */
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+
+const intIn = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, `a whole number from ${min} to ${max}`)
+    .transform(Number)
+    .pipe(z.number().int().min(min, `a whole number from ${min} to ${max}`).max(max, `a whole number from ${min} to ${max}`));
+
+const bool = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .refine((v) => ['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'].includes(v), 'true or false')
+  .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
+
+const httpUrl = z
+  .string()
+  .trim()
+  .refine((v) => {
+    try {
+      const u = new URL(v);
+      return u.protocol === 'http:' || u.protocol === 'https:';
+    } catch {
+      return false;
+    }
+  }, 'an http(s) URL such as https://chat.example.com')
+  .transform((v) => v.replace(/\/+$/, ''));
+
+const wsUrl = z
+  .string()
+  .trim()
+  .refine((v) => {
+    try {
+      const u = new URL(v);
+      return u.protocol === 'ws:' || u.protocol === 'wss:';
+    } catch {
+      return false;
+    }
+  }, 'a ws(s) URL such as ws://127.0.0.1:18789');
+
+const level = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+  error: 'one of fatal, error, warn, info, debug, trace, silent',
+});
+
+const str = z.string().trim().min(1, 'a non-empty value');
+const mmId = z
+  .string()
+  .trim()
+  .regex(/^[a-z0-9]{26}$/, 'a 26-character Mattermost channel id (lowercase letters and digits)');
+
+/** The variables, their parsers and defaults. Keys are env var names. */
+const envSchema = {
+  // Mattermost (original Live Status names)
+  MM_URL: httpUrl.optional(),
+  MM_TOKEN: str.optional(),
+  DEFAULT_CHANNEL: mmId.optional(),
+  THROTTLE_MS: intIn(0, 600_000).default(500),
+  MAX_ACTIVE_SESSIONS: intIn(1, 10_000).default(20),
+  MAX_MESSAGE_CHARS: intIn(100, 1_000_000).default(15_000),
+  CIRCUIT_BREAKER_THRESHOLD: intIn(1, 1000).default(5),
+  CIRCUIT_BREAKER_COOLDOWN_S: intIn(1, 86_400).default(30),
+  PLUGIN_URL: httpUrl.optional(),
+  PLUGIN_SECRET: str.optional(),
+  PLUGIN_ENABLED: bool.default(true),
+  // model
+  IDLE_TIMEOUT_S: intIn(1, 86_400).default(60),
+  MAX_SESSION_DURATION_S: intIn(1, 30 * 86_400).default(1800),
+  MAX_STATUS_LINES: intIn(1, 1000).default(15),
+  STUCK_AFTER_S: intIn(1, 86_400).default(300),
+  TOOL_LABELS_FILE: str.optional(),
+  // sources
+  OPENCLAW_STATE_DIR: str.optional(),
+  TRANSCRIPT_DIR: str.optional(),
+  SESSIONS_JSON: str.optional(),
+  POLL_INTERVAL_MS: intIn(10, 60_000).default(1000),
+  SOURCES: z
+    .string()
+    .trim()
+    .regex(/^(auto|all|[a-z]+(,[a-z]+)*)$/, 'auto, all, or a comma list of gateway,sqlite,files')
+    .refine(
+      (v) => v === 'auto' || v === 'all' || v.split(',').every((s) => ['gateway', 'sqlite', 'files'].includes(s)),
+      'auto, all, or a comma list of gateway,sqlite,files',
+    )
+    .default('auto'),
+  OPENCLAW_GATEWAY_URL: wsUrl.default('ws://127.0.0.1:18789'),
+  OPENCLAW_GATEWAY_TOKEN: str.optional(),
+  // daemon
+  HEALTH_PORT: intIn(0, 65_535).default(9090),
+  HTTP_HOST: str.default('127.0.0.1'),
+  DASHBOARD_TOKEN: str.optional(),
+  OTLP_TOKEN: str.optional(),
+  OTLP_MAX_BODY_BYTES: intIn(1024, 512 * 1024 * 1024).default(8 * 1024 * 1024),
+  SSE_MAX_CLIENTS: intIn(1, 100_000).default(200),
+  SSE_MAX_AGE_S: intIn(10, 86_400).default(3600),
+  LOG_LEVEL: level.default('info'),
+  PID_FILE: str.optional(),
+  CLAWPULSE_HOME: str.optional(),
+  CLAWPULSE_DB: str.optional(),
+} as const;
+
+type EnvSchema = typeof envSchema;
+type Parsed = { [K in keyof EnvSchema]: z.output<EnvSchema[K]> };
+
+export interface Config {
+  mattermost: {
+    url?: string;
+    token?: string;
+    defaultChannel?: string;
+    throttleMs: number;
+    maxActiveSessions: number;
+    maxMessageChars: number;
+    breakerThreshold: number;
+    breakerCooldownMs: number;
+    pluginUrl?: string;
+    pluginSecret?: string;
+    pluginEnabled: boolean;
+  };
+  model: {
+    idleTimeoutMs: number;
+    maxSessionDurationMs: number;
+    maxStatusLines: number;
+    stuckAfterMs: number;
+    toolLabelsFile?: string;
+  };
+  sources: {
+    stateDir: string;
+    /** extra transcript folder to follow (TRANSCRIPT_DIR), besides agents/* under the state dir */
+    transcriptDir?: string;
+    /** extra sessions.json to follow (SESSIONS_JSON) */
+    sessionsJson?: string;
+    pollIntervalMs: number;
+    mode: 'auto' | 'all' | Array<'gateway' | 'sqlite' | 'files'>;
+    gatewayUrl: string;
+    gatewayToken?: string;
+  };
+  http: {
+    port: number;
+    host: string;
+    dashboardToken?: string;
+    otlpToken?: string;
+    otlpMaxBodyBytes: number;
+    sseMaxClients: number;
+    sseMaxAgeMs: number;
+  };
+  logLevel: z.output<typeof level>;
+  /** clawpulse's own folder: store, pid file (default ~/.clawpulse) */
+  home: string;
+  dbPath: string;
+  pidFile: string;
+}
+
+export class ConfigError extends Error {
+  constructor(public readonly problems: Array<{ name: string; value: string; expected: string }>) {
+    super(
+      `invalid configuration:\n${problems
+        .map((p) => `  ${p.name}=${JSON.stringify(redactValue(p.name, p.value))}: expected ${p.expected}`)
+        .join('\n')}`,
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+const SECRET_VARS = new Set(['MM_TOKEN', 'PLUGIN_SECRET', 'DASHBOARD_TOKEN', 'OPENCLAW_GATEWAY_TOKEN', 'OTLP_TOKEN']);
+function redactValue(name: string, value: string): string {
+  return SECRET_VARS.has(name) ? '[redacted]' : value;
+}
+
+/** Parses the environment (process.env by default). Throws ConfigError listing every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
+  const problems: ConfigError['problems'] = [];
+  const out: Record<string, unknown> = {};
+  for (const [name, schema] of Object.entries(envSchema) as Array<[string, z.ZodType]>) {
+    const raw = env[name];
+    const value = raw === undefined || raw === '' ? undefined : raw;
+    const r = schema.safeParse(value);
+    if (r.success) out[name] = r.data;
+    else problems.push({ name, value: raw ?? '', expected: r.error.issues[0]?.message ?? 'a valid value' });
+  }
+  if (problems.length) throw new ConfigError(problems);
+  const p = out as Parsed;
+  if (p.MM_TOKEN && !p.MM_URL) problems.push({ name: 'MM_URL', value: '', expected: 'set when MM_TOKEN is set' });
+  if (problems.length) throw new ConfigError(problems);
+
+  const home = resolve(expandHome(p.CLAWPULSE_HOME ?? join(homedir(), '.clawpulse')));
+  const mode = p.SOURCES === 'auto' || p.SOURCES === 'all' ? p.SOURCES : (p.SOURCES.split(',') as Array<'gateway' | 'sqlite' | 'files'>);
+  const config: Config = {
+    mattermost: {
+      url: p.MM_URL,
+      token: p.MM_TOKEN,
+      defaultChannel: p.DEFAULT_CHANNEL,
+      throttleMs: p.THROTTLE_MS,
+      maxActiveSessions: p.MAX_ACTIVE_SESSIONS,
+      maxMessageChars: p.MAX_MESSAGE_CHARS,
+      breakerThreshold: p.CIRCUIT_BREAKER_THRESHOLD,
+      breakerCooldownMs: p.CIRCUIT_BREAKER_COOLDOWN_S * 1000,
+      pluginUrl: p.PLUGIN_URL,
+      pluginSecret: p.PLUGIN_SECRET,
+      pluginEnabled: p.PLUGIN_ENABLED,
+    },
+    model: {
+      idleTimeoutMs: p.IDLE_TIMEOUT_S * 1000,
+      maxSessionDurationMs: p.MAX_SESSION_DURATION_S * 1000,
+      maxStatusLines: p.MAX_STATUS_LINES,
+      stuckAfterMs: p.STUCK_AFTER_S * 1000,
+      toolLabelsFile: p.TOOL_LABELS_FILE && resolve(expandHome(p.TOOL_LABELS_FILE)),
+    },
+    sources: {
+      stateDir: resolve(expandHome(p.OPENCLAW_STATE_DIR ?? join(homedir(), '.openclaw'))),
+      transcriptDir: p.TRANSCRIPT_DIR && resolve(expandHome(p.TRANSCRIPT_DIR)),
+      sessionsJson: p.SESSIONS_JSON && resolve(expandHome(p.SESSIONS_JSON)),
+      pollIntervalMs: p.POLL_INTERVAL_MS,
+      mode,
+      gatewayUrl: p.OPENCLAW_GATEWAY_URL,
+      gatewayToken: p.OPENCLAW_GATEWAY_TOKEN,
+    },
+    http: {
+      port: p.HEALTH_PORT,
+      host: p.HTTP_HOST,
+      dashboardToken: p.DASHBOARD_TOKEN,
+      otlpToken: p.OTLP_TOKEN,
+      otlpMaxBodyBytes: p.OTLP_MAX_BODY_BYTES,
+      sseMaxClients: p.SSE_MAX_CLIENTS,
+      sseMaxAgeMs: p.SSE_MAX_AGE_S * 1000,
+    },
+    logLevel: p.LOG_LEVEL,
+    home,
+    dbPath: resolve(expandHome(p.CLAWPULSE_DB ?? join(home, 'clawpulse.sqlite'))),
+    pidFile: resolve(expandHome(p.PID_FILE ?? join(home, 'clawpulse.pid'))),
+  };
+  if (!isLoopback(config.http.host) && !config.http.dashboardToken) {
+    throw new ConfigError([
+      { name: 'HTTP_HOST', value: config.http.host, expected: 'a loopback address (127.0.0.1, ::1, localhost) unless DASHBOARD_TOKEN is set' },
+    ]);
+  }
+  return deepFreeze(config);
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+function expandHome(p: string): string {
+  return p === '~' || p.startsWith('~/') ? join(homedir(), p.slice(1)) : p;
+}
+
+function deepFreeze<T>(o: T): Readonly<T> {
+  if (o && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}
+
+/** The config as it may be logged or shown: secrets replaced by whether they are set. */
+export function redactConfig(c: Config): unknown {
+  return {
+    ...c,
+    mattermost: { ...c.mattermost, token: c.mattermost.token ? '[set]' : undefined, pluginSecret: c.mattermost.pluginSecret ? '[set]' : undefined },
+    sources: { ...c.sources, gatewayToken: c.sources.gatewayToken ? '[set]' : undefined },
+    http: { ...c.http, dashboardToken: c.http.dashboardToken ? '[set]' : undefined, otlpToken: c.http.otlpToken ? '[set]' : undefined },
+  };
+}
+
+/** The variable names and defaults, for the README table and `clawpulse config`. */
+export const CONFIG_VARIABLES = Object.keys(envSchema);

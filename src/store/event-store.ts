@@ -1,0 +1,57 @@
+/**
+ * The EventStore contract. One implementation (SQLite) ships; the contract tests in
+ * `event-store.contract.ts` run against every implementation.
+ *
+ * Synchronous on purpose: better-sqlite3 is synchronous, and a sync store keeps ingest a
+ * straight line (parse → append → apply) with no interleaving to reason about.
+ */
+import type { PulseEvent, StoredEvent } from '../model/events.js';
+import type { SessionState } from '../model/session.js';
+
+/** Where a source has got to in one of its inputs, e.g. a byte offset in a transcript file. */
+export interface SourceOffset {
+  /** e.g. 'files:/abs/path/x.jsonl' or 'sqlite:main:<sessionId>' */
+  key: string;
+  /** source-defined JSON value: { pos, ino, size, lineNo } for files, { seq } for sqlite ... */
+  value: unknown;
+}
+
+export interface AppendResult {
+  /** the events that were new (not seen before by dedupeKey), with their sequence numbers */
+  stored: StoredEvent[];
+  /** how many were dropped as duplicates */
+  duplicates: number;
+}
+
+export interface EventStore {
+  /**
+   * Appends events, dropping those whose dedupeKey is already stored, and saves the given
+   * offsets in the same transaction: after a crash either both are there or neither.
+   */
+  append(events: readonly PulseEvent[], offsets?: readonly SourceOffset[]): AppendResult;
+  /** events with seq > after, oldest first, at most `limit` */
+  readAfter(after: number, limit: number): StoredEvent[];
+  /** events of one session, oldest first */
+  readSession(sessionKey: string, limit?: number): StoredEvent[];
+  lastSeq(): number;
+  countEvents(): number;
+
+  saveSnapshots(sessions: readonly SessionState[]): void;
+  loadSnapshots(): SessionState[];
+  loadSnapshot(sessionKey: string): SessionState | undefined;
+
+  getOffset(key: string): unknown;
+  /** offsets whose key starts with prefix */
+  listOffsets(prefix: string): SourceOffset[];
+  setOffsets(offsets: readonly SourceOffset[]): void;
+
+  /** small namespaced key/value state for outputs (e.g. Mattermost post ids per session turn) */
+  kvGet(namespace: string, key: string): string | undefined;
+  kvSet(namespace: string, key: string, value: string): void;
+  kvDelete(namespace: string, key: string): void;
+  kvList(namespace: string): Array<{ key: string; value: string }>;
+
+  /** size/health facts for /health and /metrics */
+  stats(): { path: string; events: number; sessions: number; lastSeq: number; bytes: number };
+  close(): void;
+}
