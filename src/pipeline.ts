@@ -32,7 +32,24 @@ export interface Pipeline extends IngestSink {
   interruptAll(now: number, note?: string): void;
   /** writes the snapshots of sessions changed since the last flush */
   flushSnapshots(): void;
-  stats(): { ingested: number; duplicates: number; batches: number; listenerErrors: number };
+  stats(): PipelineStats;
+}
+
+export interface PipelineStats {
+  ingested: number;
+  duplicates: number;
+  batches: number;
+  listenerErrors: number;
+  /** events held in memory because the store refused them (disk full, I/O error) */
+  pendingEvents: number;
+  /** the last store failure, cleared when a retry succeeds */
+  storeError?: string;
+}
+
+/** A batch the store refused; kept (bounded) and retried, so a full disk loses nothing. */
+interface PendingBatch {
+  events: readonly PulseEvent[];
+  offsets?: readonly SourceOffset[];
 }
 
 export interface PipelineDeps {
@@ -41,6 +58,8 @@ export interface PipelineDeps {
   logger: Logger;
   /** snapshots are written at most this often (they are derived; events are the truth) */
   snapshotEveryMs?: number;
+  /** at most this many events are held while the store fails; beyond it the oldest batches are dropped, loudly */
+  maxPendingEvents?: number;
   now?: () => number;
 }
 
@@ -51,7 +70,11 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   const listeners = new Set<PipelineListener>();
   const dirty = new Set<string>();
   let lastSnapshotAt = now();
+  const maxPendingEvents = deps.maxPendingEvents ?? 500_000;
   const counters = { ingested: 0, duplicates: 0, batches: 0, listenerErrors: 0 };
+  const pending: PendingBatch[] = [];
+  let pendingEvents = 0;
+  let storeError: string | undefined;
 
   function notify(events: readonly StoredEvent[], changedKeys: Iterable<string>): void {
     const changed: SessionState[] = [];
@@ -69,6 +92,60 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         logger.error({ err }, 'pipeline listener failed');
       }
     }
+  }
+
+  /** stores a batch and applies what was new; false when the store refused it */
+  function storeAndApply(events: readonly PulseEvent[], offsets?: readonly SourceOffset[]): boolean {
+    let result: ReturnType<EventStore['append']>;
+    try {
+      result = store.append(events, offsets);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      if (storeError !== message) logger.error({ err }, 'store refused events; holding them in memory and retrying');
+      storeError = message;
+      return false;
+    }
+    if (storeError) logger.info({ recovered: storeError }, 'store accepts events again');
+    storeError = undefined;
+    const { stored, duplicates } = result;
+    counters.duplicates += duplicates;
+    counters.ingested += stored.length;
+    if (!stored.length) return true;
+    const changed: string[] = [];
+    for (const s of stored) {
+      try {
+        for (const k of tracker.apply(s.event)) changed.push(k);
+      } catch (err) {
+        logger.error({ err, type: s.event.type, sessionKey: s.event.sessionKey }, 'model could not apply event');
+      }
+    }
+    notify(stored, changed);
+    maybeSnapshot();
+    return true;
+  }
+
+  function hold(batch: PendingBatch): void {
+    pending.push(batch);
+    pendingEvents += batch.events.length;
+    while (pendingEvents > maxPendingEvents && pending.length > 1) {
+      const dropped = pending.shift();
+      pendingEvents -= dropped?.events.length ?? 0;
+      logger.error(
+        { dropped: dropped?.events.length, maxPendingEvents },
+        'store has failed for too long; dropped the oldest held events (their sources re-read them after a restart, as their offsets were not saved)',
+      );
+    }
+  }
+
+  /** retries held batches in order; true when none is left */
+  function retryPending(): boolean {
+    while (pending.length) {
+      const batch = pending[0] as PendingBatch;
+      if (!storeAndApply(batch.events, batch.offsets)) return false;
+      pending.shift();
+      pendingEvents -= batch.events.length;
+    }
+    return true;
   }
 
   function maybeSnapshot(): void {
@@ -97,26 +174,18 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     store,
     ingest(events: readonly PulseEvent[], offsets?: readonly SourceOffset[]): void {
       counters.batches++;
-      const { stored, duplicates } = store.append(events, offsets);
-      counters.duplicates += duplicates;
-      counters.ingested += stored.length;
-      if (!stored.length) return;
-      const changed: string[] = [];
-      for (const s of stored) {
-        try {
-          for (const k of tracker.apply(s.event)) changed.push(k);
-        } catch (err) {
-          logger.error({ err, type: s.event.type, sessionKey: s.event.sessionKey }, 'model could not apply event');
-        }
+      if (pending.length && !retryPending()) {
+        hold({ events, offsets });
+        return;
       }
-      notify(stored, changed);
-      maybeSnapshot();
+      if (!storeAndApply(events, offsets)) hold({ events, offsets });
     },
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
     tick(t: number) {
+      if (pending.length) retryPending();
       notify([], tracker.tick(t));
       maybeSnapshot();
     },
@@ -125,6 +194,6 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       flushSnapshots();
     },
     flushSnapshots,
-    stats: () => ({ ...counters }),
+    stats: () => ({ ...counters, pendingEvents, storeError }),
   };
 }

@@ -88,6 +88,10 @@ export interface SessionState {
   compactions: number;
   /** why the session is stuck/stopped, when it is */
   note?: string;
+  /** start of the current activation (turn); startedAt stays the first-seen time */
+  activeSince?: number;
+  /** run stopped at the max session duration: its later events do not reopen the session */
+  stoppedRunId?: string;
 }
 
 export interface TrackerLimits {

@@ -1,10 +1,12 @@
 /**
  * SessionTracker: the live model of every session. A thin stateful wrapper around the pure
  * reducer (reducer.ts): apply(event) / tick(now) return the keys of sessions that changed.
- * STUB: the model work replaces the body; the interface is the contract.
  */
 import type { PulseEvent } from './events.js';
+import { reduce } from './reducer.js';
 import type { SessionState, TrackerLimits } from './session.js';
+import { createTrackerState, reindex, rootOf } from './state.js';
+import { interruptAllState, tickState } from './stuck.js';
 
 export interface SessionTracker {
   /** applies one event; returns the keys of the sessions whose state changed */
@@ -21,6 +23,27 @@ export interface SessionTracker {
   interruptAll(now: number, note?: string): string[];
 }
 
-export function createSessionTracker(_limits: TrackerLimits): SessionTracker {
-  throw new Error('not implemented yet');
+export function createSessionTracker(limits: TrackerLimits): SessionTracker {
+  const state = createTrackerState();
+  return {
+    apply: (event) => reduce(state, event, limits),
+    tick: (now) => tickState(state, now, limits),
+    get: (key) => state.sessions.get(key),
+    all: () => [...state.sessions.values()],
+    rootOf: (key) => rootOf(state, key),
+    restore(snapshots) {
+      for (const snap of snapshots) {
+        if (!snap || typeof snap.key !== 'string') continue;
+        // our own copy: the caller's objects (store rows) must not alias live state
+        const s = structuredClone(snap) as SessionState;
+        s.children ??= [];
+        s.lines ??= [];
+        s.tools ??= [];
+        s.errors ??= [];
+        state.sessions.set(s.key, s);
+      }
+      reindex(state);
+    },
+    interruptAll: (now, note) => interruptAllState(state, now, note),
+  };
 }

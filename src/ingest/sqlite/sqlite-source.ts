@@ -1,0 +1,347 @@
+/**
+ * The OpenClaw ≥ 2026.8 session store source: follows every
+ * `agents/<id>/agent/openclaw-agent.sqlite` under the state dir (agents may appear later),
+ * turning `session_nodes` changes into session.seen / subagent.spawned and new
+ * `transcript_events` rows (by seq, per session) into PulseEvents via the shared transcript
+ * normalizer.
+ *
+ * Finding new rows stays cheap however big the DB gets: `PRAGMA data_version` says whether
+ * anyone committed since the last poll; `max(rowid)` then says whether transcript rows were
+ * appended and a rowid range scan says which sessions got them; each of those is read by its
+ * (session_id, seq) primary key. A periodic sweep (max(seq) per known session window) catches
+ * rows written with reused/low rowids, e.g. by OpenClaw's generation copy.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { type Clock, systemClock } from '../../infra/clock.js';
+import type { Logger } from '../../infra/logger.js';
+import type { PulseEvent } from '../../model/events.js';
+import { createTranscriptNormalizer, type NormalizerState, type TranscriptNormalizer } from '../../openclaw/normalize.js';
+import { agentsDir, agentSqlitePath } from '../../openclaw/paths.js';
+import { fallbackSessionKey } from '../../openclaw/session-key.js';
+import type { SourceOffset } from '../../store/event-store.js';
+import type { IngestSink, OffsetReader, Source, SourceHealth } from '../source.js';
+import { type AgentDb, isBusyError, openAgentDb } from './agent-db.js';
+import { decodeTranscriptRow, type TranscriptRow } from './decode.js';
+import { nodeRowToEvents } from './node-events.js';
+
+export interface SqliteSourceDeps {
+  stateDir: string;
+  sink: IngestSink;
+  offsets: OffsetReader;
+  logger: Logger;
+  clock?: Clock;
+  pollIntervalMs?: number;
+  /** most transcript rows read per DB per poll; a backlog is drained over back-to-back polls */
+  batchRows?: number;
+  /** how often the max(seq)-per-window sweep runs */
+  sweepEveryMs?: number;
+  /** how often the agents/ folder is listed for new databases */
+  discoverEveryMs?: number;
+  createNormalizer?: typeof createTranscriptNormalizer;
+}
+
+export interface SqliteSource extends Source {
+  /** one poll of every followed DB, now (tests and benchmarks; the timer calls it too) */
+  poll(): void;
+}
+
+interface Cursor {
+  sessionId: string;
+  sessionKey: string;
+  lastSeq: number;
+  normalizer: TranscriptNormalizer;
+  offsetKey: string;
+}
+
+interface Followed {
+  path: string;
+  agentId: string;
+  db?: AgentDb;
+  error?: string;
+  dataVersion?: number;
+  lastRowid: number;
+  nodesWatermark: number;
+  nodeStamps: Map<string, number>;
+  cursors: Map<string, Cursor>;
+  pending: Set<string>;
+  lastSweepAt: number;
+}
+
+export function createSqliteSource(deps: SqliteSourceDeps): SqliteSource {
+  const { stateDir, sink, offsets, logger } = deps;
+  const clock = deps.clock ?? systemClock;
+  const pollIntervalMs = deps.pollIntervalMs ?? 1000;
+  const batchRows = deps.batchRows ?? 2000;
+  const sweepEveryMs = deps.sweepEveryMs ?? 30_000;
+  const discoverEveryMs = deps.discoverEveryMs ?? 5000;
+  const createNormalizer = deps.createNormalizer ?? createTranscriptNormalizer;
+  const log = logger.child({ source: 'sqlite' });
+
+  const dbs = new Map<string, Followed>();
+  let state: SourceHealth['state'] = 'stopped';
+  let timer: unknown;
+  let running = false;
+  let lastDiscoverAt = Number.NEGATIVE_INFINITY;
+  let malformed = 0;
+  let busyRetries = 0;
+  let lastEventAt: number | undefined;
+  let lagMs = 0;
+
+  function discover(): void {
+    lastDiscoverAt = clock.now();
+    let names: string[];
+    try {
+      names = fs.readdirSync(agentsDir(stateDir));
+    } catch {
+      return; // no agents/ yet: OpenClaw may not have run; health says so
+    }
+    for (const agentId of names) {
+      const p = agentSqlitePath(stateDir, agentId);
+      if (dbs.has(p) || !fs.existsSync(p)) continue;
+      const saved = offsets.getOffset(nodesOffsetKey(p)) as { updatedAt?: unknown } | undefined;
+      dbs.set(p, {
+        path: p,
+        agentId,
+        lastRowid: 0,
+        nodesWatermark: typeof saved?.updatedAt === 'number' ? saved.updatedAt : 0,
+        nodeStamps: new Map(),
+        cursors: new Map(),
+        pending: new Set(),
+        lastSweepAt: Number.NEGATIVE_INFINITY,
+      });
+      log.info({ db: p, agentId }, 'following agent database');
+    }
+  }
+
+  function ensureOpen(f: Followed): AgentDb | undefined {
+    if (f.db) return f.db;
+    try {
+      f.db = openAgentDb(f.path);
+      const uv = f.db.userVersion();
+      log.info({ db: f.path, userVersion: uv }, 'opened agent database read-only');
+      return f.db;
+    } catch (err) {
+      noteError(f, err);
+      return undefined;
+    }
+  }
+
+  function noteError(f: Followed, err: unknown): void {
+    const msg = (err as Error)?.message ?? String(err);
+    if (f.error !== msg) log.warn({ db: f.path, err: msg }, 'agent database unreadable; retrying');
+    f.error = msg;
+    // reopen from scratch next time: a replaced or repaired file needs a new handle
+    f.db?.close();
+    f.db = undefined;
+    f.dataVersion = undefined;
+  }
+
+  function cursorFor(f: Followed, db: AgentDb, sessionId: string): Cursor {
+    let c = f.cursors.get(sessionId);
+    if (c) return c;
+    const sessionKey = db.windowKey(sessionId) ?? fallbackSessionKey(f.agentId, sessionId);
+    const offsetKey = `sqlite:${f.path}:${sessionId}`;
+    // the offset carries the normalizer's state too, so a restart mid-run still knows the
+    // open run and tool calls
+    const saved = offsets.getOffset(offsetKey) as { seq?: unknown; norm?: NormalizerState } | undefined;
+    const opts: Parameters<typeof createTranscriptNormalizer>[0] = { sessionKey, agentId: f.agentId, sessionId, source: 'sqlite' };
+    if (saved?.norm && typeof saved.norm === 'object') opts.initial = saved.norm;
+    c = {
+      sessionId,
+      sessionKey,
+      lastSeq: typeof saved?.seq === 'number' ? saved.seq : Number.NEGATIVE_INFINITY,
+      normalizer: createNormalizer(opts),
+      offsetKey,
+    };
+    f.cursors.set(sessionId, c);
+    return c;
+  }
+
+  /** reads what is new in one DB inside one short transaction; processing happens after it */
+  function readNew(f: Followed, db: AgentDb): { nodes: ReturnType<AgentDb['nodesUpdatedSince']>; rows: TranscriptRow[]; more: boolean } {
+    const now = clock.now();
+    const dv = db.dataVersion();
+    const sweep = now - f.lastSweepAt >= sweepEveryMs;
+    if (dv === f.dataVersion && !f.pending.size && !sweep) return { nodes: [], rows: [], more: false };
+    return db.read(() => {
+      const nodes = db.nodesUpdatedSince(f.nodesWatermark).filter((r) => f.nodeStamps.get(r.session_key) !== r.updated_at);
+      const maxRowid = db.maxRowid();
+      if (maxRowid > f.lastRowid) for (const sid of db.sessionsWithRowsBetween(f.lastRowid, maxRowid)) f.pending.add(sid);
+      const rewound = maxRowid < f.lastRowid;
+      f.lastRowid = maxRowid;
+      if (sweep || rewound) {
+        for (const w of db.windows()) {
+          const c = cursorFor(f, db, w.session_id);
+          const m = db.maxSeq(w.session_id);
+          if (m === undefined) continue;
+          if (m > c.lastSeq) f.pending.add(w.session_id);
+          else if (m < c.lastSeq) {
+            // the transcript was rewritten shorter (compaction/rewind): follow from its new end
+            log.info({ db: f.path, sessionId: w.session_id, from: c.lastSeq, to: m }, 'transcript rewound');
+            c.lastSeq = m;
+          }
+        }
+        f.lastSweepAt = now;
+      }
+      const rows: TranscriptRow[] = [];
+      let budget = batchRows;
+      for (const sid of [...f.pending]) {
+        if (budget <= 0) break;
+        const c = cursorFor(f, db, sid);
+        const got = db.events(sid, Number.isFinite(c.lastSeq) ? c.lastSeq : -1, budget);
+        budget -= got.length;
+        rows.push(...got);
+        if (budget > 0) f.pending.delete(sid);
+      }
+      // set only after the snapshot was read whole: a failed read is retried from the same place
+      f.dataVersion = dv;
+      return { nodes, rows, more: f.pending.size > 0 };
+    });
+  }
+
+  function process(f: Followed, nodes: ReturnType<AgentDb['nodesUpdatedSince']>, rows: TranscriptRow[]): void {
+    const events: PulseEvent[] = [];
+    const touched = new Map<string, Cursor>();
+    let watermark = f.nodesWatermark;
+    for (const row of nodes) {
+      const r = nodeRowToEvents(row, f.agentId);
+      if (r.entryMalformed) {
+        malformed++;
+        log.warn({ db: f.path, sessionKey: row.session_key }, 'session_nodes.entry_json unreadable; using its columns');
+      }
+      events.push(...r.events);
+      f.nodeStamps.set(row.session_key, row.updated_at);
+      if (row.updated_at > watermark) watermark = row.updated_at;
+      // a reset moves the key to a new session id: its transcript rows belong to this key
+      const c = f.cursors.get(row.current_session_id);
+      if (c && c.sessionKey !== row.session_key) {
+        c.sessionKey = row.session_key;
+        c.normalizer.setSessionKey(row.session_key);
+      }
+    }
+    let newestRowAt: number | undefined;
+    for (const row of rows) {
+      const c = f.cursors.get(row.session_id);
+      if (!c || row.seq <= c.lastSeq) continue;
+      c.lastSeq = row.seq;
+      touched.set(c.sessionId, c);
+      newestRowAt = Math.max(newestRowAt ?? 0, row.created_at);
+      const d = decodeTranscriptRow(row);
+      if (!d.ok) {
+        malformed++;
+        log.warn({ db: f.path, sessionId: row.session_id, seq: row.seq, err: d.error }, 'transcript row skipped');
+        continue;
+      }
+      let err: string | undefined;
+      try {
+        const r = c.normalizer.push(d.value);
+        events.push(...r.events);
+        err = r.error;
+      } catch (e) {
+        err = (e as Error).message;
+      }
+      if (err !== undefined) {
+        malformed++;
+        log.warn({ db: f.path, sessionId: row.session_id, seq: row.seq, err }, 'transcript row not understood');
+      }
+    }
+    const offs: SourceOffset[] = [...touched.values()].map((c) => ({
+      key: c.offsetKey,
+      value: { seq: c.lastSeq, norm: c.normalizer.state() },
+    }));
+    if (watermark !== f.nodesWatermark) {
+      f.nodesWatermark = watermark;
+      offs.push({ key: nodesOffsetKey(f.path), value: { updatedAt: watermark } });
+    }
+    if (!events.length && !offs.length) return;
+    for (const e of events) if (lastEventAt === undefined || e.ts > lastEventAt) lastEventAt = e.ts;
+    if (newestRowAt !== undefined) lagMs = Math.max(0, clock.now() - newestRowAt);
+    sink.ingest(events, offs);
+  }
+
+  function pollDb(f: Followed): boolean {
+    const db = ensureOpen(f);
+    if (!db) return false;
+    try {
+      const { nodes, rows, more } = readNew(f, db);
+      f.error = undefined;
+      process(f, nodes, rows);
+      if (!more) lagMs = 0;
+      return more;
+    } catch (err) {
+      if (isBusyError(err)) {
+        busyRetries++;
+        log.debug({ db: f.path, err: (err as Error).message }, 'agent database busy; retrying next poll');
+        return false;
+      }
+      noteError(f, err);
+      return false;
+    }
+  }
+
+  function poll(): void {
+    if (clock.now() - lastDiscoverAt >= discoverEveryMs) discover();
+    let more = false;
+    for (const f of dbs.values()) {
+      try {
+        if (pollDb(f)) more = true;
+      } catch (err) {
+        // a sink or normalizer bug must not stop following; the batch is retried next poll
+        log.error({ db: f.path, err }, 'sqlite poll failed');
+      }
+    }
+    if (state === 'starting') state = 'live';
+    if (running) timer = clock.setTimeout(poll, more ? 0 : pollIntervalMs);
+  }
+
+  return {
+    id: 'sqlite',
+    kind: 'sqlite',
+    poll,
+    async start() {
+      if (running) return;
+      running = true;
+      state = 'starting';
+      poll();
+    },
+    async stop() {
+      running = false;
+      if (timer !== undefined) clock.clearTimeout(timer);
+      timer = undefined;
+      for (const f of dbs.values()) {
+        f.db?.close();
+        f.db = undefined;
+      }
+      state = 'stopped';
+    },
+    health(): SourceHealth {
+      const all = [...dbs.values()];
+      const open = all.filter((f) => f.db && !f.error);
+      const broken = all.filter((f) => f.error);
+      let s = state;
+      let detail: string;
+      if (state !== 'stopped' && state !== 'starting') {
+        if (!all.length) {
+          s = 'standby';
+          detail = `no agent databases under ${agentsDir(stateDir)}`;
+        } else if (!open.length) {
+          s = 'down';
+          detail = `${broken.length} agent database(s) unreadable: ${broken[0]?.error ?? ''}`;
+        } else {
+          s = 'live';
+          detail = `following ${open.length} agent database(s)`;
+          if (broken.length) detail += `; ${broken.length} unreadable: ${path.basename(path.dirname(path.dirname(broken[0]?.path ?? '')))}: ${broken[0]?.error}`;
+        }
+      } else detail = state;
+      if (busyRetries) detail += `; ${busyRetries} busy retries`;
+      const h: SourceHealth = { id: 'sqlite', kind: 'sqlite', state: s, lagMs, malformed, detail, inputs: open.length };
+      if (lastEventAt !== undefined) h.lastEventAt = lastEventAt;
+      return h;
+    },
+  };
+}
+
+function nodesOffsetKey(dbPath: string): string {
+  return `sqlite:${dbPath}:nodes`;
+}

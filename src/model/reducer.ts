@@ -1,0 +1,317 @@
+/**
+ * The pure reducer: one PulseEvent in, the keys of the sessions it changed out. It mutates
+ * `state` in place (ingest must keep up with 100k+ events/s) but reads no clock, file or
+ * network: time comes only from event `ts` here and from `tick(now)` in stuck.ts.
+ */
+import type {
+  AgentFinishedEvent,
+  PulseEvent,
+  SessionSeenEvent,
+  SubagentFinishedEvent,
+  ToolErrorEvent,
+  ToolOutputEvent,
+} from './events.js';
+import type { SessionState, SessionStatus, ToolCallState, TrackerLimits } from './session.js';
+import {
+  FINISHED,
+  activate,
+  addError,
+  addSession,
+  closeRunningTools,
+  ensureSession,
+  linkChild,
+  newSession,
+  pushLine,
+  setStatus,
+  toolKey,
+  type TrackerState,
+  unstick,
+} from './state.js';
+import { narrationLine } from './text.js';
+
+export type { TrackerState } from './state.js';
+export { createTrackerState } from './state.js';
+
+/**
+ * session.seen's updatedAt is written a few ms after a run ends (sessions.json is saved after
+ * the transcript): only a move further than this past the end counts as a new turn.
+ */
+export const REACTIVATE_GRACE_MS = 1000;
+
+const num = (x: unknown): number => (typeof x === 'number' && Number.isFinite(x) ? x : 0);
+
+export function reduce(state: TrackerState, event: PulseEvent, limits: TrackerLimits): string[] {
+  const e = event;
+  if (!e || typeof e.sessionKey !== 'string' || !e.sessionKey) return [];
+  const ts = num(e.ts);
+  const changed: string[] = [];
+  if (e.type === 'session.seen') {
+    sessionSeen(state, e, ts, changed, limits);
+    return changed;
+  }
+  const s = ensureSession(state, e.sessionKey, e.agentId, ts, changed, limits);
+  changed.push(s.key);
+  // session.stuck is a verdict about silence, not activity: it must not reset the silence clock
+  if (e.type !== 'session.stuck' && ts > s.lastEventAt) s.lastEventAt = ts;
+
+  switch (e.type) {
+    case 'agent.started': {
+      if (e.runId === s.stoppedRunId) return changed;
+      if (s.currentRunId === e.runId && s.runOpen) {
+        unstick(state, s);
+        return changed;
+      }
+      s.runs++;
+      s.currentRunId = e.runId;
+      s.runOpen = true;
+      activate(state, s, ts);
+      return changed;
+    }
+    case 'agent.finished':
+      agentFinished(state, s, e, ts);
+      return changed;
+    case 'agent.step_started': {
+      if (e.model) s.model = e.model;
+      if (e.provider) s.provider = e.provider;
+      if (isStoppedRun(s, e.runId)) return changed;
+      activate(state, s, ts);
+      return changed;
+    }
+    case 'assistant.text': {
+      if (isStoppedRun(s, e.runId)) return changed;
+      activate(state, s, ts);
+      const text = narrationLine(e.text);
+      if (text) pushLine(s, { kind: 'text', text, ts }, limits.maxStatusLines);
+      return changed;
+    }
+    case 'tool.call': {
+      const idx = state.toolIndex.get(s.key);
+      const k = toolKey(e.runId, e.callId);
+      if (!idx || idx.has(k)) return []; // duplicate sighting: nothing changed
+      if (isStoppedRun(s, e.runId)) return changed;
+      activate(state, s, ts);
+      const t: ToolCallState = { callId: e.callId, runId: e.runId, name: e.name, status: 'running', startedAt: ts };
+      if (e.args !== undefined) t.args = e.args;
+      idx.set(k, t);
+      s.tools.push(t);
+      state.openTools.set(s.key, (state.openTools.get(s.key) ?? 0) + 1);
+      pushLine(s, { kind: 'tool', callId: e.callId, runId: e.runId, ts }, limits.maxStatusLines);
+      return changed;
+    }
+    case 'tool.output':
+    case 'tool.error':
+      return toolDone(state, s, e, ts, changed, limits);
+    case 'subagent.spawned': {
+      const parent = e.parentKey === s.key ? s : state.sessions.get(e.parentKey);
+      if (parent && !isStoppedRun(parent, e.runId)) activate(state, parent, ts);
+      else unstick(state, s);
+      const child = ensureSession(state, e.childKey, undefined, ts, changed, limits);
+      if (e.label && !child.label) child.label = e.label;
+      changed.push(child.key);
+      linkChild(state, child, e.parentKey, ts, changed, limits);
+      return changed;
+    }
+    case 'subagent.finished':
+      subagentFinished(state, s, e, ts, changed, limits);
+      return changed;
+    case 'llm.tokens': {
+      unstick(state, s);
+      const t = s.tokens;
+      const input = num(e.input);
+      const output = num(e.output);
+      const cacheRead = num(e.cacheRead);
+      const cacheWrite = num(e.cacheWrite);
+      const reasoning = num(e.reasoning);
+      t.input += input;
+      t.output += output;
+      t.cacheRead += cacheRead;
+      t.cacheWrite += cacheWrite;
+      t.reasoning += reasoning;
+      t.total += input + output + cacheRead + cacheWrite + reasoning;
+      s.costUsd += num(e.costUsd);
+      if (e.model) s.model = e.model;
+      if (e.provider) s.provider = e.provider;
+      return changed;
+    }
+    case 'llm.error': {
+      unstick(state, s);
+      const err: SessionState['errors'][number] = { ts, message: String(e.message ?? 'model error') };
+      if (e.status !== undefined) err.status = e.status;
+      err.retryable = e.retryable;
+      const runId = e.runId ?? s.currentRunId;
+      if (runId !== undefined) err.runId = runId;
+      addError(s, err);
+      return changed;
+    }
+    case 'session.compacted': {
+      unstick(state, s);
+      s.compactions++;
+      if (e.mode === 'rewrite') {
+        pushLine(s, { kind: 'system', text: '[session compacted - continuing]', ts }, limits.maxStatusLines);
+      }
+      return changed;
+    }
+    case 'session.reset': {
+      unstick(state, s);
+      if (e.sessionId) s.sessionId = e.sessionId;
+      s.lines = [];
+      return changed;
+    }
+    case 'session.stuck': {
+      if (s.status !== 'active' && s.status !== 'stuck') return [];
+      setStatus(state, s, 'stuck');
+      s.note = e.reason || `no activity for ${fmtAge(e.ageMs)}`;
+      return changed;
+    }
+    default:
+      // an event type this build does not know: counted by the caller, never fatal
+      return [];
+  }
+}
+
+function fmtAge(ms: number | undefined): string {
+  const sec = Math.floor(num(ms) / 1000);
+  return sec >= 60 ? `${Math.floor(sec / 60)}m${String(sec % 60).padStart(2, '0')}s` : `${sec}s`;
+}
+
+/** events of the run stopped at the max duration (no runId = the current run) stay quiet */
+function isStoppedRun(s: SessionState, runId: string | undefined): boolean {
+  return s.stoppedRunId !== undefined && (runId ?? s.currentRunId) === s.stoppedRunId;
+}
+
+function agentFinished(
+  state: TrackerState,
+  s: SessionState,
+  e: AgentFinishedEvent,
+  ts: number,
+): void {
+  const failed = e.outcome === 'error';
+  if (failed) {
+    const message = e.error || 'run failed';
+    // llm.error usually reported the same failure a moment earlier: keep one entry
+    const dup = s.errors.some(
+      (x) => x.runId === e.runId && (x.message === message || message.includes(x.message) || x.message.includes(message)),
+    );
+    if (!dup) addError(s, { ts, message, runId: e.runId });
+  }
+  const toolStatus = e.outcome === 'ok' ? 'ok' : 'error';
+  closeRunningTools(state, s, e.runId, toolStatus, ts, e.outcome === 'aborted' ? 'aborted' : e.error);
+  if (e.runId === s.stoppedRunId) return;
+  // a second sighting of a run already finished, or an older run ending while a newer one runs
+  if (e.runId === s.currentRunId && !s.runOpen && s.lastOutcome !== undefined) return;
+  if (s.runOpen && s.currentRunId !== undefined && e.runId !== s.currentRunId) return;
+  s.currentRunId = e.runId;
+  s.runOpen = false;
+  s.lastOutcome = e.outcome;
+  s.endedAt = ts;
+  const next: SessionStatus = e.outcome === 'ok' ? 'idle' : e.outcome === 'error' ? 'error' : 'interrupted';
+  s.note = e.outcome === 'aborted' ? 'run aborted' : undefined;
+  setStatus(state, s, next);
+}
+
+function toolDone(
+  state: TrackerState,
+  s: SessionState,
+  e: ToolOutputEvent | ToolErrorEvent,
+  ts: number,
+  changed: string[],
+  limits: TrackerLimits,
+): string[] {
+  unstick(state, s);
+  const idx = state.toolIndex.get(s.key);
+  if (!idx) return changed;
+  const k = toolKey(e.runId, e.callId);
+  const status = e.type === 'tool.output' ? 'ok' : 'error';
+  let t = idx.get(k);
+  if (t && t.status !== 'running') return []; // already closed (duplicate or run end)
+  if (!t) {
+    // the call happened before we were watching: show it, already finished
+    if (isStoppedRun(s, e.runId)) return changed;
+    const dur = e.durationMs !== undefined ? num(e.durationMs) : 0;
+    t = { callId: e.callId, runId: e.runId, name: e.name, status: 'running', startedAt: ts - dur };
+    idx.set(k, t);
+    s.tools.push(t);
+    state.openTools.set(s.key, (state.openTools.get(s.key) ?? 0) + 1);
+    pushLine(s, { kind: 'tool', callId: e.callId, runId: e.runId, ts }, limits.maxStatusLines);
+  }
+  t.status = status;
+  t.endedAt = ts;
+  t.durationMs = e.durationMs !== undefined ? num(e.durationMs) : Math.max(0, ts - t.startedAt);
+  if (e.type === 'tool.error') t.error = String(e.error ?? 'error');
+  state.openTools.set(s.key, Math.max(0, (state.openTools.get(s.key) ?? 1) - 1));
+  return changed;
+}
+
+function subagentFinished(
+  state: TrackerState,
+  s: SessionState,
+  e: SubagentFinishedEvent,
+  ts: number,
+  changed: string[],
+  limits: TrackerLimits,
+): void {
+  unstick(state, s);
+  const child = ensureSession(state, e.childKey, undefined, ts, changed, limits);
+  changed.push(child.key);
+  linkChild(state, child, e.parentKey, ts, changed, limits);
+  if (child.status !== 'active' && child.status !== 'idle' && child.status !== 'stuck') return;
+  const next: SessionStatus = e.outcome === 'error' ? 'error' : e.outcome === 'aborted' ? 'interrupted' : 'done';
+  child.runOpen = false;
+  // an idle child already has its end (its run's finish); otherwise it ends now
+  if (child.status !== 'idle' || child.endedAt === undefined) child.endedAt = Math.max(ts, child.startedAt);
+  setStatus(state, child, next);
+}
+
+const TERMINAL_ROW: Record<string, SessionStatus> = {
+  done: 'done',
+  failed: 'error',
+  killed: 'interrupted',
+  timeout: 'error',
+};
+
+function sessionSeen(
+  state: TrackerState,
+  e: SessionSeenEvent,
+  ts: number,
+  changed: string[],
+  limits: TrackerLimits,
+): void {
+  let s = state.sessions.get(e.sessionKey);
+  const updatedAt = e.updatedAt !== undefined && Number.isFinite(e.updatedAt) ? e.updatedAt : undefined;
+  const rowTerminal = e.rowStatus !== undefined ? TERMINAL_ROW[e.rowStatus] : undefined;
+  changed.push(e.sessionKey);
+  if (!s) {
+    s = newSession(e.sessionKey, e.agentId, ts);
+    s.lastEventAt = Math.max(ts, updatedAt ?? ts);
+    if (updatedAt !== undefined) s.updatedAt = updatedAt;
+    applySeenFields(s, e);
+    if (rowTerminal) {
+      // a session that had already ended before we saw it
+      s.status = rowTerminal;
+      s.endedAt = updatedAt ?? ts;
+      if (e.rowStatus === 'timeout') s.note = 'timed out';
+    }
+    addSession(state, s, changed, limits);
+  } else {
+    applySeenFields(s, e);
+    if (updatedAt !== undefined && (s.updatedAt === undefined || updatedAt > s.updatedAt)) {
+      s.updatedAt = updatedAt;
+      unstick(state, s);
+      const endedAt = s.endedAt ?? s.lastEventAt;
+      if (updatedAt > s.lastEventAt) s.lastEventAt = updatedAt;
+      const newTurn = e.rowStatus === 'running' || (!rowTerminal && updatedAt > endedAt + REACTIVATE_GRACE_MS);
+      if (FINISHED.has(s.status) && newTurn) activate(state, s, updatedAt);
+    }
+  }
+  if (e.parentKey) linkChild(state, s, e.parentKey, ts, changed, limits);
+}
+
+function applySeenFields(s: SessionState, e: SessionSeenEvent): void {
+  if (e.agentId && s.agentId === 'unknown') s.agentId = e.agentId;
+  if (e.sessionId) s.sessionId = e.sessionId;
+  if (e.label) s.label = e.label;
+  if (e.displayName) s.displayName = e.displayName;
+  if (e.channel) s.channel = { ...s.channel, ...e.channel };
+  if (e.model) s.model = e.model;
+  if (e.provider) s.provider = e.provider;
+}

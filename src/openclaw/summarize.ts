@@ -1,0 +1,109 @@
+/**
+ * Short human summaries of OpenClaw tool payloads and model errors. A status box shows one line
+ * per tool, so arguments are reduced to the one thing a reader wants (the command, the path),
+ * never the full payload.
+ */
+
+const MAX_ARGS = 120;
+const MAX_OUTPUT = 200;
+
+function clip(s: string, max: number): string {
+  const one = s.replace(/\s+/g, ' ').trim();
+  return one.length > max ? `${one.slice(0, max - 1)}…` : one;
+}
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v ? v : undefined);
+
+/** `tool_call {id:"sessions_spawn", args}` (2026.9 compact tool surface) → the inner tool */
+export function unwrapToolCall(name: string, args: unknown): { name: string; args: unknown } {
+  if (name === 'tool_call' && args && typeof args === 'object') {
+    const a = args as { id?: unknown; args?: unknown };
+    const inner = str(a.id);
+    if (inner) return { name: inner.replace(/^openclaw:core:/, ''), args: a.args };
+  }
+  return { name, args };
+}
+
+export function summarizeToolArgs(name: string, args: unknown): string | undefined {
+  if (args === undefined || args === null) return undefined;
+  if (typeof args === 'string') return clip(args, MAX_ARGS);
+  if (typeof args !== 'object') return clip(String(args), MAX_ARGS);
+  const a = args as Record<string, unknown>;
+  const path = str(a.path) ?? str(a.file_path) ?? str(a.filePath);
+  switch (name) {
+    case 'exec':
+    case 'bash':
+      if (str(a.command)) return clip(a.command as string, MAX_ARGS);
+      break;
+    case 'read':
+    case 'write':
+    case 'edit':
+      if (path) return clip(path, MAX_ARGS);
+      break;
+    case 'sessions_spawn':
+      if (str(a.label)) return clip(`${a.label}: ${str(a.task) ?? ''}`, MAX_ARGS);
+      break;
+    case 'web_fetch':
+      if (str(a.url)) return clip(a.url as string, MAX_ARGS);
+      break;
+    case 'web_search':
+      if (str(a.query)) return clip(a.query as string, MAX_ARGS);
+      break;
+  }
+  let json: string;
+  try {
+    json = JSON.stringify(args) ?? '';
+  } catch {
+    return undefined;
+  }
+  return json.length > MAX_ARGS ? `${json.slice(0, MAX_ARGS - 1)}…` : json;
+}
+
+export function summarizeOutput(text: string): string | undefined {
+  const s = clip(text, MAX_OUTPUT);
+  return s || undefined;
+}
+
+export interface LlmErrorInfo {
+  status?: number;
+  retryable: boolean;
+}
+
+/**
+ * Reads an HTTP-ish status from a provider error string: a leading code (`529 {...}`), a named
+ * one (`status: 429`), or a well-known error type (overloaded_error → 529, rate_limit_error → 429).
+ * 429, 529 and other 5xx are retryable; everything else is not.
+ */
+export function classifyLlmError(message: string): LlmErrorInfo {
+  let status: number | undefined;
+  const lead = /^\s*(?:error:?\s*)?([1-5]\d\d)\b/i.exec(message);
+  const named = /\b(?:status(?:Code)?|code|http)["'\s:=]*([1-5]\d\d)\b/i.exec(message);
+  if (lead) status = Number(lead[1]);
+  else if (named) status = Number(named[1]);
+  else if (/overloaded/i.test(message)) status = 529;
+  else if (/rate[_ ]?limit|too many requests/i.test(message)) status = 429;
+  const retryable = status !== undefined && (status === 429 || status === 408 || (status >= 500 && status <= 599));
+  return status === undefined ? { retryable } : { status, retryable };
+}
+
+/** `childSessionKey` from a sessions_spawn result (details object, JSON text, or JSON nested as a string) */
+export function extractChildSessionKey(details: unknown, text: string): string | undefined {
+  if (details && typeof details === 'object') {
+    const d = details as { childSessionKey?: unknown };
+    if (str(d.childSessionKey)) return d.childSessionKey as string;
+  }
+  // the 2026.9 tool_call wrapper nests the JSON result as an escaped string, so match loosely
+  const m = /childSessionKey\\*"\s*:\s*\\*"([^"\\\s]+)/.exec(text);
+  if (m) return m[1];
+  if (details && typeof details === 'object') {
+    let json = '';
+    try {
+      json = JSON.stringify(details);
+    } catch {
+      return undefined;
+    }
+    const m2 = /childSessionKey\\*"\s*:\s*\\*"([^"\\\s]+)/.exec(json);
+    if (m2) return m2[1];
+  }
+  return undefined;
+}

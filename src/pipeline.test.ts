@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import { silentLogger } from './infra/logger.js';
+import type { PulseEvent } from './model/events.js';
+import type { SessionState } from './model/session.js';
+import { emptyTokens } from './model/session.js';
+import type { SessionTracker } from './model/tracker.js';
+import { createPipeline, type PipelineUpdate } from './pipeline.js';
+import type { EventStore } from './store/event-store.js';
+import { StoreError, createSqliteStore } from './store/sqlite-store.js';
+
+/** A tracker that records what it was given: the pipeline's job is what reaches it, not the model. */
+function recordingTracker(): SessionTracker & { applied: PulseEvent[] } {
+  const sessions = new Map<string, SessionState>();
+  const applied: PulseEvent[] = [];
+  return {
+    applied,
+    apply(e) {
+      applied.push(e);
+      const s: SessionState = sessions.get(e.sessionKey) ?? {
+        key: e.sessionKey,
+        agentId: e.agentId,
+        children: [],
+        status: 'active',
+        startedAt: e.ts,
+        lastEventAt: e.ts,
+        runs: 0,
+        runOpen: false,
+        lines: [],
+        tools: [],
+        tokens: emptyTokens(),
+        costUsd: 0,
+        errors: [],
+        compactions: 0,
+      };
+      s.lastEventAt = e.ts;
+      sessions.set(e.sessionKey, s);
+      return [e.sessionKey];
+    },
+    tick: () => [],
+    get: (k) => sessions.get(k),
+    all: () => [...sessions.values()],
+    rootOf: (k) => sessions.get(k),
+    restore: () => {},
+    interruptAll: () => [],
+  };
+}
+
+const ev = (n: number, key = 's1'): PulseEvent => ({
+  type: 'assistant.text',
+  ts: n,
+  source: 'files',
+  sessionKey: key,
+  agentId: 'main',
+  dedupeKey: `d${n}`,
+  text: `t${n}`,
+});
+
+describe('pipeline', () => {
+  it('stores, drops duplicates before the model, and tells listeners what changed', () => {
+    const store = createSqliteStore(':memory:');
+    const tracker = recordingTracker();
+    const p = createPipeline({ store, tracker, logger: silentLogger });
+    const updates: PipelineUpdate[] = [];
+    p.subscribe((u) => updates.push(u));
+    p.ingest([ev(1), ev(2, 's2')]);
+    p.ingest([ev(2, 's2'), ev(3)]);
+    expect(tracker.applied.map((e) => e.dedupeKey)).toEqual(['d1', 'd2', 'd3']);
+    expect(updates.map((u) => u.events.map((e) => e.seq))).toEqual([[1, 2], [3]]);
+    expect(updates[0]?.changed.map((s) => s.key).sort()).toEqual(['s1', 's2']);
+    expect(p.stats()).toMatchObject({ ingested: 3, duplicates: 1, batches: 2 });
+  });
+
+  it('keeps ingesting when a listener throws', () => {
+    const p = createPipeline({ store: createSqliteStore(':memory:'), tracker: recordingTracker(), logger: silentLogger });
+    let calls = 0;
+    p.subscribe(() => {
+      throw new Error('boom');
+    });
+    p.subscribe(() => void calls++);
+    p.ingest([ev(1)]);
+    p.ingest([ev(2)]);
+    expect(calls).toBe(2);
+    expect(p.stats().listenerErrors).toBe(2);
+  });
+
+  it('holds events while the store refuses them (disk full) and delivers them in order once it recovers', () => {
+    const real = createSqliteStore(':memory:');
+    let full = true;
+    const store: EventStore = {
+      ...real,
+      append: (events, offsets) => {
+        if (full) throw new StoreError('store x: append failed: SQLITE_FULL database or disk is full', 'x', 'SQLITE_FULL');
+        return real.append(events, offsets);
+      },
+    };
+    const tracker = recordingTracker();
+    const p = createPipeline({ store, tracker, logger: silentLogger });
+    p.ingest([ev(1)], [{ key: 'files:/a', value: { pos: 10 } }]);
+    p.ingest([ev(2)], [{ key: 'files:/a', value: { pos: 20 } }]);
+    expect(tracker.applied).toHaveLength(0);
+    expect(p.stats()).toMatchObject({ pendingEvents: 2, storeError: expect.stringContaining('SQLITE_FULL') });
+    expect(real.getOffset('files:/a')).toBeUndefined();
+    full = false;
+    p.ingest([ev(3)], [{ key: 'files:/a', value: { pos: 30 } }]);
+    expect(tracker.applied.map((e) => e.dedupeKey)).toEqual(['d1', 'd2', 'd3']);
+    expect(real.getOffset('files:/a')).toEqual({ pos: 30 });
+    expect(p.stats()).toMatchObject({ pendingEvents: 0, storeError: undefined });
+  });
+
+  it('bounds what it holds while the store keeps failing', () => {
+    const real = createSqliteStore(':memory:');
+    const store: EventStore = {
+      ...real,
+      append: () => {
+        throw new StoreError('full', 'x', 'SQLITE_FULL');
+      },
+    };
+    const p = createPipeline({ store, tracker: recordingTracker(), logger: silentLogger, maxPendingEvents: 5 });
+    for (let i = 0; i < 10; i++) p.ingest([ev(i), ev(i + 100)]);
+    expect(p.stats().pendingEvents).toBeLessThanOrEqual(6);
+  });
+
+  it('writes snapshots of changed sessions on flush', () => {
+    const store = createSqliteStore(':memory:');
+    const p = createPipeline({ store, tracker: recordingTracker(), logger: silentLogger, snapshotEveryMs: 1e9 });
+    p.ingest([ev(1), ev(2, 's2')]);
+    expect(store.loadSnapshots()).toHaveLength(0);
+    p.flushSnapshots();
+    expect(store.loadSnapshots().map((s) => s.key).sort()).toEqual(['s1', 's2']);
+  });
+});

@@ -1,0 +1,84 @@
+/**
+ * Prometheus text exposition (format 0.0.4) of the daemon's counters. Label values are
+ * escaped; ids come from config/paths, never secrets.
+ */
+import type { BreakerState, MetricsInput } from './health.js';
+import type { SseStats } from './sse-hub.js';
+
+const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, 'half-open': 1, open: 2 };
+
+function esc(v: string): string {
+  return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+}
+
+function labels(l: Record<string, string>): string {
+  const parts = Object.entries(l).map(([k, v]) => `${k}="${esc(v)}"`);
+  return parts.length ? `{${parts.join(',')}}` : '';
+}
+
+export function renderMetrics(m: MetricsInput, sse: SseStats): string {
+  const out: string[] = [];
+  const metric = (name: string, type: 'counter' | 'gauge', help: string, rows: Array<[Record<string, string>, number]>) => {
+    out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    for (const [l, v] of rows) out.push(`${name}${labels(l)} ${Number.isFinite(v) ? v : 0}`);
+  };
+  metric('clawpulse_events_ingested_total', 'counter', 'Events stored by the pipeline.', [[{}, m.pipeline.ingested]]);
+  metric('clawpulse_events_duplicate_total', 'counter', 'Events dropped as duplicates (same dedupeKey).', [
+    [{}, m.pipeline.duplicates],
+  ]);
+  metric('clawpulse_ingest_batches_total', 'counter', 'Batches handed to the pipeline.', [[{}, m.pipeline.batches]]);
+  metric('clawpulse_listener_errors_total', 'counter', 'Pipeline listeners that threw.', [[{}, m.pipeline.listenerErrors]]);
+  metric(
+    'clawpulse_source_lag_seconds',
+    'gauge',
+    'How far behind its newest input a source is.',
+    m.sources.map((s) => [{ source: s.id, kind: s.kind }, s.lagMs / 1000]),
+  );
+  metric(
+    'clawpulse_source_up',
+    'gauge',
+    '1 when the source is live (or a healthy standby).',
+    m.sources.map((s) => [{ source: s.id, kind: s.kind, state: s.state }, s.state === 'live' || s.state === 'standby' ? 1 : 0]),
+  );
+  metric(
+    'clawpulse_source_malformed_total',
+    'counter',
+    'Input lines/frames/rows a source could not understand.',
+    m.sources.map((s) => [{ source: s.id, kind: s.kind }, s.malformed]),
+  );
+  metric(
+    'clawpulse_sessions',
+    'gauge',
+    'Sessions by status.',
+    Object.entries(m.sessions).map(([status, n]) => [{ status }, n]),
+  );
+  metric(
+    'clawpulse_sink_requests_total',
+    'counter',
+    'Requests sent by a sink.',
+    m.sinks.map((s) => [{ sink: s.id, kind: s.kind }, s.requests]),
+  );
+  metric(
+    'clawpulse_sink_failures_total',
+    'counter',
+    'Failed requests of a sink.',
+    m.sinks.map((s) => [{ sink: s.id, kind: s.kind }, s.failures]),
+  );
+  metric(
+    'clawpulse_sink_breaker_state',
+    'gauge',
+    'Circuit breaker state: 0 closed, 1 half-open, 2 open.',
+    m.sinks.map((s) => [{ sink: s.id, kind: s.kind }, BREAKER_VALUE[s.breaker] ?? 0]),
+  );
+  metric('clawpulse_sse_clients', 'gauge', 'Connected dashboard stream clients.', [[{}, sse.clients]]);
+  metric('clawpulse_sse_connections_total', 'counter', 'Stream connections accepted.', [[{}, sse.accepted]]);
+  metric('clawpulse_sse_rejected_total', 'counter', 'Stream connections refused at the client cap.', [[{}, sse.rejected]]);
+  metric('clawpulse_sse_dropped_slow_total', 'counter', 'Stream clients dropped for not keeping up.', [
+    [{}, sse.droppedSlow],
+  ]);
+  if (m.store) {
+    metric('clawpulse_store_events', 'gauge', 'Events in the store.', [[{}, m.store.events]]);
+    metric('clawpulse_store_bytes', 'gauge', 'Size of the store file.', [[{}, m.store.bytes]]);
+  }
+  return `${out.join('\n')}\n`;
+}

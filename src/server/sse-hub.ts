@@ -1,0 +1,279 @@
+/**
+ * The dashboard's live stream (Server-Sent Events).
+ *
+ * A client gets a `snapshot` (every session's summary), then one `pulse` message per stored
+ * event (`id:` = store seq) and a `sessions` message with the summaries that changed.
+ * Resuming (Last-Event-ID header or `?after=`) replays from the store, then goes live: the
+ * replay is pulled page by page only when the socket wants more, and the switch to live
+ * happens in the same synchronous step as the last store read, so nothing is missed or sent
+ * twice. The pipeline listener only enqueues pre-encoded bytes; a client whose queue grows
+ * past `maxBufferBytes` (it stopped reading) is dropped instead of slowing ingest.
+ */
+import type { Clock } from '../infra/clock.js';
+import type { Logger } from '../infra/logger.js';
+import type { Pipeline, PipelineUpdate } from '../pipeline.js';
+import type { EventStore } from '../store/event-store.js';
+import type { StoredEvent } from '../model/events.js';
+import { toSummary, type SessionsMessage, type SnapshotMessage } from './summary.js';
+
+export interface SseHubOptions {
+  pipeline: Pipeline;
+  store: EventStore;
+  clock: Clock;
+  logger: Logger;
+  maxClients: number;
+  maxAgeMs: number;
+  heartbeatMs?: number;
+  /** queued bytes past which a client that stopped reading is dropped */
+  maxBufferBytes?: number;
+  /** events per replay page */
+  replayPageSize?: number;
+  /** a resume further back than this is cut: a `gap` message says what was skipped */
+  maxReplay?: number;
+  /** reconnect delay hint sent to browsers (ms) */
+  retryMs?: number;
+  /** events sent with the snapshot for the live feed */
+  recentEvents?: number;
+}
+
+export interface SseStats {
+  clients: number;
+  accepted: number;
+  rejected: number;
+  droppedSlow: number;
+  closedAge: number;
+  badLastEventId: number;
+}
+
+export interface SseHub {
+  /** answers one GET /api/stream request (503 JSON at the client cap) */
+  handle(req: Request): Response;
+  stats(): SseStats;
+  /** ends every stream with a retry hint (shutdown: browsers reconnect to the next daemon) */
+  closeAll(): void;
+  /** stops listening to the pipeline */
+  dispose(): void;
+}
+
+interface Client {
+  id: number;
+  controller: ReadableStreamDefaultController<Uint8Array>;
+  mode: 'replay' | 'live';
+  cursor: number;
+  /** sessions changed while replaying: sent when the client goes live */
+  pending: Set<string>;
+  closed: boolean;
+  ageTimer: unknown;
+}
+
+const enc = new TextEncoder();
+
+export function createSseHub(o: SseHubOptions): SseHub {
+  const heartbeatMs = o.heartbeatMs ?? 15_000;
+  const maxBufferBytes = o.maxBufferBytes ?? 4 * 1024 * 1024;
+  const pageSize = o.replayPageSize ?? 200;
+  const maxReplay = o.maxReplay ?? 10_000;
+  const retryMs = o.retryMs ?? 2000;
+  const recentEvents = o.recentEvents ?? 50;
+  const clients = new Set<Client>();
+  const stats: Omit<SseStats, 'clients'> = { accepted: 0, rejected: 0, droppedSlow: 0, closedAge: 0, badLastEventId: 0 };
+  let nextId = 1;
+  let heartbeat: unknown;
+
+  const pulseFrame = (s: StoredEvent) => `id: ${s.seq}\nevent: pulse\ndata: ${JSON.stringify({ seq: s.seq, event: s.event })}\n\n`;
+  const sessionsFrame = (keys: Iterable<string>): string => {
+    const now = o.clock.now();
+    const sessions = [];
+    for (const k of keys) {
+      const s = o.pipeline.tracker.get(k);
+      if (s) sessions.push(toSummary(s, now));
+    }
+    if (!sessions.length) return '';
+    const msg: SessionsMessage = { now, sessions };
+    return `event: sessions\ndata: ${JSON.stringify(msg)}\n\n`;
+  };
+
+  function remove(c: Client): void {
+    if (c.closed) return;
+    c.closed = true;
+    clients.delete(c);
+    o.clock.clearTimeout(c.ageTimer);
+    if (!clients.size && heartbeat !== undefined) {
+      o.clock.clearTimeout(heartbeat);
+      heartbeat = undefined;
+    }
+  }
+
+  /** enqueues bytes; drops the client when it has stopped reading */
+  function send(c: Client, bytes: Uint8Array): void {
+    if (c.closed) return;
+    try {
+      c.controller.enqueue(bytes);
+    } catch {
+      remove(c);
+      return;
+    }
+    if ((c.controller.desiredSize ?? 0) < -maxBufferBytes) {
+      stats.droppedSlow++;
+      o.logger.warn({ client: c.id, queuedBytes: -(c.controller.desiredSize ?? 0) }, 'dropping slow SSE client');
+      remove(c);
+      try {
+        c.controller.error(new Error('slow client dropped'));
+      } catch {
+        /* already closed */
+      }
+    }
+  }
+
+  /** ends a stream politely: the retry hint makes the browser come back after retryMs */
+  function end(c: Client): void {
+    if (c.closed) return;
+    try {
+      c.controller.enqueue(enc.encode(`retry: ${retryMs}\n\n`));
+      c.controller.close();
+    } catch {
+      /* already gone */
+    }
+    remove(c);
+  }
+
+  function scheduleHeartbeat(): void {
+    if (heartbeat !== undefined || !clients.size) return;
+    heartbeat = o.clock.setTimeout(() => {
+      heartbeat = undefined;
+      const bytes = enc.encode(`: hb ${o.clock.now()}\n\n`);
+      for (const c of [...clients]) send(c, bytes);
+      scheduleHeartbeat();
+    }, heartbeatMs);
+  }
+
+  /** one replay page; called when the consumer wants more. Goes live when caught up. */
+  function replayStep(c: Client): void {
+    if (c.closed || c.mode !== 'replay') return;
+    const page = o.store.readAfter(c.cursor, pageSize);
+    let text = '';
+    for (const s of page) text += pulseFrame(s);
+    const last = page[page.length - 1];
+    if (last) c.cursor = last.seq;
+    if (page.length < pageSize || c.cursor >= o.store.lastSeq()) {
+      // caught up: from here the listener delivers; same synchronous step as the read above
+      c.mode = 'live';
+      text += sessionsFrame(c.pending);
+      c.pending.clear();
+    }
+    if (text) send(c, enc.encode(text));
+  }
+
+  const unsubscribe = o.pipeline.subscribe((u: PipelineUpdate) => {
+    if (!clients.size) return;
+    let text = '';
+    for (const s of u.events) text += pulseFrame(s);
+    const keys = u.changed.map((s) => s.key);
+    text += sessionsFrame(keys);
+    if (!text) return;
+    const bytes = enc.encode(text);
+    const firstSeq = u.events[0]?.seq ?? Number.POSITIVE_INFINITY;
+    for (const c of [...clients]) {
+      if (c.mode === 'replay') {
+        for (const k of keys) c.pending.add(k);
+        continue;
+      }
+      if (firstSeq <= c.cursor) {
+        // cannot happen with a synchronous store; kept so a duplicate is never sent
+        const fresh = u.events.filter((s) => s.seq > c.cursor);
+        send(c, enc.encode(fresh.map(pulseFrame).join('') + sessionsFrame(keys)));
+      } else send(c, bytes);
+      const last = u.events[u.events.length - 1];
+      if (last) c.cursor = Math.max(c.cursor, last.seq);
+    }
+  });
+
+  function parseAfter(req: Request): number | undefined {
+    const raw = req.headers.get('last-event-id') ?? new URL(req.url).searchParams.get('after');
+    if (raw === null || raw === '') return undefined;
+    if (!/^\d{1,15}$/.test(raw.trim())) {
+      stats.badLastEventId++;
+      o.logger.debug('ignoring malformed Last-Event-ID');
+      return undefined;
+    }
+    return Number(raw.trim());
+  }
+
+  function handle(req: Request): Response {
+    if (clients.size >= o.maxClients) {
+      stats.rejected++;
+      const retryAfterS = 5;
+      return new Response(
+        JSON.stringify({ error: { code: 'too_many_clients', message: 'too many stream clients; retry later', retryAfterS } }),
+        { status: 503, headers: { 'content-type': 'application/json', 'retry-after': String(retryAfterS) } },
+      );
+    }
+    const lastSeq = o.store.lastSeq();
+    let after = parseAfter(req);
+    if (after !== undefined && after > lastSeq) after = undefined; // another store: start fresh
+    const now = o.clock.now();
+    let client!: Client;
+    const stream = new ReadableStream<Uint8Array>(
+      {
+        start(controller) {
+          client = { id: nextId++, controller, mode: 'live', cursor: lastSeq, pending: new Set(), closed: false, ageTimer: undefined };
+          const sessions = o.pipeline.tracker.all().map((s) => toSummary(s, now));
+          const snap: SnapshotMessage = {
+            now,
+            lastSeq,
+            sessions,
+            recent: after === undefined ? o.store.readAfter(Math.max(0, lastSeq - recentEvents), recentEvents) : [],
+          };
+          // a fresh snapshot carries the id so a reconnect resumes after it; a resume keeps the
+          // browser's id until the replay has moved it
+          let text = `retry: ${retryMs}\n${after === undefined ? `id: ${lastSeq}\n` : ''}event: snapshot\ndata: ${JSON.stringify(snap)}\n\n`;
+          if (after !== undefined && after < lastSeq) {
+            client.mode = 'replay';
+            client.cursor = after;
+            if (lastSeq - after > maxReplay) {
+              client.cursor = lastSeq - maxReplay;
+              text += `event: gap\ndata: ${JSON.stringify({ from: after + 1, to: client.cursor })}\n\n`;
+            }
+          }
+          controller.enqueue(enc.encode(text));
+        },
+        pull() {
+          replayStep(client);
+        },
+        cancel() {
+          remove(client);
+        },
+      },
+      { highWaterMark: 0, size: (chunk) => chunk.byteLength },
+    );
+    clients.add(client);
+    stats.accepted++;
+    client.ageTimer = o.clock.setTimeout(() => {
+      stats.closedAge++;
+      end(client);
+    }, o.maxAgeMs);
+    req.signal?.addEventListener('abort', () => remove(client), { once: true });
+    scheduleHeartbeat();
+    return new Response(stream, {
+      status: 200,
+      headers: {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      },
+    });
+  }
+
+  return {
+    handle,
+    stats: () => ({ clients: clients.size, ...stats }),
+    closeAll() {
+      for (const c of [...clients]) end(c);
+    },
+    dispose() {
+      unsubscribe();
+      for (const c of [...clients]) end(c);
+    },
+  };
+}

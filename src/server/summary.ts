@@ -1,0 +1,128 @@
+/**
+ * The shapes the HTTP API and the SSE stream send, shared with the dashboard (ui/ imports
+ * these types). Keep this file free of Node imports: the browser bundle type-checks against it.
+ */
+import type { PulseEvent, SessionChannel, StoredEvent } from '../model/events.js';
+import type { SessionState, SessionStatus } from '../model/session.js';
+
+/** One session as the list shows it: small, so a change costs a few hundred bytes on the wire. */
+export interface SessionSummary {
+  key: string;
+  agentId: string;
+  label?: string;
+  status: SessionStatus;
+  startedAt: number;
+  /** start of the current turn; elapsed counts from here */
+  activeSince?: number;
+  endedAt?: number;
+  lastEventAt: number;
+  /** elapsed ms as of the server's `now` (the UI keeps it ticking from there) */
+  elapsed: number;
+  tokens: number;
+  costUsd: number;
+  channel?: SessionChannel;
+  parentKey?: string;
+  children: number;
+  model?: string;
+  note?: string;
+  /** newest narration line, for the list preview */
+  lastText?: string;
+  /** name of the tool running now, if any */
+  runningTool?: string;
+  toolCalls: number;
+  toolErrors: number;
+  errors: number;
+}
+
+export function toSummary(s: SessionState, now: number): SessionSummary {
+  const from = s.activeSince ?? s.startedAt;
+  const end = s.endedAt ?? now;
+  let lastText: string | undefined;
+  for (let i = s.lines.length - 1; i >= 0; i--) {
+    const l = s.lines[i];
+    if (l && (l.kind === 'text' || l.kind === 'system')) {
+      lastText = l.text;
+      break;
+    }
+  }
+  let running: string | undefined;
+  let toolErrors = 0;
+  for (const t of s.tools) {
+    if (t.status === 'running') running = t.name;
+    else if (t.status === 'error') toolErrors++;
+  }
+  return {
+    key: s.key,
+    agentId: s.agentId,
+    label: s.label ?? s.displayName,
+    status: s.status,
+    startedAt: s.startedAt,
+    activeSince: s.activeSince,
+    endedAt: s.endedAt,
+    lastEventAt: s.lastEventAt,
+    elapsed: Math.max(0, end - from),
+    tokens: s.tokens.total,
+    costUsd: s.costUsd,
+    channel: s.channel,
+    parentKey: s.parentKey,
+    children: s.children.length,
+    model: s.model,
+    note: s.note,
+    lastText,
+    runningTool: running,
+    toolCalls: s.tools.length,
+    toolErrors,
+    errors: s.errors.length,
+  };
+}
+
+/** One point of a session's token/cost curve (cumulative). */
+export interface TokenPoint {
+  ts: number;
+  tokens: number;
+  costUsd: number;
+}
+
+export interface SessionDetail {
+  session: SessionState;
+  summary: SessionSummary;
+  /** the session's root and every descendant, as summaries */
+  tree: SessionTreeNode;
+  tokenSeries: TokenPoint[];
+  /** newest events of the session (oldest first) */
+  events: StoredEvent[];
+  now: number;
+}
+
+export interface SessionTreeNode {
+  summary: SessionSummary;
+  children: SessionTreeNode[];
+}
+
+/** SSE messages (the `event:` name → the JSON in `data:`). */
+export interface SnapshotMessage {
+  now: number;
+  lastSeq: number;
+  sessions: SessionSummary[];
+  /** the newest events, oldest first, to fill the live feed */
+  recent: StoredEvent[];
+}
+export interface PulseMessage {
+  seq: number;
+  event: PulseEvent;
+}
+export interface SessionsMessage {
+  now: number;
+  sessions: SessionSummary[];
+}
+/** sent when a resume asked for more history than the server replays */
+export interface GapMessage {
+  from: number;
+  to: number;
+}
+
+/** Tokens from one llm.tokens event, the way the tracker totals them. */
+export function eventTokens(e: PulseEvent): number {
+  if (e.type !== 'llm.tokens') return 0;
+  return e.input + e.output + e.cacheRead + e.cacheWrite + e.reasoning;
+}

@@ -1,0 +1,241 @@
+/**
+ * A scripted OpenAI-compatible model on 127.0.0.1:0 for driving the real OpenClaw.
+ *
+ * Turns are decided only from the request: the scenario tag (`[conf:NAME]`) of the last REAL
+ * user message picks what to do, and once a `tool` message follows that user message the
+ * answer is text. OpenClaw 2026.9+ appends a user message starting with
+ * `<<<BEGIN_OPENCLAW_INTERNAL_CONTEXT>>>` after tool results; it is not a real user message
+ * (treating it as one made the first live run loop for 5 minutes). A hard cap on tool calls per
+ * conversation makes a loop impossible whatever OpenClaw sends.
+ *
+ * Every response carries the same usage, so token totals are (successful calls) × FIXED_USAGE.
+ * Every request is appended to a JSONL log, with the scenario it was attributed to (from the
+ * FIRST real user message of the conversation: each scenario runs in its own session).
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export const INTERNAL_MARKER = '<<<BEGIN_OPENCLAW_INTERNAL_CONTEXT>>>';
+export const FIXED_USAGE = { prompt_tokens: 1000, completion_tokens: 20 } as const;
+export const MAX_TOOL_CALLS = 4;
+export const CHILD_TAG = '[conf:child]';
+export const FAIL_COMMAND = 'ls /nonexistent-clawpulse-conformance';
+export const MISSING_FILE = '/nonexistent-clawpulse-conformance/missing.txt';
+export const OK_COMMAND = 'ls /tmp | head -3';
+
+export type Scenario = 'tool' | 'spawn' | 'child' | 'overload' | 'fail' | 'toolfail' | 'none';
+
+export interface LoggedRequest {
+  n: number;
+  t: number;
+  path: string;
+  stream: boolean;
+  nmsgs: number;
+  tools: string[];
+  lastRole?: string;
+  /** scenario of the conversation (first real user message) */
+  scenario: Scenario;
+  /** scenario of the last real user message (what drove the decision) */
+  turnScenario: Scenario;
+  lastUserText: string;
+  decision: { kind: 'tool'; name: string; args: unknown; id: string } | { kind: 'text'; text: string } | { kind: 'error'; status: number };
+  /** usage sent back (absent for errors) */
+  usage?: { prompt_tokens: number; completion_tokens: number };
+}
+
+export interface FakeModel {
+  /** e.g. http://127.0.0.1:41234/v1 */
+  baseUrl: string;
+  port: number;
+  requests(): LoggedRequest[];
+  close(): Promise<void>;
+}
+
+export interface FakeModelOptions {
+  logFile: string;
+  /** `[conf:overload]`: this many 529s per conversation before it succeeds */
+  overloadFailures?: number;
+}
+
+interface ChatMessage {
+  role?: string;
+  content?: unknown;
+  tool_calls?: unknown[];
+}
+
+function textOf(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (Array.isArray(content)) {
+    return content
+      .map((p) => (p && typeof p === 'object' && typeof (p as { text?: unknown }).text === 'string' ? (p as { text: string }).text : ''))
+      .join('');
+  }
+  return '';
+}
+
+const isRealUser = (m: ChatMessage): boolean => m.role === 'user' && !textOf(m.content).trimStart().startsWith(INTERNAL_MARKER);
+
+/** `[Sat 2026-11-21 14:46 UTC] [conf:tool] ...` → 'tool'; a sub-agent's task message → 'child' */
+export function scenarioOf(text: string): Scenario {
+  if (text.includes('[Subagent Task]') && text.includes(CHILD_TAG)) return 'child';
+  const m = /^\s*(?:\[[^\]]*\bUTC\]\s*)?\[conf:([a-z]+)\]/.exec(text);
+  const name = m?.[1];
+  if (name === 'tool' || name === 'spawn' || name === 'overload' || name === 'fail' || name === 'toolfail') return name;
+  return 'none';
+}
+
+export async function startFakeModel(opts: FakeModelOptions): Promise<FakeModel> {
+  const log: LoggedRequest[] = [];
+  const overloadSeen = new Map<string, number>();
+  let callSeq = 0;
+
+  function decide(body: { messages?: ChatMessage[]; tools?: Array<{ function?: { name?: string } }> }, path: string, stream: boolean): LoggedRequest {
+    const messages = Array.isArray(body.messages) ? body.messages : [];
+    const tools = (body.tools ?? []).map((t) => t?.function?.name ?? '').filter(Boolean);
+    let lastReal = -1;
+    let firstReal = -1;
+    messages.forEach((m, i) => {
+      if (isRealUser(m)) {
+        lastReal = i;
+        if (firstReal < 0) firstReal = i;
+      }
+    });
+    const lastUserText = lastReal >= 0 ? textOf(messages[lastReal]?.content) : '';
+    const firstUserText = firstReal >= 0 ? textOf(messages[firstReal]?.content) : '';
+    const afterUser = messages.slice(lastReal + 1);
+    const toolsSinceUser = afterUser.filter((m) => m.role === 'assistant' && m.tool_calls?.length).length;
+    const sawToolResult = afterUser.some((m) => m.role === 'tool');
+    const totalToolCalls = messages.reduce((n, m) => n + (m.role === 'assistant' ? (m.tool_calls?.length ?? 0) : 0), 0);
+    const turnScenario = scenarioOf(lastUserText);
+    const entry: Omit<LoggedRequest, 'decision'> = {
+      n: log.length + 1,
+      t: Date.now(),
+      path,
+      stream,
+      nmsgs: messages.length,
+      tools,
+      lastRole: messages.at(-1)?.role,
+      scenario: scenarioOf(firstUserText),
+      turnScenario,
+      lastUserText: lastUserText.slice(0, 300),
+    };
+    const tool = (name: string, args: unknown): LoggedRequest => ({
+      ...entry,
+      decision: { kind: 'tool', name, args, id: `call_conf_${++callSeq}` },
+      usage: { ...FIXED_USAGE },
+    });
+    const text = (t: string): LoggedRequest => ({ ...entry, decision: { kind: 'text', text: t }, usage: { ...FIXED_USAGE } });
+
+    if (turnScenario === 'fail') return { ...entry, decision: { kind: 'error', status: 529 } };
+    if (turnScenario === 'overload') {
+      const seen = overloadSeen.get(lastUserText) ?? 0;
+      if (seen < (opts.overloadFailures ?? 1)) {
+        overloadSeen.set(lastUserText, seen + 1);
+        return { ...entry, decision: { kind: 'error', status: 529 } };
+      }
+    }
+    if (sawToolResult || totalToolCalls >= MAX_TOOL_CALLS) {
+      return text(`Done with ${turnScenario} after ${toolsSinceUser} tool call(s).`);
+    }
+    switch (turnScenario) {
+      case 'tool':
+      case 'child':
+        return tool('exec', { command: OK_COMMAND });
+      case 'toolfail':
+        return tool('read', { path: MISSING_FILE });
+      case 'spawn': {
+        const args = { task: `${CHILD_TAG} list /tmp and report.`, label: 'conf-child' };
+        if (tools.includes('sessions_spawn')) return tool('sessions_spawn', args);
+        if (tools.includes('tool_call')) return tool('tool_call', { id: 'sessions_spawn', args });
+        return text('No spawn tool offered.');
+      }
+      default:
+        return text('Noted.');
+    }
+  }
+
+  function writeResponse(res: http.ServerResponse, d: LoggedRequest): void {
+    const id = `chatcmpl-conf-${d.n}`;
+    const created = Math.floor(d.t / 1000);
+    if (d.decision.kind === 'error') {
+      res.writeHead(d.decision.status, { 'content-type': 'application/json' });
+      // Both shapes at once: Anthropic's {type:"error",error:{type}} and OpenAI's {error:{message,code}}.
+      res.end(
+        JSON.stringify({
+          type: 'error',
+          error: { type: 'overloaded_error', message: 'Overloaded', code: 'overloaded', status: 529 },
+        }),
+      );
+      return;
+    }
+    const usage = { ...FIXED_USAGE, total_tokens: FIXED_USAGE.prompt_tokens + FIXED_USAGE.completion_tokens };
+    const dec = d.decision;
+    const finish = dec.kind === 'tool' ? 'tool_calls' : 'stop';
+    const toolCall =
+      dec.kind === 'tool'
+        ? { index: 0, id: dec.id, type: 'function', function: { name: dec.name, arguments: JSON.stringify(dec.args) } }
+        : undefined;
+    if (!d.stream) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const message =
+        dec.kind === 'tool'
+          ? { role: 'assistant', content: null, tool_calls: [{ ...toolCall, index: undefined }] }
+          : { role: 'assistant', content: dec.text };
+      res.end(JSON.stringify({ id, object: 'chat.completion', created, model: 'fake-model', choices: [{ index: 0, message, finish_reason: finish }], usage }));
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) =>
+      res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: 'fake-model', choices, ...extra })}\n\n`);
+    chunk([{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }]);
+    if (toolCall) chunk([{ index: 0, delta: { tool_calls: [toolCall] }, finish_reason: null }]);
+    else if (dec.kind === 'text') chunk([{ index: 0, delta: { content: dec.text }, finish_reason: null }]);
+    chunk([{ index: 0, delta: {}, finish_reason: finish }]);
+    chunk([], { usage });
+    res.end('data: [DONE]\n\n');
+  }
+
+  const server = http.createServer((req, res) => {
+    const url = req.url ?? '';
+    if (req.method === 'GET' && url.startsWith('/v1/models')) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ object: 'list', data: [{ id: 'fake-model', object: 'model', owned_by: 'clawpulse' }] }));
+      return;
+    }
+    if (req.method !== 'POST' || !url.startsWith('/v1/chat/completions')) {
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { message: `no route ${req.method} ${url}` } }));
+      return;
+    }
+    const parts: Buffer[] = [];
+    req.on('data', (c: Buffer) => parts.push(c));
+    req.on('end', () => {
+      let body: Parameters<typeof decide>[0];
+      try {
+        body = JSON.parse(Buffer.concat(parts).toString('utf8')) as Parameters<typeof decide>[0];
+      } catch {
+        res.writeHead(400, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { message: 'bad json' } }));
+        return;
+      }
+      const stream = (body as { stream?: unknown }).stream === true;
+      const d = decide(body, url, stream);
+      log.push(d);
+      fs.appendFileSync(opts.logFile, `${JSON.stringify(d)}\n`);
+      writeResponse(res, d);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    baseUrl: `http://127.0.0.1:${port}/v1`,
+    port,
+    requests: () => [...log],
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
