@@ -22,6 +22,8 @@ export interface ThrottleOptions<T> {
   /** ms to wait before retrying a failed value, or undefined to drop it (default: intervalMs) */
   retryDelayMs?: (err: unknown) => number | undefined;
   onError?: (err: unknown, value: T) => void;
+  /** after every send attempt, once the throttle's own state is updated (busy() is current) */
+  onSettled?: () => void;
 }
 
 export interface ThrottleStats {
@@ -83,6 +85,7 @@ export function createThrottle<T>(opts: ThrottleOptions<T>): Throttle<T> {
     pending = undefined;
     inFlightValue = item;
     lastSentAt = clock.now();
+    const attemptAt = lastSentAt;
     inFlight = (async () => {
       try {
         await send(item.value);
@@ -95,13 +98,15 @@ export function createThrottle<T>(opts: ThrottleOptions<T>): Throttle<T> {
         const delay = retryDelayMs(err);
         if (delay !== undefined) {
           if (!pending) pending = item;
-          notBefore = clock.now() + delay;
+          // relative to the attempt: an error's wait (breaker cooldown left) was measured then
+          notBefore = attemptAt + delay;
         }
       } finally {
         inFlight = undefined;
         inFlightValue = undefined;
       }
       schedule();
+      opts.onSettled?.();
     })();
   }
 

@@ -61,6 +61,11 @@ export function reduce(state: TrackerState, event: PulseEvent, limits: TrackerLi
         unstick(state, s);
         return changed;
       }
+      // a session known only from its spawn/row (nothing done yet): its activation starts
+      // with its first run, as OpenClaw's own runtimeMs counts it
+      if (s.runs === 0 && s.status === 'active' && !s.tools.length && !s.lines.some((l) => l.kind !== 'subagent')) {
+        if (ts > (s.activeSince ?? s.startedAt)) s.activeSince = ts;
+      }
       s.runs++;
       s.currentRunId = e.runId;
       s.runOpen = true;

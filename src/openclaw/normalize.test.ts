@@ -28,7 +28,11 @@ describe('transcript normalizer on the real 2026.7.35 parent transcript', () => 
 
   it('finds three runs: local turn, gateway turn with the spawn, announce turn', () => {
     const started = ofType(evs, 'agent.started');
-    expect(started.map((e) => e.runId)).toEqual([`${PARENT}:r:e532d698`, `${PARENT}:r:2ac9b877`, `${PARENT}:r:dd3098ba`]);
+    expect(started.map((e) => e.runId)).toEqual([
+      `${PARENT}:r:e532d698`,
+      `${PARENT}:r:2ac9b877`,
+      `${PARENT}:r:dd3098ba`,
+    ]);
     const finished = ofType(evs, 'agent.finished');
     expect(finished.map((e) => e.outcome)).toEqual(['ok', 'ok', 'ok']);
   });
@@ -39,7 +43,12 @@ describe('transcript normalizer on the real 2026.7.35 parent transcript', () => 
     expect(calls[0]?.args).toBe('ls /tmp | head -3');
     const outs = ofType(evs, 'tool.output');
     expect(outs).toHaveLength(4);
-    expect(outs[0]).toMatchObject({ callId: 'call_fake_1', name: 'exec', durationMs: 126, runId: calls[0]?.runId });
+    expect(outs[0]).toMatchObject({
+      callId: 'call_fake_1',
+      name: 'exec',
+      durationMs: 126,
+      runId: calls[0]?.runId,
+    });
     expect(outs[0]?.output).toContain('bash_jobs.0');
   });
 
@@ -88,7 +97,8 @@ describe('sessions.json + child transcript', () => {
       provider: 'fake',
       channel: { provider: 'webchat' },
     });
-    const evs = sessionEntryToEvents(child!, 'files', 0);
+    if (!child) throw new Error('child entry missing');
+    const evs = sessionEntryToEvents(child, 'files', 0);
     expect(evs.map((e) => e.type)).toEqual(['session.seen', 'subagent.spawned']);
     // same fact as the transcript's spawn result: same key, so the store keeps one
     const fromTranscript = ofType(normalizeLines(readFixture(PARENT), PARENT), 'subagent.spawned')[0];
@@ -101,33 +111,63 @@ describe('sessions.json + child transcript', () => {
     expect(ofType(evs, 'agent.finished')[0]?.outcome).toBe('ok');
   });
   function child(): string {
-    return sj.entries.find((e) => e.sessionId === CHILD)!.sessionKey;
+    return sj.entries.find((e) => e.sessionId === CHILD)?.sessionKey ?? 'missing';
   }
 });
 
-const msg = (id: string, message: Record<string, unknown>) => ({ type: 'message', id, parentId: null, timestamp: '2026-11-21T10:00:00.000Z', message });
-const usage = (input: number, output: number, total = 0) => ({ input, output, cacheRead: 0, cacheWrite: 0, totalTokens: input + output, cost: { total } });
+const msg = (id: string, message: Record<string, unknown>) => ({
+  type: 'message',
+  id,
+  parentId: null,
+  timestamp: '2026-11-21T10:00:00.000Z',
+  message,
+});
+const usage = (input: number, output: number, total = 0) => ({
+  input,
+  output,
+  cacheRead: 0,
+  cacheWrite: 0,
+  totalTokens: input + output,
+  cost: { total },
+});
 
 describe('made-up edge cases', () => {
   it('a 529 overloaded error then a retry that succeeds: llm.error 529 retryable, two runs', () => {
     const evs = normalizeLines([
       msg('u1', { role: 'user', content: 'hi', timestamp: 1000 }),
       msg('a1', {
-        role: 'assistant', content: [], stopReason: 'error', usage: usage(0, 0), timestamp: 1100,
+        role: 'assistant',
+        content: [],
+        stopReason: 'error',
+        usage: usage(0, 0),
+        timestamp: 1100,
         errorMessage: '529 {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}',
       }),
-      msg('a2', { role: 'assistant', content: [{ type: 'text', text: 'hello' }], stopReason: 'stop', usage: usage(10, 5, 0.01), timestamp: 1200 }),
+      msg('a2', {
+        role: 'assistant',
+        content: [{ type: 'text', text: 'hello' }],
+        stopReason: 'stop',
+        usage: usage(10, 5, 0.01),
+        timestamp: 1200,
+      }),
     ]);
     const err = ofType(evs, 'llm.error');
     expect(err).toHaveLength(1);
     expect(err[0]).toMatchObject({ status: 529, retryable: true });
     expect(ofType(evs, 'agent.started').map((e) => e.runId)).toEqual(['s1:r:u1', 's1:r:a2']);
-    expect(ofType(evs, 'agent.finished').map((e) => [e.outcome, e.error?.slice(0, 3)])).toEqual([['error', '529'], ['ok', undefined]]);
+    expect(ofType(evs, 'agent.finished').map((e) => [e.outcome, e.error?.slice(0, 3)])).toEqual([
+      ['error', '529'],
+      ['ok', undefined],
+    ]);
     expect(ofType(evs, 'llm.tokens')).toHaveLength(1);
   });
 
   it('classifies 429 retryable, 400 not, overloaded without code as 529, fetch failed without status', () => {
-    const one = (m: string) => ofType(normalizeLines([msg('a', { role: 'assistant', content: [], stopReason: 'error', errorMessage: m })]), 'llm.error')[0];
+    const one = (m: string) =>
+      ofType(
+        normalizeLines([msg('a', { role: 'assistant', content: [], stopReason: 'error', errorMessage: m })]),
+        'llm.error',
+      )[0];
     expect(one('429 Too Many Requests')).toMatchObject({ status: 429, retryable: true });
     expect(one('400 invalid request')).toMatchObject({ status: 400, retryable: false });
     expect(one('{"type":"overloaded_error"}')).toMatchObject({ status: 529, retryable: true });
@@ -137,12 +177,42 @@ describe('made-up edge cases', () => {
   it('correlates tool results by run when call ids repeat across runs; isError and details.status error', () => {
     const evs = normalizeLines([
       msg('u1', { role: 'user', content: 'one', timestamp: 1 }),
-      msg('a1', { role: 'assistant', content: [{ type: 'toolCall', id: 'c1', name: 'read', arguments: { path: '/a' } }], stopReason: 'toolUse', timestamp: 2 }),
-      msg('t1', { role: 'toolResult', toolCallId: 'c1', toolName: 'read', content: [{ type: 'text', text: 'no such file' }], isError: true, timestamp: 5 }),
-      msg('a2', { role: 'assistant', content: [{ type: 'text', text: 'ok' }], stopReason: 'stop', timestamp: 6 }),
+      msg('a1', {
+        role: 'assistant',
+        content: [{ type: 'toolCall', id: 'c1', name: 'read', arguments: { path: '/a' } }],
+        stopReason: 'toolUse',
+        timestamp: 2,
+      }),
+      msg('t1', {
+        role: 'toolResult',
+        toolCallId: 'c1',
+        toolName: 'read',
+        content: [{ type: 'text', text: 'no such file' }],
+        isError: true,
+        timestamp: 5,
+      }),
+      msg('a2', {
+        role: 'assistant',
+        content: [{ type: 'text', text: 'ok' }],
+        stopReason: 'stop',
+        timestamp: 6,
+      }),
       msg('u2', { role: 'user', content: 'two', timestamp: 7 }),
-      msg('a3', { role: 'assistant', content: [{ type: 'toolCall', id: 'c1', name: 'exec', arguments: { command: 'x' } }], stopReason: 'toolUse', timestamp: 8 }),
-      msg('t3', { role: 'toolResult', toolCallId: 'c1', toolName: 'exec', content: [{ type: 'text', text: 'boom' }], details: { status: 'error', error: 'exit 1' }, isError: false, timestamp: 9 }),
+      msg('a3', {
+        role: 'assistant',
+        content: [{ type: 'toolCall', id: 'c1', name: 'exec', arguments: { command: 'x' } }],
+        stopReason: 'toolUse',
+        timestamp: 8,
+      }),
+      msg('t3', {
+        role: 'toolResult',
+        toolCallId: 'c1',
+        toolName: 'exec',
+        content: [{ type: 'text', text: 'boom' }],
+        details: { status: 'error', error: 'exit 1' },
+        isError: false,
+        timestamp: 9,
+      }),
     ]);
     const errs = ofType(evs, 'tool.error');
     expect(errs.map((e) => [e.runId, e.name, e.error, e.durationMs])).toEqual([
@@ -155,35 +225,147 @@ describe('made-up edge cases', () => {
   it('internal-context user lines do not start runs; tool_call indirection uses the inner name', () => {
     const evs = normalizeLines([
       msg('u1', { role: 'user', content: 'go', timestamp: 1 }),
-      msg('a1', { role: 'assistant', content: [{ type: 'toolCall', id: 'c9', name: 'tool_call', arguments: { id: 'sessions_spawn', args: { task: 't', label: 'kid' } } }], stopReason: 'toolUse', timestamp: 2 }),
-      msg('t1', { role: 'toolResult', toolCallId: 'c9', toolName: 'tool_call', content: [{ type: 'text', text: '{"result":{"content":[{"type":"text","text":"{\\n  \\"childSessionKey\\": \\"agent:main:subagent:abc\\"\\n}"}]}}' }], isError: false, timestamp: 3 }),
-      msg('u2', { role: 'user', content: '<<<BEGIN_OPENCLAW_INTERNAL_CONTEXT>>> active subagents', timestamp: 4 }),
-      msg('a2', { role: 'assistant', content: [{ type: 'text', text: 'waiting' }], stopReason: 'stop', timestamp: 5 }),
+      msg('a1', {
+        role: 'assistant',
+        content: [
+          {
+            type: 'toolCall',
+            id: 'c9',
+            name: 'tool_call',
+            arguments: { id: 'sessions_spawn', args: { task: 't', label: 'kid' } },
+          },
+        ],
+        stopReason: 'toolUse',
+        timestamp: 2,
+      }),
+      msg('t1', {
+        role: 'toolResult',
+        toolCallId: 'c9',
+        toolName: 'tool_call',
+        content: [
+          {
+            type: 'text',
+            text: '{"result":{"content":[{"type":"text","text":"{\\n  \\"childSessionKey\\": \\"agent:main:subagent:abc\\"\\n}"}]}}',
+          },
+        ],
+        isError: false,
+        timestamp: 3,
+      }),
+      msg('u2', {
+        role: 'user',
+        content: '<<<BEGIN_OPENCLAW_INTERNAL_CONTEXT>>> active subagents',
+        timestamp: 4,
+      }),
+      msg('a2', {
+        role: 'assistant',
+        content: [{ type: 'text', text: 'waiting' }],
+        stopReason: 'stop',
+        timestamp: 5,
+      }),
     ]);
     expect(ofType(evs, 'agent.started')).toHaveLength(1);
     expect(ofType(evs, 'tool.call')[0]?.name).toBe('sessions_spawn');
-    expect(ofType(evs, 'subagent.spawned')[0]).toMatchObject({ childKey: 'agent:main:subagent:abc', label: 'kid' });
+    expect(ofType(evs, 'subagent.spawned')[0]).toMatchObject({
+      childKey: 'agent:main:subagent:abc',
+      label: 'kid',
+    });
   });
 
   it('compaction, reset, prompt-error; unknown types pass; garbage is an error not a throw', () => {
-    const n = createTranscriptNormalizer({ sessionKey: 'k', agentId: 'main', sessionId: 's', source: 'sqlite' });
-    expect(n.push({ type: 'compaction', id: 'c', timestamp: '2026-11-21T10:00:00Z', summary: 'x', firstKeptEntryId: 'y', tokensBefore: 5 }).events[0]).toMatchObject({ type: 'session.compacted', mode: 'append', ts: Date.parse('2026-11-21T10:00:00Z') });
-    expect(n.push({ type: 'reset', id: 'r', timestamp: '2026-11-21T10:00:01Z', reason: 'new' }).events[0]?.type).toBe('session.reset');
+    const n = createTranscriptNormalizer({
+      sessionKey: 'k',
+      agentId: 'main',
+      sessionId: 's',
+      source: 'sqlite',
+    });
+    expect(
+      n.push({
+        type: 'compaction',
+        id: 'c',
+        timestamp: '2026-11-21T10:00:00Z',
+        summary: 'x',
+        firstKeptEntryId: 'y',
+        tokensBefore: 5,
+      }).events[0],
+    ).toMatchObject({ type: 'session.compacted', mode: 'append', ts: Date.parse('2026-11-21T10:00:00Z') });
+    expect(
+      n.push({ type: 'reset', id: 'r', timestamp: '2026-11-21T10:00:01Z', reason: 'new' }).events[0]?.type,
+    ).toBe('session.reset');
     expect(n.push({ type: 'branch_summary', id: 'b', summary: 'z' })).toEqual({ events: [] });
-    expect(n.push({ type: 'custom', id: 'p', customType: 'openclaw:prompt-error', data: { error: '503 unavailable', runId: 'r9' } }).events[0]).toMatchObject({ type: 'llm.error', status: 503, retryable: true });
+    expect(
+      n.push({
+        type: 'custom',
+        id: 'p',
+        customType: 'openclaw:prompt-error',
+        data: { error: '503 unavailable', runId: 'r9' },
+      }).events[0],
+    ).toMatchObject({ type: 'llm.error', status: 503, retryable: true });
     expect(n.push(42).error).toBeTruthy();
     expect(n.push({ nope: 1 }).error).toBeTruthy();
     expect(n.push({ type: 'message', id: 'm' }).error).toBeTruthy();
   });
 
   it('state() survives a restart: a result after restart joins its call', () => {
-    const a = createTranscriptNormalizer({ sessionKey: 'k', agentId: 'main', sessionId: 's', source: 'files' });
+    const a = createTranscriptNormalizer({
+      sessionKey: 'k',
+      agentId: 'main',
+      sessionId: 's',
+      source: 'files',
+    });
     a.push(msg('u1', { role: 'user', content: 'x', timestamp: 1 }));
-    a.push(msg('a1', { role: 'assistant', content: [{ type: 'toolCall', id: 'c', name: 'exec', arguments: { command: 'ls' } }], stopReason: 'toolUse', timestamp: 2 }));
-    const b = createTranscriptNormalizer({ sessionKey: 'k', agentId: 'main', sessionId: 's', source: 'files', initial: JSON.parse(JSON.stringify(a.state())) });
-    const evs = b.push(msg('t', { role: 'toolResult', toolCallId: 'c', toolName: 'exec', content: 'ok', timestamp: 12 })).events;
+    a.push(
+      msg('a1', {
+        role: 'assistant',
+        content: [{ type: 'toolCall', id: 'c', name: 'exec', arguments: { command: 'ls' } }],
+        stopReason: 'toolUse',
+        timestamp: 2,
+      }),
+    );
+    const b = createTranscriptNormalizer({
+      sessionKey: 'k',
+      agentId: 'main',
+      sessionId: 's',
+      source: 'files',
+      initial: JSON.parse(JSON.stringify(a.state())),
+    });
+    const evs = b.push(
+      msg('t', { role: 'toolResult', toolCallId: 'c', toolName: 'exec', content: 'ok', timestamp: 12 }),
+    ).events;
     expect(evs[0]).toMatchObject({ type: 'tool.output', runId: 's:r:u1', name: 'exec', durationMs: 10 });
-    const next = b.push(msg('a2', { role: 'assistant', content: [], stopReason: 'stop', timestamp: 13 })).events;
+    const next = b.push(
+      msg('a2', { role: 'assistant', content: [], stopReason: 'stop', timestamp: 13 }),
+    ).events;
     expect(next.map((e) => e.type)).toEqual(['agent.step_started', 'agent.finished']);
+  });
+});
+
+describe('2026.9 line shapes (header v4, __openclaw run ids)', () => {
+  it('uses the native run id from idempotencyKey / __openclaw.runId; an announce turn is a new run', () => {
+    const evs = normalizeLines([
+      { type: 'session', version: 4, id: 's9', timestamp: '2026-11-21T10:00:00.000Z', cwd: '/w' },
+      msg('f66fa82a-77a0', {
+        role: 'user',
+        content: 'go',
+        timestamp: 1,
+        idempotencyKey: 'R1:user',
+        __openclaw: { id: 'f66fa82a-77a0' },
+      }),
+      msg('2b927e5f-cbc3', {
+        role: 'assistant',
+        content: [{ type: 'text', text: 'a' }],
+        stopReason: 'stop',
+        timestamp: 2,
+        __openclaw: { runId: 'R1' },
+      }),
+      msg('8c0aeda1-f459', {
+        role: 'assistant',
+        content: [{ type: 'text', text: 'b' }],
+        stopReason: 'stop',
+        timestamp: 3,
+        __openclaw: { runId: 'announce:v1:x' },
+      }),
+    ]);
+    expect(ofType(evs, 'agent.started').map((e) => e.runId)).toEqual(['R1', 'announce:v1:x']);
+    expect(ofType(evs, 'agent.finished').map((e) => e.runId)).toEqual(['R1', 'announce:v1:x']);
   });
 });

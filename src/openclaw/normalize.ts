@@ -8,12 +8,7 @@
  * (stop/error/aborted: a retry, a sub-agent completion turn). The derived run id is built from
  * the entry id of the line that started it, so it is the same after a restart or a rewrite.
  */
-import type {
-  AgentFinishedEvent,
-  PulseEvent,
-  RunOutcome,
-  SourceKind,
-} from '../model/events.js';
+import type { AgentFinishedEvent, PulseEvent, RunOutcome, SourceKind } from '../model/events.js';
 import { spawnDedupeKey } from './sessions-json.js';
 import {
   classifyLlmError,
@@ -74,9 +69,15 @@ export function createTranscriptNormalizer(opts: NormalizerOptions): TranscriptN
   let runOpen = init?.runOpen ?? false;
   let step = init?.step ?? 0;
   let lastTs = init?.lastTs;
-  const pending = new Map<string, { runId: string; callId: string; name: string; ts: number; label?: string }>();
+  const pending = new Map<
+    string,
+    { runId: string; callId: string; name: string; ts: number; label?: string }
+  >();
   for (const [r, c, name, ts, label] of init?.pending ?? []) {
-    pending.set(`${r}\n${c}`, label ? { runId: r, callId: c, name, ts, label } : { runId: r, callId: c, name, ts });
+    pending.set(
+      `${r}\n${c}`,
+      label ? { runId: r, callId: c, name, ts, label } : { runId: r, callId: c, name, ts },
+    );
   }
 
   const base = (ts: number, dedupeKey: string) => ({ ts, source, sessionKey, agentId, dedupeKey });
@@ -113,17 +114,31 @@ export function createTranscriptNormalizer(opts: NormalizerOptions): TranscriptN
     else if (!runOpen || !runId) startRun(`${sessionId}:r:${entryId}`, entryId, ts, out);
     const run = runId as string;
     step++;
-    const stepEv: PulseEvent = { type: 'agent.step_started', ...base(ts, key(entryId, 'agent.step_started')), runId: run, step };
+    const stepEv: PulseEvent = {
+      type: 'agent.step_started',
+      ...base(ts, key(entryId, 'agent.step_started')),
+      runId: run,
+      step,
+    };
     if (m.model) stepEv.model = m.model;
     if (m.provider) stepEv.provider = m.provider;
     out.push(stepEv);
 
-    const blocks = Array.isArray(m.content) ? m.content : typeof m.content === 'string' ? [{ type: 'text', text: m.content }] : [];
+    const blocks = Array.isArray(m.content)
+      ? m.content
+      : typeof m.content === 'string'
+        ? [{ type: 'text', text: m.content }]
+        : [];
     blocks.forEach((b, i) => {
       if (b.type === 'text') {
         const text = (b as { text?: unknown }).text;
         if (typeof text === 'string' && text.trim()) {
-          out.push({ type: 'assistant.text', ...base(ts, key(entryId, 'assistant.text', i)), runId: run, text });
+          out.push({
+            type: 'assistant.text',
+            ...base(ts, key(entryId, 'assistant.text', i)),
+            runId: run,
+            text,
+          });
         }
       } else if (b.type === 'toolCall') {
         const tc = b as { id?: unknown; name?: unknown; arguments?: unknown };
@@ -154,7 +169,13 @@ export function createTranscriptNormalizer(opts: NormalizerOptions): TranscriptN
         costUsd: u.cost?.total ?? 0,
       };
       if (tokens.input || tokens.output || tokens.cacheRead || tokens.cacheWrite || tokens.costUsd) {
-        const ev: PulseEvent = { type: 'llm.tokens', ...base(ts, key(entryId, 'llm.tokens')), runId: run, ...tokens, reasoning: 0 };
+        const ev: PulseEvent = {
+          type: 'llm.tokens',
+          ...base(ts, key(entryId, 'llm.tokens')),
+          runId: run,
+          ...tokens,
+          reasoning: 0,
+        };
         if (m.model) ev.model = m.model;
         if (m.provider) ev.provider = m.provider;
         out.push(ev);
@@ -164,11 +185,22 @@ export function createTranscriptNormalizer(opts: NormalizerOptions): TranscriptN
     const stop = m.stopReason;
     if (stop === 'error') {
       const message = m.errorMessage ?? 'model call failed';
-      out.push({ type: 'llm.error', ...base(ts, key(entryId, 'llm.error')), runId: run, message, ...classifyLlmError(message) });
+      out.push({
+        type: 'llm.error',
+        ...base(ts, key(entryId, 'llm.error')),
+        runId: run,
+        message,
+        ...classifyLlmError(message),
+      });
     }
     if (stop && TERMINAL.has(stop)) {
       const outcome: RunOutcome = stop === 'stop' ? 'ok' : stop === 'error' ? 'error' : 'aborted';
-      const fin: AgentFinishedEvent = { type: 'agent.finished', ...base(ts, key(entryId, 'agent.finished')), runId: run, outcome };
+      const fin: AgentFinishedEvent = {
+        type: 'agent.finished',
+        ...base(ts, key(entryId, 'agent.finished')),
+        runId: run,
+        outcome,
+      };
       if (outcome !== 'ok' && m.errorMessage) fin.error = m.errorMessage;
       out.push(fin);
       runOpen = false;
@@ -182,11 +214,13 @@ export function createTranscriptNormalizer(opts: NormalizerOptions): TranscriptN
     if (call) pending.delete(`${call.runId}\n${callId}`);
     const run = call?.runId ?? runId ?? `${sessionId}:r:orphan`;
     const name = call?.name ?? unwrapToolCall(m.toolName ?? 'unknown', undefined).name;
-    const details = m.details && typeof m.details === 'object' ? (m.details as Record<string, unknown>) : undefined;
+    const details =
+      m.details && typeof m.details === 'object' ? (m.details as Record<string, unknown>) : undefined;
     const text = contentText(m.content);
     const isErr = m.isError === true || details?.status === 'error';
     let durationMs = typeof details?.durationMs === 'number' ? details.durationMs : undefined;
-    if (durationMs === undefined && call && m.timestamp !== undefined) durationMs = Math.max(0, m.timestamp - call.ts);
+    if (durationMs === undefined && call && m.timestamp !== undefined)
+      durationMs = Math.max(0, m.timestamp - call.ts);
     const common = { runId: run, callId, name, ...(durationMs !== undefined ? { durationMs } : {}) };
     if (isErr) {
       const detailErr = typeof details?.error === 'string' ? details.error : undefined;
@@ -195,7 +229,12 @@ export function createTranscriptNormalizer(opts: NormalizerOptions): TranscriptN
       return;
     }
     const output = summarizeOutput(text);
-    out.push({ type: 'tool.output', ...base(ts, key(entryId, 'tool.output')), ...common, ...(output ? { output } : {}) });
+    out.push({
+      type: 'tool.output',
+      ...base(ts, key(entryId, 'tool.output')),
+      ...common,
+      ...(output ? { output } : {}),
+    });
     if (name === 'sessions_spawn' || m.toolName === 'sessions_spawn') {
       const childKey = extractChildSessionKey(m.details, text);
       if (childKey) {
@@ -224,7 +263,13 @@ export function createTranscriptNormalizer(opts: NormalizerOptions): TranscriptN
       ...classifyLlmError(message),
     });
     if (runOpen && runId) {
-      out.push({ type: 'agent.finished', ...base(ts, key(entryId, 'agent.finished')), runId, outcome: 'error', error: message });
+      out.push({
+        type: 'agent.finished',
+        ...base(ts, key(entryId, 'agent.finished')),
+        runId,
+        outcome: 'error',
+        error: message,
+      });
       runOpen = false;
     }
   }
@@ -241,7 +286,8 @@ export function createTranscriptNormalizer(opts: NormalizerOptions): TranscriptN
 
   function pushEntry(entry: TranscriptEntry): PulseEvent[] {
     const out: PulseEvent[] = [];
-    const entryId = entry.id ?? (entry.type === 'session' ? 'header' : `noid-${entry.timestamp ?? lastTs ?? 0}`);
+    const entryId =
+      entry.id ?? (entry.type === 'session' ? 'header' : `noid-${entry.timestamp ?? lastTs ?? 0}`);
     switch (entry.type) {
       case 'message': {
         const m = entry.message;
@@ -252,10 +298,18 @@ export function createTranscriptNormalizer(opts: NormalizerOptions): TranscriptN
         break;
       }
       case 'compaction':
-        out.push({ type: 'session.compacted', ...base(entryTs(entry), key(entryId, 'session.compacted')), mode: 'append' });
+        out.push({
+          type: 'session.compacted',
+          ...base(entryTs(entry), key(entryId, 'session.compacted')),
+          mode: 'append',
+        });
         break;
       case 'reset':
-        out.push({ type: 'session.reset', ...base(entryTs(entry), key(entryId, 'session.reset')), sessionId });
+        out.push({
+          type: 'session.reset',
+          ...base(entryTs(entry), key(entryId, 'session.reset')),
+          sessionId,
+        });
         break;
       case 'custom':
         onCustom(entry, entryId, entryTs(entry), out);
@@ -277,7 +331,9 @@ export function createTranscriptNormalizer(opts: NormalizerOptions): TranscriptN
       const st: NormalizerState = {
         runOpen,
         step,
-        pending: [...pending.values()].map((p) => (p.label ? [p.runId, p.callId, p.name, p.ts, p.label] : [p.runId, p.callId, p.name, p.ts])),
+        pending: [...pending.values()].map((p) =>
+          p.label ? [p.runId, p.callId, p.name, p.ts, p.label] : [p.runId, p.callId, p.name, p.ts],
+        ),
       };
       if (runId !== undefined) st.runId = runId;
       if (lastTs !== undefined) st.lastTs = lastTs;

@@ -43,7 +43,6 @@ export function subagentRunsPath(stateDir: string): string {
 
 const UUID = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}';
 const LIVE_TRANSCRIPT = new RegExp(`^(${UUID})(?:-topic-([^.]+))?\\.jsonl$`);
-/** looser: any `<name>.jsonl` that is not an archive/side file (sessionId not a UUID in some tests/tools) */
 const SIDE_MARKERS = ['.reset.', '.deleted.', '.bak.', '.checkpoint.', '.trajectory.', '.trajectory-path.'];
 
 export interface TranscriptName {
@@ -62,12 +61,10 @@ export function parseTranscriptName(fileName: string): TranscriptName | undefine
   if (SIDE_MARKERS.some((m) => base.includes(m))) return undefined;
   const m = LIVE_TRANSCRIPT.exec(base);
   if (m) return m[2] ? { sessionId: m[1] as string, topic: m[2] } : { sessionId: m[1] as string };
-  // non-UUID session ids still count, as long as the name has no other dots
-  const stem = base.slice(0, -'.jsonl'.length);
-  if (!stem || stem.includes('.')) return undefined;
-  const topic = /^(.+)-topic-(.+)$/.exec(stem);
-  if (topic) return { sessionId: topic[1] as string, topic: topic[2] as string };
-  return { sessionId: stem };
+  // other hex ids (older/odd builds) still count; other .jsonl files (tool logs, captures) do not
+  const loose = /^([0-9a-fA-F]{8}[0-9a-fA-F-]*?)(?:-topic-([^.]+))?\.jsonl$/.exec(base);
+  if (!loose) return undefined;
+  return loose[2] ? { sessionId: loose[1] as string, topic: loose[2] } : { sessionId: loose[1] as string };
 }
 
 export function isLiveTranscriptName(fileName: string): boolean {

@@ -4,7 +4,13 @@
  * what the model needs: identity, lineage, channel, model and OpenClaw's own run status.
  */
 import path from 'node:path';
-import type { PulseEvent, SessionChannel, SessionSeenEvent, SourceKind, SubagentSpawnedEvent } from '../model/events.js';
+import type {
+  PulseEvent,
+  SessionChannel,
+  SessionSeenEvent,
+  SourceKind,
+  SubagentSpawnedEvent,
+} from '../model/events.js';
 import { parseSessionKey } from './session-key.js';
 
 export interface SessionsJsonEntry {
@@ -76,7 +82,11 @@ export function channelOf(key: string, e: Obj): SessionChannel | undefined {
 }
 
 /** Normalizes one entry; undefined when it has no sessionId (nothing to follow). */
-export function normalizeSessionEntry(sessionKey: string, raw: unknown, fallbackAgentId = 'main'): SessionsJsonEntry | undefined {
+export function normalizeSessionEntry(
+  sessionKey: string,
+  raw: unknown,
+  fallbackAgentId = 'main',
+): SessionsJsonEntry | undefined {
   if (!isObj(raw)) return undefined;
   const sessionId = s(raw.sessionId);
   if (!sessionId) return undefined;
@@ -120,7 +130,10 @@ export function parseSessionsJson(value: unknown, fallbackAgentId = 'main'): Par
 }
 
 /** Parses sessions.json text; returns an error string instead of throwing. */
-export function parseSessionsJsonText(text: string, fallbackAgentId = 'main'): ParsedSessionsJson | { error: string } {
+export function parseSessionsJsonText(
+  text: string,
+  fallbackAgentId = 'main',
+): ParsedSessionsJson | { error: string } {
   try {
     return parseSessionsJson(JSON.parse(text), fallbackAgentId);
   } catch (err) {

@@ -82,7 +82,8 @@ export function classifyLlmError(message: string): LlmErrorInfo {
   else if (named) status = Number(named[1]);
   else if (/overloaded/i.test(message)) status = 529;
   else if (/rate[_ ]?limit|too many requests/i.test(message)) status = 429;
-  const retryable = status !== undefined && (status === 429 || status === 408 || (status >= 500 && status <= 599));
+  const retryable =
+    status !== undefined && (status === 429 || status === 408 || (status >= 500 && status <= 599));
   return status === undefined ? { retryable } : { status, retryable };
 }
 

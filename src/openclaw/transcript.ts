@@ -2,203 +2,314 @@
  * Transcript lines (pi-coding-agent SessionManager format, header version 3 and 4), as written
  * to `<sessionId>.jsonl` (≤ 2026.7) and stored as `transcript_events.event_json` (≥ 2026.8).
  *
- * Tolerant on purpose: unknown fields pass, unknown entry types and content blocks pass through
- * as `unknown`, numbers that are missing or not numbers become undefined. Only a line that is
- * not an object with a string `type`, or a known type whose core fields are unusable, is
- * malformed.
+ * Tolerant on purpose: unknown fields pass, unknown entry types and content blocks pass through,
+ * numbers that are missing or not numbers become undefined. Only a line that is not an object
+ * with a string `type`, or a known type whose core fields are unusable (a message without a
+ * role, a tool result without its call id), is malformed.
+ *
+ * Checked by hand rather than with zod: this runs for every line of every transcript, and a
+ * schema library cost ~6× the JSON.parse of the line (measured with the real fixture lines).
  */
-import { z } from 'zod';
 
-const num = z.number().optional().catch(undefined);
-const str = z.string().optional().catch(undefined);
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => !!v && typeof v === 'object' && !Array.isArray(v);
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
-export const TextBlockSchema = z.looseObject({ type: z.literal('text'), text: z.string().catch('') });
-export const ThinkingBlockSchema = z.looseObject({ type: z.literal('thinking'), thinking: z.string().catch('') });
-export const ImageBlockSchema = z.looseObject({ type: z.literal('image'), mimeType: str });
-export const ToolCallBlockSchema = z.looseObject({
-  type: z.literal('toolCall'),
-  id: z.string(),
-  name: z.string(),
-  arguments: z.unknown().optional(),
-});
-const OtherBlockSchema = z.looseObject({ type: z.string() });
+export interface TextBlock {
+  type: 'text';
+  text: string;
+}
+export interface ThinkingBlock {
+  type: 'thinking';
+  thinking: string;
+}
+export interface ImageBlock {
+  type: 'image';
+  mimeType?: string;
+}
+export interface ToolCallBlock {
+  type: 'toolCall';
+  id: string;
+  name: string;
+  arguments?: unknown;
+}
+/** any other block type: passed through untouched */
+export interface OtherBlock {
+  type: string;
+  [k: string]: unknown;
+}
+export type ContentBlock = TextBlock | ThinkingBlock | ImageBlock | ToolCallBlock | OtherBlock;
 
-export const ContentBlockSchema = z.union([
-  TextBlockSchema,
-  ThinkingBlockSchema,
-  ImageBlockSchema,
-  ToolCallBlockSchema,
-  OtherBlockSchema,
-]);
-export type ContentBlock = z.infer<typeof ContentBlockSchema>;
-export type ToolCallBlock = z.infer<typeof ToolCallBlockSchema>;
-
-/** string content, or blocks; a block that is not even `{type}` is dropped rather than failing the line */
-const ContentSchema = z
-  .union([z.string(), z.array(z.unknown())])
-  .optional()
-  .catch(undefined)
-  .transform((c): string | ContentBlock[] | undefined => {
-    if (c === undefined || typeof c === 'string') return c;
-    const out: ContentBlock[] = [];
-    for (const b of c) {
-      const r = ContentBlockSchema.safeParse(b);
-      if (r.success) out.push(r.data);
-    }
-    return out;
-  });
-
-export const UsageSchema = z.looseObject({
-  input: num,
-  output: num,
-  cacheRead: num,
-  cacheWrite: num,
-  totalTokens: num,
-  cost: z.looseObject({ total: num }).optional().catch(undefined),
-});
-export type Usage = z.infer<typeof UsageSchema>;
+export interface Usage {
+  input?: number;
+  output?: number;
+  cacheRead?: number;
+  cacheWrite?: number;
+  totalTokens?: number;
+  cost?: { total?: number };
+}
 
 /** OpenClaw ≥ 2026.9 stamps stored messages with its own run/entry ids */
-const OpenclawMetaSchema = z.looseObject({ runId: str, id: str }).optional().catch(undefined);
+export interface OpenclawMeta {
+  runId?: string;
+  id?: string;
+}
 
-export const UserMessageSchema = z.looseObject({
-  role: z.literal('user'),
-  content: ContentSchema,
-  timestamp: num,
-  idempotencyKey: str,
-  __openclaw: OpenclawMetaSchema,
-});
-export const AssistantMessageSchema = z.looseObject({
-  role: z.literal('assistant'),
-  content: ContentSchema,
-  api: str,
-  provider: str,
-  model: str,
-  usage: UsageSchema.optional().catch(undefined),
-  stopReason: str,
-  errorMessage: str,
-  timestamp: num,
-  __openclaw: OpenclawMetaSchema,
-});
-export const ToolResultMessageSchema = z.looseObject({
-  role: z.literal('toolResult'),
-  toolCallId: z.string(),
-  toolName: str,
-  content: ContentSchema,
-  details: z.unknown().optional(),
-  isError: z.boolean().optional().catch(undefined),
-  timestamp: num,
-});
+export interface UserMessage {
+  role: 'user';
+  content?: string | ContentBlock[];
+  timestamp?: number;
+  idempotencyKey?: string;
+  __openclaw?: OpenclawMeta;
+}
+export interface AssistantMessage {
+  role: 'assistant';
+  content?: string | ContentBlock[];
+  api?: string;
+  provider?: string;
+  model?: string;
+  usage?: Usage;
+  stopReason?: string;
+  errorMessage?: string;
+  timestamp?: number;
+  __openclaw?: OpenclawMeta;
+}
+export interface ToolResultMessage {
+  role: 'toolResult';
+  toolCallId: string;
+  toolName?: string;
+  content?: string | ContentBlock[];
+  details?: unknown;
+  isError?: boolean;
+  timestamp?: number;
+}
 /** bashExecution, custom, branchSummary, compactionSummary ...: passed through */
-export const OtherMessageSchema = z.looseObject({ role: z.string(), timestamp: num });
+export interface OtherMessage {
+  role: string;
+  timestamp?: number;
+}
+export type TranscriptMessage = UserMessage | AssistantMessage | ToolResultMessage | OtherMessage;
 
-export const MessageSchema = z.union([
-  UserMessageSchema,
-  AssistantMessageSchema,
-  ToolResultMessageSchema,
-  OtherMessageSchema,
-]);
-export type UserMessage = z.infer<typeof UserMessageSchema>;
-export type AssistantMessage = z.infer<typeof AssistantMessageSchema>;
-export type ToolResultMessage = z.infer<typeof ToolResultMessageSchema>;
-export type TranscriptMessage = z.infer<typeof MessageSchema>;
-
-const entryBase = { id: str, parentId: z.string().nullable().optional().catch(undefined), timestamp: str };
-
-export const SessionHeaderSchema = z.looseObject({
-  type: z.literal('session'),
-  version: num,
-  id: str,
-  timestamp: str,
-  cwd: str,
-  parentSession: str,
-});
-export const MessageEntrySchema = z.looseObject({ type: z.literal('message'), ...entryBase, message: MessageSchema });
-export const CompactionEntrySchema = z.looseObject({
-  type: z.literal('compaction'),
-  ...entryBase,
-  summary: str,
-  firstKeptEntryId: str,
-  tokensBefore: num,
-  tokensAfter: num,
-});
-export const ModelChangeEntrySchema = z.looseObject({
-  type: z.literal('model_change'),
-  ...entryBase,
-  provider: str,
-  modelId: str,
-});
-export const ThinkingLevelEntrySchema = z.looseObject({
-  type: z.literal('thinking_level_change'),
-  ...entryBase,
-  thinkingLevel: str,
-});
-export const CustomEntrySchema = z.looseObject({
-  type: z.literal('custom'),
-  ...entryBase,
-  customType: z.string().catch(''),
-  data: z.unknown().optional(),
-});
-export const ResetEntrySchema = z.looseObject({ type: z.literal('reset'), ...entryBase, reason: str });
-export const LabelEntrySchema = z.looseObject({ type: z.literal('label'), ...entryBase, targetId: str, label: str });
-export const SessionInfoEntrySchema = z.looseObject({ type: z.literal('session_info'), ...entryBase, name: str });
-
-const KNOWN_SCHEMAS = {
-  session: SessionHeaderSchema,
-  message: MessageEntrySchema,
-  compaction: CompactionEntrySchema,
-  model_change: ModelChangeEntrySchema,
-  thinking_level_change: ThinkingLevelEntrySchema,
-  custom: CustomEntrySchema,
-  reset: ResetEntrySchema,
-  label: LabelEntrySchema,
-  session_info: SessionInfoEntrySchema,
-} as const;
-
-export type SessionHeader = z.infer<typeof SessionHeaderSchema>;
-export type MessageEntry = z.infer<typeof MessageEntrySchema>;
-export type CompactionEntry = z.infer<typeof CompactionEntrySchema>;
-export type CustomEntry = z.infer<typeof CustomEntrySchema>;
-export type ResetEntry = z.infer<typeof ResetEntrySchema>;
-
+interface EntryBase {
+  id?: string;
+  parentId?: string | null;
+  timestamp?: string;
+}
+export interface SessionHeader extends EntryBase {
+  type: 'session';
+  version?: number;
+  cwd?: string;
+  parentSession?: string;
+}
+export interface MessageEntry extends EntryBase {
+  type: 'message';
+  message: TranscriptMessage;
+}
+export interface CompactionEntry extends EntryBase {
+  type: 'compaction';
+  summary?: string;
+  firstKeptEntryId?: string;
+  tokensBefore?: number;
+  tokensAfter?: number;
+}
+export interface ModelChangeEntry extends EntryBase {
+  type: 'model_change';
+  provider?: string;
+  modelId?: string;
+}
+export interface ThinkingLevelEntry extends EntryBase {
+  type: 'thinking_level_change';
+  thinkingLevel?: string;
+}
+export interface CustomEntry extends EntryBase {
+  type: 'custom';
+  customType: string;
+  data?: unknown;
+}
+export interface ResetEntry extends EntryBase {
+  type: 'reset';
+  reason?: string;
+}
+export interface LabelEntry extends EntryBase {
+  type: 'label';
+  targetId?: string;
+  label?: string;
+}
+export interface SessionInfoEntry extends EntryBase {
+  type: 'session_info';
+  name?: string;
+}
 /** an entry of a type we do not interpret (branch_summary, custom_message, future types) */
-export interface OtherEntry {
+export interface OtherEntry extends EntryBase {
   type: 'other';
   rawType: string;
-  id?: string;
-  timestamp?: string;
 }
 
 export type TranscriptEntry =
   | SessionHeader
   | MessageEntry
   | CompactionEntry
-  | z.infer<typeof ModelChangeEntrySchema>
-  | z.infer<typeof ThinkingLevelEntrySchema>
+  | ModelChangeEntry
+  | ThinkingLevelEntry
   | CustomEntry
   | ResetEntry
-  | z.infer<typeof LabelEntrySchema>
-  | z.infer<typeof SessionInfoEntrySchema>
+  | LabelEntry
+  | SessionInfoEntry
   | OtherEntry;
 
 export type ParseLineResult = { ok: true; entry: TranscriptEntry } | { ok: false; error: string };
 
+function base(v: Obj): EntryBase {
+  const b: EntryBase = {};
+  const id = str(v.id);
+  if (id !== undefined) b.id = id;
+  if (typeof v.parentId === 'string' || v.parentId === null) b.parentId = v.parentId;
+  const ts = str(v.timestamp);
+  if (ts !== undefined) b.timestamp = ts;
+  return b;
+}
+
+/** string content, or the blocks that are at least `{type: string}` (others are dropped) */
+function content(v: unknown): string | ContentBlock[] | undefined {
+  if (typeof v === 'string') return v;
+  if (!Array.isArray(v)) return undefined;
+  const out: ContentBlock[] = [];
+  for (const b of v) {
+    if (!isObj(b) || typeof b.type !== 'string') continue;
+    if (b.type === 'text' && typeof b.text !== 'string') continue;
+    if (b.type === 'toolCall' && (typeof b.id !== 'string' || typeof b.name !== 'string')) continue;
+    out.push(b as ContentBlock);
+  }
+  return out;
+}
+
+function usage(v: unknown): Usage | undefined {
+  if (!isObj(v)) return undefined;
+  const u: Usage = {};
+  const set = (k: 'input' | 'output' | 'cacheRead' | 'cacheWrite' | 'totalTokens') => {
+    const n = num(v[k]);
+    if (n !== undefined) u[k] = n;
+  };
+  set('input');
+  set('output');
+  set('cacheRead');
+  set('cacheWrite');
+  set('totalTokens');
+  if (isObj(v.cost)) {
+    const total = num(v.cost.total);
+    u.cost = total === undefined ? {} : { total };
+  }
+  return u;
+}
+
+function meta(v: unknown): OpenclawMeta | undefined {
+  if (!isObj(v)) return undefined;
+  const m: OpenclawMeta = {};
+  if (typeof v.runId === 'string') m.runId = v.runId;
+  if (typeof v.id === 'string') m.id = v.id;
+  return m;
+}
+
+/** copies the defined values of `from` onto `to` (keeps optional fields absent, not undefined) */
+function assign<T extends object>(to: T, from: Partial<T>): T {
+  for (const [k, v] of Object.entries(from)) if (v !== undefined) (to as Obj)[k] = v;
+  return to;
+}
+
+function message(v: unknown): TranscriptMessage | string {
+  if (!isObj(v)) return 'message is not an object';
+  const role = v.role;
+  if (typeof role !== 'string') return 'message has no role';
+  const timestamp = num(v.timestamp);
+  if (role === 'user') {
+    return assign<UserMessage>(
+      { role },
+      { content: content(v.content), timestamp, idempotencyKey: str(v.idempotencyKey), __openclaw: meta(v.__openclaw) },
+    );
+  }
+  if (role === 'assistant') {
+    return assign<AssistantMessage>(
+      { role },
+      {
+        content: content(v.content),
+        api: str(v.api),
+        provider: str(v.provider),
+        model: str(v.model),
+        usage: usage(v.usage),
+        stopReason: str(v.stopReason),
+        errorMessage: str(v.errorMessage),
+        timestamp,
+        __openclaw: meta(v.__openclaw),
+      },
+    );
+  }
+  if (role === 'toolResult') {
+    if (typeof v.toolCallId !== 'string') return 'toolResult has no toolCallId';
+    return assign<ToolResultMessage>(
+      { role, toolCallId: v.toolCallId },
+      {
+        toolName: str(v.toolName),
+        content: content(v.content),
+        details: v.details,
+        isError: typeof v.isError === 'boolean' ? v.isError : undefined,
+        timestamp,
+      },
+    );
+  }
+  return assign<OtherMessage>({ role }, { timestamp });
+}
+
 /** Parses one already JSON-decoded transcript line. Never throws. */
 export function parseTranscriptLine(value: unknown): ParseLineResult {
-  if (!value || typeof value !== 'object' || Array.isArray(value)) return { ok: false, error: 'line is not an object' };
-  const type = (value as { type?: unknown }).type;
+  if (!isObj(value)) return { ok: false, error: 'line is not an object' };
+  const type = value.type;
   if (typeof type !== 'string') return { ok: false, error: 'line has no string type' };
-  const schema = (KNOWN_SCHEMAS as Record<string, z.ZodType<TranscriptEntry>>)[type];
-  if (!schema) {
-    const v = value as { id?: unknown; timestamp?: unknown };
-    const other: OtherEntry = { type: 'other', rawType: type };
-    if (typeof v.id === 'string') other.id = v.id;
-    if (typeof v.timestamp === 'string') other.timestamp = v.timestamp;
-    return { ok: true, entry: other };
+  const b = base(value);
+  let entry: TranscriptEntry;
+  switch (type) {
+    case 'session':
+      entry = assign<SessionHeader>({ type, ...b }, { version: num(value.version), cwd: str(value.cwd), parentSession: str(value.parentSession) });
+      break;
+    case 'message': {
+      const m = message(value.message);
+      if (typeof m === 'string') return { ok: false, error: `bad message line: ${m}` };
+      entry = { type, ...b, message: m };
+      break;
+    }
+    case 'compaction':
+      entry = assign<CompactionEntry>(
+        { type, ...b },
+        {
+          summary: str(value.summary),
+          firstKeptEntryId: str(value.firstKeptEntryId),
+          tokensBefore: num(value.tokensBefore),
+          tokensAfter: num(value.tokensAfter),
+        },
+      );
+      break;
+    case 'model_change':
+      entry = assign<ModelChangeEntry>({ type, ...b }, { provider: str(value.provider), modelId: str(value.modelId) });
+      break;
+    case 'thinking_level_change':
+      entry = assign<ThinkingLevelEntry>({ type, ...b }, { thinkingLevel: str(value.thinkingLevel) });
+      break;
+    case 'custom':
+      entry = assign<CustomEntry>({ type, ...b, customType: str(value.customType) ?? '' }, { data: value.data });
+      break;
+    case 'reset':
+      entry = assign<ResetEntry>({ type, ...b }, { reason: str(value.reason) });
+      break;
+    case 'label':
+      entry = assign<LabelEntry>({ type, ...b }, { targetId: str(value.targetId), label: str(value.label) });
+      break;
+    case 'session_info':
+      entry = assign<SessionInfoEntry>({ type, ...b }, { name: str(value.name) });
+      break;
+    default:
+      entry = { type: 'other', rawType: type, ...b };
   }
-  const r = schema.safeParse(value);
-  if (!r.success) return { ok: false, error: `bad ${type} line: ${r.error.issues[0]?.message ?? 'invalid'}` };
-  return { ok: true, entry: r.data };
+  return { ok: true, entry };
 }
 
 /** Decodes a JSON text line and parses it. Never throws. */
@@ -223,11 +334,11 @@ export function isToolResult(m: TranscriptMessage): m is ToolResultMessage {
 }
 
 /** plain text of string-or-blocks content (text blocks only) */
-export function contentText(content: string | ContentBlock[] | undefined): string {
-  if (content === undefined) return '';
-  if (typeof content === 'string') return content;
+export function contentText(c: string | ContentBlock[] | undefined): string {
+  if (c === undefined) return '';
+  if (typeof c === 'string') return c;
   const parts: string[] = [];
-  for (const b of content) if (b.type === 'text' && typeof (b as { text?: unknown }).text === 'string') parts.push((b as { text: string }).text);
+  for (const b of c) if (b.type === 'text' && typeof (b as TextBlock).text === 'string') parts.push((b as TextBlock).text);
   return parts.join('\n');
 }
 

@@ -46,8 +46,11 @@ export interface SseStats {
 }
 
 export interface SseHub {
-  /** answers one GET /api/stream request (503 JSON at the client cap) */
-  handle(req: Request): Response;
+  /**
+   * answers one GET /api/stream request (503 JSON at the client cap). `socket` (the Node
+   * response, when served by @hono/node-server) lets a slow client be cut at once.
+   */
+  handle(req: Request, socket?: { destroy(): void }): Response;
   stats(): SseStats;
   /** ends every stream with a retry hint (shutdown: browsers reconnect to the next daemon) */
   closeAll(): void;
@@ -64,6 +67,7 @@ interface Client {
   pending: Set<string>;
   closed: boolean;
   ageTimer: unknown;
+  socket?: { destroy(): void };
 }
 
 const enc = new TextEncoder();
@@ -118,7 +122,9 @@ export function createSseHub(o: SseHubOptions): SseHub {
       o.logger.warn({ client: c.id, queuedBytes: -(c.controller.desiredSize ?? 0) }, 'dropping slow SSE client');
       remove(c);
       try {
-        c.controller.error(new Error('slow client dropped'));
+        // destroying the socket frees the queue at once; without one, erroring the stream does
+        if (c.socket) c.socket.destroy();
+        else c.controller.error(new Error('slow client dropped'));
       } catch {
         /* already closed */
       }
@@ -199,7 +205,7 @@ export function createSseHub(o: SseHubOptions): SseHub {
     return Number(raw.trim());
   }
 
-  function handle(req: Request): Response {
+  function handle(req: Request, socket?: { destroy(): void }): Response {
     if (clients.size >= o.maxClients) {
       stats.rejected++;
       const retryAfterS = 5;
@@ -246,6 +252,7 @@ export function createSseHub(o: SseHubOptions): SseHub {
       },
       { highWaterMark: 0, size: (chunk) => chunk.byteLength },
     );
+    client.socket = socket;
     clients.add(client);
     stats.accepted++;
     client.ageTimer = o.clock.setTimeout(() => {

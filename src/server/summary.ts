@@ -3,7 +3,7 @@
  * these types). Keep this file free of Node imports: the browser bundle type-checks against it.
  */
 import type { PulseEvent, SessionChannel, StoredEvent } from '../model/events.js';
-import type { SessionState, SessionStatus } from '../model/session.js';
+import type { SessionState, SessionStatus, TrackerLimits } from '../model/session.js';
 
 /** One session as the list shows it: small, so a change costs a few hundred bytes on the wire. */
 export interface SessionSummary {
@@ -88,10 +88,16 @@ export interface SessionDetail {
   summary: SessionSummary;
   /** the session's root and every descendant, as summaries */
   tree: SessionTreeNode;
+  /** full states of every session in the tree (root first), for the nested status box */
+  states: SessionState[];
   tokenSeries: TokenPoint[];
   /** newest events of the session (oldest first) */
   events: StoredEvent[];
   now: number;
+  /** the store's last seq when this was read: the states include every event up to it */
+  lastSeq: number;
+  /** the model's limits: the dashboard applies live events to its copy with the same caps */
+  limits: TrackerLimits;
 }
 
 export interface SessionTreeNode {

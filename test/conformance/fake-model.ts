@@ -39,6 +39,8 @@ export interface LoggedRequest {
   /** scenario of the last real user message (what drove the decision) */
   turnScenario: Scenario;
   lastUserText: string;
+  /** text of the last tool result since that user message (the spawn result names the child) */
+  lastToolResult?: string;
   decision: { kind: 'tool'; name: string; args: unknown; id: string } | { kind: 'text'; text: string } | { kind: 'error'; status: number };
   /** usage sent back (absent for errors) */
   usage?: { prompt_tokens: number; completion_tokens: number };
@@ -54,7 +56,7 @@ export interface FakeModel {
 
 export interface FakeModelOptions {
   logFile: string;
-  /** `[conf:overload]`: this many 529s per conversation before it succeeds */
+  /** `[conf:overload]`: this many 529s (per fake instance) before it succeeds */
   overloadFailures?: number;
 }
 
@@ -81,6 +83,18 @@ export function scenarioOf(text: string): Scenario {
   if (text.includes('[Subagent Task]') && text.includes(CHILD_TAG)) return 'child';
   const m = /^\s*(?:\[[^\]]*\bUTC\]\s*)?\[conf:([a-z]+)\]/.exec(text);
   const name = m?.[1];
+  if (name === 'tool' || name === 'spawn' || name === 'overload' || name === 'fail' || name === 'toolfail') return name;
+  // OpenClaw 2026.9 retries a failed turn with "[Queued user message from a previous active
+  // turn; …]" wrapping the original text: the error scenarios must keep failing through it.
+  if (text.includes('[conf:fail]')) return 'fail';
+  if (text.includes('[conf:overload]')) return 'overload';
+  return 'none';
+}
+
+/** which scenario a conversation belongs to, from its first real user message (tag anywhere) */
+export function attributionOf(text: string): Scenario {
+  if (text.includes('[Subagent Task]') && text.includes(CHILD_TAG)) return 'child';
+  const name = /\[conf:([a-z]+)\]/.exec(text)?.[1];
   if (name === 'tool' || name === 'spawn' || name === 'overload' || name === 'fail' || name === 'toolfail') return name;
   return 'none';
 }
@@ -116,9 +130,10 @@ export async function startFakeModel(opts: FakeModelOptions): Promise<FakeModel>
       nmsgs: messages.length,
       tools,
       lastRole: messages.at(-1)?.role,
-      scenario: scenarioOf(firstUserText),
+      scenario: attributionOf(firstUserText),
       turnScenario,
-      lastUserText: lastUserText.slice(0, 300),
+      lastUserText: lastUserText.slice(0, 2000),
+      lastToolResult: afterUser.filter((m) => m.role === 'tool').map((m) => textOf(m.content)).at(-1)?.slice(0, 2000),
     };
     const tool = (name: string, args: unknown): LoggedRequest => ({
       ...entry,
@@ -129,9 +144,10 @@ export async function startFakeModel(opts: FakeModelOptions): Promise<FakeModel>
 
     if (turnScenario === 'fail') return { ...entry, decision: { kind: 'error', status: 529 } };
     if (turnScenario === 'overload') {
-      const seen = overloadSeen.get(lastUserText) ?? 0;
+      // counted per fake instance, not per text: OpenClaw rewraps the retried message
+      const seen = overloadSeen.get('overload') ?? 0;
       if (seen < (opts.overloadFailures ?? 1)) {
-        overloadSeen.set(lastUserText, seen + 1);
+        overloadSeen.set('overload', seen + 1);
         return { ...entry, decision: { kind: 'error', status: 529 } };
       }
     }

@@ -25,8 +25,6 @@ export interface NodeRow {
 
 export interface AgentDb {
   readonly path: string;
-  /** changes whenever another connection commits (PRAGMA data_version): the cheap "anything new?" */
-  dataVersion(): number;
   /** runs fn inside one short read transaction */
   read<T>(fn: () => T): T;
   /** PRAGMA user_version (OpenClaw 2026.9.6 writes 23) */
@@ -68,7 +66,6 @@ export function openAgentDb(path: string, busyTimeoutMs = 50): AgentDb {
 
   return {
     path,
-    dataVersion: () => Number(db.pragma('data_version', { simple: true })),
     userVersion: () => Number(db.pragma('user_version', { simple: true })),
     read<T>(fn: () => T): T {
       begin.run();
@@ -81,21 +78,37 @@ export function openAgentDb(path: string, busyTimeoutMs = 50): AgentDb {
         throw err;
       }
     },
-    maxRowid: () => Number((stmt('SELECT max(rowid) AS m FROM transcript_events').get() as { m: number | null }).m ?? 0),
+    maxRowid: () =>
+      Number((stmt('SELECT max(rowid) AS m FROM transcript_events').get() as { m: number | null }).m ?? 0),
     sessionsWithRowsBetween: (after, upTo) =>
       (
-        stmt('SELECT DISTINCT session_id FROM transcript_events WHERE rowid > ? AND rowid <= ?').all(after, upTo) as Array<{
+        stmt('SELECT DISTINCT session_id FROM transcript_events WHERE rowid > ? AND rowid <= ?').all(
+          after,
+          upTo,
+        ) as Array<{
           session_id: string;
         }>
       ).map((r) => r.session_id),
-    windows: () => stmt('SELECT session_id, session_key FROM session_windows').all() as Array<{ session_id: string; session_key: string }>,
+    windows: () =>
+      stmt('SELECT session_id, session_key FROM session_windows').all() as Array<{
+        session_id: string;
+        session_key: string;
+      }>,
     windowKey: (sessionId) =>
-      (stmt('SELECT session_key FROM session_windows WHERE session_id = ?').get(sessionId) as { session_key: string } | undefined)
-        ?.session_key ??
-      (stmt('SELECT session_key FROM session_nodes WHERE current_session_id = ? LIMIT 1').get(sessionId) as { session_key: string } | undefined)
-        ?.session_key,
+      (
+        stmt('SELECT session_key FROM session_windows WHERE session_id = ?').get(sessionId) as
+          | { session_key: string }
+          | undefined
+      )?.session_key ??
+      (
+        stmt('SELECT session_key FROM session_nodes WHERE current_session_id = ? LIMIT 1').get(sessionId) as
+          | { session_key: string }
+          | undefined
+      )?.session_key,
     maxSeq: (sessionId) => {
-      const r = stmt('SELECT max(seq) AS m FROM transcript_events WHERE session_id = ?').get(sessionId) as { m: number | null };
+      const r = stmt('SELECT max(seq) AS m FROM transcript_events WHERE session_id = ?').get(sessionId) as {
+        m: number | null;
+      };
       return r.m ?? undefined;
     },
     events: (sessionId, afterSeq, limit) =>
@@ -109,8 +122,13 @@ export function openAgentDb(path: string, busyTimeoutMs = 50): AgentDb {
         current_session_id: string;
       }>,
     nodesUpdatedSince: (updatedAt) =>
-      stmt(`SELECT ${NODE_COLS} FROM session_nodes WHERE updated_at >= ? ORDER BY updated_at, session_key`).all(updatedAt) as NodeRow[],
-    node: (sessionKey) => stmt(`SELECT ${NODE_COLS} FROM session_nodes WHERE session_key = ?`).get(sessionKey) as NodeRow | undefined,
+      stmt(
+        `SELECT ${NODE_COLS} FROM session_nodes WHERE updated_at >= ? ORDER BY updated_at, session_key`,
+      ).all(updatedAt) as NodeRow[],
+    node: (sessionKey) =>
+      stmt(`SELECT ${NODE_COLS} FROM session_nodes WHERE session_key = ?`).get(sessionKey) as
+        | NodeRow
+        | undefined,
     close: () => {
       try {
         db.close();

@@ -29,9 +29,16 @@ export interface FakeAgentDb {
   db: Database.Database;
   upsertSession(o: FakeSessionOpts): void;
   /** appends one transcript event; `zstd` given = stored compressed, as OpenClaw does for big rows */
-  append(sessionId: string, event: unknown, opts?: { createdAt?: number; zstd?: (b: Uint8Array) => Uint8Array }): number;
+  append(
+    sessionId: string,
+    event: unknown,
+    opts?: { createdAt?: number; zstd?: (b: Uint8Array) => Uint8Array },
+  ): number;
   /** raw row, for corrupt-input tests */
-  appendRaw(sessionId: string, row: { eventJson?: string | null; zstd?: Uint8Array; utf8Bytes?: number; createdAt?: number }): number;
+  appendRaw(
+    sessionId: string,
+    row: { eventJson?: string | null; zstd?: Uint8Array; utf8Bytes?: number; createdAt?: number },
+  ): number;
   close(): void;
 }
 
@@ -61,7 +68,9 @@ export function createFakeAgentDb(stateDir: string, agentId: string): FakeAgentD
      VALUES (@sid, @key, @updatedAt, @updatedAt, @status, @spawnedBy, @spawnedBy, @displayName)
      ON CONFLICT(session_id) DO UPDATE SET updated_at = excluded.updated_at, status = excluded.status`,
   );
-  const nextSeq = db.prepare('SELECT coalesce(max(seq), 0) + 1 AS s FROM transcript_events WHERE session_id = ?');
+  const nextSeq = db.prepare(
+    'SELECT coalesce(max(seq), 0) + 1 AS s FROM transcript_events WHERE session_id = ?',
+  );
   const insertEvent = db.prepare(
     `INSERT INTO transcript_events (session_id, seq, event_json, created_at, event_zstd, event_utf8_bytes, navigation_json)
      VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -69,7 +78,13 @@ export function createFakeAgentDb(stateDir: string, agentId: string): FakeAgentD
 
   function appendRaw(
     sessionId: string,
-    row: { eventJson?: string | null; zstd?: Uint8Array; utf8Bytes?: number; createdAt?: number; navigation?: string },
+    row: {
+      eventJson?: string | null;
+      zstd?: Uint8Array;
+      utf8Bytes?: number;
+      createdAt?: number;
+      navigation?: string;
+    },
   ): number {
     const seq = (nextSeq.get(sessionId) as { s: number }).s;
     const nav =
@@ -120,9 +135,14 @@ export function createFakeAgentDb(stateDir: string, agentId: string): FakeAgentD
     },
     append(sessionId, event, opts = {}) {
       const json = JSON.stringify(event);
-      if (!opts.zstd) return appendRaw(sessionId, { eventJson: json, createdAt: opts.createdAt ?? Date.now() });
+      if (!opts.zstd)
+        return appendRaw(sessionId, { eventJson: json, createdAt: opts.createdAt ?? Date.now() });
       const bytes = Buffer.from(json, 'utf8');
-      return appendRaw(sessionId, { zstd: opts.zstd(bytes), utf8Bytes: bytes.byteLength, createdAt: opts.createdAt ?? Date.now() });
+      return appendRaw(sessionId, {
+        zstd: opts.zstd(bytes),
+        utf8Bytes: bytes.byteLength,
+        createdAt: opts.createdAt ?? Date.now(),
+      });
     },
     appendRaw,
     close: () => db.close(),

@@ -5,8 +5,12 @@
  * it, so they fill in whatever the entry lacks (and stand in for it when it does not parse).
  */
 import type { PulseEvent } from '../../model/events.js';
-import { normalizeSessionEntry, sessionEntryToEvents, type SessionsJsonEntry } from '../../openclaw/sessions-json.js';
 import { parseSessionKey } from '../../openclaw/session-key.js';
+import {
+  normalizeSessionEntry,
+  type SessionsJsonEntry,
+  sessionEntryToEvents,
+} from '../../openclaw/sessions-json.js';
 import type { NodeRow } from './agent-db.js';
 
 export interface NodeEventsResult {
@@ -23,7 +27,8 @@ export function nodeRowToEvents(row: NodeRow, agentIdFromPath: string): NodeEven
   } catch {
     entryMalformed = true;
   }
-  const base: Record<string, unknown> = raw && typeof raw === 'object' && !Array.isArray(raw) ? { ...(raw as object) } : {};
+  const base: Record<string, unknown> =
+    raw && typeof raw === 'object' && !Array.isArray(raw) ? { ...(raw as object) } : {};
   if (!Object.keys(base).length) entryMalformed = true;
   // the row's promoted columns are written in the same transaction as entry_json; they win
   // for identity (current_session_id is what transcript_events use) and fill the rest

@@ -16,14 +16,21 @@ import path from 'node:path';
 import { type Clock, systemClock } from '../../infra/clock.js';
 import type { Logger } from '../../infra/logger.js';
 import type { PulseEvent } from '../../model/events.js';
-import { createTranscriptNormalizer, type NormalizerState, type TranscriptNormalizer } from '../../openclaw/normalize.js';
-import { agentsDir, agentSqlitePath } from '../../openclaw/paths.js';
+import {
+  createTranscriptNormalizer,
+  type NormalizerState,
+  type TranscriptNormalizer,
+} from '../../openclaw/normalize.js';
+import { agentSqlitePath, agentsDir } from '../../openclaw/paths.js';
 import { fallbackSessionKey } from '../../openclaw/session-key.js';
 import type { SourceOffset } from '../../store/event-store.js';
 import type { IngestSink, OffsetReader, Source, SourceHealth } from '../source.js';
 import { type AgentDb, isBusyError, openAgentDb } from './agent-db.js';
 import { decodeTranscriptRow, type TranscriptRow } from './decode.js';
+import { type Cursor, type Followed, inodeOf, newFollowed, nodesOffsetKey, statStamp } from './followed.js';
 import { nodeRowToEvents } from './node-events.js';
+
+const FORCE_READ_MS = 10_000;
 
 export interface SqliteSourceDeps {
   stateDir: string;
@@ -44,28 +51,6 @@ export interface SqliteSourceDeps {
 export interface SqliteSource extends Source {
   /** one poll of every followed DB, now (tests and benchmarks; the timer calls it too) */
   poll(): void;
-}
-
-interface Cursor {
-  sessionId: string;
-  sessionKey: string;
-  lastSeq: number;
-  normalizer: TranscriptNormalizer;
-  offsetKey: string;
-}
-
-interface Followed {
-  path: string;
-  agentId: string;
-  db?: AgentDb;
-  error?: string;
-  dataVersion?: number;
-  lastRowid: number;
-  nodesWatermark: number;
-  nodeStamps: Map<string, number>;
-  cursors: Map<string, Cursor>;
-  pending: Set<string>;
-  lastSweepAt: number;
 }
 
 export function createSqliteSource(deps: SqliteSourceDeps): SqliteSource {
@@ -99,17 +84,7 @@ export function createSqliteSource(deps: SqliteSourceDeps): SqliteSource {
     for (const agentId of names) {
       const p = agentSqlitePath(stateDir, agentId);
       if (dbs.has(p) || !fs.existsSync(p)) continue;
-      const saved = offsets.getOffset(nodesOffsetKey(p)) as { updatedAt?: unknown } | undefined;
-      dbs.set(p, {
-        path: p,
-        agentId,
-        lastRowid: 0,
-        nodesWatermark: typeof saved?.updatedAt === 'number' ? saved.updatedAt : 0,
-        nodeStamps: new Map(),
-        cursors: new Map(),
-        pending: new Set(),
-        lastSweepAt: Number.NEGATIVE_INFINITY,
-      });
+      dbs.set(p, newFollowed(p, agentId, offsets.getOffset(nodesOffsetKey(p))));
       log.info({ db: p, agentId }, 'following agent database');
     }
   }
@@ -117,12 +92,23 @@ export function createSqliteSource(deps: SqliteSourceDeps): SqliteSource {
   function ensureOpen(f: Followed): AgentDb | undefined {
     if (f.db) return f.db;
     try {
+      const ino = inodeOf(f.path);
+      if (f.ino !== undefined && ino !== f.ino) {
+        // replaced under the same name (a restore): its rowids mean nothing; seq cursors hold
+        log.info({ db: f.path }, 'agent database replaced');
+        f.lastRowid = 0;
+      }
+      f.ino = ino;
       f.db = openAgentDb(f.path);
       const uv = f.db.userVersion();
       log.info({ db: f.path, userVersion: uv }, 'opened agent database read-only');
       return f.db;
     } catch (err) {
-      noteError(f, err);
+      if (isBusyError(err)) {
+        busyRetries++;
+        f.db?.close();
+        f.db = undefined;
+      } else noteError(f, err);
       return undefined;
     }
   }
@@ -134,7 +120,7 @@ export function createSqliteSource(deps: SqliteSourceDeps): SqliteSource {
     // reopen from scratch next time: a replaced or repaired file needs a new handle
     f.db?.close();
     f.db = undefined;
-    f.dataVersion = undefined;
+    f.stamp = undefined;
   }
 
   function cursorFor(f: Followed, db: AgentDb, sessionId: string): Cursor {
@@ -145,7 +131,12 @@ export function createSqliteSource(deps: SqliteSourceDeps): SqliteSource {
     // the offset carries the normalizer's state too, so a restart mid-run still knows the
     // open run and tool calls
     const saved = offsets.getOffset(offsetKey) as { seq?: unknown; norm?: NormalizerState } | undefined;
-    const opts: Parameters<typeof createTranscriptNormalizer>[0] = { sessionKey, agentId: f.agentId, sessionId, source: 'sqlite' };
+    const opts: Parameters<typeof createTranscriptNormalizer>[0] = {
+      sessionKey,
+      agentId: f.agentId,
+      sessionId,
+      source: 'sqlite',
+    };
     if (saved?.norm && typeof saved.norm === 'object') opts.initial = saved.norm;
     c = {
       sessionId,
@@ -159,15 +150,19 @@ export function createSqliteSource(deps: SqliteSourceDeps): SqliteSource {
   }
 
   /** reads what is new in one DB inside one short transaction; processing happens after it */
-  function readNew(f: Followed, db: AgentDb): { nodes: ReturnType<AgentDb['nodesUpdatedSince']>; rows: TranscriptRow[]; more: boolean } {
+  function readNew(
+    f: Followed,
+    db: AgentDb,
+  ): { nodes: ReturnType<AgentDb['nodesUpdatedSince']>; rows: TranscriptRow[]; more: boolean } {
     const now = clock.now();
-    const dv = db.dataVersion();
     const sweep = now - f.lastSweepAt >= sweepEveryMs;
-    if (dv === f.dataVersion && !f.pending.size && !sweep) return { nodes: [], rows: [], more: false };
     return db.read(() => {
-      const nodes = db.nodesUpdatedSince(f.nodesWatermark).filter((r) => f.nodeStamps.get(r.session_key) !== r.updated_at);
+      const nodes = db
+        .nodesUpdatedSince(f.nodesWatermark)
+        .filter((r) => f.nodeStamps.get(r.session_key) !== r.updated_at);
       const maxRowid = db.maxRowid();
-      if (maxRowid > f.lastRowid) for (const sid of db.sessionsWithRowsBetween(f.lastRowid, maxRowid)) f.pending.add(sid);
+      if (maxRowid > f.lastRowid)
+        for (const sid of db.sessionsWithRowsBetween(f.lastRowid, maxRowid)) f.pending.add(sid);
       const rewound = maxRowid < f.lastRowid;
       f.lastRowid = maxRowid;
       if (sweep || rewound) {
@@ -194,13 +189,15 @@ export function createSqliteSource(deps: SqliteSourceDeps): SqliteSource {
         rows.push(...got);
         if (budget > 0) f.pending.delete(sid);
       }
-      // set only after the snapshot was read whole: a failed read is retried from the same place
-      f.dataVersion = dv;
       return { nodes, rows, more: f.pending.size > 0 };
     });
   }
 
-  function process(f: Followed, nodes: ReturnType<AgentDb['nodesUpdatedSince']>, rows: TranscriptRow[]): void {
+  function handleBatch(
+    f: Followed,
+    nodes: ReturnType<AgentDb['nodesUpdatedSince']>,
+    rows: TranscriptRow[],
+  ): void {
     const events: PulseEvent[] = [];
     const touched = new Map<string, Cursor>();
     let watermark = f.nodesWatermark;
@@ -208,7 +205,10 @@ export function createSqliteSource(deps: SqliteSourceDeps): SqliteSource {
       const r = nodeRowToEvents(row, f.agentId);
       if (r.entryMalformed) {
         malformed++;
-        log.warn({ db: f.path, sessionKey: row.session_key }, 'session_nodes.entry_json unreadable; using its columns');
+        log.warn(
+          { db: f.path, sessionKey: row.session_key },
+          'session_nodes.entry_json unreadable; using its columns',
+        );
       }
       events.push(...r.events);
       f.nodeStamps.set(row.session_key, row.updated_at);
@@ -230,7 +230,10 @@ export function createSqliteSource(deps: SqliteSourceDeps): SqliteSource {
       const d = decodeTranscriptRow(row);
       if (!d.ok) {
         malformed++;
-        log.warn({ db: f.path, sessionId: row.session_id, seq: row.seq, err: d.error }, 'transcript row skipped');
+        log.warn(
+          { db: f.path, sessionId: row.session_id, seq: row.seq, err: d.error },
+          'transcript row skipped',
+        );
         continue;
       }
       let err: string | undefined;
@@ -243,16 +246,20 @@ export function createSqliteSource(deps: SqliteSourceDeps): SqliteSource {
       }
       if (err !== undefined) {
         malformed++;
-        log.warn({ db: f.path, sessionId: row.session_id, seq: row.seq, err }, 'transcript row not understood');
+        log.warn(
+          { db: f.path, sessionId: row.session_id, seq: row.seq, err },
+          'transcript row not understood',
+        );
       }
     }
     const offs: SourceOffset[] = [...touched.values()].map((c) => ({
       key: c.offsetKey,
       value: { seq: c.lastSeq, norm: c.normalizer.state() },
     }));
-    if (watermark !== f.nodesWatermark) {
+    if (nodes.length) {
       f.nodesWatermark = watermark;
-      offs.push({ key: nodesOffsetKey(f.path), value: { updatedAt: watermark } });
+      const keys = [...f.nodeStamps].filter(([, at]) => at === watermark).map(([k]) => k);
+      offs.push({ key: nodesOffsetKey(f.path), value: { updatedAt: watermark, keys } });
     }
     if (!events.length && !offs.length) return;
     for (const e of events) if (lastEventAt === undefined || e.ts > lastEventAt) lastEventAt = e.ts;
@@ -261,13 +268,27 @@ export function createSqliteSource(deps: SqliteSourceDeps): SqliteSource {
   }
 
   function pollDb(f: Followed): boolean {
+    const stamp = statStamp(f.path);
+    const now = clock.now();
+    // a coarse-mtime filesystem could hide a commit from the stamp: read anyway now and then
+    const due = now - f.lastSweepAt >= sweepEveryMs || now - f.lastReadAt >= FORCE_READ_MS;
+    if (stamp !== undefined && stamp === f.stamp && !f.pending.size && !due && !f.error) return false;
     const db = ensureOpen(f);
     if (!db) return false;
     try {
       const { nodes, rows, more } = readNew(f, db);
+      // set only after the snapshot was read whole: a failed read is retried from the same place
+      f.stamp = stamp;
+      f.lastReadAt = now;
       f.error = undefined;
-      process(f, nodes, rows);
-      if (!more) lagMs = 0;
+      handleBatch(f, nodes, rows);
+      if (!more) {
+        lagMs = 0;
+        // no connection is held between polls: an open reader would stop OpenClaw's
+        // exclusive-lock maintenance (update handoff snapshots, backups) from starting
+        f.db?.close();
+        f.db = undefined;
+      }
       return more;
     } catch (err) {
       if (isBusyError(err)) {
@@ -317,7 +338,7 @@ export function createSqliteSource(deps: SqliteSourceDeps): SqliteSource {
     },
     health(): SourceHealth {
       const all = [...dbs.values()];
-      const open = all.filter((f) => f.db && !f.error);
+      const open = all.filter((f) => !f.error && f.stamp !== undefined); // read at least once, no error since
       const broken = all.filter((f) => f.error);
       let s = state;
       let detail: string;
@@ -331,17 +352,22 @@ export function createSqliteSource(deps: SqliteSourceDeps): SqliteSource {
         } else {
           s = 'live';
           detail = `following ${open.length} agent database(s)`;
-          if (broken.length) detail += `; ${broken.length} unreadable: ${path.basename(path.dirname(path.dirname(broken[0]?.path ?? '')))}: ${broken[0]?.error}`;
+          if (broken.length)
+            detail += `; ${broken.length} unreadable: ${path.basename(path.dirname(path.dirname(broken[0]?.path ?? '')))}: ${broken[0]?.error}`;
         }
       } else detail = state;
       if (busyRetries) detail += `; ${busyRetries} busy retries`;
-      const h: SourceHealth = { id: 'sqlite', kind: 'sqlite', state: s, lagMs, malformed, detail, inputs: open.length };
+      const h: SourceHealth = {
+        id: 'sqlite',
+        kind: 'sqlite',
+        state: s,
+        lagMs,
+        malformed,
+        detail,
+        inputs: open.length,
+      };
       if (lastEventAt !== undefined) h.lastEventAt = lastEventAt;
       return h;
     },
   };
-}
-
-function nodesOffsetKey(dbPath: string): string {
-  return `sqlite:${dbPath}:nodes`;
 }

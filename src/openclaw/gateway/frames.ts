@@ -99,3 +99,35 @@ function readError(e: Obj): GatewayErrorShape {
 export function requestFrame(id: string, method: string, params?: unknown): string {
   return JSON.stringify(params === undefined ? { type: 'req', id, method } : { type: 'req', id, method, params });
 }
+
+const EVENT_PREFIX = '{"type":"event","event":"';
+/** events that never become PulseEvents (they still count as activity for the tick watchdog) */
+const NEVER_MAPPED = new Set([
+  'tick',
+  'health',
+  'presence',
+  'heartbeat',
+  'talk.mode',
+  'voicewake.changed',
+  'skills.changed',
+  'chat.metadata.changed',
+  'update.available',
+  'cron',
+  'session.operation',
+]);
+
+/**
+ * A cheap look at a frame before JSON.parse: true for event frames we would map to nothing
+ * anyway (ticks, health, presence, non-sub-agent task updates: about a third of a busy
+ * gateway's frames). Only frames in the gateway's own key order match; anything else is parsed.
+ */
+export function skippableEvent(text: string): boolean {
+  if (!text.startsWith(EVENT_PREFIX)) return false;
+  const end = text.indexOf('"', EVENT_PREFIX.length);
+  if (end < 0) return false;
+  const name = text.slice(EVENT_PREFIX.length, end);
+  if (NEVER_MAPPED.has(name)) return true;
+  // only sub-agent tasks reaching a final status are mapped (subagent.finished)
+  if (name === 'task') return !text.includes('"subagent"');
+  return false;
+}

@@ -34,6 +34,8 @@ export interface MapperState {
   runs: Map<string, RunState>;
   /** sessionKey → the run most recently started there (for messages that do not name their run) */
   currentRun: Map<string, string>;
+  /** sessionKey → current OpenClaw sessionId (transcript id), from rows and messages */
+  sessionIds: Map<string, string>;
   /** sessionKey → last session.seen key emitted (skip identical snapshots) */
   lastSeen: Map<string, string>;
   emitted: Map<string, true>;
@@ -48,6 +50,7 @@ export function createMapperState(o: { maxRuns?: number; maxKeys?: number } = {}
   return {
     runs: new Map(),
     currentRun: new Map(),
+    sessionIds: new Map(),
     lastSeen: new Map(),
     emitted: new Map(),
     agentOfKey: new Map(),
@@ -117,8 +120,21 @@ export const keys = {
   run: (runId: string, what: string) => `gw/${runId}/${what}`,
   tool: (sessionKey: string, runId: string, callId: string, phase: 'call' | 'result') =>
     `gw/tool/${sessionKey}/${runId}/${callId}/${phase}`,
-  msg: (sessionKey: string, msgId: string, what: string) => `gw/msg/${sessionKey}/${msgId}/${what}`,
+  /**
+   * Facts of a persisted message. With the sessionId known this is exactly the key the
+   * transcript normalizer (src/openclaw/normalize.ts) gives the same entry, so the files/sqlite
+   * sources and the gateway never count one model call's tokens twice.
+   */
+  msg: (sessionId: string | undefined, sessionKey: string, msgId: string, type: string, idx = 0) =>
+    sessionId ? `${sessionId}/${msgId}/${type}/${idx}` : `gw/msg/${sessionKey}/${msgId}/${type}/${idx}`,
 };
+
+export function noteSessionId(st: MapperState, sessionKey: string, sessionId: unknown): void {
+  if (typeof sessionId !== 'string' || !sessionId) return;
+  if (st.sessionIds.get(sessionKey) === sessionId) return;
+  if (st.sessionIds.size > 20_000) st.sessionIds.clear();
+  st.sessionIds.set(sessionKey, sessionId);
+}
 
 /** a short human summary of tool arguments: the command, the path, the label; never the payload */
 export function summarizeArgs(name: string, args: unknown, fallback?: string): string | undefined {

@@ -22,6 +22,7 @@ export interface FakeRequest {
   query: Record<string, string>;
   headers: Record<string, string | string[] | undefined>;
   body?: unknown;
+  /** 0 while being answered, -1 when the connection was dropped on purpose */
   status: number;
   /** Date.now() when the request arrived */
   at: number;
@@ -53,6 +54,8 @@ export interface FakeMattermost {
   addChannel(id?: string): string;
   failNext(n: number, mode?: 500 | 503 | 'drop'): void;
   rateLimitNext(n: number, retryAfterS?: number): void;
+  /** processes the next N requests but drops the connection instead of answering */
+  loseAnswerNext(n: number): void;
   /** delays every response by ms (real time) */
   slow(ms: number): void;
   /** a user deletes a post (soft delete, as DELETE does) */
@@ -75,10 +78,16 @@ export async function startFakeMattermost(opts: FakeMattermostOptions = {}): Pro
   const channels = new Set(opts.channels ?? []);
   const webappPlugins = new Set(opts.webappPlugins ?? []);
   const log: FakeRequest[] = [];
-  const faults = { fail: 0, failMode: 500 as 500 | 503 | 'drop', limit: 0, retryAfterS: 1, slowMs: 0 };
+  const faults = { lose: 0, fail: 0, failMode: 500 as 500 | 503 | 'drop', limit: 0, retryAfterS: 1, slowMs: 0 };
   const bucket = opts.rateLimit ? { tokens: opts.rateLimit.maxBurst, at: now() } : undefined;
 
   function send(res: ServerResponse, status: number, body: unknown, reqId: string, method: string): number {
+    if (faults.lose > 0) {
+      // the request was processed but the answer never reaches the client
+      faults.lose--;
+      res.socket?.destroy();
+      return -1;
+    }
     const headers: Record<string, string> = { 'Content-Type': JSON_TYPE, 'X-Request-Id': reqId, 'X-Version-Id': '10.5.0.1.fakehash.false' };
     if (method === 'GET') headers.Expires = '0';
     res.writeHead(status, headers);
@@ -148,7 +157,7 @@ export async function startFakeMattermost(opts: FakeMattermostOptions = {}): Pro
       faults.fail--;
       if (faults.failMode === 'drop') {
         req.socket.destroy();
-        return 0;
+        return -1;
       }
       throw new AppError(faults.failMode, 'app.fake.injected_failure.app_error', 'Injected failure.');
     }
@@ -254,6 +263,9 @@ export async function startFakeMattermost(opts: FakeMattermostOptions = {}): Pro
     rateLimitNext(n, retryAfterS = 1) {
       faults.limit = n;
       faults.retryAfterS = retryAfterS;
+    },
+    loseAnswerNext(n) {
+      faults.lose = n;
     },
     slow(ms) {
       faults.slowMs = ms;

@@ -1,0 +1,161 @@
+/**
+ * Model benchmark: reducer throughput over a generated realistic stream (many sessions
+ * interleaved: runs, steps, tokens, narration, tool call/output pairs with repeating call ids,
+ * sub-agent spawns) and memory with 1,000 active sessions. Bounded; returns numbers.
+ *
+ *   npx tsx -e "import('./bench/model.bench.ts').then(m => m.run()).then(r => console.log(r))"
+ */
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import type { PulseEvent } from '../src/model/events.js';
+import type { TrackerLimits } from '../src/model/session.js';
+import { createSessionTracker } from '../src/model/tracker.js';
+
+const LIMITS: TrackerLimits = {
+  maxStatusLines: 15,
+  idleTimeoutMs: 60_000,
+  maxSessionDurationMs: 1_800_000,
+  stuckAfterMs: 300_000,
+};
+
+const NARRATION = [
+  'Reading the configuration files to understand the layout...',
+  'Running the test suite to see what fails.',
+  '[[reply_to_current]] Found it: the parser drops the last line when the file has no trailing newline.',
+  '## Plan\n1. fix the parser\n2. add a test',
+  'Done. All 214 tests pass.',
+];
+const TOOLS = [
+  ['exec', 'npm test -- --run src/parser'],
+  ['read', '/home/oc/workspace/src/parser.ts'],
+  ['edit', '/home/oc/workspace/src/parser.ts'],
+  ['web_search', '{"query":"node readline trailing newline"}'],
+] as const;
+
+type EventBody = PulseEvent extends infer T
+  ? T extends PulseEvent
+    ? Omit<T, 'source' | 'agentId' | 'dedupeKey' | 'sessionKey'>
+    : never
+  : never;
+
+/** `sessions` sessions × `runsPerSession` runs, interleaved round-robin like a busy gateway */
+export function generateStream(sessions: number, runsPerSession: number, toolsPerRun = 6): PulseEvent[] {
+  const perSession: PulseEvent[][] = [];
+  let n = 0;
+  const base = { source: 'demo' as const, agentId: 'main' };
+  for (let i = 0; i < sessions; i++) {
+    const key = `agent:main:bench:${i}`;
+    const list: PulseEvent[] = [];
+    let ts = 1_000_000 + i * 7;
+    const push = (e: EventBody) =>
+      list.push({ ...base, sessionKey: key, dedupeKey: `b${n++}`, ...e } as PulseEvent);
+    push({ type: 'session.seen', ts, sessionId: `sid-${i}`, label: `bench-${i}`, updatedAt: ts });
+    for (let r = 0; r < runsPerSession; r++) {
+      const runId = `run-${i}-${r}`;
+      push({ type: 'agent.started', ts: (ts += 5), runId });
+      for (let k = 0; k < toolsPerRun; k++) {
+        push({ type: 'agent.step_started', ts: (ts += 3), runId, step: k + 1, model: 'claude-x' });
+        push({ type: 'llm.tokens', ts: (ts += 2), runId, input: 8000 + k, output: 120, cacheRead: 4000, cacheWrite: 10, reasoning: 0, costUsd: 0.0123 });
+        push({ type: 'assistant.text', ts: (ts += 1), runId, text: NARRATION[(r + k) % NARRATION.length]! });
+        const [name, args] = TOOLS[k % TOOLS.length]!;
+        // call ids repeat across runs, as in real transcripts
+        push({ type: 'tool.call', ts: (ts += 1), runId, callId: `call_${k}`, name, args });
+        if (k === 2 && r % 4 === 0) {
+          const childKey = `agent:main:subagent:${i}-${r}`;
+          push({ type: 'subagent.spawned', ts: (ts += 1), parentKey: key, childKey, label: `helper-${r}`, runId });
+        }
+        push({ type: 'tool.output', ts: (ts += 40), runId, callId: `call_${k}`, name, output: 'ok', durationMs: 40 });
+      }
+      push({ type: 'agent.finished', ts: (ts += 5), runId, outcome: r % 10 === 9 ? 'error' : 'ok', error: r % 10 === 9 ? 'overloaded' : undefined });
+    }
+    perSession.push(list);
+  }
+  const out: PulseEvent[] = [];
+  for (let j = 0; ; j++) {
+    let any = false;
+    for (const list of perSession) {
+      const e = list[j];
+      if (e) {
+        out.push(e);
+        any = true;
+      }
+    }
+    if (!any) break;
+  }
+  return out;
+}
+
+export interface ModelBenchResult {
+  events: number;
+  ms: number;
+  eventsPerSec: number;
+  /** 1,000 sessions left active with full status boxes */
+  activeSessions: number;
+  heapMbFor1000Active: number;
+  rssMbFor1000Active: number;
+  tickMsFor1000Active: number;
+}
+
+const mb = (b: number): number => Math.round((b / 1048576) * 10) / 10;
+
+/** a real gc() even without --expose-gc, so heap figures are not noise */
+function getGc(): () => void {
+  const g = (globalThis as { gc?: () => void }).gc;
+  if (g) return g;
+  try {
+    v8.setFlagsFromString('--expose-gc');
+    return vm.runInNewContext('gc') as () => void;
+  } catch {
+    return () => {};
+  }
+}
+
+/** best of `passes` over one generated stream (kept local so it is collectable afterwards) */
+function throughput(passes: number): { events: number; ms: number } {
+  const stream = generateStream(1000, 20);
+  let best = Number.POSITIVE_INFINITY;
+  for (let pass = 0; pass < passes; pass++) {
+    const tracker = createSessionTracker(LIMITS);
+    const t0 = performance.now();
+    for (const e of stream) tracker.apply(e);
+    best = Math.min(best, performance.now() - t0);
+  }
+  return { events: stream.length, ms: best };
+}
+
+export async function run(): Promise<ModelBenchResult> {
+  // throughput: 1,000 sessions x 20 runs (~650k events), best of 3 passes
+  const { events, ms } = throughput(3);
+
+  // memory: 1,000 sessions mid-run (their last run has no agent.finished), full boxes
+  const gc = getGc();
+  let active: PulseEvent[] | undefined = generateStream(1000, 3, 15).filter(
+    (e) => !(e.type === 'agent.finished' && e.runId.endsWith('-2')),
+  );
+  gc();
+  const heap0 = process.memoryUsage().heapUsed;
+  const tracker = createSessionTracker(LIMITS);
+  for (const e of active) tracker.apply(e);
+  gc();
+  // the events are still reachable on both sides: the difference is the model's own state
+  const heap1 = process.memoryUsage().heapUsed;
+  // read after the measurement so V8's liveness analysis cannot free the events early
+  if (active.length === 0) throw new Error('no events generated');
+  active = undefined;
+  gc();
+  const rss1 = process.memoryUsage().rss;
+  const roots = tracker.all().filter((s) => !s.parentKey && s.status === 'active').length;
+  const t1 = performance.now();
+  tracker.tick(1_000_000 + 30_000);
+  const tickMs = performance.now() - t1;
+
+  return {
+    events,
+    ms: Math.round(ms),
+    eventsPerSec: Math.round(events / (ms / 1000)),
+    activeSessions: roots,
+    heapMbFor1000Active: mb(heap1 - heap0),
+    rssMbFor1000Active: mb(rss1),
+    tickMsFor1000Active: Math.round(tickMs * 100) / 100,
+  };
+}

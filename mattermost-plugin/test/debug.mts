@@ -1,0 +1,11 @@
+import { startHarness } from './harness.js';
+const h = await startHarness();
+const ctx = await h.browser.newContext();
+const page = await ctx.newPage();
+page.on('pageerror', (e) => console.log('PAGEERROR', String(e)));
+page.on('console', (m) => console.log('CONSOLE', m.type(), m.text(), JSON.stringify(m.location())));
+await page.goto(h.baseUrl);
+const t = Date.now();
+await page.waitForFunction(() => (window as any).__host?.registrations().roots === 1);
+console.log('waited', Date.now() - t);
+await h.close();

@@ -1,0 +1,346 @@
+/**
+ * The real plugin bundle (built and packed by `npm run build:plugin`, loaded from the unpacked
+ * tar.gz) running in headless Chromium inside a fake Mattermost host page.
+ */
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { MmPost } from '../src/types.js';
+import { CHANNEL, mainTree, node, OTHER_CHANNEL, post, T0 } from './fixtures.js';
+import { type Harness, PLUGIN_ID, screenshotDir, startHarness, tarPath } from './harness.js';
+
+let h: Harness;
+let ctx: BrowserContext | null = null;
+
+beforeAll(async () => {
+  h = await startHarness();
+  fs.mkdirSync(screenshotDir, { recursive: true });
+}, 120_000);
+afterAll(async () => {
+  await h?.close();
+});
+afterEach(async () => {
+  await ctx?.close();
+  ctx = null;
+});
+
+interface Opened {
+  page: Page;
+  errors: string[];
+}
+
+async function open(): Promise<Opened> {
+  ctx = await h.browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await ctx.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  await page.goto(h.baseUrl);
+  await page.waitForFunction(() => (window as any).__host?.registrations().roots === 1);
+  return { page, errors };
+}
+
+const send = (page: Page, p: MmPost, event: 'posted' | 'post_edited' = 'posted') =>
+  page.evaluate(([p, e]) => (window as any).__host.post(p, e), [p, event] as const);
+const wsOnly = (page: Page, p: MmPost, event = 'posted') =>
+  page.evaluate(([p, e]) => (window as any).__host.wsOnly(p, e), [p, event] as const);
+const advance = (page: Page, ms: number) => page.evaluate((ms) => (window as any).__host.advance(ms), ms);
+const color = (page: Page, selector: string) =>
+  page.locator(selector).first().evaluate((el) => getComputedStyle(el).color);
+const shot = (page: Page, name: string) => page.screenshot({ path: path.join(screenshotDir, `${name}.png`) });
+
+describe('package', () => {
+  it('packs plugin.json and the bundle in the layout Mattermost installs', () => {
+    const list = execFileSync('tar', ['-tzf', tarPath], { encoding: 'utf8' }).trim().split('\n');
+    expect(list).toContain(`${PLUGIN_ID}/plugin.json`);
+    expect(list).toContain(`${PLUGIN_ID}/webapp/dist/main.js`);
+    expect(list.every((p) => p.startsWith(`${PLUGIN_ID}/`))).toBe(true);
+    const manifest = JSON.parse(fs.readFileSync(path.join(h.unpacked, PLUGIN_ID, 'plugin.json'), 'utf8'));
+    expect(manifest).toMatchObject({ id: PLUGIN_ID, webapp: { bundle_path: 'webapp/dist/main.js' } });
+    expect(manifest.name).toBeTruthy();
+    expect(manifest.version).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(manifest.min_server_version).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(manifest.server).toBeUndefined();
+    const bundle = fs.readFileSync(path.join(h.unpacked, PLUGIN_ID, 'webapp/dist/main.js'), 'utf8');
+    // React must come from the host: a bundled copy would carry React's internals
+    expect(bundle).not.toContain('__SECRET_INTERNALS');
+    expect(bundle).not.toContain('react.transitional.element');
+    expect(bundle.length).toBeLessThan(60_000);
+  });
+});
+
+describe('registration', () => {
+  it('registers the post type, RHS, header + app-bar buttons, root widget and WS handlers', async () => {
+    const { page, errors } = await open();
+    const r = await page.evaluate(() => (window as any).__host.registrations());
+    expect(r).toEqual({
+      plugins: [PLUGIN_ID],
+      postTypes: ['custom_livestatus'],
+      rhsTitle: 'Agent sessions',
+      roots: 1,
+      ws: ['post_deleted', 'post_edited', 'posted'],
+      headerButtons: ['Agent sessions'],
+      appBar: ['Agent sessions'],
+    });
+    // garbage frames are counted, never thrown
+    await page.evaluate(() => {
+      const host = (window as any).__host;
+      host.rawWs('posted', { post: '{not json' });
+      host.rawWs('post_edited', {});
+      host.rawWs('post_deleted', { post: 42 });
+    });
+    expect(errors).toEqual([]);
+  });
+});
+
+describe('LiveStatusPost', () => {
+  it('renders the session tree with statuses, tool results, sub-agents and theme colours', async () => {
+    const { page, errors } = await open();
+    await send(page, post('p1', mainTree()));
+    const box = page.getByTestId('ls-box');
+    await box.waitFor();
+    expect(await page.getByTestId('ls-header').innerText()).toMatch(/\[ACTIVE\]\s*main\s*\|\s*38s/);
+    // theme: text colour, ok/error/running tags
+    expect(await color(page, '[data-testid=ls-box]')).toBe('rgb(221, 221, 221)');
+    expect(await color(page, '[data-tool-status=ok] [data-testid=ls-tool-tag]')).toBe('rgb(6, 214, 160)');
+    expect(await color(page, '[data-tool-status=error] [data-testid=ls-tool-tag]')).toBe('rgb(255, 107, 107)');
+    expect(await color(page, '[data-tool-status=running] [data-testid=ls-tool-tag]')).toBe('rgb(245, 171, 0)');
+    expect(await page.locator('[data-tool-status=error]').innerText()).toContain('[ERR]');
+    expect(await page.locator('[data-tool-status=ok]').first().innerText()).toMatch(/\[OK\]/);
+    // a finished sub-agent starts folded, a running one open; the fold toggles
+    const planner = page.locator('[data-session-key="agent:main:subagent:planner"]');
+    const coder = page.locator('[data-session-key="agent:main:subagent:coder"]');
+    expect(await planner.getAttribute('data-expanded')).toBe('false');
+    expect(await coder.getAttribute('data-expanded')).toBe('true');
+    expect(await coder.innerText()).toContain('write: src/watcher.ts');
+    expect(await box.innerText()).not.toContain('Reading protocol...');
+    await planner.getByTestId('ls-child-toggle').click();
+    expect(await planner.getAttribute('data-expanded')).toBe('true');
+    expect(await planner.innerText()).toContain('Reading protocol...');
+    expect(await planner.getByTestId('ls-footer').innerText()).toMatch(/\[DONE\]\s*28s/);
+    const footer = await page.getByTestId('ls-footer').last().innerText();
+    expect(footer).toMatch(/\[ACTIVE\]\s*38s \| 12\.4k tokens \| \$0\.42/);
+    // lines keep their order with the sub-agents where the daemon placed them
+    const text = await box.innerText();
+    expect(text.indexOf('grep -r live-status')).toBeLessThan(text.indexOf('Sub-agent: proj035-planner'));
+    expect(text.indexOf('Sub-agent: proj035-coder')).toBeLessThan(text.indexOf('read: src/index.ts'));
+    await shot(page, 'post-active');
+    // the duration follows the injected clock
+    await advance(page, 5000);
+    await page.waitForFunction(() => document.querySelector('[data-testid=ls-header]')?.textContent?.includes('43s'));
+    expect(errors).toEqual([]);
+  });
+
+  it('re-renders when the post is edited and keeps the user’s folds', async () => {
+    const { page } = await open();
+    await send(page, post('p1', mainTree()));
+    const planner = page.locator('[data-session-key="agent:main:subagent:planner"]');
+    await planner.getByTestId('ls-child-toggle').click();
+    const edited = post('p1', mainTree('done'), { update_at: T0 + 20_000 });
+    await send(page, edited, 'post_edited');
+    await page.waitForFunction(() => document.querySelector('[data-testid=ls-box]')?.getAttribute('data-status') === 'done');
+    expect(await page.getByTestId('ls-header').innerText()).toMatch(/\[DONE\]\s*main\s*\|\s*53s/);
+    expect(await page.locator('[data-tool-status=running]').count()).toBe(0);
+    expect(await planner.getAttribute('data-expanded')).toBe('true');
+    // the coder finished, so it folds (no user choice for it)
+    const coder = page.locator('[data-session-key="agent:main:subagent:coder"]');
+    expect(await coder.getAttribute('data-expanded')).toBe('false');
+    expect(await page.getByTestId('ls-box').count()).toBe(1);
+    await shot(page, 'post-done');
+  });
+
+  it('falls back to the message when props are missing or malformed', async () => {
+    const { page, errors } = await open();
+    const bad: MmPost[] = [
+      post('b1', null, { message: 'fallback one' }),
+      { ...post('b2', null, { message: 'fallback two' }), props: { livestatus: '{broken' } },
+      { ...post('b3', null, { message: 'fallback three' }), props: { livestatus: { v: 1, root: { sessionKey: 5 } } } },
+      { ...post('b4', null, { message: 'fallback four' }), props: { livestatus: { v: 2, root: mainTree() } } },
+      { ...post('b5', null, { message: 'fallback five' }), props: null },
+    ];
+    for (const p of bad) await send(page, p);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=ls-fallback]').length === 5);
+    const texts = await page.getByTestId('ls-fallback').allInnerTexts();
+    expect(texts).toEqual(['fallback one', 'fallback two', 'fallback three', 'fallback four', 'fallback five']);
+    expect(await page.getByTestId('ls-box').count()).toBe(0);
+    // a bad line or child is dropped, the rest still renders
+    const partlyBad = mainTree();
+    (partlyBad.lines as unknown[]).push({ kind: 'tool' }, 'x', { kind: 'child', childIndex: 99 });
+    (partlyBad.children as unknown[]).push({ nope: true });
+    await send(page, post('b6', partlyBad));
+    await page.getByTestId('ls-box').waitFor();
+    expect(await page.locator('[data-testid=ls-box] [data-testid=ls-child]').count()).toBe(2);
+    expect(errors).toEqual([]);
+  });
+
+  it('follows new lines unless the user scrolled up', async () => {
+    const { page } = await open();
+    const many = (n: number) =>
+      node({ sessionKey: 'long', lines: Array.from({ length: n }, (_, i) => ({ kind: 'text' as const, text: `line ${i}` })) });
+    await send(page, post('s1', many(80)));
+    const scroll = page.getByTestId('ls-scroll');
+    await scroll.waitFor();
+    const atBottom = () =>
+      scroll.evaluate((el) => Math.abs(el.scrollTop + el.clientHeight - el.scrollHeight) <= 2);
+    expect(await atBottom()).toBe(true);
+    await send(page, post('s1', many(90), { update_at: T0 + 100 }), 'post_edited');
+    await page.waitForFunction(() => document.body.innerText.includes('line 89'));
+    expect(await atBottom()).toBe(true);
+    // user scrolls up to read: new lines must not yank the view
+    await scroll.evaluate((el) => {
+      el.scrollTop = 0;
+      el.dispatchEvent(new Event('scroll'));
+    });
+    await send(page, post('s1', many(100), { update_at: T0 + 200 }), 'post_edited');
+    await page.waitForFunction(() => document.body.innerText.includes('line 99'));
+    expect(await scroll.evaluate((el) => el.scrollTop)).toBe(0);
+    // back at the bottom, following resumes
+    await scroll.evaluate((el) => {
+      el.scrollTop = el.scrollHeight;
+      el.dispatchEvent(new Event('scroll'));
+    });
+    await send(page, post('s1', many(110), { update_at: T0 + 300 }), 'post_edited');
+    await page.waitForFunction(() => document.body.innerText.includes('line 109'));
+    expect(await atBottom()).toBe(true);
+  });
+});
+
+describe('right-hand panel', () => {
+  it('lists running sessions from Redux and from channel posts loaded on open; click opens the post', async () => {
+    const { page, errors } = await open();
+    h.channelPosts[CHANNEL] = [
+      post('old1', node({ sessionKey: 'old-active', label: 'nightly-report', status: 'stuck' })),
+      post('old2', node({ sessionKey: 'old-done', label: 'triage', status: 'done', endedAt: T0 - 1000 })),
+      { ...post('old3', null), type: '', message: 'a normal post' },
+    ];
+    await send(page, post('r1', mainTree()));
+    expect(h.apiRequests).toHaveLength(0);
+    await page.getByTestId('host-header-button').click();
+    const rhs = page.getByTestId('ls-rhs');
+    await page.waitForFunction(() => document.querySelector('[data-testid=ls-rhs]')?.getAttribute('data-load') === 'loaded');
+    expect(h.apiRequests).toEqual([
+      { url: `/api/v4/channels/${CHANNEL}/posts?per_page=60`, requestedWith: 'XMLHttpRequest' },
+    ]);
+    const liveKeys = await rhs
+      .getByTestId('ls-rhs-live')
+      .getByTestId('ls-session')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('data-session-key')));
+    expect(liveKeys.sort()).toEqual(['agent:main:mattermost:channel:abc', 'old-active']);
+    const doneKeys = await rhs
+      .getByTestId('ls-rhs-done')
+      .getByTestId('ls-session')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('data-session-key')));
+    expect(doneKeys).toEqual(['old-done']);
+    expect(await rhs.innerText()).toContain('+1 sub-agent');
+    await shot(page, 'rhs');
+    await rhs.locator('[data-session-key=old-active]').click();
+    expect(await page.evaluate(() => (window as any).__host.navigations)).toEqual(['/acme/pl/old1']);
+    // a session that ends leaves the running list
+    await send(page, post('r1', mainTree('done'), { update_at: T0 + 50_000 }), 'post_edited');
+    await page.waitForFunction(
+      () => !document.querySelector('[data-testid=ls-rhs-live] [data-session-key="agent:main:mattermost:channel:abc"]'),
+    );
+    expect(errors).toEqual([]);
+  });
+
+  it('shows a load error and still lists what it knows', async () => {
+    const { page } = await open();
+    h.channelPosts[OTHER_CHANNEL] = 403;
+    await page.evaluate((c) => (window as any).__host.selectChannel(c), OTHER_CHANNEL);
+    await send(page, post('e1', node({ sessionKey: 'k1', label: 'watcher' }), { channel_id: OTHER_CHANNEL }));
+    await page.getByTestId('host-header-button').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid=ls-rhs]')?.getAttribute('data-load') === 'error');
+    expect(await page.getByTestId('ls-rhs-load').innerText()).toContain('HTTP 403');
+    expect(await page.getByTestId('ls-rhs-live').getByTestId('ls-session').count()).toBe(1);
+  });
+});
+
+describe('floating widget', () => {
+  const active = (id: string, key: string) =>
+    post(id, node({ sessionKey: key, label: key }), { channel_id: OTHER_CHANNEL, update_at: T0 });
+  const ended = (id: string, key: string, at: number) =>
+    post(id, node({ sessionKey: key, label: key, status: 'done', endedAt: T0 }), {
+      channel_id: OTHER_CHANNEL,
+      update_at: at,
+    });
+
+  it('appears on activity anywhere and hides 5 s after the last session ends', async () => {
+    const { page, errors } = await open();
+    const widget = page.getByTestId('ls-widget');
+    expect(await widget.count()).toBe(0);
+    await wsOnly(page, active('w1', 'alpha'));
+    await widget.waitFor();
+    expect(await page.getByTestId('ls-widget-title').innerText()).toBe('1 agent session running');
+    await wsOnly(page, active('w2', 'beta'));
+    await page.waitForFunction(() => document.body.innerText.includes('2 agent sessions running'));
+    await wsOnly(page, ended('w1', 'alpha', T0 + 10), 'post_edited');
+    await wsOnly(page, ended('w2', 'beta', T0 + 10), 'post_edited');
+    await page.waitForFunction(() => document.body.innerText.includes('Agents finished'));
+    // ended sessions stay listed with their final status during the grace period
+    expect(await widget.locator('[data-status=done]').count()).toBe(2);
+    await advance(page, 4999);
+    expect(await widget.count()).toBe(1);
+    await advance(page, 1);
+    await widget.waitFor({ state: 'detached' });
+    // new activity during the grace period cancels the hide
+    await wsOnly(page, active('w3', 'gamma'));
+    await widget.waitFor();
+    await wsOnly(page, ended('w3', 'gamma', T0 + 20), 'post_edited');
+    await advance(page, 3000);
+    await wsOnly(page, active('w4', 'delta'));
+    await advance(page, 10_000);
+    expect(await widget.count()).toBe(1);
+    expect(await page.getByTestId('ls-widget-title').innerText()).toBe('1 agent session running');
+    expect(errors).toEqual([]);
+  });
+
+  it('drags, folds into a dot with the count, and restores both after a reload', async () => {
+    const { page } = await open();
+    await wsOnly(page, active('d1', 'alpha'));
+    await wsOnly(page, active('d2', 'beta'));
+    const widget = page.getByTestId('ls-widget');
+    await widget.waitFor();
+    const before = await widget.boundingBox();
+    const handle = await page.getByTestId('ls-widget-handle').boundingBox();
+    if (!before || !handle) throw new Error('widget not laid out');
+    expect(before.x + before.width).toBeCloseTo(1280 - 24, 0);
+    const gx = handle.x + 40;
+    const gy = handle.y + handle.height / 2;
+    await page.mouse.move(gx, gy);
+    await page.mouse.down();
+    await page.mouse.move(gx - 200, gy - 100, { steps: 5 });
+    await page.mouse.move(gx - 400, gy - 300, { steps: 5 });
+    await page.mouse.up();
+    const after = await widget.boundingBox();
+    expect(after?.x).toBeCloseTo(before.x - 400, 0);
+    expect(after?.y).toBeCloseTo(before.y - 300, 0);
+    await shot(page, 'widget-expanded');
+    await page.getByTestId('ls-widget-collapse').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid=ls-widget]')?.getAttribute('data-collapsed') === 'true');
+    expect(await page.getByTestId('ls-widget-count').innerText()).toBe('2');
+    const dot = await widget.boundingBox();
+    expect(dot?.width).toBe(40);
+    expect(dot?.x).toBeCloseTo(after?.x ?? -1, 0);
+    const saved = await page.evaluate(() => localStorage.getItem('com.clawpulse.livestatus:widget'));
+    expect(JSON.parse(saved ?? '{}')).toEqual({ x: after?.x, y: after?.y, collapsed: true });
+
+    await page.reload();
+    await page.waitForFunction(() => (window as any).__host?.registrations().roots === 1);
+    await wsOnly(page, active('d1', 'alpha'));
+    await widget.waitFor();
+    expect(await widget.getAttribute('data-collapsed')).toBe('true');
+    const restored = await widget.boundingBox();
+    expect(restored?.x).toBe(after?.x);
+    expect(restored?.y).toBe(after?.y);
+    expect(await page.getByTestId('ls-widget-count').innerText()).toBe('1');
+    await shot(page, 'widget-dot');
+    // a click (no movement) on the dot unfolds it in place
+    await widget.click();
+    await page.waitForFunction(() => document.querySelector('[data-testid=ls-widget]')?.getAttribute('data-collapsed') === 'false');
+    expect((await widget.boundingBox())?.x).toBe(after?.x);
+  });
+});

@@ -1,0 +1,100 @@
+/**
+ * The clawpulse command. Every subcommand reads the same configuration (environment variables,
+ * see README), with a few options as shorthands.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { VERSION } from '../version.js';
+import { type CommonOptions, configFromCli } from './config-from-cli.js';
+
+// commands load their modules on use: `replay` or `status` need not load the daemon
+const start = () => import('./start.js');
+const demo = () => import('./demo.js');
+
+const program = new Command();
+program
+  .name('clawpulse')
+  .description('See live what your OpenClaw agents are doing: sessions, tools, sub-agents, tokens, cost, stuck states.')
+  .version(VERSION);
+
+const common = (c: Command) =>
+  c
+    .option('--state-dir <dir>', 'OpenClaw state dir (OPENCLAW_STATE_DIR, default ~/.openclaw)')
+    .option('--port <port>', 'HTTP port for health, API and dashboard (HEALTH_PORT, default 9090)')
+    .option('--db <file>', 'clawpulse store (CLAWPULSE_DB, default ~/.clawpulse/clawpulse.sqlite)');
+
+/** OpenClaw is "installed" for our purposes when its state dir has agents. */
+function hasOpenClaw(stateDir: string): boolean {
+  try {
+    return existsSync(join(stateDir, 'agents')) && readdirSync(join(stateDir, 'agents')).length > 0;
+  } catch {
+    return false;
+  }
+}
+
+common(program.command('up'))
+  .description('start clawpulse on your OpenClaw, or the demo when no OpenClaw state is found')
+  .action(async (o: CommonOptions) => {
+    const config = configFromCli(o);
+    if (hasOpenClaw(config.sources.stateDir)) await (await start()).runForeground(config);
+    else {
+      process.stderr.write(`clawpulse: no OpenClaw state in ${config.sources.stateDir}: playing the demo (recorded real sessions)\n`);
+      await (await demo()).runDemo(o);
+    }
+  });
+
+common(program.command('start'))
+  .description('run the daemon (foreground; --fork to detach)')
+  .option('--fork', 'detach and return once the daemon answers /health')
+  .action(async (o: CommonOptions & { fork?: boolean }) => {
+    const config = configFromCli(o);
+    const { runForked, runForeground } = await start();
+    if (o.fork) await runForked(config, process.argv.slice(2));
+    else await runForeground(config);
+  });
+
+program
+  .command('stop')
+  .description('stop the running daemon gracefully (open boxes are marked interrupted)')
+  .action(async () => {
+    process.exitCode = await (await import('./stop-status.js')).stopDaemon(configFromCli({}));
+  });
+
+common(program.command('status'))
+  .description('is the daemon running; which sources are live and how far behind')
+  .option('--json', 'machine-readable')
+  .action(async (o: CommonOptions & { json?: boolean }) => {
+    process.exitCode = await (await import('./stop-status.js')).printStatus(configFromCli(o), Boolean(o.json));
+  });
+
+common(program.command('tail'))
+  .description('live status boxes of the active sessions, redrawn in place')
+  .action(async (o: CommonOptions) => (await import('./tail.js')).runTail(configFromCli(o)));
+
+common(program.command('sessions'))
+  .description('list the sessions the store knows')
+  .option('--json', 'machine-readable')
+  .action(async (o: CommonOptions & { json?: boolean }) =>
+    (await import('./sessions.js')).listSessions(configFromCli(o), Boolean(o.json)),
+  );
+
+program
+  .command('replay <path>')
+  .description('print the final status box of each session of a transcript (.jsonl) or an OpenClaw state dir')
+  .option('--json', 'machine-readable')
+  .action(async (path: string, o: { json?: boolean }) =>
+    (await import('./replay.js')).runReplay(path, configFromCli({}), Boolean(o.json)),
+  );
+
+common(program.command('demo'))
+  .description('play recorded real OpenClaw sessions into a temp state dir and run clawpulse on them')
+  .option('--speed <x>', 'playback speed (1 = recorded pace)', '1')
+  .option('--once', 'play once, then exit')
+  .option('--no-terminal', 'do not draw the boxes in this terminal')
+  .action(async (o: CommonOptions & { speed?: string; once?: boolean; terminal?: boolean }) => (await demo()).runDemo(o));
+
+program.parseAsync(process.argv).catch((err: Error) => {
+  process.stderr.write(`clawpulse: ${err.message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,43 @@
+/**
+ * The daemon's /health report: sources (state, lag), sinks (breaker), store, sessions by
+ * status, plus the pipeline's own counters (a store that refuses writes shows here).
+ */
+import type { SourceArbiter } from './ingest/arbiter.js';
+import type { Source } from './ingest/source.js';
+import type { Pipeline, PipelineStats } from './pipeline.js';
+import { buildHealthReport, type HealthReport, type MetricsInput, type SinkHealth } from './server/health.js';
+import type { EventStore } from './store/event-store.js';
+import { VERSION } from './version.js';
+
+export interface DaemonHealth extends HealthReport {
+  pipeline: PipelineStats & { droppedByArbiter: number };
+}
+
+const startedAt = Date.now();
+
+export function buildHealth(parts: {
+  sources: readonly Source[];
+  pipeline: Pipeline;
+  store: EventStore;
+  outputs?: { sinks(): SinkHealth[] };
+  arbiter: SourceArbiter;
+  now: number;
+}): DaemonHealth {
+  const report = buildHealthReport({
+    startedAt,
+    now: parts.now,
+    version: VERSION,
+    sources: parts.sources.map((s) => s.health()),
+    sinks: parts.outputs?.sinks() ?? [],
+    store: parts.store,
+    tracker: parts.pipeline.tracker,
+  });
+  const pipeline = { ...parts.pipeline.stats(), droppedByArbiter: parts.arbiter.stats().dropped };
+  // a store that refuses writes is an outage of history even while the live view works
+  const status = pipeline.storeError && report.status === 'ok' ? 'degraded' : report.status;
+  return { ...report, status, pipeline };
+}
+
+export function metricsFrom(h: DaemonHealth): MetricsInput {
+  return { pipeline: h.pipeline, sources: h.sources, sinks: h.sinks, sessions: h.sessions, store: h.store };
+}

@@ -1,0 +1,132 @@
+/**
+ * The daemon's outputs: the HTTP server (health, metrics, API, SSE, dashboard, OTLP receiver)
+ * and the Mattermost status boxes. Mattermost is optional: without MM_URL/MM_TOKEN, or with a
+ * bad token, the daemon runs on and /health says why.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Config } from './config/config.js';
+import type { DaemonHealth } from './daemon-health.js';
+import { metricsFrom } from './daemon-health.js';
+import type { SourceArbiter } from './ingest/arbiter.js';
+import { createOtlpApp } from './ingest/otlp/otlp-app.js';
+import type { Clock } from './infra/clock.js';
+import type { Logger } from './infra/logger.js';
+import type { Pipeline } from './pipeline.js';
+import { loadToolLabels } from './render/tool-labels.js';
+import type { SinkHealth } from './server/health.js';
+import { createHttpApp, startHttpServer } from './server/http-app.js';
+import { createMattermostSink } from './sinks/mattermost/sink.js';
+import type { EventStore } from './store/event-store.js';
+
+export interface Outputs {
+  port: number;
+  sinks(): SinkHealth[];
+  /** ends SSE streams (browsers reconnect to the next daemon) */
+  stopAccepting(): Promise<void>;
+  /** delivers final states (boxes marked interrupted), then closes HTTP */
+  flushAndClose(): Promise<void>;
+}
+
+/** ui/dist next to the package, from src/ (tsx) or dist/ (built) */
+export function defaultUiDir(): string | undefined {
+  for (const rel of ['../ui/dist', '../../ui/dist']) {
+    const dir = fileURLToPath(new URL(rel, import.meta.url));
+    if (existsSync(`${dir}/index.html`)) return dir;
+  }
+  return undefined;
+}
+
+export async function createOutputs(
+  config: Readonly<Config>,
+  deps: {
+    pipeline: Pipeline;
+    store: EventStore;
+    logger: Logger;
+    clock: Clock;
+    health: () => DaemonHealth;
+    arbiter: SourceArbiter;
+    uiDir?: string;
+  },
+): Promise<Outputs> {
+  const { pipeline, store, logger, clock } = deps;
+  const toolLabels = loadToolLabels(config.model.toolLabelsFile);
+
+  const mattermost =
+    config.mattermost.url && config.mattermost.token
+      ? createMattermostSink({
+          config: config.mattermost,
+          pipeline,
+          store,
+          logger: logger.child({ sink: 'mattermost' }),
+          clock,
+          toolLabels,
+        })
+      : undefined;
+  if (!mattermost) logger.info('Mattermost not configured (MM_URL / MM_TOKEN): status boxes off, dashboard and terminal on');
+
+  const otlp = createOtlpApp({
+    sink: deps.arbiter.sinkFor('otlp'),
+    logger: logger.child({ source: 'otlp' }),
+    token: config.http.otlpToken,
+    maxBodyBytes: config.http.otlpMaxBodyBytes,
+    clock,
+  });
+
+  const sinks = (): SinkHealth[] => {
+    if (!mattermost) return [];
+    const h = mattermost.health();
+    return [
+      {
+        id: 'mattermost',
+        kind: 'mattermost',
+        breaker: h.breaker?.state ?? 'closed',
+        requests: h.requests,
+        failures: h.failures,
+        queued: h.boxes.waiting,
+        lastError: h.reason ?? h.breaker?.lastError,
+        // the rest (mode, boxes, why disabled) as the sink reports it
+        ...{ detail: { state: h.state, mode: h.mode, modeReason: h.modeReason, boxes: h.boxes, url: h.url } },
+      },
+    ];
+  };
+  const { app, sse } = createHttpApp({
+    pipeline,
+    store,
+    config: config.http,
+    logger,
+    health: deps.health,
+    metrics: () => metricsFrom(deps.health()),
+    extraApps: [otlp],
+    uiDir: deps.uiDir ?? defaultUiDir(),
+    clock,
+  });
+  const http = await startHttpServer(app, { host: config.http.host, port: config.http.port });
+
+  if (mattermost) {
+    try {
+      await mattermost.start();
+    } catch (err) {
+      logger.error({ err }, 'Mattermost sink failed to start; running without status boxes');
+    }
+  }
+
+  return {
+    port: http.port,
+    sinks,
+    async stopAccepting() {
+      sse.closeAll();
+    },
+    async flushAndClose() {
+      if (mattermost) {
+        try {
+          await mattermost.stop();
+        } catch (err) {
+          logger.error({ err }, 'Mattermost sink failed to flush');
+        }
+      }
+      sse.dispose();
+      await http.close();
+    },
+  };
+}

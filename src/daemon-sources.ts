@@ -1,0 +1,64 @@
+/**
+ * Which sources the daemon runs. `auto` (the default) runs all three readers of OpenClaw at
+ * once — the gateway (current releases, live), the SQLite session store (2026.8+) and the
+ * legacy files (2026.7 and earlier) — because each is cheap while idle, any of them may
+ * appear later (an upgrade, a gateway restart), and the arbiter makes the best live one own
+ * each session (gateway > sqlite > files), so nothing is counted twice.
+ */
+import type { Config } from './config/config.js';
+import type { SourceArbiter } from './ingest/arbiter.js';
+import { createFileSource } from './ingest/files/file-source.js';
+import { createGatewaySource } from './ingest/gateway/gateway-source.js';
+import type { OffsetReader, Source } from './ingest/source.js';
+import { createSqliteSource } from './ingest/sqlite/sqlite-source.js';
+import type { Clock } from './infra/clock.js';
+import type { Logger } from './infra/logger.js';
+
+export type SourceName = 'gateway' | 'sqlite' | 'files';
+
+export function selectedSources(mode: Config['sources']['mode']): SourceName[] {
+  return mode === 'auto' || mode === 'all' ? ['gateway', 'sqlite', 'files'] : [...new Set(mode)];
+}
+
+export function createSources(
+  config: Readonly<Config>,
+  deps: { arbiter: SourceArbiter; offsets: OffsetReader; logger: Logger; clock: Clock },
+): Source[] {
+  const { arbiter, offsets, logger, clock } = deps;
+  const s = config.sources;
+  return selectedSources(s.mode).map((name): Source => {
+    const log = logger.child({ source: name });
+    switch (name) {
+      case 'files':
+        return createFileSource({
+          stateDir: s.stateDir,
+          transcriptDir: s.transcriptDir,
+          sessionsJson: s.sessionsJson,
+          sink: arbiter.sinkFor('files'),
+          offsets,
+          logger: log,
+          clock,
+          pollIntervalMs: s.pollIntervalMs,
+        });
+      case 'sqlite':
+        return createSqliteSource({
+          stateDir: s.stateDir,
+          sink: arbiter.sinkFor('sqlite'),
+          offsets,
+          logger: log,
+          clock,
+          pollIntervalMs: Math.min(s.pollIntervalMs, 250),
+        });
+      case 'gateway':
+        return createGatewaySource({
+          url: s.gatewayUrl,
+          token: s.gatewayToken,
+          stateDir: s.stateDir,
+          sink: arbiter.sinkFor('gateway'),
+          offsets,
+          logger: log,
+          clock,
+        });
+    }
+  });
+}

@@ -1,0 +1,131 @@
+/**
+ * The daemon: the only place that constructs and wires the parts.
+ *
+ *   sources ─► arbiter ─► pipeline (store + tracker) ─► sinks, HTTP (API, SSE, dashboard), OTLP in
+ *
+ * Shutdown order (DESIGN.md): stop accepting → end SSE streams → stop sources and save offsets
+ * → flush sinks (mark open boxes interrupted) → close HTTP → close the store.
+ *
+ * Tests and the e2e/bench harnesses start it in-process with `startDaemon(config, { logger })`,
+ * or as a process with `node --import tsx src/cli/main.ts start` (env vars as config).
+ */
+import type { Config } from './config/config.js';
+import { redactConfig } from './config/config.js';
+import { createSourceArbiter } from './ingest/arbiter.js';
+import type { Source, SourceHealth } from './ingest/source.js';
+import { systemClock, type Clock } from './infra/clock.js';
+import type { Logger } from './infra/logger.js';
+import type { SourceKind } from './model/events.js';
+import { createSessionTracker } from './model/tracker.js';
+import { createPipeline, type Pipeline } from './pipeline.js';
+import { createSqliteStore } from './store/sqlite-store.js';
+import type { EventStore } from './store/event-store.js';
+import { buildHealth, type DaemonHealth } from './daemon-health.js';
+import { createSources } from './daemon-sources.js';
+import { createOutputs, type Outputs } from './daemon-outputs.js';
+
+export interface DaemonOptions {
+  logger: Logger;
+  clock?: Clock;
+  /** folder of the built dashboard (ui/dist); found next to the package when omitted */
+  uiDir?: string;
+  /** how often the model is told the time (idle → done, stuck) */
+  tickMs?: number;
+}
+
+export interface Daemon {
+  readonly pipeline: Pipeline;
+  readonly store: EventStore;
+  readonly sources: readonly Source[];
+  /** the HTTP port actually bound (HEALTH_PORT=0 picks a free one) */
+  readonly port: number;
+  health(): DaemonHealth;
+  stop(reason?: string): Promise<void>;
+}
+
+export async function startDaemon(config: Readonly<Config>, opts: DaemonOptions): Promise<Daemon> {
+  const { logger } = opts;
+  const clock = opts.clock ?? systemClock;
+  logger.info({ config: redactConfig(config as Config) }, 'clawpulse starting');
+
+  const store = createSqliteStore(config.dbPath);
+  const tracker = createSessionTracker({
+    maxStatusLines: config.model.maxStatusLines,
+    idleTimeoutMs: config.model.idleTimeoutMs,
+    maxSessionDurationMs: config.model.maxSessionDurationMs,
+    stuckAfterMs: config.model.stuckAfterMs,
+  });
+  tracker.restore(store.loadSnapshots());
+  const pipeline = createPipeline({ store, tracker, logger: logger.child({ part: 'pipeline' }), now: () => clock.now() });
+
+  const sourcesByKind = new Map<SourceKind, Source>();
+  const isLive = (kind: SourceKind) => sourcesByKind.get(kind)?.health().state === 'live';
+  const arbiter = createSourceArbiter(pipeline, isLive);
+  const sources = createSources(config, { arbiter, offsets: store, logger, clock });
+  for (const s of sources) sourcesByKind.set(s.kind, s);
+
+  let outputs: Outputs | undefined;
+  const health = (): DaemonHealth => buildHealth({ sources, pipeline, store, outputs, arbiter, now: clock.now() });
+  outputs = await createOutputs(config, { pipeline, store, logger, clock, health, arbiter, uiDir: opts.uiDir });
+
+  for (const s of sources) {
+    try {
+      await s.start();
+    } catch (err) {
+      // a source that cannot start (missing dir, bad token) is reported in /health, never fatal
+      logger.error({ err, source: s.id }, 'source failed to start');
+    }
+  }
+
+  const tickMs = opts.tickMs ?? 1000;
+  let tickTimer: unknown;
+  const scheduleTick = () => {
+    tickTimer = clock.setTimeout(() => {
+      try {
+        pipeline.tick(clock.now());
+      } catch (err) {
+        logger.error({ err }, 'tick failed');
+      }
+      scheduleTick();
+    }, tickMs);
+  };
+  scheduleTick();
+
+  logger.info(
+    { port: outputs.port, sources: sources.map((s) => s.id), db: config.dbPath },
+    `clawpulse running: dashboard http://${config.http.host}:${outputs.port}/`,
+  );
+
+  let stopping: Promise<void> | undefined;
+  async function stop(reason = 'stop'): Promise<void> {
+    stopping ??= (async () => {
+      logger.info({ reason }, 'clawpulse shutting down');
+      clock.clearTimeout(tickTimer);
+      await outputs?.stopAccepting();
+      for (const s of sources) {
+        try {
+          await s.stop();
+        } catch (err) {
+          logger.error({ err, source: s.id }, 'source failed to stop cleanly');
+        }
+      }
+      pipeline.interruptAll(clock.now(), `clawpulse stopped (${reason})`);
+      await outputs?.flushAndClose();
+      pipeline.flushSnapshots();
+      store.close();
+      logger.info('clawpulse stopped');
+    })();
+    return stopping;
+  }
+
+  return {
+    pipeline,
+    store,
+    sources,
+    port: outputs.port,
+    health,
+    stop,
+  };
+}
+
+export type { SourceHealth };

@@ -1,0 +1,84 @@
+/**
+ * A recording: real sessions.json entries and their transcripts, loaded into a timeline of
+ * line writes. Timestamps are shifted to "now" when played, so the model sees live sessions.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface RecordedLine {
+  /** recorded time (ms) */
+  ts: number;
+  sessionKey: string;
+  sessionId: string;
+  value: Record<string, unknown>;
+}
+
+export interface Recording {
+  name: string;
+  entries: Record<string, Record<string, unknown>>;
+  lines: RecordedLine[];
+}
+
+export function loadRecording(dir: string): Recording {
+  const entries = JSON.parse(readFileSync(join(dir, 'sessions.json'), 'utf8')) as Record<string, Record<string, unknown>>;
+  const keyOfSession = new Map<string, string>();
+  for (const [key, e] of Object.entries(entries)) if (typeof e.sessionId === 'string') keyOfSession.set(e.sessionId, key);
+  const lines: RecordedLine[] = [];
+  for (const file of readdirSync(dir).filter((f) => /^[0-9a-f-]{36}\.jsonl$/.test(f))) {
+    const sessionId = file.slice(0, 36);
+    const sessionKey = keyOfSession.get(sessionId);
+    if (!sessionKey) continue;
+    let last = 0;
+    for (const text of readFileSync(join(dir, file), 'utf8').split('\n')) {
+      if (!text.trim()) continue;
+      const value = JSON.parse(text) as Record<string, unknown>;
+      const ts = typeof value.timestamp === 'string' ? Date.parse(value.timestamp) : last;
+      last = Number.isFinite(ts) ? ts : last;
+      lines.push({ ts: last, sessionKey, sessionId, value });
+    }
+  }
+  lines.sort((a, b) => a.ts - b.ts);
+  return { name: dir, entries, lines };
+}
+
+/** Shifts every timestamp of a line by `delta` ms (ISO strings and epoch-ms numbers alike). */
+export function shiftTimestamps(value: unknown, delta: number): unknown {
+  if (Array.isArray(value)) return value.map((v) => shiftTimestamps(v, delta));
+  if (!value || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (k === 'timestamp' && typeof v === 'string' && Number.isFinite(Date.parse(v))) out[k] = new Date(Date.parse(v) + delta).toISOString();
+    else if (k === 'timestamp' && typeof v === 'number') out[k] = v + delta;
+    else out[k] = shiftTimestamps(v, delta);
+  }
+  return out;
+}
+
+/**
+ * A copy of the recording with fresh session ids and sub-agent keys, so each demo loop shows
+ * new sessions (the main session key stays: a new turn of the same session, as in real use).
+ */
+export function freshIds(rec: Recording): Recording {
+  const map = new Map<string, string>();
+  for (const [key, e] of Object.entries(rec.entries)) {
+    if (typeof e.sessionId === 'string') map.set(e.sessionId, randomUUID());
+    const sub = /:subagent:([0-9a-f-]{36})$/.exec(key);
+    if (sub?.[1]) map.set(sub[1], randomUUID());
+  }
+  const swap = (s: string) => {
+    let out = s;
+    for (const [a, b] of map) out = out.split(a).join(b);
+    return out;
+  };
+  return {
+    name: rec.name,
+    entries: JSON.parse(swap(JSON.stringify(rec.entries))) as Recording['entries'],
+    lines: rec.lines.map((l) => ({
+      ts: l.ts,
+      sessionKey: swap(l.sessionKey),
+      sessionId: swap(l.sessionId),
+      value: JSON.parse(swap(JSON.stringify(l.value))) as Record<string, unknown>,
+    })),
+  };
+}

@@ -1,0 +1,306 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ManualClock, systemClock } from '../../infra/clock.js';
+import { silentLogger } from '../../infra/logger.js';
+import { createFileSource, type FileSource } from './file-source.js';
+import type { FileOffsetValue } from './follower.js';
+import { createMemorySink, line, type MemorySink, say, tempStateDir, user, waitFor } from './test-helpers.js';
+
+const FIX = path.resolve('test/fixtures/openclaw/v2026.7.35');
+const PARENT = 'daa6b28a-5388-4104-8e50-89a5a783e4c6';
+const CHILD = '98b47024-154f-495f-95d6-aaedbec7b8ed';
+const CHILD_KEY = 'agent:main:subagent:d8962e0f-3bd5-4e5d-a8cc-eaa16e63acf8';
+const SID = '11111111-2222-4333-8444-555555555555';
+
+const started: FileSource[] = [];
+afterEach(async () => {
+  for (const s of started.splice(0)) await s.stop();
+});
+
+function copyFixtures(sessions: string): void {
+  for (const f of fs.readdirSync(FIX)) {
+    if (f === 'sessions.json' || f.startsWith(PARENT) || f.startsWith(CHILD))
+      fs.copyFileSync(path.join(FIX, f), path.join(sessions, f));
+  }
+}
+
+function source(
+  stateDir: string,
+  sink: MemorySink,
+  extra: Partial<Parameters<typeof createFileSource>[0]> = {},
+): FileSource {
+  const s = createFileSource({
+    stateDir,
+    sink,
+    offsets: sink,
+    logger: silentLogger,
+    clock: new ManualClock(1e12),
+    usePolling: true,
+    ...extra,
+  });
+  started.push(s);
+  return s;
+}
+
+function sessionsJson(sessions: string, entries: Record<string, unknown>): void {
+  const tmp = path.join(sessions, 'sessions.json.tmp');
+  fs.writeFileSync(tmp, JSON.stringify(entries));
+  fs.renameSync(tmp, path.join(sessions, 'sessions.json'));
+}
+
+describe('file source on the real 2026.7.35 state dir', () => {
+  it('reads sessions, tools, tokens and the sub-agent link; ignores trajectory side files', async () => {
+    const { stateDir, sessions } = tempStateDir();
+    copyFixtures(sessions);
+    const sink = createMemorySink();
+    const src = source(stateDir, sink);
+    await src.start();
+    expect(src.health()).toMatchObject({ state: 'live', inputs: 2, malformed: 0 });
+    const seen = sink.ofType('session.seen');
+    expect(seen.map((e) => e.sessionKey).sort()).toEqual(['agent:main:main', CHILD_KEY]);
+    // sessions.json comes first, so the first transcript event already has its real key
+    expect(sink.events.findIndex((e) => e.type === 'session.seen')).toBe(0);
+    const spawned = sink.ofType('subagent.spawned');
+    expect(spawned).toHaveLength(1);
+    expect(sink.duplicates).toBe(1); // the same link from sessions.json and from the spawn result
+    expect(spawned[0]).toMatchObject({
+      parentKey: 'agent:main:main',
+      childKey: CHILD_KEY,
+      label: 'fake-child',
+    });
+    const childCalls = sink.ofType('tool.call').filter((e) => e.sessionKey === CHILD_KEY);
+    expect(childCalls.map((c) => c.callId)).toEqual(['call_fake_5']);
+    expect(sink.ofType('tool.call')).toHaveLength(5);
+    expect(sink.ofType('llm.tokens').reduce((a, e) => a + e.output, 0)).toBe(12 * 9);
+    const off = sink.offsets.get(`files:${path.join(sessions, `${PARENT}.jsonl`)}`) as FileOffsetValue;
+    expect(off.pos).toBe(fs.statSync(path.join(sessions, `${PARENT}.jsonl`)).size);
+    expect(off.lineNo).toBe(20);
+  });
+
+  it('restart with saved offsets re-reads nothing and then picks up only new lines', async () => {
+    const { stateDir, sessions } = tempStateDir();
+    copyFixtures(sessions);
+    const offsets = new Map<string, unknown>();
+    const keys = new Set<string>();
+    const first = createMemorySink(offsets, keys);
+    const a = source(stateDir, first);
+    await a.start();
+    await a.stop();
+    const before = first.events.length;
+
+    const second = createMemorySink(offsets, keys);
+    const b = source(stateDir, second);
+    await b.start();
+    expect(second.events).toHaveLength(0);
+    // only sessions.json was read again (its entries dedupe); transcripts were only stat'ed
+    expect(second.duplicates).toBe(3);
+    fs.appendFileSync(path.join(sessions, `${PARENT}.jsonl`), line(user('new00001', 'again')));
+    await b.scanNow();
+    expect(second.events.map((e) => e.type)).toEqual(['agent.started']);
+    expect(second.events[0]?.sessionKey).toBe('agent:main:main');
+    expect(before).toBeGreaterThan(40);
+  });
+});
+
+describe('file source edge cases', () => {
+  function setup(entries: Record<string, unknown> = { 'agent:main:main': { sessionId: SID, updatedAt: 1 } }) {
+    const { stateDir, sessions } = tempStateDir();
+    sessionsJson(sessions, entries);
+    const file = path.join(sessions, `${SID}.jsonl`);
+    const sink = createMemorySink();
+    return { stateDir, sessions, file, sink };
+  }
+
+  it('a partial last line waits for its newline', async () => {
+    const { stateDir, file, sink } = setup();
+    const full = line(user('u1', 'hello'));
+    fs.writeFileSync(file, full.slice(0, 20));
+    const src = source(stateDir, sink);
+    await src.start();
+    expect(sink.ofType('agent.started')).toHaveLength(0);
+    fs.appendFileSync(file, full.slice(20, -1));
+    await src.scanNow();
+    expect(sink.ofType('agent.started')).toHaveLength(0);
+    fs.appendFileSync(file, '\n');
+    await src.scanNow();
+    expect(sink.ofType('agent.started')).toHaveLength(1);
+    expect(src.health().malformed).toBe(0);
+  });
+
+  it('a 10 MB line is read whole', async () => {
+    const { stateDir, file, sink } = setup();
+    const big = 'x'.repeat(10 * 1024 * 1024);
+    fs.writeFileSync(file, line(user('u1', 'hi')) + line(say('a1', big)) + line(say('a2', 'after')));
+    const src = source(stateDir, sink);
+    await src.start();
+    const texts = sink.ofType('assistant.text');
+    expect(texts.map((t) => t.text.length)).toEqual([big.length, 5]);
+  });
+
+  it('invalid UTF-8 and garbage lines are counted and skipped', async () => {
+    const { stateDir, file, sink } = setup();
+    fs.writeFileSync(file, line(user('u1', 'hi')));
+    fs.appendFileSync(file, Buffer.from([0xff, 0xfe, 0x7b, 0x0a]));
+    fs.appendFileSync(file, 'this is not json\n{"type":"message"}\n');
+    fs.appendFileSync(file, line(say('a1', 'still here')));
+    const src = source(stateDir, sink);
+    await src.start();
+    expect(src.health().malformed).toBe(3);
+    expect(sink.ofType('assistant.text')[0]?.text).toBe('still here');
+  });
+
+  it('a compaction rewrite (last lines kept, header dropped) is detected and nothing is counted twice', async () => {
+    const { stateDir, file, sink } = setup();
+    const header = line({
+      type: 'session',
+      version: 3,
+      id: SID,
+      timestamp: '2026-11-21T10:00:00.000Z',
+      cwd: '/w',
+    });
+    const old = [
+      user('u1', 'one'),
+      say('a1', 'first'),
+      user('u2', 'two'),
+      say('a2', 'second'),
+      user('u3', 'three'),
+      say('a3', 'third'),
+    ];
+    fs.writeFileSync(file, header + old.map(line).join(''));
+    const src = source(stateDir, sink);
+    await src.start();
+    const before = sink.events.length;
+    // sessions.compact: keep the last 3 lines, rewrite in place (same inode, shorter), then more appends
+    fs.writeFileSync(file, old.slice(-3).map(line).join(''));
+    await src.scanNow();
+    expect(sink.ofType('session.compacted')).toMatchObject([
+      { mode: 'rewrite', sessionKey: 'agent:main:main' },
+    ]);
+    expect(sink.events.length).toBe(before + 1);
+    fs.appendFileSync(file, line(user('u4', 'four')) + line(say('a4', 'fourth')));
+    await src.scanNow();
+    expect(sink.ofType('agent.started').map((e) => e.runId)).toEqual([
+      `${SID}:r:u1`,
+      `${SID}:r:u2`,
+      `${SID}:r:u3`,
+      `${SID}:r:u4`,
+    ]);
+    expect(sink.duplicates).toBe(0);
+    // a rewrite by rename (new inode) with new lines in it
+    const tmp = `${file}.tmp`;
+    fs.writeFileSync(tmp, [say('a4', 'fourth'), user('u5', 'five')].map(line).join(''));
+    fs.renameSync(tmp, file);
+    await src.scanNow();
+    expect(sink.ofType('session.compacted')).toHaveLength(2);
+    expect(sink.ofType('agent.started').at(-1)?.runId).toBe(`${SID}:r:u5`);
+    expect(sink.ofType('assistant.text').map((t) => t.text)).toEqual(['first', 'second', 'third', 'fourth']);
+  });
+
+  it('a file deleted while followed stops being followed; its events stay', async () => {
+    const { stateDir, sessions, file, sink } = setup();
+    fs.writeFileSync(file, line(user('u1', 'hi')));
+    const src = source(stateDir, sink);
+    await src.start();
+    expect(src.health().inputs).toBe(1);
+    fs.renameSync(file, path.join(sessions, `${SID}.jsonl.deleted.2026-11-21T10-00-00.000Z`));
+    await src.scanNow();
+    expect(src.health().inputs).toBe(0);
+    expect(sink.ofType('agent.started')).toHaveLength(1);
+  });
+
+  it('a sub-agent whose parent is unknown still gets its link', async () => {
+    const { stateDir, sink } = setup({
+      'agent:main:subagent:kid': {
+        sessionId: SID,
+        updatedAt: 5,
+        spawnedBy: 'agent:main:subagent:ghost',
+        label: 'orphan',
+      },
+    });
+    const src = source(stateDir, sink);
+    await src.start();
+    expect(sink.ofType('subagent.spawned')).toMatchObject([
+      { parentKey: 'agent:main:subagent:ghost', childKey: 'agent:main:subagent:kid', label: 'orphan' },
+    ]);
+  });
+
+  it('a transcript not in sessions.json waits, then uses a fallback key; a later sessions.json wins', async () => {
+    const { stateDir, sessions, sink } = setup({});
+    const other = '22222222-2222-4333-8444-555555555555';
+    fs.writeFileSync(path.join(sessions, `${SID}.jsonl`), line(user('u1', 'hi')));
+    const clock = new ManualClock(1000);
+    const src = source(stateDir, sink, { clock });
+    await src.start();
+    expect(sink.ofType('agent.started')).toHaveLength(0);
+    clock.advance(1999);
+    expect(sink.ofType('agent.started')).toHaveLength(0);
+    clock.advance(1);
+    await src.scanNow();
+    expect(sink.ofType('agent.started')[0]?.sessionKey).toBe(`agent:main:session:${SID}`);
+    // the second transcript's session appears in sessions.json while it waits
+    fs.writeFileSync(path.join(sessions, `${other}.jsonl`), line(user('v1', 'hi')));
+    await src.scanNow();
+    sessionsJson(sessions, { 'agent:main:telegram:direct:9': { sessionId: other, updatedAt: 2 } });
+    await src.scanNow();
+    expect(sink.ofType('agent.started').map((e) => e.sessionKey)).toEqual([
+      `agent:main:session:${SID}`,
+      'agent:main:telegram:direct:9',
+    ]);
+  });
+
+  it('session.seen only when updatedAt changes', async () => {
+    const { stateDir, sessions, sink } = setup();
+    const src = source(stateDir, sink);
+    await src.start();
+    sessionsJson(sessions, {
+      'agent:main:main': { sessionId: SID, updatedAt: 1 },
+      'agent:main:x': { sessionId: 'b', updatedAt: 1 },
+    });
+    await src.scanNow();
+    sessionsJson(sessions, {
+      'agent:main:main': { sessionId: SID, updatedAt: 2 },
+      'agent:main:x': { sessionId: 'b', updatedAt: 1 },
+    });
+    await src.scanNow();
+    expect(sink.ofType('session.seen').map((e) => [e.sessionKey, e.updatedAt])).toEqual([
+      ['agent:main:main', 1],
+      ['agent:main:x', 1],
+      ['agent:main:main', 2],
+    ]);
+  });
+
+  it('live follow through fs.watch: an appended line reaches the sink quickly, new agents too', async () => {
+    const { stateDir, file, sink } = setup();
+    fs.writeFileSync(file, '');
+    const src = createFileSource({
+      stateDir,
+      sink,
+      offsets: sink,
+      logger: silentLogger,
+      clock: systemClock,
+      pollIntervalMs: 60_000,
+    });
+    started.push(src);
+    await src.start();
+    const t0 = Date.now();
+    fs.appendFileSync(file, line(user('u1', 'hi')));
+    await waitFor(() => sink.ofType('agent.started').length === 1, 2000);
+    expect(Date.now() - t0).toBeLessThan(1000);
+    const agent2 = path.join(stateDir, 'agents', 'ops', 'sessions');
+    fs.mkdirSync(agent2, { recursive: true });
+    const other = '33333333-2222-4333-8444-555555555555';
+    sessionsJson(agent2, { 'agent:ops:main': { sessionId: other, updatedAt: 3 } });
+    await waitFor(() => sink.ofType('session.seen').some((e) => e.agentId === 'ops'), 2000);
+    fs.appendFileSync(path.join(agent2, `${other}.jsonl`), line(user('w1', 'ops turn')));
+    await waitFor(() => sink.ofType('agent.started').some((e) => e.sessionKey === 'agent:ops:main'), 2000);
+    // an agent folder whose sessions/ folder is created later
+    const late = path.join(stateDir, 'agents', 'late');
+    fs.mkdirSync(late);
+    fs.mkdirSync(path.join(late, 'sessions'));
+    const third = '55555555-2222-4333-8444-555555555555';
+    sessionsJson(path.join(late, 'sessions'), { 'agent:late:main': { sessionId: third, updatedAt: 4 } });
+    fs.writeFileSync(path.join(late, 'sessions', `${third}.jsonl`), line(user('z1', 'late turn')));
+    await waitFor(() => sink.ofType('agent.started').some((e) => e.sessionKey === 'agent:late:main'), 2000);
+  });
+});

@@ -1,0 +1,341 @@
+/**
+ * The legacy file source (OpenClaw ≤ 2026.7): follows `agents/<id>/sessions/*.jsonl` and
+ * `sessions.json` under the state dir (plus an extra TRANSCRIPT_DIR / SESSIONS_JSON).
+ *
+ * Changes are seen through fs.watch (inotify, milliseconds) and, because watch events can be
+ * dropped or unsupported (network mounts, some containers), through a stat poll every
+ * `pollIntervalMs` as well. Every batch goes to the sink with the file's new offset, so the
+ * store saves both together and a restart resumes exactly where it stopped.
+ */
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { type Clock, systemClock } from '../../infra/clock.js';
+import type { Logger } from '../../infra/logger.js';
+import type { PulseEvent } from '../../model/events.js';
+import { agentIdFromPath, agentsDir, isSessionsJsonName, parseTranscriptName } from '../../openclaw/paths.js';
+import { fallbackSessionKey } from '../../openclaw/session-key.js';
+import { parseSessionsJsonText, sessionEntryToEvents } from '../../openclaw/sessions-json.js';
+import type { SourceOffset } from '../../store/event-store.js';
+import type { IngestSink, OffsetReader, Source, SourceHealth, SourceState } from '../source.js';
+import { createFollower, type FileOffsetValue, type TranscriptFollower } from './follower.js';
+import { createSessionIndex } from './session-index.js';
+
+export interface FileSourceDeps {
+  stateDir: string;
+  transcriptDir?: string;
+  sessionsJson?: string;
+  sink: IngestSink;
+  offsets: OffsetReader;
+  logger: Logger;
+  clock?: Clock;
+  pollIntervalMs?: number;
+  /** poll only, no fs.watch */
+  usePolling?: boolean;
+  /** how long a transcript waits for its session to appear in sessions.json (default 2000 ms) */
+  sessionWaitMs?: number;
+}
+
+interface StoreStamp {
+  mtimeMs: number;
+  size: number;
+  ino: number;
+}
+
+export interface FileSource extends Source {
+  /** one full scan (sessions.json, new files, every followed file), awaited: tests, benches, replay tools */
+  scanNow(): Promise<void>;
+}
+
+export function createFileSource(deps: FileSourceDeps): FileSource {
+  const { sink, logger } = deps;
+  const clock = deps.clock ?? systemClock;
+  const pollMs = deps.pollIntervalMs ?? 1000;
+  const waitMs = deps.sessionWaitMs ?? 2000;
+  const stateDir = path.resolve(deps.stateDir);
+  const extraDir = deps.transcriptDir ? path.resolve(deps.transcriptDir) : undefined;
+  const extraStore = deps.sessionsJson ? path.resolve(deps.sessionsJson) : undefined;
+
+  const followers = new Map<string, TranscriptFollower>();
+  const stores = new Map<string, StoreStamp>();
+  const index = createSessionIndex();
+  const waiting = new Map<string, unknown>();
+  const fallbackKeyed = new Set<string>();
+  const watchers = new Map<string, fs.FSWatcher>();
+  const inflight = new Set<Promise<unknown>>();
+  const saved = new Map<string, unknown>();
+  let state: SourceState = 'stopped';
+  let stopped = false;
+  let pollTimer: unknown;
+  let malformed = 0;
+  let lagMs = 0;
+  let lastEventAt: number | undefined;
+
+  function track<T>(p: Promise<T>): Promise<T> {
+    inflight.add(p);
+    p.finally(() => inflight.delete(p)).catch(() => undefined);
+    return p;
+  }
+
+  function ingest(events: PulseEvent[], offsets: SourceOffset[], lag = 0): void {
+    if (stopped && !events.length) return;
+    try {
+      sink.ingest(events, offsets);
+    } catch (err) {
+      logger.error({ err, count: events.length }, 'sink rejected a batch from the file source');
+      return;
+    }
+    lagMs = lag;
+    for (const e of events) if (lastEventAt === undefined || e.ts > lastEventAt) lastEventAt = e.ts;
+  }
+
+  function sessionDirs(): string[] {
+    const dirs: string[] = [];
+    const root = agentsDir(stateDir);
+    try {
+      for (const d of fs.readdirSync(root, { withFileTypes: true })) {
+        if (d.isDirectory()) dirs.push(path.join(root, d.name, 'sessions'));
+      }
+    } catch {
+      // no agents yet: the state dir watcher / poll finds them when they appear
+    }
+    if (extraDir) dirs.push(extraDir);
+    return dirs;
+  }
+
+  async function loadStore(file: string): Promise<void> {
+    let st: fs.Stats;
+    try {
+      st = await fsp.stat(file);
+    } catch {
+      return;
+    }
+    const prev = stores.get(file);
+    if (prev && prev.mtimeMs === st.mtimeMs && prev.size === st.size && prev.ino === st.ino) return;
+    let text: string;
+    try {
+      text = await fsp.readFile(file, 'utf8');
+    } catch (err) {
+      logger.warn({ err, file }, 'could not read sessions.json');
+      return;
+    }
+    const stamp = { mtimeMs: st.mtimeMs, size: st.size, ino: st.ino };
+    const parsed = parseSessionsJsonText(text, agentIdFromPath(file) ?? 'main');
+    if ('error' in parsed) {
+      malformed++;
+      logger.warn(
+        { file, error: parsed.error },
+        'skipping unreadable sessions.json (retried on its next change)',
+      );
+      stores.set(file, stamp);
+      return;
+    }
+    stores.set(file, stamp);
+    const events: PulseEvent[] = [];
+    for (const e of index.update(file, parsed.entries))
+      events.push(...sessionEntryToEvents(e, 'files', clock.now()));
+    ingest(events, [{ key: `files:${file}`, value: stamp }]);
+    // transcripts waiting for their session, or keyed by a fallback, may resolve now
+    for (const f of followers.values()) {
+      if ((waiting.has(f.path) || fallbackKeyed.has(f.path)) && resolve(f)) void track(f.poll());
+    }
+  }
+
+  /** gives the follower its session key; false while it waits for sessions.json */
+  function resolve(f: TranscriptFollower): boolean {
+    const entry = index.lookup(f.path, f.sessionId);
+    if (entry) {
+      if (f.sessionKey() !== entry.sessionKey) f.resolve(entry.sessionKey, entry.agentId);
+      fallbackKeyed.delete(f.path);
+      const t = waiting.get(f.path);
+      if (t !== undefined) clock.clearTimeout(t);
+      waiting.delete(f.path);
+      return true;
+    }
+    const current = f.sessionKey();
+    if (current) {
+      if (current === fallbackSessionKey(f.agentId(), f.sessionId)) fallbackKeyed.add(f.path);
+      return true;
+    }
+    if (!waiting.has(f.path)) {
+      const timer = clock.setTimeout(() => {
+        waiting.delete(f.path);
+        if (stopped || f.sessionKey()) return;
+        const key = fallbackSessionKey(f.agentId(), f.sessionId);
+        logger.info(
+          { file: f.path, sessionKey: key },
+          'transcript not in any sessions.json; using a fallback key',
+        );
+        f.resolve(key, f.agentId());
+        fallbackKeyed.add(f.path);
+        ingest(
+          [
+            {
+              type: 'session.seen',
+              ts: clock.now(),
+              source: 'files',
+              sessionKey: key,
+              agentId: f.agentId(),
+              dedupeKey: `seen/${key}/${f.sessionId}/fallback`,
+              sessionId: f.sessionId,
+            },
+          ],
+          [],
+        );
+        void track(f.poll());
+      }, waitMs);
+      waiting.set(f.path, timer);
+    }
+    return false;
+  }
+
+  function follower(file: string): TranscriptFollower | undefined {
+    const existing = followers.get(file);
+    if (existing) return existing;
+    const name = parseTranscriptName(file);
+    if (!name) return undefined;
+    const savedValue = saved.get(`files:${file}`) as FileOffsetValue | undefined;
+    const f = createFollower({
+      path: file,
+      sessionId: name.sessionId,
+      agentId: agentIdFromPath(file) ?? 'main',
+      ...(savedValue && typeof savedValue === 'object' ? { saved: savedValue } : {}),
+      logger,
+      clock,
+      emit: (events, offset, lag) => ingest(events, [offset], lag),
+      onMalformed: () => {
+        malformed++;
+      },
+    });
+    followers.set(file, f);
+    return f;
+  }
+
+  function checkTranscript(file: string): Promise<void> {
+    const f = follower(file);
+    if (!f || !resolve(f)) return Promise.resolve();
+    return track(f.poll());
+  }
+
+  function onDirEvent(dir: string, filename: string | Buffer | null): void {
+    if (stopped) return;
+    if (!filename) {
+      void track(scan());
+      return;
+    }
+    const full = path.join(dir, filename.toString());
+    if (isSessionsJsonName(full)) void track(loadStore(full));
+    else if (parseTranscriptName(full)) void checkTranscript(full);
+  }
+
+  function watch(dir: string, onEvent: (filename: string | Buffer | null) => void): void {
+    if (deps.usePolling || stopped || watchers.has(dir)) return;
+    try {
+      const w = fs.watch(dir, { persistent: false }, (_ev, filename) => onEvent(filename));
+      w.on('error', (err) => {
+        logger.debug({ err, dir }, 'watch failed; the poll keeps covering this folder');
+        w.close();
+        watchers.delete(dir);
+      });
+      watchers.set(dir, w);
+    } catch {
+      // missing folder: the poll picks it up once it exists
+    }
+  }
+
+  async function scan(): Promise<void> {
+    watch(stateDir, (name) => {
+      if (!name || name.toString() === 'agents') void track(scan());
+    });
+    watch(agentsDir(stateDir), () => void track(scan()));
+    const dirs = sessionDirs();
+    const storeFiles = dirs.map((d) => path.join(d, 'sessions.json'));
+    if (extraStore && !storeFiles.includes(extraStore)) {
+      storeFiles.push(extraStore);
+      watch(path.dirname(extraStore), (name) => {
+        if (!name || path.join(path.dirname(extraStore), name.toString()) === extraStore)
+          void track(loadStore(extraStore));
+      });
+    }
+    // watches first, so nothing created while we read is missed; then sessions, so transcripts find their keys
+    for (const dir of dirs) {
+      // an agent folder may exist before its sessions/ folder: watch it to see sessions/ appear
+      if (dir !== extraDir) {
+        watch(path.dirname(dir), (name) => {
+          if (!name || name.toString() === 'sessions') void track(scan());
+        });
+      }
+      watch(dir, (name) => onDirEvent(dir, name));
+    }
+    await Promise.all(storeFiles.map((f) => loadStore(f)));
+    const checks: Array<Promise<void>> = [];
+    for (const dir of dirs) {
+      let names: string[];
+      try {
+        names = await fsp.readdir(dir);
+      } catch {
+        continue;
+      }
+      for (const n of names) if (parseTranscriptName(n)) checks.push(checkTranscript(path.join(dir, n)));
+    }
+    // files followed but not listed (deleted) are polled too, so they are marked gone
+    for (const f of followers.values()) if (!f.isGone()) checks.push(checkTranscript(f.path));
+    await Promise.all(checks);
+    if (inflight.size === 0) lagMs = 0;
+  }
+
+  function schedulePoll(): void {
+    if (stopped) return;
+    pollTimer = clock.setTimeout(() => {
+      void track(scan())
+        .catch((err) => logger.error({ err }, 'file source scan failed'))
+        .finally(schedulePoll);
+    }, pollMs);
+  }
+
+  return {
+    id: 'files',
+    kind: 'files',
+    async start() {
+      stopped = false;
+      state = 'starting';
+      for (const o of deps.offsets.listOffsets('files:')) saved.set(o.key, o.value);
+      try {
+        await scan();
+      } catch (err) {
+        logger.error({ err }, 'initial scan of the state dir failed; polling continues');
+      }
+      state = 'live';
+      schedulePoll();
+    },
+    async stop() {
+      stopped = true;
+      if (pollTimer !== undefined) clock.clearTimeout(pollTimer);
+      for (const t of waiting.values()) clock.clearTimeout(t);
+      waiting.clear();
+      for (const w of watchers.values()) w.close();
+      watchers.clear();
+      while (inflight.size) await Promise.allSettled([...inflight]);
+      state = 'stopped';
+    },
+    async scanNow() {
+      await track(scan());
+      while (inflight.size) await Promise.allSettled([...inflight]);
+    },
+    health(): SourceHealth {
+      let inputs = 0;
+      for (const f of followers.values()) if (!f.isGone()) inputs++;
+      const h: SourceHealth = {
+        id: 'files',
+        kind: 'files',
+        state,
+        lagMs: inflight.size ? lagMs : 0,
+        malformed,
+        inputs,
+        detail: `following ${inputs} transcript${inputs === 1 ? '' : 's'} and ${stores.size} sessions.json under ${stateDir}`,
+      };
+      if (lastEventAt !== undefined) h.lastEventAt = lastEventAt;
+      return h;
+    },
+  };
+}

@@ -1,0 +1,147 @@
+/**
+ * The `agent` event: `{runId, seq (per run), stream, ts, data, sessionKey?, sessionId?, agentId?, spawnedBy?}`.
+ *
+ *   lifecycle  start → agent.started; model (one model call) → agent.step_started;
+ *              end → agent.finished ok/aborted; error → agent.finished error + llm.error.
+ *              "finishing" and the trailing `model` phase with provider/model null are bookkeeping.
+ *   item       tool items → tool.call / tool.output / tool.error (see map-tools.ts)
+ *   assistant  cumulative text + delta: buffered, and emitted whole only when the run ends and no
+ *              persisted assistant message (session.message) already gave us the text.
+ *   usage      `{outputTokens}` only (2026.9): partial, so never counted; the persisted assistant
+ *              message's `usage` is the one authoritative count per model call.
+ *   command_output  repeats the exec tool's result; not needed.
+ */
+import { isObj, num, type Obj, str } from './frames.js';
+import { parseLlmError } from './llm-error.js';
+import { mapToolItem } from './map-tools.js';
+import { agentIdOf, emit, getRun, keys, type MapperState, type RunState } from './map-state.js';
+
+export function mapAgentEvent(st: MapperState, p: Obj, now: number): void {
+  const runId = str(p.runId);
+  const stream = str(p.stream);
+  const data = isObj(p.data) ? p.data : undefined;
+  if (!runId || !stream || !data) {
+    st.counters.unmapped++;
+    return;
+  }
+  const known = st.runs.get(runId);
+  const sessionKey = str(p.sessionKey) ?? known?.sessionKey;
+  if (!sessionKey) {
+    st.counters.unmapped++;
+    return;
+  }
+  const run = known ?? getRun(st, runId, sessionKey, agentIdOf(st, sessionKey, p.agentId));
+  const ts = num(p.ts) ?? now;
+  const seq = num(p.seq);
+  switch (stream) {
+    case 'lifecycle':
+      lifecycle(st, run, data, ts, seq);
+      return;
+    case 'item':
+      mapToolItem({ st, run, ts }, data);
+      return;
+    case 'assistant': {
+      const item = str(data.itemId) ?? 'main';
+      const text = typeof data.text === 'string' ? data.text : `${run.assistant.get(item) ?? ''}${typeof data.delta === 'string' ? data.delta : ''}`;
+      run.assistant.set(item, text);
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+function lifecycle(st: MapperState, run: RunState, data: Obj, ts: number, seq: number | undefined): void {
+  const base = { ts, source: 'gateway' as const, sessionKey: run.sessionKey, agentId: run.agentId, runId: run.runId };
+  switch (data.phase) {
+    case 'start':
+      st.currentRun.set(run.sessionKey, run.runId);
+      emit(st, { ...base, ts: num(data.startedAt) ?? ts, type: 'agent.started', dedupeKey: keys.run(run.runId, 'start') });
+      return;
+    case 'model': {
+      const model = str(data.model);
+      const provider = str(data.provider);
+      // 2026.7+ sends a last `model` phase with both null while settling: not a model call
+      if (!model && !provider) return;
+      run.steps++;
+      emit(st, {
+        ...base,
+        type: 'agent.step_started',
+        dedupeKey: keys.run(run.runId, `step/${seq ?? run.steps}`),
+        step: run.steps,
+        ...(model ? { model } : {}),
+        ...(provider ? { provider } : {}),
+      });
+      return;
+    }
+    case 'end': {
+      flushAssistant(st, run, ts);
+      const aborted = data.aborted === true;
+      emit(st, {
+        ...base,
+        ts: num(data.endedAt) ?? ts,
+        type: 'agent.finished',
+        dedupeKey: keys.run(run.runId, 'end'),
+        outcome: aborted ? 'aborted' : 'ok',
+        ...(aborted && str(data.stopReason) ? { error: str(data.stopReason) } : {}),
+      });
+      return;
+    }
+    case 'error': {
+      flushAssistant(st, run, ts);
+      const error = errorText(data.error) ?? 'agent run failed';
+      emit(st, { ...base, ts: num(data.endedAt) ?? ts, type: 'agent.finished', dedupeKey: keys.run(run.runId, 'end'), outcome: 'error', error });
+      emitLlmError(st, run, ts, error, str(data.errorKind));
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+/** one llm.error per run: lifecycle error, chat error and an errored assistant message all report it */
+export function emitLlmError(st: MapperState, run: RunState, ts: number, message: string, kind?: string): void {
+  if (run.llmErrorEmitted) return;
+  run.llmErrorEmitted = true;
+  const parsed = parseLlmError(message, kind);
+  emit(st, {
+    type: 'llm.error',
+    ts,
+    source: 'gateway',
+    sessionKey: run.sessionKey,
+    agentId: run.agentId,
+    dedupeKey: keys.run(run.runId, 'llm-error'),
+    runId: run.runId,
+    message: parsed.message,
+    retryable: parsed.retryable,
+    ...(parsed.status !== undefined ? { status: parsed.status } : {}),
+  });
+}
+
+/** Emits the buffered assistant text of a run, unless a persisted message already carried it. */
+export function flushAssistant(st: MapperState, run: RunState, ts: number): void {
+  if (!run.textFromMessages && !run.textEmitted) {
+    for (const [item, text] of run.assistant) {
+      const t = text.trim();
+      if (!t) continue;
+      run.textEmitted = true;
+      emit(st, {
+        type: 'assistant.text',
+        ts,
+        source: 'gateway',
+        sessionKey: run.sessionKey,
+        agentId: run.agentId,
+        dedupeKey: keys.run(run.runId, `text/${item}`),
+        runId: run.runId,
+        text: t,
+      });
+    }
+  }
+  run.assistant.clear();
+}
+
+function errorText(e: unknown): string | undefined {
+  if (typeof e === 'string') return e || undefined;
+  if (isObj(e)) return str(e.message) ?? str(e.error) ?? JSON.stringify(e).slice(0, 500);
+  return undefined;
+}

@@ -1,0 +1,109 @@
+/** The JSON API the dashboard (and scripts) read: sessions, one session, event history. */
+import { Hono } from 'hono';
+import type { Pipeline } from '../pipeline.js';
+import type { EventStore } from '../store/event-store.js';
+import type { SessionState, SessionStatus, TrackerLimits } from '../model/session.js';
+import { jsonError } from './errors.js';
+import { SESSION_STATUSES } from './health.js';
+import { eventTokens, toSummary, type SessionDetail, type SessionTreeNode, type TokenPoint } from './summary.js';
+
+const MAX_EVENTS_PAGE = 1000;
+const DETAIL_EVENTS = 200;
+const MAX_TREE_DEPTH = 32;
+
+export const DEFAULT_LIMITS: TrackerLimits = {
+  maxStatusLines: 15,
+  idleTimeoutMs: 60_000,
+  maxSessionDurationMs: 1_800_000,
+  stuckAfterMs: 300_000,
+};
+
+export function createApiRoutes(deps: {
+  pipeline: Pipeline;
+  store: EventStore;
+  now: () => number;
+  limits?: TrackerLimits;
+}): Hono {
+  const { pipeline, store, now } = deps;
+  const limits = deps.limits ?? DEFAULT_LIMITS;
+  const api = new Hono();
+
+  api.get('/sessions', (c) => {
+    const status = c.req.query('status');
+    const agent = c.req.query('agent');
+    const statuses = status ? status.split(',') : undefined;
+    if (statuses?.some((s) => !SESSION_STATUSES.includes(s as SessionStatus))) {
+      return jsonError(c, 400, 'bad_request', `status must be a comma list of ${SESSION_STATUSES.join(', ')}`);
+    }
+    const t = now();
+    const sessions = pipeline.tracker
+      .all()
+      .filter((s) => (!statuses || statuses.includes(s.status)) && (!agent || s.agentId === agent))
+      .map((s) => toSummary(s, t))
+      .sort((a, b) => b.lastEventAt - a.lastEventAt);
+    return c.json({ now: t, sessions });
+  });
+
+  api.get('/sessions/:key', (c) => {
+    const key = c.req.param('key');
+    const session = pipeline.tracker.get(key);
+    if (!session) return jsonError(c, 404, 'not_found', 'no such session');
+    const t = now();
+    const seen = new Set<string>();
+    const states: SessionState[] = [];
+    const tree = (k: string, depth: number): SessionTreeNode | undefined => {
+      const s = pipeline.tracker.get(k);
+      if (!s || seen.has(k)) return undefined;
+      seen.add(k);
+      states.push(s);
+      const children =
+        depth >= MAX_TREE_DEPTH ? [] : s.children.map((ck) => tree(ck, depth + 1)).filter((n): n is SessionTreeNode => !!n);
+      return { summary: toSummary(s, t), children };
+    };
+    const root = pipeline.tracker.rootOf(key) ?? session;
+    const events = store.readSession(key);
+    const tokenSeries: TokenPoint[] = [];
+    let tokens = 0;
+    let cost = 0;
+    for (const { event } of events) {
+      if (event.type !== 'llm.tokens') continue;
+      tokens += eventTokens(event);
+      cost += event.costUsd;
+      tokenSeries.push({ ts: event.ts, tokens, costUsd: cost });
+    }
+    const body: SessionDetail = {
+      session,
+      summary: toSummary(session, t),
+      tree: tree(root.key, 0) ?? { summary: toSummary(session, t), children: [] },
+      states,
+      tokenSeries,
+      events: events.slice(-DETAIL_EVENTS),
+      now: t,
+      lastSeq: store.lastSeq(),
+      limits,
+    };
+    return c.json(body);
+  });
+
+  api.get('/events', (c) => {
+    const afterRaw = c.req.query('after') ?? '0';
+    const limitRaw = c.req.query('limit') ?? '100';
+    if (!/^\d{1,15}$/.test(afterRaw) || !/^\d{1,6}$/.test(limitRaw) || Number(limitRaw) < 1) {
+      return jsonError(c, 400, 'bad_request', `after must be a sequence number, limit 1..${MAX_EVENTS_PAGE}`);
+    }
+    const after = Number(afterRaw);
+    const limit = Math.min(MAX_EVENTS_PAGE, Number(limitRaw));
+    const events = store.readAfter(after, limit);
+    const last = events[events.length - 1];
+    const lastSeq = store.lastSeq();
+    return c.json({
+      events,
+      /** pass as `after` for the next page; null when this page reached the end */
+      nextAfter: last && last.seq < lastSeq ? last.seq : null,
+      lastSeq,
+    });
+  });
+
+  api.all('*', (c) => jsonError(c, 404, 'not_found', 'no such API route'));
+  return api;
+}

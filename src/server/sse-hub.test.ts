@@ -1,0 +1,145 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ManualClock } from '../infra/clock.js';
+import { createHarness, openSse, sessionEvents, type Harness, type SseReader } from '../../test/e2e/harness.js';
+import type { SnapshotMessage } from './summary.js';
+
+let h: Harness;
+const readers: SseReader[] = [];
+afterEach(async () => {
+  for (const r of readers.splice(0)) r.close();
+  await h?.close();
+});
+
+async function sse(url: string, headers?: Record<string, string>) {
+  const r = await openSse(url, headers);
+  readers.push(r);
+  return r;
+}
+const pulseIds = (r: SseReader) => r.messages.filter((m) => m.event === 'pulse').map((m) => Number(m.id));
+
+describe('SSE stream', () => {
+  it('sends a snapshot first, then stored events with id = seq and changed sessions', async () => {
+    h = await createHarness({ listen: true });
+    const ev = sessionEvents('agent:main:main');
+    h.pipeline.ingest([ev.seen({ label: 'hello' }), ev.started()]);
+    const r = await sse(`${h.url}/api/stream`);
+    expect(r.headers['content-type']).toContain('text/event-stream');
+    await r.waitFor((x) => x.messages.length >= 1);
+    const first = r.messages[0];
+    expect(first?.event).toBe('snapshot');
+    expect(first?.id).toBe('2');
+    const snap = JSON.parse(first?.data ?? '') as SnapshotMessage;
+    expect(snap.sessions.map((s) => s.label)).toEqual(['hello']);
+    expect(snap.recent.map((e) => e.seq)).toEqual([1, 2]);
+
+    h.pipeline.ingest([ev.text('Reading files'), ev.tool('c1', 'exec', 'ls')]);
+    await r.waitFor((x) => x.messages.some((m) => m.event === 'sessions'));
+    expect(pulseIds(r)).toEqual([3, 4]);
+    const sessions = JSON.parse(r.messages.find((m) => m.event === 'sessions')?.data ?? '');
+    expect(sessions.sessions[0]).toMatchObject({ key: 'agent:main:main', runningTool: 'exec', lastText: 'Reading files' });
+  });
+
+  it('resumes from Last-Event-ID: replay from the store, then live, no gap and no duplicate', async () => {
+    // a small replay page forces several pulls, and events arrive while the replay runs
+    h = await createHarness({ listen: true, sse: { replayPageSize: 7 } });
+    const ev = sessionEvents('agent:main:main');
+    h.pipeline.ingest([ev.seen(), ev.started()]);
+    for (let i = 0; i < 40; i++) h.pipeline.ingest([ev.text(`line ${i}`)]);
+    expect(h.store.lastSeq()).toBe(42);
+    const r = await sse(`${h.url}/api/stream`, { 'last-event-id': '5' });
+    // live events while the stream is replaying
+    for (let i = 0; i < 10; i++) h.pipeline.ingest([ev.text(`live ${i}`)]);
+    await r.waitFor((x) => pulseIds(x).length >= 47);
+    for (let i = 0; i < 5; i++) h.pipeline.ingest([ev.text(`after ${i}`)]);
+    await r.waitFor((x) => pulseIds(x).length >= 52);
+    expect(r.messages[0]?.event).toBe('snapshot');
+    expect(r.messages[0]?.id).toBeUndefined(); // a resume keeps the browser's id until replay moves it
+    expect(pulseIds(r)).toEqual(Array.from({ length: 52 }, (_, i) => i + 6));
+    // sessions changed during the replay are sent when it goes live
+    expect(r.messages.some((m) => m.event === 'sessions')).toBe(true);
+
+    // ?after= works like the header (a new EventSource cannot set Last-Event-ID)
+    const q = await sse(`${h.url}/api/stream?after=55`);
+    await q.waitFor((x) => pulseIds(x).length >= 2);
+    expect(pulseIds(q)).toEqual([56, 57]);
+  });
+
+  it('cuts a too-long resume with a gap message and ignores a garbage Last-Event-ID', async () => {
+    h = await createHarness({ listen: true, sse: { maxReplay: 10 } });
+    const ev = sessionEvents('s1');
+    h.pipeline.ingest(Array.from({ length: 30 }, (_, i) => ev.text(`t${i}`)));
+    const r = await sse(`${h.url}/api/stream`, { 'last-event-id': '2' });
+    await r.waitFor((x) => pulseIds(x).length >= 10);
+    const gap = r.messages.find((m) => m.event === 'gap');
+    expect(JSON.parse(gap?.data ?? '{}')).toEqual({ from: 3, to: 20 });
+    expect(pulseIds(r)).toEqual(Array.from({ length: 10 }, (_, i) => i + 21));
+
+    const g = await sse(`${h.url}/api/stream`, { 'last-event-id': 'drop table' });
+    await g.waitFor((x) => x.messages.length >= 1);
+    expect(g.messages[0]).toMatchObject({ event: 'snapshot', id: '30' });
+    expect(h.sse.stats().badLastEventId).toBe(1);
+  });
+
+  it('sends heartbeats on the injected clock and closes old connections with a retry hint', async () => {
+    h = await createHarness({ listen: true, http: { sseMaxAgeMs: 60_000 } });
+    const clock = h.clock as ManualClock;
+    const r = await sse(`${h.url}/api/stream`);
+    await r.waitFor((x) => x.messages.length >= 1);
+    expect(r.messages[0]?.retry).toBe(2000);
+    clock.advance(15_000);
+    await r.waitFor((x) => x.comments.length >= 1);
+    expect(r.comments[0]).toMatch(/^hb \d+$/);
+    clock.advance(15_000);
+    await r.waitFor((x) => x.comments.length >= 2);
+    expect(r.ended).toBe(false);
+    clock.advance(30_000);
+    await r.waitFor((x) => x.ended);
+    expect(r.messages.at(-1)?.retry).toBe(2000);
+    expect(h.sse.stats()).toMatchObject({ clients: 0, closedAge: 1 });
+  });
+
+  it('refuses clients past the cap with 503 JSON and a retry hint', async () => {
+    h = await createHarness({ listen: true, http: { sseMaxClients: 2 } });
+    const a = await sse(`${h.url}/api/stream`);
+    const b = await sse(`${h.url}/api/stream`);
+    const c = await sse(`${h.url}/api/stream`);
+    expect([a.status, b.status, c.status]).toEqual([200, 200, 503]);
+    expect(c.headers['retry-after']).toBe('5');
+    expect(JSON.parse(c.body ?? '')).toMatchObject({ error: { code: 'too_many_clients', retryAfterS: 5 } });
+    a.close();
+    await new Promise<void>((ok) => a.res.once('close', () => ok()));
+    // the server notices the closed socket; a new client fits again
+    let d = await sse(`${h.url}/api/stream`);
+    for (let i = 0; d.status !== 200 && i < 50; i++) {
+      await new Promise((ok) => setImmediate(ok));
+      d = await sse(`${h.url}/api/stream`);
+    }
+    expect(d.status).toBe(200);
+  });
+
+  it('drops a client that stopped reading, while ingest and other clients go on', async () => {
+    h = await createHarness({ listen: true, sse: { maxBufferBytes: 1024 * 1024 } });
+    const slow = await sse(`${h.url}/api/stream`);
+    const fast = await sse(`${h.url}/api/stream`);
+    await slow.waitFor((x) => x.messages.length >= 1);
+    slow.res.pause(); // stops reading: the kernel buffers fill, then the server's queue grows
+    const ev = sessionEvents('big');
+    const text = 'x'.repeat(16 * 1024);
+    let n = 0;
+    const t0 = performance.now();
+    // bounded: at most 2,000 events of 16 KB (32 MB), stop as soon as the slow one is dropped
+    while (h.sse.stats().droppedSlow === 0 && n < 2000) {
+      h.pipeline.ingest([ev.text(`${n++} ${text}`)]);
+      await new Promise((ok) => setImmediate(ok)); // lets the fast reader read
+    }
+    const ingestMs = performance.now() - t0;
+    expect(h.sse.stats().droppedSlow).toBe(1);
+    expect(h.pipeline.stats().ingested).toBe(n);
+    await fast.waitFor((x) => pulseIds(x).length >= n, 10_000);
+    expect(pulseIds(fast)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+    expect(h.sse.stats().clients).toBe(1);
+    slow.res.resume();
+    await slow.waitFor((x) => x.ended); // the server cut its socket
+    expect(ingestMs).toBeLessThan(20_000);
+  });
+});

@@ -1,0 +1,126 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../infra/clock.js';
+import type { LiveStatusProps } from '../../render/livestatus-props.js';
+import { PLUGIN_ID, PLUGIN_SECRET_HEADER } from './plugin-mode.js';
+import { createHarness, type Harness, settle, waitFor } from './test-harness.js';
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+async function setup(config: Parameters<typeof createHarness>[0]['config'], plugins: string[] = [PLUGIN_ID]) {
+  const clock = new ManualClock(1_700_000_000_000);
+  const hh = await createHarness({ clock, config: { pluginEnabled: true, ...config }, fake: { webappPlugins: plugins } });
+  h = hh;
+  await hh.sink.start();
+  return { clock, h: hh, key: `agent:main:mattermost:channel:${hh.channel}` };
+}
+
+const livestatus = (p: { props: Record<string, unknown> } | undefined) => p?.props.livestatus as LiveStatusProps | undefined;
+
+describe('Mattermost sink: plugin mode', () => {
+  it('creates a custom_livestatus post and updates it by props-only patches: edit_at stays 0', async () => {
+    const { h, clock, key } = await setup({});
+    expect(h.sink.health().mode).toBe('plugin');
+    h.push({ type: 'agent.started', sessionKey: key, runId: 'r1' });
+    await waitFor(() => h.mm.livePosts().length === 1, 'box');
+    const created = h.mm.livePosts()[0];
+    expect(created?.type).toBe('custom_livestatus');
+    expect(created?.props.from_bot).toBe('true');
+    const message = created?.message;
+    expect(message).toMatch(/clawpulse live status/);
+    for (const text of ['first step', 'second step']) {
+      h.push({ type: 'assistant.text', sessionKey: key, runId: 'r1', text });
+      clock.advance(500);
+      await waitFor(() => JSON.stringify(livestatus(h.mm.livePosts()[0])).includes(text), text);
+    }
+    const patchBodies = h.mm.requests('PUT').map((r) => r.body as Record<string, unknown>);
+    expect(patchBodies.length).toBe(2);
+    expect(patchBodies.every((b) => !('message' in b) && 'props' in b)).toBe(true);
+    const post = h.mm.livePosts()[0];
+    expect(post?.edit_at).toBe(0);
+    expect(post?.message).toBe(message);
+    // patch replaces the whole props map: the server's from_bot must be sent back
+    expect(post?.props.from_bot).toBe('true');
+    expect(livestatus(post)?.root.sessionKey).toBe(key);
+    expect(livestatus(post)?.v).toBe(1);
+  });
+
+  it('falls back to REST when the plugin is disabled, checked every 60 s', async () => {
+    const { h, clock, key } = await setup({});
+    expect(h.sink.health().mode).toBe('plugin');
+    h.mm.webappPlugins.clear();
+    clock.advance(59_999);
+    await settle(h.mm);
+    expect(h.sink.health().mode).toBe('plugin');
+    clock.advance(1);
+    await waitFor(() => h.sink.health().mode === 'rest', 'rest mode');
+    h.push({ type: 'agent.started', sessionKey: key, runId: 'r1' });
+    await waitFor(() => h.mm.livePosts().length === 1, 'box');
+    expect(h.mm.livePosts()[0]?.type).toBe('');
+    expect(h.mm.livePosts()[0]?.message.startsWith('> [ACTIVE]')).toBe(true);
+  });
+
+  it('PLUGIN_ENABLED=false forces REST mode and never asks', async () => {
+    const { h } = await setup({ pluginEnabled: false });
+    expect(h.sink.health().mode).toBe('rest');
+    expect(h.mm.requests('GET', '/api/v4/plugins')).toHaveLength(0);
+  });
+
+  it('PLUGIN_URL replaces the check and gets PLUGIN_SECRET in a header', async () => {
+    const seen: Array<string | undefined> = [];
+    const srv = createServer((req, res) => {
+      seen.push(req.headers[PLUGIN_SECRET_HEADER.toLowerCase()] as string | undefined);
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ enabled: true }));
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(srv.address() as AddressInfo).port}/status`;
+      const { h } = await setup({ pluginUrl: url, pluginSecret: 's3cret' }, []);
+      expect(h.sink.health().mode).toBe('plugin');
+      expect(seen).toEqual(['s3cret']);
+      expect(h.mm.requests('GET', '/api/v4/plugins')).toHaveLength(0);
+    } finally {
+      srv.closeAllConnections();
+      await new Promise((r) => srv.close(r));
+    }
+  });
+});
+
+describe('Mattermost sink: start', () => {
+  it('a rejected token disables the sink with a reason naming MM_URL and the status', async () => {
+    const clock = new ManualClock(0);
+    const hh = await createHarness({ clock, config: { token: 'wrong' } });
+    h = hh;
+    await hh.sink.start();
+    const health = hh.sink.health();
+    expect(health.state).toBe('disabled');
+    expect(health.reason).toContain(`MM_URL=${hh.mm.url}`);
+    expect(health.reason).toContain('401');
+    hh.push({ type: 'agent.started', sessionKey: `agent:main:mattermost:channel:${hh.channel}`, runId: 'r' });
+    await settle(hh.mm);
+    expect(hh.mm.requests('POST')).toHaveLength(0);
+  });
+
+  it('fits the box within the server MaxPostSize, counted in code points', async () => {
+    const clock = new ManualClock(0);
+    const hh = await createHarness({ clock, fake: { maxPostSize: 300 } });
+    h = hh;
+    await hh.sink.start();
+    expect(hh.sink.health().maxMessageChars).toBe(300);
+    const key = `agent:main:mattermost:channel:${hh.channel}`;
+    hh.push({ type: 'agent.started', sessionKey: key, runId: 'r' });
+    for (let i = 0; i < 12; i++) hh.push({ type: 'assistant.text', sessionKey: key, runId: 'r', text: `${'😀'.repeat(30)} ${i}` });
+    clock.advance(500);
+    await waitFor(() => hh.mm.livePosts()[0]?.message.includes(' 11') ?? false, 'last line');
+    const msg = hh.mm.livePosts()[0]?.message ?? '';
+    expect([...msg].length).toBeLessThanOrEqual(300);
+    expect(msg.startsWith('> [ACTIVE]')).toBe(true);
+    expect(hh.mm.requests().filter((r) => r.status === 400)).toHaveLength(0);
+  });
+});

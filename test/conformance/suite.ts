@@ -1,0 +1,105 @@
+/**
+ * The conformance checks for one OpenClaw version: run the scenarios through the real gateway
+ * with clawpulse's sources following live, then assert each source's view against the fake
+ * model's log and against each other. A source whose code does not exist yet is skipped with
+ * the reason in the test name; nothing is faked.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { childKeyIn, mismatches, SPAWN_KEY, viewDifferences } from './compare.js';
+import { conformanceRun, type Expected, expectedFrom, type RunResult, SCENARIOS, sessionKeyOf } from './harness.js';
+import { ensureInstalled, type OpenclawVersion } from './install.js';
+import { coldRead, type SourceName, sourceFile, sourceObserver } from './sources.js';
+import { summarize, type View } from './view.js';
+
+export function defineVersionSuite(version: OpenclawVersion, storeKind: Extract<SourceName, 'files' | 'sqlite'>): void {
+  const has: Record<'store' | 'gateway', boolean> = { store: !!sourceFile(storeKind), gateway: !!sourceFile('gateway') };
+  const missing = (name: string) => ` [SKIPPED: src/ingest/${name}/ has no source yet]`;
+
+  describe(`OpenClaw ${version} (real gateway, fake model)`, () => {
+    const store = has.store ? sourceObserver(storeKind) : undefined;
+    const gateway = has.gateway ? sourceObserver('gateway') : undefined;
+    let run: RunResult;
+    let expected: Expected;
+    let cold: View | undefined;
+
+    beforeAll(async () => {
+      const installed = await ensureInstalled(() => {});
+      const observers = [gateway, store].filter((o) => o !== undefined);
+      run = await conformanceRun({ version, installed, observers, log: (m) => console.log(m) });
+      expected = expectedFrom(run.requests, run.childKey);
+      if (store) {
+        const t0 = Date.now();
+        cold = await coldRead(storeKind, run.oc, expected, run.childKey);
+        console.log(`[${version}] cold ${storeKind} read in ${Date.now() - t0} ms`);
+      }
+      const report = {
+        version,
+        root: run.oc.root,
+        timings: run.timings,
+        childKey: run.childKey,
+        expected: [...expected.values()],
+        views: Object.fromEntries(
+          [store?.view, gateway?.view, cold].filter((v) => v !== undefined).map((v) => [
+            v.name,
+            { summary: [...summarize(v).values()], mismatches: mismatches(v, expected, run.childKey), events: v.events.length, duplicates: v.duplicates },
+          ]),
+        ),
+      };
+      fs.writeFileSync(path.join(run.oc.root, 'conformance-report.json'), JSON.stringify(report, null, 2));
+      console.log(`[${version}] timings ${JSON.stringify(run.timings)}; report ${path.join(run.oc.root, 'conformance-report.json')}`);
+    }, 600_000);
+
+    it('OpenClaw ran every scenario against the fake model', () => {
+      for (const s of SCENARIOS) {
+        const a = run.agents[s];
+        if (s === 'fail') expect(a.code, `${s}: the CLI reports the terminal overload`).not.toBe(0);
+        else expect(a.code, `${s}: ${a.stderr.slice(-300)}`).toBe(0);
+      }
+      expect([...expected.keys()].sort()).toEqual(['child', 'fail', 'overload', 'spawn', 'tool', 'toolfail']);
+      expect(run.childKey, 'the spawn tool result names the child session').toMatch(/^agent:main:subagent:/);
+      expect(expected.get('fail')?.calls).toBe(0);
+      expect(expected.get('fail')?.errors529).toBeGreaterThan(0);
+      expect(expected.get('overload')?.errors529).toBe(1);
+      expect(expected.get('tool')?.tools.map((t) => t.name)).toEqual(['exec']);
+      expect(expected.get('child')?.tools.map((t) => t.name)).toEqual(['exec']);
+    });
+
+    const views: Array<[string, boolean, () => View | undefined]> = [
+      [storeKind, has.store, () => store?.view],
+      ['gateway', has.gateway, () => gateway?.view],
+    ];
+    for (const [name, available, view] of views) {
+      const skip = available ? '' : missing(name);
+      it.skipIf(!available)(`${name}: every session, tool call, token total and the 529 match the fake model's log${skip}`, () => {
+        expect(mismatches(view() as View, expected, run.childKey)).toEqual([]);
+      });
+      it.skipIf(!available)(`${name}: the sub-agent's parentKey is the spawning session${skip}`, () => {
+        const v = view() as View;
+        const child = v.tracker.get(run.childKey ?? '');
+        expect(child?.parentKey).toBe(SPAWN_KEY);
+        expect(v.tracker.get(SPAWN_KEY)?.children).toContain(run.childKey);
+      });
+      it.skipIf(!available)(`${name}: the terminal overload shows as an error with status 529${skip}`, () => {
+        const s = (view() as View).tracker.get(sessionKeyOf('fail'));
+        expect(s?.errors.map((e) => e.status)).toContain(529);
+      });
+      it.skipIf(!available)(`${name}: the failed read is an error tool call, the others ok${skip}`, () => {
+        const v = view() as View;
+        expect(v.tracker.get(sessionKeyOf('toolfail'))?.tools.map((t) => `${t.name}:${t.status}`)).toEqual(['read:error']);
+        expect(v.tracker.get(sessionKeyOf('tool'))?.tools.map((t) => `${t.name}:${t.status}`)).toEqual(['exec:ok']);
+        expect(v.tracker.get(childKeyIn(v, run.childKey) ?? '')?.tools.map((t) => `${t.name}:${t.status}`)).toEqual(['exec:ok']);
+      });
+    }
+
+    it.skipIf(!has.store)(`${storeKind}: reading the finished state from nothing ends where the live view did${has.store ? '' : missing(storeKind)}`, () => {
+      expect(viewDifferences(store?.view as View, cold as View)).toEqual([]);
+      expect(mismatches(cold as View, expected, run.childKey)).toEqual([]);
+    });
+
+    it.skipIf(!(has.store && has.gateway))(`${storeKind} and gateway views agree${has.store && has.gateway ? '' : missing(has.store ? 'gateway' : storeKind)}`, () => {
+      expect(viewDifferences(store?.view as View, gateway?.view as View)).toEqual([]);
+    });
+  });
+}

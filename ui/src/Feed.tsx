@@ -1,0 +1,92 @@
+/** The live feed: the newest events across every session, newest on top. */
+import { memo } from 'react';
+import type { PulseEvent } from '../../src/model/events.js';
+import type { SessionSummary } from '../../src/server/summary.js';
+import { fmtCost, fmtMs, fmtTime, fmtTokens } from './format.js';
+import type { FeedItem } from './live.js';
+
+export function describe(e: PulseEvent): { tag: string; text: string; tone?: 'err' | 'ok' | 'warn' } {
+  switch (e.type) {
+    case 'session.seen':
+      return { tag: 'session', text: e.label ?? e.displayName ?? 'seen' };
+    case 'agent.started':
+      return { tag: 'run', text: 'started' };
+    case 'agent.finished':
+      return {
+        tag: 'run',
+        text: e.outcome === 'ok' ? 'finished' : `${e.outcome}${e.error ? `: ${e.error}` : ''}`,
+        tone: e.outcome === 'ok' ? 'ok' : 'err',
+      };
+    case 'agent.step_started':
+      return { tag: 'step', text: `model call ${e.step ?? ''} ${e.model ?? ''}`.trim() };
+    case 'assistant.text':
+      return { tag: 'says', text: e.text };
+    case 'tool.call':
+      return { tag: 'tool', text: `${e.name}${e.args ? `: ${e.args}` : ''}` };
+    case 'tool.output':
+      return { tag: 'tool', text: `${e.name} ok ${fmtMs(e.durationMs)}`.trim(), tone: 'ok' };
+    case 'tool.error':
+      return { tag: 'tool', text: `${e.name} failed: ${e.error}`, tone: 'err' };
+    case 'subagent.spawned':
+      return { tag: 'spawn', text: e.label ?? e.childKey };
+    case 'subagent.finished':
+      return { tag: 'spawn', text: `${e.childKey} ${e.outcome ?? 'finished'}`, tone: e.outcome === 'error' ? 'err' : undefined };
+    case 'llm.tokens':
+      return { tag: 'tokens', text: `+${fmtTokens(e.input + e.output + e.cacheRead + e.cacheWrite + e.reasoning)} · ${fmtCost(e.costUsd)}` };
+    case 'llm.error':
+      return { tag: 'llm', text: `${e.status ?? ''} ${e.message}`.trim(), tone: 'err' };
+    case 'session.compacted':
+      return { tag: 'session', text: 'compacted' };
+    case 'session.reset':
+      return { tag: 'session', text: 'reset' };
+    case 'session.stuck':
+      return { tag: 'stuck', text: e.reason ?? 'no progress', tone: 'warn' };
+    default:
+      return { tag: 'event', text: (e as { type: string }).type };
+  }
+}
+
+export function Feed(props: {
+  feed: readonly FeedItem[];
+  sessions: ReadonlyMap<string, SessionSummary>;
+  onSelect: (key: string) => void;
+}) {
+  const items = props.feed.slice(-150).reverse();
+  return (
+    <div className="feed-wrap">
+      <h2 className="pane-title">Live feed</h2>
+      {!items.length && <div className="empty">Waiting for events…</div>}
+      <ol className="feed" data-testid="feed">
+        {items.map((it) => (
+          <FeedRow key={'gap' in it ? `gap-${it.seq}` : it.seq} item={it} session={'gap' in it ? undefined : props.sessions.get(it.event.sessionKey)} onSelect={props.onSelect} />
+        ))}
+      </ol>
+    </div>
+  );
+}
+
+const FeedRow = memo(function FeedRow({
+  item,
+  session,
+  onSelect,
+}: {
+  item: FeedItem;
+  session?: SessionSummary;
+  onSelect: (key: string) => void;
+}) {
+  if ('gap' in item) {
+    return <li className="feed-gap">… {item.gap.to - item.gap.from + 1} older events not replayed</li>;
+  }
+  const e = item.event;
+  const d = describe(e);
+  return (
+    <li className={`feed-row${d.tone ? ` tone-${d.tone}` : ''}`} data-seq={item.seq}>
+      <time>{fmtTime(e.ts)}</time>
+      <button type="button" className="feed-who" onClick={() => onSelect(e.sessionKey)} title={e.sessionKey}>
+        {session?.label || e.sessionKey}
+      </button>
+      <span className={`tag tag-${d.tag}`}>{d.tag}</span>
+      <span className="feed-text">{d.text}</span>
+    </li>
+  );
+});

@@ -1,0 +1,196 @@
+/** One session, live: header, status box text, sub-agent tree, tool timeline, token chart, errors. */
+import type { SessionTreeNode, SessionSummary } from '../../src/server/summary.js';
+import { Badge, channelText, Elapsed, sessionTitle } from './bits.js';
+import { TokenChart, ToolTimeline } from './charts.js';
+import { useSessionDetail } from './detail.js';
+import { describe } from './Feed.js';
+import { fmtCost, fmtTime, fmtTokens } from './format.js';
+import { useNow } from './hooks.js';
+import type { LiveState, LiveStore } from './live.js';
+import { statusBox } from './status-text.js';
+
+interface Props {
+  sessionKey: string;
+  live: LiveStore;
+  state: LiveState;
+  onSelect: (key: string | undefined) => void;
+}
+
+export function SessionView({ sessionKey, live, state, onSelect }: Props) {
+  const { model, error } = useSessionDetail(sessionKey, live, state.epoch);
+  const now = useNow() + state.offsetMs;
+  const summary = state.sessions.get(sessionKey) ?? model?.detail.summary;
+  const close = (
+    <button type="button" className="close" onClick={() => onSelect(undefined)} aria-label="close session">
+      ✕
+    </button>
+  );
+  if (error) {
+    return (
+      <div className="detail">
+        <div className="detail-head">{close}</div>
+        <div className="empty">{error}</div>
+      </div>
+    );
+  }
+  if (!model || !summary) return <div className="detail empty">Loading…</div>;
+  const session = model.tracker.get(sessionKey) ?? model.detail.session;
+  const lookup = (k: string) => state.sessions.get(k);
+  const box = statusBox(sessionKey, (k) => model.tracker.get(k), lookup, now);
+  const tree = liveTree(model.detail.tree, model.tracker.get.bind(model.tracker), lookup);
+
+  return (
+    <article className={`detail st-${summary.status}`} data-testid="detail" data-status={summary.status}>
+      <div className="detail-head">
+        <Badge status={summary.status} />
+        <h2 title={summary.key}>{sessionTitle(summary)}</h2>
+        {close}
+      </div>
+      <dl className="facts">
+        <div>
+          <dt>agent</dt>
+          <dd>{summary.agentId}</dd>
+        </div>
+        <div>
+          <dt>elapsed</dt>
+          <dd>
+            <Elapsed s={summary} offsetMs={state.offsetMs} />
+          </dd>
+        </div>
+        <div>
+          <dt>tokens</dt>
+          <dd data-testid="detail-tokens">{fmtTokens(summary.tokens)}</dd>
+        </div>
+        <div>
+          <dt>cost</dt>
+          <dd>{fmtCost(summary.costUsd)}</dd>
+        </div>
+        {summary.model && (
+          <div>
+            <dt>model</dt>
+            <dd>{summary.model}</dd>
+          </div>
+        )}
+        {channelText(summary) && (
+          <div>
+            <dt>channel</dt>
+            <dd>{channelText(summary)}</dd>
+          </div>
+        )}
+        <div>
+          <dt>started</dt>
+          <dd>{fmtTime(summary.startedAt)}</dd>
+        </div>
+      </dl>
+      <p className="key-line mono small muted">{summary.key}</p>
+      {summary.note && <p className={`note st-${summary.status}`}>{summary.note}</p>}
+
+      <h3>Status</h3>
+      <pre className="statusbox" data-testid="statusbox">
+        {box.map((l, i) => (
+          <span key={i} className={`sb-${l.kind}${l.status ? ` sb-st-${l.status}` : ''}`}>
+            {l.text}
+            {'\n'}
+          </span>
+        ))}
+      </pre>
+
+      {tree.children.length > 0 || tree.summary.key !== sessionKey ? (
+        <>
+          <h3>Sub-agents</h3>
+          <ul className="subtree">
+            <TreeNode node={tree} selected={sessionKey} offsetMs={state.offsetMs} onSelect={onSelect} />
+          </ul>
+        </>
+      ) : null}
+
+      <h3>Tokens and cost</h3>
+      <TokenChart series={model.tokenSeries} now={now} />
+
+      <h3>Tools ({session.tools.length})</h3>
+      <ToolTimeline tools={session.tools} now={now} />
+
+      {session.errors.length > 0 && (
+        <>
+          <h3>Errors</h3>
+          <ul className="errors">
+            {session.errors.slice(-10).map((e, i) => (
+              <li key={i}>
+                <time>{fmtTime(e.ts)}</time> {e.status ? <b>{e.status}</b> : null} {e.message}
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+
+      <h3>Events</h3>
+      <ol className="feed compact-feed">
+        {model.events
+          .slice(-40)
+          .reverse()
+          .map((it) => {
+            const d = describe(it.event);
+            return (
+              <li key={it.seq} className={`feed-row${d.tone ? ` tone-${d.tone}` : ''}`}>
+                <time>{fmtTime(it.event.ts)}</time>
+                <span className={`tag tag-${d.tag}`}>{d.tag}</span>
+                <span className="feed-text">{d.text}</span>
+              </li>
+            );
+          })}
+      </ol>
+    </article>
+  );
+}
+
+interface LiveNode {
+  summary: SessionSummary;
+  children: LiveNode[];
+}
+
+/** the fetched tree, with live summaries and children spawned since the fetch */
+function liveTree(
+  node: SessionTreeNode,
+  get: (k: string) => { children: string[] } | undefined,
+  lookup: (k: string) => SessionSummary | undefined,
+  seen = new Set<string>(),
+): LiveNode {
+  const key = node.summary.key;
+  seen.add(key);
+  const known = new Map(node.children.map((c) => [c.summary.key, c]));
+  const childKeys = get(key)?.children ?? node.children.map((c) => c.summary.key);
+  const children: LiveNode[] = [];
+  for (const k of childKeys) {
+    if (seen.has(k)) continue;
+    const sub = known.get(k);
+    const s = lookup(k) ?? sub?.summary;
+    if (!s) continue;
+    children.push(liveTree(sub ?? { summary: s, children: [] }, get, lookup, seen));
+  }
+  return { summary: lookup(key) ?? node.summary, children };
+}
+
+function TreeNode(p: { node: LiveNode; selected: string; offsetMs: number; onSelect: (k: string) => void }) {
+  const s = p.node.summary;
+  return (
+    <li>
+      <button
+        type="button"
+        className={`tree-item st-${s.status}${s.key === p.selected ? ' selected' : ''}`}
+        onClick={() => p.onSelect(s.key)}
+      >
+        <Badge status={s.status} /> <span className="title">{sessionTitle(s)}</span>{' '}
+        <span className="muted">
+          <Elapsed s={s} offsetMs={p.offsetMs} /> · {fmtTokens(s.tokens)} tok
+        </span>
+      </button>
+      {p.node.children.length > 0 && (
+        <ul>
+          {p.node.children.map((c) => (
+            <TreeNode key={c.summary.key} {...p} node={c} />
+          ))}
+        </ul>
+      )}
+    </li>
+  );
+}

@@ -1,0 +1,35 @@
+/** Small shared pieces: the status badge and a ticking elapsed clock. */
+import type { SessionStatus } from '../../src/model/session.js';
+import type { SessionSummary } from '../../src/server/summary.js';
+import { fmtDuration } from './format.js';
+import { useNow } from './hooks.js';
+
+export function Badge({ status }: { status: SessionStatus }) {
+  return <span className={`badge st-${status}`}>{status}</span>;
+}
+
+function Ticking({ from, offsetMs }: { from: number; offsetMs: number }) {
+  const now = useNow();
+  return <>{fmtDuration(now + offsetMs - from)}</>;
+}
+
+/** elapsed of the current turn; ticks (in server time) until the session ends */
+export function Elapsed({ s, offsetMs }: { s: SessionSummary; offsetMs: number }) {
+  const from = s.activeSince ?? s.startedAt;
+  return (
+    <span className="elapsed" data-testid="elapsed">
+      {s.endedAt !== undefined ? fmtDuration(s.endedAt - from) : <Ticking from={from} offsetMs={offsetMs} />}
+    </span>
+  );
+}
+
+export function channelText(s: Pick<SessionSummary, 'channel'>): string {
+  const c = s.channel;
+  if (!c) return '';
+  const id = c.channelId ? `#${c.channelId.length > 10 ? `${c.channelId.slice(0, 8)}…` : c.channelId}` : '';
+  return `${c.provider ?? ''}${id}`;
+}
+
+export function sessionTitle(s: Pick<SessionSummary, 'label' | 'key'>): string {
+  return s.label || s.key;
+}

@@ -1,0 +1,81 @@
+/** Inline SVG views (no chart library): tokens/cost over time and the tool timeline. */
+import type { ToolCallState } from '../../src/model/session.js';
+import type { TokenPoint } from '../../src/server/summary.js';
+import { fmtCost, fmtMs, fmtTime, fmtTokens } from './format.js';
+
+const W = 600;
+const H = 120;
+
+/** cumulative tokens (area) and cost (line, own scale) as step curves */
+export function TokenChart({ series, now }: { series: TokenPoint[]; now: number }) {
+  if (!series.length) return <div className="empty small">No token usage reported yet.</div>;
+  const first = series[0] as TokenPoint;
+  const last = series[series.length - 1] as TokenPoint;
+  const t0 = first.ts;
+  const t1 = Math.max(now, last.ts, t0 + 1000);
+  const maxTok = Math.max(1, last.tokens);
+  const maxCost = Math.max(1e-9, last.costUsd);
+  const x = (t: number) => ((t - t0) / (t1 - t0)) * W;
+  const yT = (v: number) => H - 4 - (v / maxTok) * (H - 12);
+  const yC = (v: number) => H - 4 - (v / maxCost) * (H - 12);
+  let tok = `M0 ${H - 4}`;
+  let cost = `M0 ${H - 4}`;
+  let prevT = H - 4;
+  let prevC = H - 4;
+  for (const p of series) {
+    const px = x(p.ts).toFixed(1);
+    tok += ` L${px} ${prevT.toFixed(1)} L${px} ${(prevT = yT(p.tokens)).toFixed(1)}`;
+    cost += ` L${px} ${prevC.toFixed(1)} L${px} ${(prevC = yC(p.costUsd)).toFixed(1)}`;
+  }
+  tok += ` L${W} ${prevT.toFixed(1)}`;
+  cost += ` L${W} ${prevC.toFixed(1)}`;
+  return (
+    <figure className="chart" data-testid="token-chart">
+      <svg viewBox={`0 0 ${W} ${H}`} preserveAspectRatio="none" role="img" aria-label="tokens and cost over time">
+        <line x1="0" x2={W} y1={H - 4} y2={H - 4} className="axis" />
+        <path d={`${tok} L${W} ${H - 4} Z`} className="tok-area" />
+        <path d={tok} className="tok-line" vectorEffect="non-scaling-stroke" />
+        <path d={cost} className="cost-line" vectorEffect="non-scaling-stroke" />
+      </svg>
+      <figcaption>
+        <span className="key tok-key">tokens {fmtTokens(last.tokens)}</span>
+        <span className="key cost-key">cost {fmtCost(last.costUsd)}</span>
+        <span className="muted">
+          {fmtTime(t0)} – {fmtTime(t1)} · {series.length} model calls
+        </span>
+      </figcaption>
+    </figure>
+  );
+}
+
+/** each tool call as a bar on a shared time axis; running calls grow with the clock */
+export function ToolTimeline({ tools, now }: { tools: readonly ToolCallState[]; now: number }) {
+  if (!tools.length) return <div className="empty small">No tool calls yet.</div>;
+  const shown = tools.slice(-60);
+  const t0 = Math.min(...shown.map((t) => t.startedAt));
+  const t1 = Math.max(t0 + 1000, ...shown.map((t) => t.endedAt ?? (t.status === 'running' ? now : t.startedAt + (t.durationMs ?? 0))));
+  const span = t1 - t0;
+  return (
+    <ol className="timeline" data-testid="timeline">
+      {tools.length > shown.length && <li className="muted small">… {tools.length - shown.length} earlier calls</li>}
+      {shown.map((t) => {
+        const end = t.endedAt ?? (t.status === 'running' ? now : t.startedAt + (t.durationMs ?? 0));
+        const dur = t.durationMs ?? end - t.startedAt;
+        const left = ((t.startedAt - t0) / span) * 100;
+        const width = Math.max(0.6, ((end - t.startedAt) / span) * 100);
+        return (
+          <li key={`${t.runId}:${t.callId}`} className={`tl-row tl-${t.status}`} data-status={t.status}>
+            <span className="tl-name" title={t.args}>
+              <b>{t.name}</b> {t.args && <span className="muted">{t.args}</span>}
+            </span>
+            <span className="tl-track">
+              <span className="tl-bar" style={{ left: `${left}%`, width: `${Math.min(width, 100 - left)}%` }} />
+            </span>
+            <span className="tl-dur">{t.status === 'running' ? `${fmtMs(dur)}…` : fmtMs(dur)}</span>
+            {t.error && <span className="tl-err">{t.error}</span>}
+          </li>
+        );
+      })}
+    </ol>
+  );
+}

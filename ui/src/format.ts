@@ -1,0 +1,44 @@
+/** Display formatting shared by the dashboard views. */
+import type { SessionStatus } from '../../src/model/session.js';
+
+export function fmtDuration(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+export function fmtMs(ms: number | undefined): string {
+  if (ms === undefined) return '';
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
+}
+
+export function fmtTokens(n: number): string {
+  if (n < 1000) return String(n);
+  if (n < 1_000_000) return `${(n / 1000).toFixed(n < 10_000 ? 1 : 0)}k`;
+  return `${(n / 1_000_000).toFixed(1)}M`;
+}
+
+export function fmtCost(usd: number): string {
+  if (!usd) return '$0';
+  if (usd < 0.01) return `$${usd.toFixed(4)}`;
+  if (usd < 100) return `$${usd.toFixed(2)}`;
+  return `$${Math.round(usd)}`;
+}
+
+export function fmtTime(ts: number): string {
+  const d = new Date(ts);
+  return d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+}
+
+/** stuck and failed first, then running, then finished */
+export const STATUS_RANK: Record<SessionStatus, number> = {
+  stuck: 0,
+  error: 1,
+  active: 2,
+  idle: 3,
+  interrupted: 4,
+  done: 5,
+};
+
+export const STATUSES: SessionStatus[] = ['stuck', 'error', 'active', 'idle', 'interrupted', 'done'];

@@ -1,0 +1,87 @@
+/** Small React hooks: the live store, a shared ticking clock, the route, the theme. */
+import { useEffect, useState, useSyncExternalStore } from 'react';
+import type { LiveState, LiveStore } from './live.js';
+
+export function useLive(live: LiveStore): LiveState {
+  return useSyncExternalStore(live.subscribe, live.get, live.get);
+}
+
+// one interval for every ticking elapsed clock on the page
+const tickers = new Set<() => void>();
+let tickNow = Date.now();
+let interval: ReturnType<typeof setInterval> | undefined;
+function subscribeTick(fn: () => void): () => void {
+  tickers.add(fn);
+  if (!interval) {
+    interval = setInterval(() => {
+      tickNow = Date.now();
+      for (const t of tickers) t();
+    }, 1000);
+  }
+  return () => {
+    tickers.delete(fn);
+    if (!tickers.size && interval) {
+      clearInterval(interval);
+      interval = undefined;
+    }
+  };
+}
+/** browser time, updated once a second */
+export function useNow(): number {
+  return useSyncExternalStore(subscribeTick, () => tickNow, () => tickNow);
+}
+
+/** `/session/<key>` opens a session; anything else is the overview */
+export function useRoute(): [string | undefined, (key: string | undefined) => void] {
+  const read = () => {
+    const m = /^\/session\/(.+)$/.exec(window.location.pathname);
+    if (!m?.[1]) return undefined;
+    try {
+      return decodeURIComponent(m[1]);
+    } catch {
+      return undefined;
+    }
+  };
+  const [key, setKey] = useState(read);
+  useEffect(() => {
+    const on = () => setKey(read());
+    window.addEventListener('popstate', on);
+    return () => window.removeEventListener('popstate', on);
+  }, []);
+  const go = (k: string | undefined) => {
+    const path = k ? `/session/${encodeURIComponent(k)}` : '/';
+    if (window.location.pathname !== path) window.history.pushState(null, '', path);
+    setKey(k);
+  };
+  return [key, go];
+}
+
+export type Theme = 'light' | 'dark';
+const THEME_KEY = 'clawpulse-theme';
+
+/** remembers the chosen theme; without a choice follows prefers-color-scheme */
+export function useTheme(): [Theme, () => void] {
+  const media = typeof window.matchMedia === 'function' ? window.matchMedia('(prefers-color-scheme: dark)') : undefined;
+  const stored = (): Theme | undefined => {
+    const v = window.localStorage.getItem(THEME_KEY);
+    return v === 'light' || v === 'dark' ? v : undefined;
+  };
+  const [theme, setTheme] = useState<Theme>(() => stored() ?? (media?.matches ? 'dark' : 'light'));
+  useEffect(() => {
+    document.documentElement.dataset.theme = theme;
+  }, [theme]);
+  useEffect(() => {
+    if (!media) return;
+    const on = () => {
+      if (!stored()) setTheme(media.matches ? 'dark' : 'light');
+    };
+    media.addEventListener('change', on);
+    return () => media.removeEventListener('change', on);
+  }, [media]);
+  const toggle = () => {
+    const next: Theme = theme === 'dark' ? 'light' : 'dark';
+    window.localStorage.setItem(THEME_KEY, next);
+    setTheme(next);
+  };
+  return [theme, toggle];
+}

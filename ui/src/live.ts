@@ -1,0 +1,176 @@
+/**
+ * The dashboard's live state: one EventSource on /api/stream. The snapshot replaces the
+ * session map; `sessions` messages upsert summaries; `pulse` events go to the feed and to
+ * views that follow one session. Changes are coalesced into one React update per task burst,
+ * so a flood of events costs one render, not one per event.
+ *
+ * Reconnects: while the browser retries by itself the EventSource keeps Last-Event-ID; when
+ * it gives up (503 at the client cap, daemon gone too long) a new one resumes with ?after=.
+ */
+import type { StoredEvent } from '../../src/model/events.js';
+import type { GapMessage, PulseMessage, SessionsMessage, SessionSummary, SnapshotMessage } from '../../src/server/summary.js';
+
+export type Connection = 'connecting' | 'live' | 'reconnecting';
+
+export type FeedItem = StoredEvent | { seq: number; gap: GapMessage };
+
+export interface LiveState {
+  sessions: ReadonlyMap<string, SessionSummary>;
+  feed: readonly FeedItem[];
+  conn: Connection;
+  /** server time minus browser time, so elapsed clocks tick in server time */
+  offsetMs: number;
+  /** bumps on every snapshot: views re-read what they fetched */
+  epoch: number;
+  lastSeq: number;
+}
+
+const FEED_MAX = 300;
+
+export interface LiveStore {
+  get(): LiveState;
+  subscribe(fn: () => void): () => void;
+  /** raw events as they arrive (for the open session's view) */
+  onEvent(fn: (e: StoredEvent) => void): () => void;
+  start(): void;
+  stop(): void;
+}
+
+export function createLiveStore(url = '/api/stream'): LiveStore {
+  let state: LiveState = { sessions: new Map(), feed: [], conn: 'connecting', offsetMs: 0, epoch: 0, lastSeq: 0 };
+  const listeners = new Set<() => void>();
+  const eventListeners = new Set<(e: StoredEvent) => void>();
+  let es: EventSource | undefined;
+  let retryTimer: ReturnType<typeof setTimeout> | undefined;
+  let backoffMs = 1000;
+  let stopped = false;
+
+  // pending changes, applied together on the next task
+  let pendingSessions = new Map<string, SessionSummary>();
+  let pendingFeed: FeedItem[] = [];
+  let pendingPatch: Partial<LiveState> = {};
+  let scheduled = false;
+
+  function schedule(): void {
+    if (scheduled) return;
+    scheduled = true;
+    setTimeout(flush, 0);
+  }
+
+  function flush(): void {
+    scheduled = false;
+    let sessions = state.sessions;
+    if (pendingSessions.size) {
+      const next = new Map(sessions);
+      for (const [k, v] of pendingSessions) next.set(k, v);
+      sessions = next;
+      pendingSessions = new Map();
+    }
+    let feed = state.feed;
+    if (pendingFeed.length) {
+      feed = feed.concat(pendingFeed);
+      if (feed.length > FEED_MAX) feed = feed.slice(feed.length - FEED_MAX);
+      pendingFeed = [];
+    }
+    state = { ...state, ...pendingPatch, sessions, feed };
+    pendingPatch = {};
+    for (const l of listeners) l();
+  }
+
+  function parse<T>(e: MessageEvent): T | undefined {
+    try {
+      return JSON.parse(e.data as string) as T;
+    } catch {
+      return undefined; // a garbled message is skipped; the next snapshot repairs state
+    }
+  }
+
+  function open(): void {
+    if (stopped) return;
+    const src = state.lastSeq > 0 ? `${url}?after=${state.lastSeq}` : url;
+    const source = new EventSource(src);
+    es = source;
+    source.addEventListener('snapshot', (e) => {
+      const snap = parse<SnapshotMessage>(e as MessageEvent);
+      if (!snap) return;
+      if (scheduled) flush(); // events before this snapshot land first
+      backoffMs = 1000;
+      pendingSessions = new Map();
+      const sessions = new Map(snap.sessions.map((s) => [s.key, s]));
+      const resumed = snap.recent.length === 0 && state.feed.length > 0;
+      pendingFeed = [];
+      state = {
+        ...state,
+        sessions,
+        feed: resumed ? state.feed : snap.recent.slice(-FEED_MAX),
+        conn: 'live',
+        offsetMs: snap.now - Date.now(),
+        epoch: state.epoch + 1,
+        // a resume replays next: the last id we have is still ours until a pulse moves it
+        lastSeq: resumed ? state.lastSeq : snap.lastSeq,
+      };
+      for (const l of listeners) l();
+    });
+    source.addEventListener('pulse', (e) => {
+      const m = parse<PulseMessage>(e as MessageEvent);
+      if (!m) return;
+      const item: StoredEvent = { seq: m.seq, event: m.event };
+      pendingFeed.push(item);
+      pendingPatch.lastSeq = m.seq;
+      for (const l of eventListeners) l(item);
+      schedule();
+    });
+    source.addEventListener('sessions', (e) => {
+      const m = parse<SessionsMessage>(e as MessageEvent);
+      if (!m) return;
+      for (const s of m.sessions) pendingSessions.set(s.key, s);
+      pendingPatch.offsetMs = m.now - Date.now();
+      schedule();
+    });
+    source.addEventListener('gap', (e) => {
+      const g = parse<GapMessage>(e as MessageEvent);
+      if (g) pendingFeed.push({ seq: g.to, gap: g });
+      schedule();
+    });
+    source.onerror = () => {
+      if (state.conn !== 'reconnecting') {
+        pendingPatch.conn = 'reconnecting';
+        schedule();
+      }
+      if (source.readyState === EventSource.CLOSED) {
+        // the browser gave up (non-200 answer): check why, then come back with ?after=
+        source.close();
+        void fetch('/api/sessions?status=stuck', { credentials: 'same-origin' })
+          .then((r) => {
+            if (r.status === 401) window.location.assign('/login');
+          })
+          .catch(() => undefined);
+        clearTimeout(retryTimer);
+        retryTimer = setTimeout(open, backoffMs);
+        backoffMs = Math.min(backoffMs * 2, 15_000);
+      }
+    };
+  }
+
+  return {
+    get: () => state,
+    subscribe(fn) {
+      listeners.add(fn);
+      return () => listeners.delete(fn);
+    },
+    onEvent(fn) {
+      eventListeners.add(fn);
+      return () => eventListeners.delete(fn);
+    },
+    start() {
+      stopped = false;
+      if (!es) open();
+    },
+    stop() {
+      stopped = true;
+      clearTimeout(retryTimer);
+      es?.close();
+      es = undefined;
+    },
+  };
+}

@@ -1,0 +1,75 @@
+/**
+ * The status box as text, in the Live Status look the chat boxes use:
+ *   [ACTIVE] main | 38s / narration / "  exec: ls [OK]" / nested sub-agents / [DONE] 53s | 12.4k tokens
+ * Statuses and times come from the live summaries (they follow idle/stuck ticks); lines and
+ * tools from the local model.
+ */
+import type { SessionState, ToolCallState } from '../../src/model/session.js';
+import type { SessionSummary } from '../../src/server/summary.js';
+import { fmtDuration, fmtTokens } from './format.js';
+
+export interface BoxLine {
+  text: string;
+  kind: 'header' | 'text' | 'system' | 'tool' | 'sub' | 'footer';
+  status?: string;
+}
+
+const TOOL_SUFFIX: Record<ToolCallState['status'], string> = { ok: '[OK]', error: '[ERR]', running: '...' };
+
+function elapsed(s: SessionSummary | undefined, st: SessionState, now: number): number {
+  const from = s?.activeSince ?? st.activeSince ?? st.startedAt;
+  const end = s ? s.endedAt : st.endedAt;
+  return (end ?? now) - from;
+}
+
+export function statusBox(
+  rootKey: string,
+  get: (k: string) => SessionState | undefined,
+  summary: (k: string) => SessionSummary | undefined,
+  now: number,
+): BoxLine[] {
+  const root = get(rootKey);
+  if (!root) return [];
+  const rs = summary(rootKey);
+  const status = rs?.status ?? root.status;
+  const out: BoxLine[] = [
+    { kind: 'header', text: `[${status.toUpperCase()}] ${root.label ?? root.agentId} | ${fmtDuration(elapsed(rs, root, now))}`, status },
+  ];
+  const body = (s: SessionState, depth: number, seen: Set<string>) => {
+    const pad = '  '.repeat(depth);
+    const tools = new Map(s.tools.map((t) => [`${t.runId}\u0000${t.callId}`, t]));
+    for (const l of s.lines) {
+      if (l.kind === 'text' || l.kind === 'system') out.push({ kind: l.kind, text: pad + l.text });
+      else if (l.kind === 'tool') {
+        const t = tools.get(`${l.runId}\u0000${l.callId}`);
+        if (!t) continue;
+        out.push({
+          kind: 'tool',
+          text: `${pad}  ${t.name}${t.args ? `: ${t.args}` : ''} ${TOOL_SUFFIX[t.status]}`,
+          status: t.status,
+        });
+      } else if (l.kind === 'subagent') {
+        const c = get(l.childKey);
+        const cs = summary(l.childKey);
+        out.push({ kind: 'sub', text: `${pad}  Sub-agent: ${cs?.label ?? c?.label ?? l.childKey}`, status: cs?.status });
+        if (c && !seen.has(c.key) && depth < 8) {
+          seen.add(c.key);
+          body(c, depth + 2, seen);
+          const st = cs?.status ?? c.status;
+          if (st !== 'active') {
+            out.push({ kind: 'sub', text: `${pad}    [${st.toUpperCase()}] ${fmtDuration(elapsed(cs, c, now))}`, status: st });
+          }
+        }
+      }
+    }
+  };
+  body(root, 0, new Set([rootKey]));
+  if (status !== 'active') {
+    out.push({
+      kind: 'footer',
+      text: `[${status.toUpperCase()}] ${fmtDuration(elapsed(rs, root, now))} | ${fmtTokens(rs?.tokens ?? root.tokens.total)} tokens`,
+      status,
+    });
+  }
+  return out;
+}
