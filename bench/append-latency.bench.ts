@@ -75,6 +75,15 @@ export async function run(): Promise<Record<string, number | string>> {
     listOffsets: (p: string) =>
       [...offsets].filter(([k]) => k.startsWith(p)).map(([key, value]) => ({ key, value })),
   };
+  // baseline in the same run (these machines are shared and noisy): a bare fs.watch on the folder,
+  // the time until the kernel tells this process about each append, before any reading
+  const watchEvents = new Map<string, number[]>();
+  const raw = fs.watch(dir, (_e, name) => {
+    if (!name) return;
+    const list = watchEvents.get(name.toString()) ?? [];
+    list.push(performance.timeOrigin + performance.now());
+    watchEvents.set(name.toString(), list);
+  });
   const src = createFileSource({
     stateDir,
     sink,
@@ -103,6 +112,13 @@ export async function run(): Promise<Record<string, number | string>> {
     if (a !== undefined) latencies.push(a - t);
   }
   const received = latencies.length;
+  raw.close();
+  const baseline: number[] = [];
+  for (const [key, t] of appendedAt) {
+    const first = (watchEvents.get(`${key.split('/')[0]}.jsonl`) ?? []).find((x) => x >= t);
+    if (first !== undefined) baseline.push(first - t);
+  }
+  baseline.sort((a, b) => a - b);
 
   // restart over the same 100 files with the saved offsets: nothing to read, stat only
   let restartEvents = 0;
@@ -135,6 +151,9 @@ export async function run(): Promise<Record<string, number | string>> {
     p50_ms: Number(pct(latencies, 50).toFixed(2)),
     p99_ms: Number(pct(latencies, 99).toFixed(2)),
     max_ms: Number((latencies.at(-1) ?? NaN).toFixed(2)),
+    raw_watch_p50_ms: Number(pct(baseline, 50).toFixed(2)),
+    raw_watch_p99_ms: Number(pct(baseline, 99).toFixed(2)),
+    ratio_p50_to_raw_watch: Number((pct(latencies, 50) / Math.max(0.01, pct(baseline, 50))).toFixed(2)),
     restart_100_files_ms: Number(restartMs.toFixed(1)),
     restart_reread_events: restartEvents,
   };

@@ -73,7 +73,13 @@ async function burst(): Promise<Record<string, number | string>> {
     const due = t0 + i; // one event per ms: 1,000 in one second
     const wait = due - Date.now();
     if (wait > 0) await sleep(wait);
-    const e: PulseEvent = ev({ type: 'assistant.text', ts: Date.now(), sessionKey: key, runId: 'r1', text: `event ${i}` });
+    const e: PulseEvent = ev({
+      type: 'assistant.text',
+      ts: Date.now(),
+      sessionKey: key,
+      runId: 'r1',
+      text: `event ${i}`,
+    });
     w.pipeline.ingest([e]);
     lastEventAt = Date.now();
   }
@@ -100,16 +106,30 @@ async function fanOut(): Promise<Record<string, number | string>> {
   const before = w.mm.log.length;
   const keys = Array.from({ length: 100 }, (_, i) => `agent:a${i}:mattermost:channel:${w.channel}`);
   const t0 = Date.now();
-  w.pipeline.ingest(keys.map((k, i) => ev({ type: 'agent.started', ts: t0, sessionKey: k, agentId: `a${i}`, runId: 'r' })));
+  w.pipeline.ingest(
+    keys.map((k, i) => ev({ type: 'agent.started', ts: t0, sessionKey: k, agentId: `a${i}`, runId: 'r' })),
+  );
   for (let tick = 1; tick <= 50; tick++) {
     const wait = t0 + tick * 100 - Date.now();
     if (wait > 0) await sleep(wait);
-    w.pipeline.ingest(keys.map((k, i) => ev({ type: 'assistant.text', ts: Date.now(), sessionKey: k, agentId: `a${i}`, runId: 'r', text: `tick ${tick}` })));
+    w.pipeline.ingest(
+      keys.map((k, i) =>
+        ev({
+          type: 'assistant.text',
+          ts: Date.now(),
+          sessionKey: k,
+          agentId: `a${i}`,
+          runId: 'r',
+          text: `tick ${tick}`,
+        }),
+      ),
+    );
   }
   const end = Date.now();
   const reqs = w.mm.log.slice(before).filter((r) => r.at <= end);
   let maxWindow = 0;
-  for (const r of reqs) maxWindow = Math.max(maxWindow, reqs.filter((x) => x.at >= r.at && x.at < r.at + 1000).length);
+  for (const r of reqs)
+    maxWindow = Math.max(maxWindow, reqs.filter((x) => x.at >= r.at && x.at < r.at + 1000).length);
   const health = w.sink.health();
   const limited = w.mm.log.filter((r) => r.status === 429).length;
   await w.close();

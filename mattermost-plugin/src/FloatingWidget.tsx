@@ -20,6 +20,7 @@ const WIDTH = 280;
 const DOT = 40;
 
 export interface FloatingWidgetProps {
+  deps: PluginDeps;
   theme?: MmTheme | null;
   clock?: Clock;
 }
@@ -33,193 +34,198 @@ interface Drag {
   moved: boolean;
 }
 
-export function createFloatingWidget(deps: PluginDeps) {
-  return function FloatingWidget(props: FloatingWidgetProps) {
-    const clock = props.clock ?? deps.clock;
-    const palette = paletteFor(props.theme);
-    const sessions = useSessions(deps);
-    const live = sessions.filter((s) => isLive(s.status));
-    const hasLive = live.length > 0;
-    const [visible, setVisible] = React.useState(false);
-    const [prefs, setPrefs] = React.useState<WidgetPrefs>(() => loadWidgetPrefs());
-    const shown = React.useRef(new Set<string>());
-    const drag = React.useRef<Drag | null>(null);
-    const box = React.useRef<HTMLDivElement | null>(null);
-    const now = useNow(clock, 1000, hasLive && visible);
+export function FloatingWidget(props: FloatingWidgetProps) {
+  const { deps } = props;
+  const clock = props.clock ?? deps.clock;
+  const palette = paletteFor(props.theme);
+  const sessions = useSessions(deps);
+  const live = sessions.filter((s) => isLive(s.status));
+  const hasLive = live.length > 0;
+  const [visible, setVisible] = React.useState(false);
+  const [prefs, setPrefs] = React.useState<WidgetPrefs>(() => loadWidgetPrefs());
+  const shown = React.useRef(new Set<string>());
+  const drag = React.useRef<Drag | null>(null);
+  const box = React.useRef<HTMLDivElement | null>(null);
+  const now = useNow(clock, 1000, hasLive && visible);
 
-    // Visible while something runs; once the last session ends, stay HIDE_AFTER_MS so the
-    // final status can be read, unless new activity cancels the timer.
-    React.useEffect(() => {
-      if (hasLive) {
-        setVisible(true);
-        return;
-      }
-      if (!visible) return;
-      const handle = clock.setTimeout(() => setVisible(false), HIDE_AFTER_MS);
-      return () => clock.clearTimeout(handle);
-    }, [hasLive, visible, clock]);
-
-    React.useEffect(() => {
-      if (!visible) shown.current.clear();
-    }, [visible]);
-
-    if (!visible && !hasLive) return null;
-    // Sessions seen running during this appearance stay listed (with their final status).
-    for (const s of live) shown.current.add(s.sessionKey);
-    const rows = sessions.filter((s) => shown.current.has(s.sessionKey)).slice(0, MAX_ROWS);
-
-    const update = (next: WidgetPrefs, persist: boolean) => {
-      setPrefs(next);
-      if (persist) saveWidgetPrefs(next);
-    };
-
-    const onPointerDown = (e: React.PointerEvent<HTMLElement>) => {
-      if (e.button !== 0 || (e.target as HTMLElement).closest('[data-nodrag]')) return;
-      const rect = box.current?.getBoundingClientRect();
-      if (!rect) return;
-      drag.current = {
-        pointerId: e.pointerId,
-        startX: e.clientX,
-        startY: e.clientY,
-        originX: rect.left,
-        originY: rect.top,
-        moved: false,
-      };
-      e.currentTarget.setPointerCapture?.(e.pointerId);
-      e.preventDefault();
-    };
-    const onPointerMove = (e: React.PointerEvent<HTMLElement>) => {
-      const d = drag.current;
-      if (!d || d.pointerId !== e.pointerId) return;
-      const dx = e.clientX - d.startX;
-      const dy = e.clientY - d.startY;
-      if (!d.moved && Math.abs(dx) + Math.abs(dy) < DRAG_THRESHOLD_PX) return;
-      d.moved = true;
-      const rect = box.current?.getBoundingClientRect();
-      const pos = clampPosition(
-        d.originX + dx,
-        d.originY + dy,
-        rect?.width ?? WIDTH,
-        rect?.height ?? DOT,
-        window.innerWidth,
-        window.innerHeight,
-      );
-      update({ ...prefs, ...pos }, false);
-    };
-    const onPointerUp = (e: React.PointerEvent<HTMLElement>) => {
-      const d = drag.current;
-      if (!d || d.pointerId !== e.pointerId) return;
-      drag.current = null;
-      if (d.moved) update(prefs, true);
-      // A press without movement on the dot is a click: unfold.
-      else if (prefs.collapsed) update({ ...prefs, collapsed: false }, true);
-    };
-    const dragHandlers = {
-      onPointerDown,
-      onPointerMove,
-      onPointerUp,
-      onPointerCancel: () => {
-        drag.current = null;
-      },
-    };
-
-    const w = prefs.collapsed ? DOT : WIDTH;
-    const place: React.CSSProperties =
-      prefs.x !== undefined && prefs.y !== undefined
-        ? clampPosition(prefs.x, prefs.y, w, DOT, window.innerWidth, window.innerHeight)
-        : { right: 24, bottom: 24 };
-    const positioned: React.CSSProperties = {
-      position: 'fixed',
-      zIndex: 1000,
-      left: (place as { x?: number }).x,
-      top: (place as { y?: number }).y,
-      right: (place as { right?: number }).right,
-      bottom: (place as { bottom?: number }).bottom,
-      touchAction: 'none',
-      userSelect: 'none',
-    };
-
-    if (prefs.collapsed) {
-      return (
-        <div
-          ref={box}
-          data-testid="ls-widget"
-          data-collapsed="true"
-          title={`${live.length} agent session(s) running — click to open, drag to move`}
-          {...dragHandlers}
-          style={{
-            ...positioned,
-            width: DOT,
-            height: DOT,
-            borderRadius: DOT / 2,
-            background: palette.buttonBg,
-            color: palette.buttonFg,
-            display: 'flex',
-            alignItems: 'center',
-            justifyContent: 'center',
-            fontWeight: 700,
-            boxShadow: '0 4px 12px rgba(0,0,0,0.24)',
-            cursor: 'grab',
-          }}
-        >
-          <span data-testid="ls-widget-count">{live.length}</span>
-        </div>
-      );
+  // Visible while something runs; once the last session ends, stay HIDE_AFTER_MS so the
+  // final status can be read, unless new activity cancels the timer.
+  React.useEffect(() => {
+    if (hasLive) {
+      setVisible(true);
+      return;
     }
+    if (!visible) return;
+    const handle = clock.setTimeout(() => setVisible(false), HIDE_AFTER_MS);
+    return () => clock.clearTimeout(handle);
+  }, [hasLive, visible, clock]);
+
+  React.useEffect(() => {
+    if (!visible) shown.current.clear();
+  }, [visible]);
+
+  if (!visible && !hasLive) return null;
+  // Sessions seen running during this appearance stay listed (with their final status).
+  for (const s of live) shown.current.add(s.sessionKey);
+  const rows = sessions.filter((s) => shown.current.has(s.sessionKey)).slice(0, MAX_ROWS);
+
+  const update = (next: WidgetPrefs, persist: boolean) => {
+    setPrefs(next);
+    if (persist) saveWidgetPrefs(next);
+  };
+
+  const onPointerDown = (e: React.PointerEvent<HTMLElement>) => {
+    if (e.button !== 0 || (e.target as HTMLElement).closest('[data-nodrag]')) return;
+    const rect = box.current?.getBoundingClientRect();
+    if (!rect) return;
+    drag.current = {
+      pointerId: e.pointerId,
+      startX: e.clientX,
+      startY: e.clientY,
+      originX: rect.left,
+      originY: rect.top,
+      moved: false,
+    };
+    e.currentTarget.setPointerCapture?.(e.pointerId);
+    e.preventDefault();
+  };
+  const onPointerMove = (e: React.PointerEvent<HTMLElement>) => {
+    const d = drag.current;
+    if (!d || d.pointerId !== e.pointerId) return;
+    const dx = e.clientX - d.startX;
+    const dy = e.clientY - d.startY;
+    if (!d.moved && Math.abs(dx) + Math.abs(dy) < DRAG_THRESHOLD_PX) return;
+    d.moved = true;
+    const rect = box.current?.getBoundingClientRect();
+    const pos = clampPosition(
+      d.originX + dx,
+      d.originY + dy,
+      rect?.width ?? WIDTH,
+      rect?.height ?? DOT,
+      window.innerWidth,
+      window.innerHeight,
+    );
+    update({ ...prefs, ...pos }, false);
+  };
+  const onPointerUp = (e: React.PointerEvent<HTMLElement>) => {
+    const d = drag.current;
+    if (!d || d.pointerId !== e.pointerId) return;
+    drag.current = null;
+    if (d.moved) update(prefs, true);
+    // A press without movement on the dot is a click: unfold.
+    else if (prefs.collapsed) update({ ...prefs, collapsed: false }, true);
+  };
+  const dragHandlers = {
+    onPointerDown,
+    onPointerMove,
+    onPointerUp,
+    onPointerCancel: () => {
+      drag.current = null;
+    },
+  };
+
+  const w = prefs.collapsed ? DOT : WIDTH;
+  const place: React.CSSProperties =
+    prefs.x !== undefined && prefs.y !== undefined
+      ? clampPosition(prefs.x, prefs.y, w, DOT, window.innerWidth, window.innerHeight)
+      : { right: 24, bottom: 24 };
+  const positioned: React.CSSProperties = {
+    position: 'fixed',
+    zIndex: 1000,
+    left: (place as { x?: number }).x,
+    top: (place as { y?: number }).y,
+    right: (place as { right?: number }).right,
+    bottom: (place as { bottom?: number }).bottom,
+    touchAction: 'none',
+    userSelect: 'none',
+  };
+
+  if (prefs.collapsed) {
     return (
       <div
         ref={box}
         data-testid="ls-widget"
-        data-collapsed="false"
+        data-collapsed="true"
+        role="button"
+        tabIndex={0}
+        aria-label={`${live.length} agent sessions running; open`}
+        onKeyDown={(e) => {
+          if (e.key === 'Enter' || e.key === ' ') update({ ...prefs, collapsed: false }, true);
+        }}
+        title={`${live.length} agent session(s) running — click to open, drag to move`}
+        {...dragHandlers}
         style={{
           ...positioned,
-          width: WIDTH,
-          background: palette.bg,
-          color: palette.fg,
-          border: `1px solid ${palette.border}`,
-          borderRadius: 8,
-          boxShadow: '0 8px 24px rgba(0,0,0,0.2)',
-          fontSize: 13,
-          overflow: 'hidden',
+          width: DOT,
+          height: DOT,
+          borderRadius: DOT / 2,
+          background: palette.buttonBg,
+          color: palette.buttonFg,
+          display: 'flex',
+          alignItems: 'center',
+          justifyContent: 'center',
+          fontWeight: 700,
+          boxShadow: '0 4px 12px rgba(0,0,0,0.24)',
+          cursor: 'grab',
         }}
       >
-        <div
-          data-testid="ls-widget-handle"
-          {...dragHandlers}
-          style={{
-            display: 'flex',
-            alignItems: 'center',
-            gap: 8,
-            padding: '6px 8px',
-            background: palette.panel,
-            borderBottom: `1px solid ${palette.border}`,
-            cursor: 'grab',
-          }}
-        >
-          <span
-            aria-hidden="true"
-            style={{ width: 8, height: 8, borderRadius: 4, background: hasLive ? palette.ok : palette.dim }}
-          />
-          <span data-testid="ls-widget-title" style={{ flex: 1, fontWeight: 600 }}>
-            {hasLive ? `${live.length} agent session${live.length > 1 ? 's' : ''} running` : 'Agents finished'}
-          </span>
-          <button
-            type="button"
-            data-nodrag=""
-            data-testid="ls-widget-collapse"
-            title="Fold into a dot"
-            onClick={() => update({ ...prefs, collapsed: true }, true)}
-            style={{ all: 'unset', cursor: 'pointer', padding: '0 4px', color: palette.dim, fontWeight: 700 }}
-          >
-            –
-          </button>
-        </div>
-        <div data-nodrag="">
-          {rows.map((s) => (
-            <SessionRow key={s.sessionKey} s={s} palette={palette} now={now} compact onOpen={deps.openPost} />
-          ))}
-        </div>
+        <span data-testid="ls-widget-count">{live.length}</span>
       </div>
     );
-  };
+  }
+  return (
+    <div
+      ref={box}
+      data-testid="ls-widget"
+      data-collapsed="false"
+      style={{
+        ...positioned,
+        width: WIDTH,
+        background: palette.bg,
+        color: palette.fg,
+        border: `1px solid ${palette.border}`,
+        borderRadius: 8,
+        boxShadow: '0 8px 24px rgba(0,0,0,0.2)',
+        fontSize: 13,
+        overflow: 'hidden',
+      }}
+    >
+      <div
+        data-testid="ls-widget-handle"
+        {...dragHandlers}
+        style={{
+          display: 'flex',
+          alignItems: 'center',
+          gap: 8,
+          padding: '6px 8px',
+          background: palette.panel,
+          borderBottom: `1px solid ${palette.border}`,
+          cursor: 'grab',
+        }}
+      >
+        <span
+          aria-hidden="true"
+          style={{ width: 8, height: 8, borderRadius: 4, background: hasLive ? palette.ok : palette.dim }}
+        />
+        <span data-testid="ls-widget-title" style={{ flex: 1, fontWeight: 600 }}>
+          {hasLive ? `${live.length} agent session${live.length > 1 ? 's' : ''} running` : 'Agents finished'}
+        </span>
+        <button
+          type="button"
+          data-nodrag=""
+          data-testid="ls-widget-collapse"
+          title="Fold into a dot"
+          onClick={() => update({ ...prefs, collapsed: true }, true)}
+          style={{ all: 'unset', cursor: 'pointer', padding: '0 4px', color: palette.dim, fontWeight: 700 }}
+        >
+          –
+        </button>
+      </div>
+      <div data-nodrag="">
+        {rows.map((s) => (
+          <SessionRow key={s.sessionKey} s={s} palette={palette} now={now} compact onOpen={deps.openPost} />
+        ))}
+      </div>
+    </div>
+  );
 }

@@ -5,9 +5,9 @@
  */
 import * as React from 'react';
 import { browserClock, type Clock } from './clock.js';
-import { formatDuration, elapsedMs } from './format.js';
+import { elapsedMs, formatDuration } from './format.js';
 import { useNow } from './hooks.js';
-import { NodeLines, Footer, StatusTag } from './NodeView.js';
+import { Footer, NodeLines, StatusTag } from './NodeView.js';
 import { MONO, paletteOf, statusColor } from './theme.js';
 import type { MmPost, MmTheme } from './types.js';
 import { isLive, liveStatusOfPost } from './validate.js';

@@ -2,9 +2,10 @@
  * One session node drawn as terminal lines: narration, tool calls with OK/ERR/running, and
  * sub-agents as collapsible nested blocks (recursively). Pure rendering: state comes in by props.
  */
+// biome-ignore lint/correctness/noUnusedImports: the classic JSX transform (vite.config.ts) needs React in scope
 import * as React from 'react';
 import type { LiveStatusLine, LiveStatusNode } from '../../src/render/livestatus-props.js';
-import { elapsedMs, formatCost, formatDuration, formatTokens } from './format.js';
+import { elapsedMs, formatCost, formatDuration, formatTokens, formatToolDuration } from './format.js';
 import { type Palette, statusColor } from './theme.js';
 import { isLive } from './validate.js';
 
@@ -39,7 +40,7 @@ function ToolLine(props: { line: LiveStatusLine; palette: Palette }) {
         [{tag}]
       </span>
       {line.durationMs !== undefined && st !== 'running' ? (
-        <span style={{ color: palette.dim }}> {formatDuration(line.durationMs)}</span>
+        <span style={{ color: palette.dim }}> {formatToolDuration(line.durationMs)}</span>
       ) : null}
     </div>
   );
@@ -69,7 +70,8 @@ export function Footer(props: { node: LiveStatusNode; palette: Palette; now: num
   if (cost) parts.push(cost);
   return (
     <div data-testid="ls-footer">
-      <StatusTag node={node} palette={palette} /> <span style={{ color: palette.dim }}>{parts.join(' | ')}</span>
+      <StatusTag node={node} palette={palette} />{' '}
+      <span style={{ color: palette.dim }}>{parts.join(' | ')}</span>
     </div>
   );
 }
@@ -128,6 +130,7 @@ export function NodeLines(props: NodeViewProps) {
           // keys by session so a collapsed child stays collapsed when lines shift
           return child ? <ChildBlock key={`c:${child.sessionKey}`} {...props} node={child} /> : null;
         }
+        // biome-ignore lint/suspicious/noArrayIndexKey: lines have no ids; the daemon only appends
         return <Line key={`l:${i}`} line={line} palette={props.palette} />;
       })}
     </>

@@ -1,4 +1,5 @@
 /** One session as a clickable row (panel and widget): status, label, duration, tokens, cost. */
+// biome-ignore lint/correctness/noUnusedImports: the classic JSX transform (vite.config.ts) needs React in scope
 import * as React from 'react';
 import { elapsedMs, formatCost, formatDuration, formatTokens } from './format.js';
 import type { SessionSummary } from './sessions.js';

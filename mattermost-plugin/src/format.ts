@@ -9,6 +9,14 @@ export function formatDuration(ms: number): string {
   return `${h}h${String(m % 60).padStart(2, '0')}m`;
 }
 
+/** Tool calls are often sub-second; show that instead of "0s". */
+export function formatToolDuration(ms: number): string {
+  if (ms < 0 || !Number.isFinite(ms)) return '';
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 10_000) return `${(ms / 1000).toFixed(1)}s`;
+  return formatDuration(ms);
+}
+
 export function formatTokens(n: number): string {
   if (n < 1000) return `${Math.round(n)} tokens`;
   if (n < 1_000_000) return `${(n / 1000).toFixed(1)}k tokens`;
@@ -21,7 +29,12 @@ export function formatCost(usd: number): string {
 }
 
 /** How long a session has run: to its end, or to now (never before the daemon's last update). */
-export function elapsedMs(startedAt: number, endedAt: number | undefined, now: number, updatedAt = 0): number {
+export function elapsedMs(
+  startedAt: number,
+  endedAt: number | undefined,
+  now: number,
+  updatedAt = 0,
+): number {
   if (!startedAt) return 0;
   const end = endedAt ?? Math.max(now, updatedAt);
   return Math.max(0, end - startedAt);

@@ -13,10 +13,38 @@ function safeState(deps: PluginDeps): MmState {
   }
 }
 
+/**
+ * `useSyncExternalStore` without requiring React 18: older Mattermost webapps ship React 17, and
+ * the plugin uses whatever React the host provides. Re-renders only when the snapshot changes.
+ */
+function useExternal<T>(subscribe: (fn: () => void) => () => void, getSnapshot: () => T): T {
+  const [, force] = React.useReducer((n: number) => n + 1, 0);
+  const value = getSnapshot();
+  const last = React.useRef(value);
+  last.current = value;
+  const read = React.useRef(getSnapshot);
+  read.current = getSnapshot;
+  React.useEffect(() => {
+    const check = () => {
+      if (!Object.is(read.current(), last.current)) force();
+    };
+    const unsubscribe = subscribe(check);
+    check(); // a change between render and subscribe must not be lost
+    return unsubscribe;
+  }, [subscribe]);
+  return value;
+}
+
 /** Subscribes to a selector of the Redux state (no react-redux needed: the store is in deps). */
 export function useStoreValue<T>(deps: PluginDeps, select: (s: MmState) => T): T {
   const subscribe = React.useCallback((fn: () => void) => deps.store.subscribe(fn), [deps]);
-  return React.useSyncExternalStore(subscribe, () => select(safeState(deps)));
+  return useExternal(subscribe, () => select(safeState(deps)));
+}
+
+/** How many times the WebSocket reconnected (a reload trigger). */
+export function useReconnects(deps: PluginDeps): number {
+  const subscribe = React.useCallback((fn: () => void) => deps.cache.subscribe(fn), [deps]);
+  return useExternal(subscribe, () => deps.cache.reconnects());
 }
 
 /** All known sessions; recomputed only when Redux posts or the cache change. */
@@ -43,7 +71,7 @@ export function useSessions(deps: PluginDeps): SessionSummary[] {
     memo.current = { posts, ver, value };
     return value;
   };
-  return React.useSyncExternalStore(subscribe, getSnapshot);
+  return useExternal(subscribe, getSnapshot);
 }
 
 /** The clock's time, refreshed every `everyMs` while `running` (durations of live sessions). */

@@ -2,14 +2,15 @@
  * Wires the plugin into the webapp: the post type, the right-hand panel with its header and
  * app-bar buttons, the floating widget, and WebSocket handlers feeding the session cache.
  */
+// biome-ignore lint/correctness/noUnusedImports: the classic JSX transform (vite.config.ts) needs React in scope
 import * as React from 'react';
 import { LIVESTATUS_POST_TYPE } from '../../src/render/livestatus-props.js';
 import { type FetchLike, siteBase } from './api.js';
 import { browserClock, type Clock } from './clock.js';
 import { createOpenPost, type PluginDeps } from './deps.js';
-import { createFloatingWidget } from './FloatingWidget.js';
+import { FloatingWidget, type FloatingWidgetProps } from './FloatingWidget.js';
 import { LiveStatusPost } from './LiveStatusPost.js';
-import { createRhsPanel } from './RhsPanel.js';
+import { RhsPanel, type RhsPanelProps } from './RhsPanel.js';
 import { createPostCache, type PostCache } from './sessions.js';
 import type { MmRegistry, MmStore, MmWebSocketMessage } from './types.js';
 import { parseWsPost } from './validate.js';
@@ -24,7 +25,23 @@ const ICON_SVG =
 const ICON_URL = `data:image/svg+xml;utf8,${encodeURIComponent(ICON_SVG.replace('currentColor', '#1c58d9'))}`;
 
 function HeaderIcon() {
-  return <span aria-hidden="true" className="icon" dangerouslySetInnerHTML={{ __html: ICON_SVG }} />;
+  return (
+    <span className="icon">
+      <svg
+        viewBox="0 0 24 24"
+        width="18"
+        height="18"
+        fill="none"
+        stroke="currentColor"
+        strokeWidth="2"
+        strokeLinecap="round"
+        strokeLinejoin="round"
+      >
+        <title>Agent sessions</title>
+        <polyline points="2 12 6 12 9 4 15 20 18 12 22 12" />
+      </svg>
+    </span>
+  );
 }
 
 export interface PluginOptions {
@@ -53,17 +70,26 @@ export class LiveStatusPlugin {
     this.deps = deps;
 
     registry.registerPostTypeComponent(LIVESTATUS_POST_TYPE, LiveStatusPost);
-    const rhs = registry.registerRightHandSidebarComponent(createRhsPanel(deps), RHS_TITLE);
+    // The host renders these without our deps, so thin wrappers bind them (no hooks in here).
+    const Rhs = (props: Omit<RhsPanelProps, 'deps'>) => <RhsPanel {...props} deps={deps} />;
+    const Widget = (props: Omit<FloatingWidgetProps, 'deps'>) => <FloatingWidget {...props} deps={deps} />;
+    const rhs = registry.registerRightHandSidebarComponent(Rhs, RHS_TITLE);
     const toggle = () => {
       if (rhs?.toggleRHSPlugin) store.dispatch(rhs.toggleRHSPlugin);
     };
-    registry.registerChannelHeaderButtonAction?.(<HeaderIcon />, toggle, RHS_TITLE, 'Show running agent sessions');
+    registry.registerChannelHeaderButtonAction?.(
+      <HeaderIcon />,
+      toggle,
+      RHS_TITLE,
+      'Show running agent sessions',
+    );
     registry.registerAppBarComponent?.(ICON_URL, toggle, 'Agent sessions');
-    registry.registerRootComponent(createFloatingWidget(deps));
+    registry.registerRootComponent(Widget);
 
     const onPost = (msg: MmWebSocketMessage) => this.onPostEvent(msg);
     registry.registerWebSocketEventHandler('posted', onPost);
     registry.registerWebSocketEventHandler('post_edited', onPost);
+    registry.registerReconnectHandler?.(() => deps.cache.markReconnected());
     registry.registerWebSocketEventHandler('post_deleted', (msg) => {
       const post = parseWsPost(msg?.data?.post);
       if (post) deps.cache.remove(post.id);
@@ -82,7 +108,8 @@ export class LiveStatusPlugin {
   }
 
   uninitialize(): void {
-    for (const ev of ['posted', 'post_edited', 'post_deleted']) this.registry?.unregisterWebSocketEventHandler?.(ev);
+    for (const ev of ['posted', 'post_edited', 'post_deleted'])
+      this.registry?.unregisterWebSocketEventHandler?.(ev);
     this.registry = null;
     this.deps = null;
   }

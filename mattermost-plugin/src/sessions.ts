@@ -30,6 +30,9 @@ export interface PostCache {
   posts(): ReadonlyMap<string, MmPost>;
   /** bumps on every change; lets hooks memoize */
   version(): number;
+  /** the WebSocket reconnected: events may have been missed, so loaded lists should reload */
+  markReconnected(): void;
+  reconnects(): number;
   subscribe(listener: () => void): () => void;
 }
 
@@ -38,6 +41,7 @@ export function createPostCache(maxPosts = 500): PostCache {
   const map = new Map<string, MmPost>();
   const listeners = new Set<() => void>();
   let ver = 0;
+  let reconnectCount = 0;
   const changed = () => {
     ver++;
     for (const l of [...listeners]) {
@@ -67,6 +71,11 @@ export function createPostCache(maxPosts = 500): PostCache {
       if (map.delete(postId)) changed();
     },
     posts: () => map,
+    markReconnected() {
+      reconnectCount++;
+      changed();
+    },
+    reconnects: () => reconnectCount,
     version: () => ver,
     subscribe(listener) {
       listeners.add(listener);
@@ -84,7 +93,19 @@ function countLiveChildren(node: { children: Array<{ status: LiveStatus; childre
   return n;
 }
 
+// Redux replaces a post object on every edit, so a summary per object is computed once even
+// though the store notifies on every change anywhere.
+const summaries = new WeakMap<MmPost, SessionSummary | null>();
+
 export function summarize(post: MmPost): SessionSummary | null {
+  const cached = summaries.get(post);
+  if (cached !== undefined) return cached;
+  const s = computeSummary(post);
+  summaries.set(post, s);
+  return s;
+}
+
+function computeSummary(post: MmPost): SessionSummary | null {
   if (post.type !== LIVESTATUS_POST_TYPE || (post.delete_at ?? 0) > 0) return null;
   const ls = liveStatusOfPost(post);
   if (!ls) return null;

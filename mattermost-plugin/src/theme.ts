@@ -113,5 +113,7 @@ export function cssPalette(): Palette {
 
 /** The theme prop when the host gives one, else the webapp's CSS variables. */
 export function paletteFor(theme: MmTheme | null | undefined): Palette {
-  return theme && typeof theme === 'object' && Object.keys(theme).length > 0 ? paletteOf(theme) : cssPalette();
+  return theme && typeof theme === 'object' && Object.keys(theme).length > 0
+    ? paletteOf(theme)
+    : cssPalette();
 }

@@ -65,9 +65,12 @@ export interface RhsRegistration {
 
 /** The registry methods used; the optional ones are missing on older servers. */
 export interface MmRegistry {
-  registerPostTypeComponent(type: string, component: React.ComponentType<any>): unknown;
-  registerRightHandSidebarComponent(component: React.ComponentType<any>, title: React.ReactNode): RhsRegistration;
-  registerRootComponent(component: React.ComponentType<any>): unknown;
+  registerPostTypeComponent(type: string, component: React.ComponentType<never>): unknown;
+  registerRightHandSidebarComponent(
+    component: React.ComponentType<never>,
+    title: React.ReactNode,
+  ): RhsRegistration;
+  registerRootComponent(component: React.ComponentType<never>): unknown;
   registerWebSocketEventHandler(event: string, handler: (msg: MmWebSocketMessage) => void): unknown;
   unregisterWebSocketEventHandler?(event: string): unknown;
   registerReconnectHandler?(handler: () => void): unknown;

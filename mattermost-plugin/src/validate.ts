@@ -44,9 +44,10 @@ function parseLine(x: unknown, childCount: number): RenderLine | null {
   if (typeof x.text !== 'string') return null;
   const line: LiveStatusLine = { kind: x.kind, text: str(x.text) };
   if (x.kind === 'tool') {
-    line.toolStatus = typeof x.toolStatus === 'string' && TOOL_STATUSES.has(x.toolStatus)
-      ? (x.toolStatus as LiveStatusLine['toolStatus'])
-      : 'running';
+    line.toolStatus =
+      typeof x.toolStatus === 'string' && TOOL_STATUSES.has(x.toolStatus)
+        ? (x.toolStatus as LiveStatusLine['toolStatus'])
+        : 'running';
   }
   if (typeof x.durationMs === 'number' && Number.isFinite(x.durationMs)) line.durationMs = x.durationMs;
   return line;

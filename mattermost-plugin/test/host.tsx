@@ -85,6 +85,7 @@ const reg = {
   rhs: null as null | { component: AnyComponent; title: React.ReactNode },
   roots: [] as AnyComponent[],
   ws: {} as Record<string, (m: MmWebSocketMessage) => void>,
+  reconnect: [] as Array<() => void>,
   headerButtons: [] as Array<{ action: () => void; text: string }>,
   appBar: [] as Array<{ iconUrl: string; action: () => void; tooltip: string }>,
 };
@@ -106,6 +107,9 @@ const registry = {
   },
   unregisterWebSocketEventHandler(event: string) {
     delete reg.ws[event];
+  },
+  registerReconnectHandler(handler: () => void) {
+    reg.reconnect.push(handler);
   },
   registerChannelHeaderButtonAction(_icon: React.ReactNode, action: () => void, text: string) {
     reg.headerButtons.push({ action, text });
@@ -190,6 +194,9 @@ w.__host = {
   },
   rawWs(event: string, data: Record<string, unknown>) {
     reg.ws[event]?.({ event, data });
+  },
+  reconnect() {
+    for (const fn of reg.reconnect) fn();
   },
   selectChannel(channelId: string) {
     store.dispatch({ type: 'SELECT_CHANNEL', channelId });

@@ -48,7 +48,12 @@ const send = (page: Page, p: MmPost, event: 'posted' | 'post_edited' = 'posted')
   page.evaluate(([p, e]) => (window as any).__host.post(p, e), [p, event] as const);
 const wsOnly = (page: Page, p: MmPost, event = 'posted') =>
   page.evaluate(([p, e]) => (window as any).__host.wsOnly(p, e), [p, event] as const);
-const advance = (page: Page, ms: number) => page.evaluate((ms) => (window as any).__host.advance(ms), ms);
+/** moves the host's manual clock, then lets React commit what the timers changed (two frames) */
+const advance = (page: Page, ms: number) =>
+  page.evaluate(async (ms) => {
+    (window as any).__host.advance(ms);
+    for (let i = 0; i < 2; i++) await new Promise((r) => requestAnimationFrame(() => r(null)));
+  }, ms);
 const color = (page: Page, selector: string) =>
   page.locator(selector).first().evaluate((el) => getComputedStyle(el).color);
 const shot = (page: Page, name: string) => page.screenshot({ path: path.join(screenshotDir, `${name}.png`) });
@@ -239,6 +244,17 @@ describe('right-hand panel', () => {
     await shot(page, 'rhs');
     await rhs.locator('[data-session-key=old-active]').click();
     expect(await page.evaluate(() => (window as any).__host.navigations)).toEqual(['/acme/pl/old1']);
+    // after a WebSocket reconnect the panel reloads (edits may have been missed meanwhile)
+    h.channelPosts[CHANNEL] = [
+      post('old1', node({ sessionKey: 'old-active', label: 'nightly-report', status: 'error' }), {
+        update_at: T0 + 99_000,
+      }),
+    ];
+    await page.evaluate(() => (window as any).__host.reconnect());
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid=ls-rhs-done] [data-session-key=old-active]')?.getAttribute('data-status') === 'error',
+    );
+    expect(h.apiRequests).toHaveLength(2);
     // a session that ends leaves the running list
     await send(page, post('r1', mainTree('done'), { update_at: T0 + 50_000 }), 'post_edited');
     await page.waitForFunction(
@@ -275,6 +291,8 @@ describe('floating widget', () => {
     await wsOnly(page, active('w1', 'alpha'));
     await widget.waitFor();
     expect(await page.getByTestId('ls-widget-title').innerText()).toBe('1 agent session running');
+    await widget.locator('[data-session-key=alpha]').click();
+    expect(await page.evaluate(() => (window as any).__host.navigations)).toEqual(['/acme/pl/w1']);
     await wsOnly(page, active('w2', 'beta'));
     await page.waitForFunction(() => document.body.innerText.includes('2 agent sessions running'));
     await wsOnly(page, ended('w1', 'alpha', T0 + 10), 'post_edited');
@@ -338,9 +356,13 @@ describe('floating widget', () => {
     expect(restored?.y).toBe(after?.y);
     expect(await page.getByTestId('ls-widget-count').innerText()).toBe('1');
     await shot(page, 'widget-dot');
-    // a click (no movement) on the dot unfolds it in place
+    // a click (no movement) on the dot unfolds it in place; the keyboard works too
     await widget.click();
     await page.waitForFunction(() => document.querySelector('[data-testid=ls-widget]')?.getAttribute('data-collapsed') === 'false');
     expect((await widget.boundingBox())?.x).toBe(after?.x);
+    await page.getByTestId('ls-widget-collapse').click();
+    await widget.focus();
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.querySelector('[data-testid=ls-widget]')?.getAttribute('data-collapsed') === 'false');
   });
 });

@@ -11,7 +11,13 @@ describe('circuit breaker', () => {
   it('opens after threshold consecutive failures and then fails fast', async () => {
     const clock = new ManualClock(0);
     const states: string[] = [];
-    const b = createBreaker({ name: 'mm', threshold: 3, cooldownMs: 30_000, clock, onStateChange: (s) => states.push(s) });
+    const b = createBreaker({
+      name: 'mm',
+      threshold: 3,
+      cooldownMs: 30_000,
+      clock,
+      onStateChange: (s) => states.push(s),
+    });
     await expect(b.exec(boom)).rejects.toThrow('boom');
     await expect(b.exec(boom)).rejects.toThrow('boom');
     expect(b.state()).toBe('closed');
@@ -67,7 +73,13 @@ describe('circuit breaker', () => {
   });
 
   it('errors the caller does not count never open it', async () => {
-    const b = createBreaker({ name: 'mm', threshold: 1, cooldownMs: 1000, clock: new ManualClock(), isFailure: (e) => (e as Error).message !== 'bad request' });
+    const b = createBreaker({
+      name: 'mm',
+      threshold: 1,
+      cooldownMs: 1000,
+      clock: new ManualClock(),
+      isFailure: (e) => (e as Error).message !== 'bad request',
+    });
     for (let i = 0; i < 5; i++)
       await expect(
         b.exec(async () => {

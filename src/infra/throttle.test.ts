@@ -18,7 +18,10 @@ function setup(intervalMs = 500, fail?: (v: string) => unknown) {
       if (err) throw err;
       sent.push({ at: clock.now(), v });
     },
-    retryDelayMs: (err) => ((err as { retryAfterMs?: number }).retryAfterMs === -1 ? undefined : ((err as { retryAfterMs?: number }).retryAfterMs ?? intervalMs)),
+    retryDelayMs: (err) =>
+      (err as { retryAfterMs?: number }).retryAfterMs === -1
+        ? undefined
+        : ((err as { retryAfterMs?: number }).retryAfterMs ?? intervalMs),
   });
   return { clock, sent, t };
 }
@@ -74,7 +77,9 @@ describe('coalescing throttle', () => {
 
   it('retries a failed value after the delay the error asks for, unless a newer one came', async () => {
     let failures = 1;
-    const { clock, sent, t } = setup(500, () => (failures-- > 0 ? Object.assign(new Error('429'), { retryAfterMs: 2000 }) : undefined));
+    const { clock, sent, t } = setup(500, () =>
+      failures-- > 0 ? Object.assign(new Error('429'), { retryAfterMs: 2000 }) : undefined,
+    );
     t.push('a');
     await settle();
     expect(sent).toEqual([]);
@@ -87,7 +92,9 @@ describe('coalescing throttle', () => {
   });
 
   it('drops a value whose error is permanent', async () => {
-    const { clock, sent, t } = setup(500, (v) => (v === 'bad' ? Object.assign(new Error('400'), { retryAfterMs: -1 }) : undefined));
+    const { clock, sent, t } = setup(500, (v) =>
+      v === 'bad' ? Object.assign(new Error('400'), { retryAfterMs: -1 }) : undefined,
+    );
     t.push('bad');
     await settle();
     clock.advance(5000);

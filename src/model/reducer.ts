@@ -13,18 +13,19 @@ import type {
 } from './events.js';
 import type { SessionState, SessionStatus, ToolCallState, TrackerLimits } from './session.js';
 import {
-  FINISHED,
   activate,
   addError,
+  agentIdFromKey,
   addSession,
   closeRunningTools,
   ensureSession,
+  FINISHED,
   linkChild,
   newSession,
   pushLine,
   setStatus,
-  toolKey,
   type TrackerState,
+  toolKey,
   unstick,
 } from './state.js';
 import { narrationLine } from './text.js';
@@ -63,7 +64,12 @@ export function reduce(state: TrackerState, event: PulseEvent, limits: TrackerLi
       }
       // a session known only from its spawn/row (nothing done yet): its activation starts
       // with its first run, as OpenClaw's own runtimeMs counts it
-      if (s.runs === 0 && s.status === 'active' && !s.tools.length && !s.lines.some((l) => l.kind !== 'subagent')) {
+      if (
+        s.runs === 0 &&
+        s.status === 'active' &&
+        !s.tools.length &&
+        !s.lines.some((l) => l.kind !== 'subagent')
+      ) {
         if (ts > (s.activeSince ?? s.startedAt)) s.activeSince = ts;
       }
       s.runs++;
@@ -79,12 +85,12 @@ export function reduce(state: TrackerState, event: PulseEvent, limits: TrackerLi
       if (e.model) s.model = e.model;
       if (e.provider) s.provider = e.provider;
       if (isStoppedRun(s, e.runId)) return changed;
-      activate(state, s, ts);
+      resume(state, s, e.runId, ts);
       return changed;
     }
     case 'assistant.text': {
       if (isStoppedRun(s, e.runId)) return changed;
-      activate(state, s, ts);
+      resume(state, s, e.runId, ts);
       const text = narrationLine(e.text);
       if (text) pushLine(s, { kind: 'text', text, ts }, limits.maxStatusLines);
       return changed;
@@ -94,8 +100,14 @@ export function reduce(state: TrackerState, event: PulseEvent, limits: TrackerLi
       const k = toolKey(e.runId, e.callId);
       if (!idx || idx.has(k)) return []; // duplicate sighting: nothing changed
       if (isStoppedRun(s, e.runId)) return changed;
-      activate(state, s, ts);
-      const t: ToolCallState = { callId: e.callId, runId: e.runId, name: e.name, status: 'running', startedAt: ts };
+      resume(state, s, e.runId, ts);
+      const t: ToolCallState = {
+        callId: e.callId,
+        runId: e.runId,
+        name: e.name,
+        status: 'running',
+        startedAt: ts,
+      };
       if (e.args !== undefined) t.args = e.args;
       idx.set(k, t);
       s.tools.push(t);
@@ -108,9 +120,9 @@ export function reduce(state: TrackerState, event: PulseEvent, limits: TrackerLi
       return toolDone(state, s, e, ts, changed, limits);
     case 'subagent.spawned': {
       const parent = e.parentKey === s.key ? s : state.sessions.get(e.parentKey);
-      if (parent && !isStoppedRun(parent, e.runId)) activate(state, parent, ts);
+      if (parent && !isStoppedRun(parent, e.runId)) resume(state, parent, e.runId, ts);
       else unstick(state, s);
-      const child = ensureSession(state, e.childKey, undefined, ts, changed, limits);
+      const child = ensureSession(state, e.childKey, agentIdFromKey(e.childKey) ?? e.agentId, ts, changed, limits);
       if (e.label && !child.label) child.label = e.label;
       changed.push(child.key);
       linkChild(state, child, e.parentKey, ts, changed, limits);
@@ -179,23 +191,32 @@ function fmtAge(ms: number | undefined): string {
   return sec >= 60 ? `${Math.floor(sec / 60)}m${String(sec % 60).padStart(2, '0')}s` : `${sec}s`;
 }
 
+/**
+ * Late events of the run that already finished (another source lagging behind the gateway's
+ * agent.finished) still add their lines but do not start a new turn: a new turn is a new run.
+ */
+function resume(state: TrackerState, s: SessionState, runId: string | undefined, ts: number): void {
+  if (runId !== undefined && runId === s.currentRunId && !s.runOpen && s.lastOutcome !== undefined) {
+    unstick(state, s);
+    return;
+  }
+  activate(state, s, ts);
+}
+
 /** events of the run stopped at the max duration (no runId = the current run) stay quiet */
 function isStoppedRun(s: SessionState, runId: string | undefined): boolean {
   return s.stoppedRunId !== undefined && (runId ?? s.currentRunId) === s.stoppedRunId;
 }
 
-function agentFinished(
-  state: TrackerState,
-  s: SessionState,
-  e: AgentFinishedEvent,
-  ts: number,
-): void {
+function agentFinished(state: TrackerState, s: SessionState, e: AgentFinishedEvent, ts: number): void {
   const failed = e.outcome === 'error';
   if (failed) {
     const message = e.error || 'run failed';
     // llm.error usually reported the same failure a moment earlier: keep one entry
     const dup = s.errors.some(
-      (x) => x.runId === e.runId && (x.message === message || message.includes(x.message) || x.message.includes(message)),
+      (x) =>
+        x.runId === e.runId &&
+        (x.message === message || message.includes(x.message) || x.message.includes(message)),
     );
     if (!dup) addError(s, { ts, message, runId: e.runId });
   }
@@ -256,11 +277,12 @@ function subagentFinished(
   limits: TrackerLimits,
 ): void {
   unstick(state, s);
-  const child = ensureSession(state, e.childKey, undefined, ts, changed, limits);
+  const child = ensureSession(state, e.childKey, agentIdFromKey(e.childKey) ?? e.agentId, ts, changed, limits);
   changed.push(child.key);
   linkChild(state, child, e.parentKey, ts, changed, limits);
   if (child.status !== 'active' && child.status !== 'idle' && child.status !== 'stuck') return;
-  const next: SessionStatus = e.outcome === 'error' ? 'error' : e.outcome === 'aborted' ? 'interrupted' : 'done';
+  const next: SessionStatus =
+    e.outcome === 'error' ? 'error' : e.outcome === 'aborted' ? 'interrupted' : 'done';
   child.runOpen = false;
   // an idle child already has its end (its run's finish); otherwise it ends now
   if (child.status !== 'idle' || child.endedAt === undefined) child.endedAt = Math.max(ts, child.startedAt);
@@ -294,6 +316,12 @@ function sessionSeen(
       // a session that had already ended before we saw it
       s.status = rowTerminal;
       s.endedAt = updatedAt ?? ts;
+      // seen after the fact (e.g. at daemon start): it cannot have started after it ended
+      if (s.endedAt < s.startedAt) {
+        s.startedAt = s.endedAt;
+        s.activeSince = s.endedAt;
+        s.lastEventAt = Math.max(ts, s.endedAt);
+      }
       if (e.rowStatus === 'timeout') s.note = 'timed out';
     }
     addSession(state, s, changed, limits);
@@ -304,7 +332,8 @@ function sessionSeen(
       unstick(state, s);
       const endedAt = s.endedAt ?? s.lastEventAt;
       if (updatedAt > s.lastEventAt) s.lastEventAt = updatedAt;
-      const newTurn = e.rowStatus === 'running' || (!rowTerminal && updatedAt > endedAt + REACTIVATE_GRACE_MS);
+      const newTurn =
+        e.rowStatus === 'running' || (!rowTerminal && updatedAt > endedAt + REACTIVATE_GRACE_MS);
       if (FINISHED.has(s.status) && newTurn) activate(state, s, updatedAt);
     }
   }

@@ -68,7 +68,12 @@ export function newSession(key: string, agentId: string, ts: number): SessionSta
 }
 
 /** adds a session (and adopts children that were waiting for it); `changed` collects keys */
-export function addSession(state: TrackerState, s: SessionState, changed: string[], limits: TrackerLimits): void {
+export function addSession(
+  state: TrackerState,
+  s: SessionState,
+  changed: string[],
+  limits: TrackerLimits,
+): void {
   state.sessions.set(s.key, s);
   state.toolIndex.set(s.key, new Map());
   state.openTools.set(s.key, 0);

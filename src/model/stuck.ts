@@ -17,11 +17,18 @@ export type TickVerdict =
  * timeout with nothing open simply ended (even if its activation began long ago, e.g. an old
  * session first seen at startup), before the max-duration stop is considered.
  */
-export function classify(s: SessionState, now: number, limits: TrackerLimits, openTools: number): TickVerdict {
+export function classify(
+  s: SessionState,
+  now: number,
+  limits: TrackerLimits,
+  openTools: number,
+): TickVerdict {
   const quietMs = now - s.lastEventAt;
   const busy = s.runOpen || openTools > 0;
   if (s.status === 'idle') {
-    return quietMs >= limits.idleTimeoutMs ? { kind: 'done', endedAt: s.endedAt ?? s.lastEventAt } : undefined;
+    return quietMs >= limits.idleTimeoutMs
+      ? { kind: 'done', endedAt: s.endedAt ?? s.lastEventAt }
+      : undefined;
   }
   if (s.status !== 'active' && s.status !== 'stuck') return undefined;
   if (!busy && s.status === 'active' && quietMs >= limits.idleTimeoutMs) {
@@ -29,7 +36,10 @@ export function classify(s: SessionState, now: number, limits: TrackerLimits, op
   }
   const since = s.activeSince ?? s.startedAt;
   if (now - since >= limits.maxSessionDurationMs) {
-    return { kind: 'stop', note: `stopped after max duration (${formatDuration(limits.maxSessionDurationMs)})` };
+    return {
+      kind: 'stop',
+      note: `stopped after max duration (${formatDuration(limits.maxSessionDurationMs)})`,
+    };
   }
   if (busy && s.status === 'active' && quietMs >= limits.stuckAfterMs) {
     const what = openTools > 0 ? 'tool running' : 'run open';
@@ -47,7 +57,9 @@ export function tickState(state: TrackerState, now: number, limits: TrackerLimit
       state.live.delete(key);
       continue;
     }
-    const v = classify(s, now, limits, state.openTools.get(key) ?? 0);
+    let v = classify(s, now, limits, state.openTools.get(key) ?? 0);
+    // a parent waiting on a busy sub-agent is not stuck: its silence is the child's work
+    if (v?.kind === 'stuck' && now - latestInTree(state, s, 0) < limits.stuckAfterMs) v = undefined;
     if (!v) continue;
     if (v.kind === 'done') {
       s.endedAt = v.endedAt;
@@ -68,6 +80,17 @@ export function tickState(state: TrackerState, now: number, limits: TrackerLimit
     changed.push(key);
   }
   return changed;
+}
+
+/** newest event time in a session's tree (bounded depth: parent chains may be corrupt) */
+function latestInTree(state: TrackerState, s: SessionState, depth: number): number {
+  let latest = s.lastEventAt;
+  if (depth >= 8) return latest;
+  for (const k of s.children) {
+    const c = state.sessions.get(k);
+    if (c && state.live.has(k)) latest = Math.max(latest, latestInTree(state, c, depth + 1));
+  }
+  return latest;
 }
 
 export function interruptAllState(state: TrackerState, now: number, note?: string): string[] {

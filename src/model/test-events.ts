@@ -5,7 +5,9 @@
 import type { PulseEvent } from './events.js';
 import type { TrackerLimits } from './session.js';
 
-type Without<T> = T extends unknown ? Omit<T, 'source' | 'dedupeKey' | 'agentId'> & { agentId?: string } : never;
+type Without<T> = T extends unknown
+  ? Omit<T, 'source' | 'dedupeKey' | 'agentId'> & { agentId?: string }
+  : never;
 export type EventInput = Without<PulseEvent>;
 
 let seq = 0;

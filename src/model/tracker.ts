@@ -4,7 +4,7 @@
  */
 import type { PulseEvent } from './events.js';
 import { reduce } from './reducer.js';
-import type { SessionState, TrackerLimits } from './session.js';
+import { emptyTokens, type SessionState, type TrackerLimits } from './session.js';
 import { createTrackerState, reindex, rootOf } from './state.js';
 import { interruptAllState, tickState } from './stuck.js';
 
@@ -40,6 +40,8 @@ export function createSessionTracker(limits: TrackerLimits): SessionTracker {
         s.lines ??= [];
         s.tools ??= [];
         s.errors ??= [];
+        s.tokens ??= emptyTokens();
+        s.costUsd ??= 0;
         state.sessions.set(s.key, s);
       }
       reindex(state);

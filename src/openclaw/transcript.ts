@@ -225,7 +225,12 @@ function message(v: unknown): TranscriptMessage | string {
   if (role === 'user') {
     return assign<UserMessage>(
       { role },
-      { content: content(v.content), timestamp, idempotencyKey: str(v.idempotencyKey), __openclaw: meta(v.__openclaw) },
+      {
+        content: content(v.content),
+        timestamp,
+        idempotencyKey: str(v.idempotencyKey),
+        __openclaw: meta(v.__openclaw),
+      },
     );
   }
   if (role === 'assistant') {
@@ -269,7 +274,10 @@ export function parseTranscriptLine(value: unknown): ParseLineResult {
   let entry: TranscriptEntry;
   switch (type) {
     case 'session':
-      entry = assign<SessionHeader>({ type, ...b }, { version: num(value.version), cwd: str(value.cwd), parentSession: str(value.parentSession) });
+      entry = assign<SessionHeader>(
+        { type, ...b },
+        { version: num(value.version), cwd: str(value.cwd), parentSession: str(value.parentSession) },
+      );
       break;
     case 'message': {
       const m = message(value.message);
@@ -289,13 +297,19 @@ export function parseTranscriptLine(value: unknown): ParseLineResult {
       );
       break;
     case 'model_change':
-      entry = assign<ModelChangeEntry>({ type, ...b }, { provider: str(value.provider), modelId: str(value.modelId) });
+      entry = assign<ModelChangeEntry>(
+        { type, ...b },
+        { provider: str(value.provider), modelId: str(value.modelId) },
+      );
       break;
     case 'thinking_level_change':
       entry = assign<ThinkingLevelEntry>({ type, ...b }, { thinkingLevel: str(value.thinkingLevel) });
       break;
     case 'custom':
-      entry = assign<CustomEntry>({ type, ...b, customType: str(value.customType) ?? '' }, { data: value.data });
+      entry = assign<CustomEntry>(
+        { type, ...b, customType: str(value.customType) ?? '' },
+        { data: value.data },
+      );
       break;
     case 'reset':
       entry = assign<ResetEntry>({ type, ...b }, { reason: str(value.reason) });
@@ -338,7 +352,8 @@ export function contentText(c: string | ContentBlock[] | undefined): string {
   if (c === undefined) return '';
   if (typeof c === 'string') return c;
   const parts: string[] = [];
-  for (const b of c) if (b.type === 'text' && typeof (b as TextBlock).text === 'string') parts.push((b as TextBlock).text);
+  for (const b of c)
+    if (b.type === 'text' && typeof (b as TextBlock).text === 'string') parts.push((b as TextBlock).text);
   return parts.join('\n');
 }
 

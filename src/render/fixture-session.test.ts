@@ -19,16 +19,30 @@ const P = 'agent:main:main';
 const C = 'agent:main:subagent:d8962e0f-3bd5-4e5d-a8cc-eaa16e63acf8';
 const T0 = 1795272000000;
 const LS = 'ls /tmp | head -3';
-const LS_OUT = 'Done. Tool said: bash_jobs.0 bash_tool_9d31c20f-c1f5-41f2-ab4f-2c8ba9e6a436 bash_tool_dcfa7f77-56d3-4b7e-bd10-3ed9d2154f22';
+const LS_OUT =
+  'Done. Tool said: bash_jobs.0 bash_tool_9d31c20f-c1f5-41f2-ab4f-2c8ba9e6a436 bash_tool_dcfa7f77-56d3-4b7e-bd10-3ed9d2154f22';
 const SPAWN_OUT =
   'Done. Tool said: { "status": "accepted", "childSessionKey": "agent:main:subagent:d8962e0f-3bd5-4e5d-a8cc-eaa16e63acf8", "runId": "68247b9d-fc41-4101-86f0-f6ccb11dfb7b", "mode": "run" }';
 const R1 = 'd795230e-3d50-42fc-a564-a09b77119d88';
 const R2 = '1d8c3785-f103-4f4e-84c6-6a27d995cf67';
-const R3 = 'announce:v1:agent:main:subagent:d8962e0f-3bd5-4e5d-a8cc-eaa16e63acf8:68247b9d-fc41-4101-86f0-f6ccb11dfb7b';
+const R3 =
+  'announce:v1:agent:main:subagent:d8962e0f-3bd5-4e5d-a8cc-eaa16e63acf8:68247b9d-fc41-4101-86f0-f6ccb11dfb7b';
 const RC = '68247b9d-fc41-4101-86f0-f6ccb11dfb7b';
 
 const tok = (sessionKey: string, ts: number, input: number, costUsd: number) =>
-  ev({ type: 'llm.tokens', ts: T0 + ts, sessionKey, input, output: 12, cacheRead: 0, cacheWrite: 0, reasoning: 0, costUsd, model: 'fake-model', provider: 'fake' });
+  ev({
+    type: 'llm.tokens',
+    ts: T0 + ts,
+    sessionKey,
+    input,
+    output: 12,
+    cacheRead: 0,
+    cacheWrite: 0,
+    reasoning: 0,
+    costUsd,
+    model: 'fake-model',
+    provider: 'fake',
+  });
 const call = (sessionKey: string, ts: number, runId: string, callId: string, name: string, args: string) =>
   ev({ type: 'tool.call', ts: T0 + ts, sessionKey, runId, callId, name, args });
 const out = (sessionKey: string, ts: number, runId: string, callId: string, name: string) =>
@@ -42,7 +56,14 @@ const run = (sessionKey: string, ts: number, runId: string, fin?: 'ok') =>
 
 function fixtureEvents(): PulseEvent[] {
   return [
-    ev({ type: 'session.seen', ts: T0 + 395004, sessionKey: P, sessionId: 'daa6b28a-5388-4104-8e50-89a5a783e4c6', channel: { provider: 'webchat' }, model: 'fake-model' }),
+    ev({
+      type: 'session.seen',
+      ts: T0 + 395004,
+      sessionKey: P,
+      sessionId: 'daa6b28a-5388-4104-8e50-89a5a783e4c6',
+      channel: { provider: 'webchat' },
+      model: 'fake-model',
+    }),
     run(P, 395163, R1),
     call(P, 397289, R1, 'call_fake_1', 'exec', LS),
     tok(P, 397289, 7957, 0.007981),
@@ -51,10 +72,33 @@ function fixtureEvents(): PulseEvent[] {
     tok(P, 397699, 8039, 0.008063),
     run(P, 397775, R1, 'ok'),
     run(P, 417309, R2),
-    call(P, 418288, R2, 'call_fake_3', 'sessions_spawn', '{"task":"Child task: list /tmp and report.","label":"fake-child"}'),
+    call(
+      P,
+      418288,
+      R2,
+      'call_fake_3',
+      'sessions_spawn',
+      '{"task":"Child task: list /tmp and report.","label":"fake-child"}',
+    ),
     tok(P, 418288, 8221, 0.008245),
-    ev({ type: 'subagent.spawned', ts: T0 + 418394, sessionKey: P, parentKey: P, childKey: C, label: 'fake-child', runId: R2 }),
-    ev({ type: 'session.seen', ts: T0 + 418394, sessionKey: C, sessionId: '98b47024-154f-495f-95d6-aaedbec7b8ed', parentKey: P, label: 'fake-child', spawnDepth: 1 }),
+    ev({
+      type: 'subagent.spawned',
+      ts: T0 + 418394,
+      sessionKey: P,
+      parentKey: P,
+      childKey: C,
+      label: 'fake-child',
+      runId: R2,
+    }),
+    ev({
+      type: 'session.seen',
+      ts: T0 + 418394,
+      sessionKey: C,
+      sessionId: '98b47024-154f-495f-95d6-aaedbec7b8ed',
+      parentKey: P,
+      label: 'fake-child',
+      spawnDepth: 1,
+    }),
     out(P, 418582, R2, 'call_fake_3', 'sessions_spawn'),
     text(P, 418594, R2, SPAWN_OUT),
     tok(P, 418594, 8485, 0.008509),
@@ -83,7 +127,10 @@ describe('the v2026.7.35 fixture session', () => {
   const t = createSessionTracker(testLimits);
   for (const e of fixtureEvents()) t.apply(e);
   t.tick(T0 + 421457 + 60_000);
-  const rows = JSON.parse(readFileSync(new URL('sessions.json', FIX), 'utf8')) as Record<string, Record<string, unknown>>;
+  const rows = JSON.parse(readFileSync(new URL('sessions.json', FIX), 'utf8')) as Record<
+    string,
+    Record<string, unknown>
+  >;
 
   it('matches sessions.json: tree, runtimes, token counts', () => {
     const parent = t.get(P)!;
@@ -109,7 +156,10 @@ describe('the v2026.7.35 fixture session', () => {
   });
 
   it('renders the nested box', () => {
-    const box = renderStatusBox(t.get(P)!, (k) => t.get(k), { now: T0 + 500_000, toolLabels: BUILTIN_TOOL_LABELS });
+    const box = renderStatusBox(t.get(P)!, (k) => t.get(k), {
+      now: T0 + 500_000,
+      toolLabels: BUILTIN_TOOL_LABELS,
+    });
     expect(box).toBe(
       [
         '[DONE] main | 0s',
@@ -134,11 +184,27 @@ describe('the v2026.7.35 fixture session', () => {
     expect(props.v).toBe(1);
     expect(props.updatedAt).toBe(T0 + 500_000);
     const root = props.root;
-    expect(root).toMatchObject({ sessionKey: P, agentId: 'main', label: 'main', status: 'done', tokens: 60_947 });
-    expect(root.lines[0]).toEqual({ kind: 'tool', text: 'exec: ls /tmp | head -3', toolStatus: 'ok', durationMs: 392 });
+    expect(root).toMatchObject({
+      sessionKey: P,
+      agentId: 'main',
+      label: 'main',
+      status: 'done',
+      tokens: 60_947,
+    });
+    expect(root.lines[0]).toEqual({
+      kind: 'tool',
+      text: 'exec: ls /tmp | head -3',
+      toolStatus: 'ok',
+      durationMs: 392,
+    });
     expect(root.lines[3]).toEqual({ kind: 'child', childIndex: 0 });
     expect(root.children).toHaveLength(1);
-    expect(root.children[0]).toMatchObject({ sessionKey: C, label: 'fake-child', status: 'done', tokens: 10_698 });
+    expect(root.children[0]).toMatchObject({
+      sessionKey: C,
+      label: 'fake-child',
+      status: 'done',
+      tokens: 10_698,
+    });
     expect(root.children[0]?.lines.map((l) => l.kind)).toEqual(['tool', 'text']);
     // plain JSON: survives a round trip unchanged
     expect(JSON.parse(JSON.stringify(props))).toEqual(props);

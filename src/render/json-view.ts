@@ -28,7 +28,9 @@ export interface ReplayJson {
 const roundCost = (x: number): number => Math.round(x * 1e9) / 1e9;
 
 export function toReplayJson(sessions: Iterable<SessionState>): ReplayJson {
-  const list = [...sessions].sort((a, b) => a.startedAt - b.startedAt || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const list = [...sessions].sort(
+    (a, b) => a.startedAt - b.startedAt || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
+  );
   return {
     sessions: list.map((s) => ({
       sessionKey: s.key,

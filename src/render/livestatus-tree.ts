@@ -22,7 +22,11 @@ export function toLiveStatusProps(
   now: number,
   toolLabels: ToolLabels,
 ): LiveStatusProps {
-  return { v: LIVESTATUS_PROPS_VERSION, updatedAt: now, root: toNode(root, lookup, toolLabels, 0, new Set([root.key])) };
+  return {
+    v: LIVESTATUS_PROPS_VERSION,
+    updatedAt: now,
+    root: toNode(root, lookup, toolLabels, 0, new Set([root.key])),
+  };
 }
 
 function toNode(

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { PulseEvent } from '../model/events.js';
-import { codePointLength } from '../model/text.js';
 import { ev, testLimits } from '../model/test-events.js';
+import { codePointLength } from '../model/text.js';
 import { createSessionTracker, type SessionTracker } from '../model/tracker.js';
 import { formatDuration, formatTokens } from './format.js';
 import { renderStatusBox } from './status-box.js';
@@ -15,14 +15,55 @@ function designTree(): SessionTracker {
   const t = createSessionTracker(testLimits);
   const feed: PulseEvent[] = [
     ev({ type: 'agent.started', ts: 0, sessionKey: K, runId: 'r1' }),
-    ev({ type: 'assistant.text', ts: 1000, sessionKey: K, runId: 'r1', text: 'Reading live-status source code...' }),
-    ev({ type: 'tool.call', ts: 2000, sessionKey: K, runId: 'r1', callId: 'c1', name: 'exec', args: 'ls /agents/sessions' }),
+    ev({
+      type: 'assistant.text',
+      ts: 1000,
+      sessionKey: K,
+      runId: 'r1',
+      text: 'Reading live-status source code...',
+    }),
+    ev({
+      type: 'tool.call',
+      ts: 2000,
+      sessionKey: K,
+      runId: 'r1',
+      callId: 'c1',
+      name: 'exec',
+      args: 'ls /agents/sessions',
+    }),
     ev({ type: 'tool.output', ts: 3000, sessionKey: K, runId: 'r1', callId: 'c1', name: 'exec' }),
-    ev({ type: 'assistant.text', ts: 4000, sessionKey: K, runId: 'r1', text: 'Analyzing agent configurations...' }),
-    ev({ type: 'tool.call', ts: 5000, sessionKey: K, runId: 'r1', callId: 'c2', name: 'exec', args: '{"command":"grep -r live-status","timeout":30}' }),
+    ev({
+      type: 'assistant.text',
+      ts: 4000,
+      sessionKey: K,
+      runId: 'r1',
+      text: 'Analyzing agent configurations...',
+    }),
+    ev({
+      type: 'tool.call',
+      ts: 5000,
+      sessionKey: K,
+      runId: 'r1',
+      callId: 'c2',
+      name: 'exec',
+      args: '{"command":"grep -r live-status","timeout":30}',
+    }),
     ev({ type: 'tool.output', ts: 6000, sessionKey: K, runId: 'r1', callId: 'c2', name: 'exec' }),
-    ev({ type: 'assistant.text', ts: 7000, sessionKey: K, runId: 'r1', text: 'Writing new implementation...' }),
-    ev({ type: 'subagent.spawned', ts: 10_000, sessionKey: K, parentKey: K, childKey: C, label: 'proj035-planner' }),
+    ev({
+      type: 'assistant.text',
+      ts: 7000,
+      sessionKey: K,
+      runId: 'r1',
+      text: 'Writing new implementation...',
+    }),
+    ev({
+      type: 'subagent.spawned',
+      ts: 10_000,
+      sessionKey: K,
+      parentKey: K,
+      childKey: C,
+      label: 'proj035-planner',
+    }),
     ev({ type: 'agent.started', ts: 10_000, sessionKey: C, runId: 'rc' }),
     ev({ type: 'assistant.text', ts: 12_000, sessionKey: C, runId: 'rc', text: 'Reading protocol...' }),
     ev({ type: 'assistant.text', ts: 20_000, sessionKey: C, runId: 'rc', text: 'Analyzing JSONL format...' }),
@@ -33,10 +74,30 @@ function designTree(): SessionTracker {
 
 function finishDesignTree(t: SessionTracker): void {
   t.apply(ev({ type: 'agent.finished', ts: 38_000, sessionKey: C, runId: 'rc', outcome: 'ok' }));
-  t.apply(ev({ type: 'subagent.finished', ts: 38_000, sessionKey: K, parentKey: K, childKey: C, outcome: 'ok' }));
-  t.apply(ev({ type: 'assistant.text', ts: 50_000, sessionKey: K, runId: 'r1', text: 'Plan ready. Awaiting approval.' }));
   t.apply(
-    ev({ type: 'llm.tokens', ts: 50_000, sessionKey: K, input: 10_000, output: 2_000, cacheRead: 400, cacheWrite: 0, reasoning: 0, costUsd: 0.1 }),
+    ev({ type: 'subagent.finished', ts: 38_000, sessionKey: K, parentKey: K, childKey: C, outcome: 'ok' }),
+  );
+  t.apply(
+    ev({
+      type: 'assistant.text',
+      ts: 50_000,
+      sessionKey: K,
+      runId: 'r1',
+      text: 'Plan ready. Awaiting approval.',
+    }),
+  );
+  t.apply(
+    ev({
+      type: 'llm.tokens',
+      ts: 50_000,
+      sessionKey: K,
+      input: 10_000,
+      output: 2_000,
+      cacheRead: 400,
+      cacheWrite: 0,
+      reasoning: 0,
+      costUsd: 0.1,
+    }),
   );
   t.apply(ev({ type: 'agent.finished', ts: 53_000, sessionKey: K, runId: 'r1', outcome: 'ok' }));
   t.tick(53_000 + 60_000);
@@ -47,35 +108,29 @@ const render = (t: SessionTracker, now: number, maxChars?: number) =>
 
 describe('formats', () => {
   it('durations and tokens', () => {
-    expect([0, 999, 38_000, 59_999, 60_000, 125_000, 3_599_000, 3_720_000, 90_000_000].map(formatDuration)).toEqual([
-      '0s',
-      '0s',
-      '38s',
-      '59s',
-      '1m00s',
-      '2m05s',
-      '59m59s',
-      '1h02m',
-      '25h00m',
-    ]);
-    expect([0, 950, 1000, 12_400, 12_449, 999_949, 999_999, 1_200_000, 25_000_000].map(formatTokens)).toEqual([
-      '0',
-      '950',
-      '1k',
-      '12.4k',
-      '12.4k',
-      '999.9k',
-      '1M',
-      '1.2M',
-      '25M',
-    ]);
+    expect(
+      [0, 999, 38_000, 59_999, 60_000, 125_000, 3_599_000, 3_720_000, 90_000_000].map(formatDuration),
+    ).toEqual(['0s', '0s', '38s', '59s', '1m00s', '2m05s', '59m59s', '1h02m', '25h00m']);
+    expect([0, 950, 1000, 12_400, 12_449, 999_949, 999_999, 1_200_000, 25_000_000].map(formatTokens)).toEqual(
+      ['0', '950', '1k', '12.4k', '12.4k', '999.9k', '1M', '1.2M', '25M'],
+    );
   });
 });
 
 describe('renderStatusBox', () => {
   it('renders an active tree with a running sub-agent', () => {
     const t = designTree();
-    t.apply(ev({ type: 'tool.call', ts: 21_000, sessionKey: C, runId: 'rc', callId: 'x', name: 'read', args: '/docs/protocol.md' }));
+    t.apply(
+      ev({
+        type: 'tool.call',
+        ts: 21_000,
+        sessionKey: C,
+        runId: 'rc',
+        callId: 'x',
+        name: 'read',
+        args: '/docs/protocol.md',
+      }),
+    );
     expect(render(t, 38_000)).toBe(
       [
         '[ACTIVE] main | 38s',
@@ -116,25 +171,69 @@ describe('renderStatusBox', () => {
   it('shows tool errors, the last error in the footer, stuck and stopped notes', () => {
     const t = createSessionTracker(testLimits);
     t.apply(ev({ type: 'agent.started', ts: 0, sessionKey: K, runId: 'r' }));
-    t.apply(ev({ type: 'tool.call', ts: 1, sessionKey: K, runId: 'r', callId: 'a', name: 'web_fetch', args: 'https://example.com' }));
-    t.apply(ev({ type: 'tool.error', ts: 2, sessionKey: K, runId: 'r', callId: 'a', name: 'web_fetch', error: '404' }));
+    t.apply(
+      ev({
+        type: 'tool.call',
+        ts: 1,
+        sessionKey: K,
+        runId: 'r',
+        callId: 'a',
+        name: 'web_fetch',
+        args: 'https://example.com',
+      }),
+    );
+    t.apply(
+      ev({
+        type: 'tool.error',
+        ts: 2,
+        sessionKey: K,
+        runId: 'r',
+        callId: 'a',
+        name: 'web_fetch',
+        error: '404',
+      }),
+    );
     t.apply(ev({ type: 'tool.call', ts: 3, sessionKey: K, runId: 'r', callId: 'b', name: 'my_custom_tool' }));
-    t.apply(ev({ type: 'llm.error', ts: 4000, sessionKey: K, runId: 'r', status: 529, message: 'overloaded', retryable: true }));
-    t.apply(ev({ type: 'agent.finished', ts: 12_000, sessionKey: K, runId: 'r', outcome: 'error', error: 'overloaded' }));
+    t.apply(
+      ev({
+        type: 'llm.error',
+        ts: 4000,
+        sessionKey: K,
+        runId: 'r',
+        status: 529,
+        message: 'overloaded',
+        retryable: true,
+      }),
+    );
+    t.apply(
+      ev({
+        type: 'agent.finished',
+        ts: 12_000,
+        sessionKey: K,
+        runId: 'r',
+        outcome: 'error',
+        error: 'overloaded',
+      }),
+    );
     expect(render(t, 99_999)).toBe(
-      ['[ERROR] main | 12s', '  fetch: https://example.com [ERR]', '  my_custom_tool [ERR]', '[ERROR] 12s | 529 overloaded'].join('\n'),
+      [
+        '[ERROR] main | 12s',
+        '  fetch: https://example.com [ERR]',
+        '  my_custom_tool [ERR]',
+        '[ERROR] 12s | 529 overloaded',
+      ].join('\n'),
     );
 
     const s = createSessionTracker(testLimits);
     s.apply(ev({ type: 'agent.started', ts: 0, sessionKey: K, runId: 'r' }));
     s.tick(300_000);
-    expect(renderStatusBox(s.get(K)!, (k) => s.get(k), { now: 310_000, toolLabels: BUILTIN_TOOL_LABELS })).toBe(
-      ['[STUCK] main | 5m10s', '[STUCK] 5m10s | no activity for 5m00s (run open)'].join('\n'),
-    );
+    expect(
+      renderStatusBox(s.get(K)!, (k) => s.get(k), { now: 310_000, toolLabels: BUILTIN_TOOL_LABELS }),
+    ).toBe(['[STUCK] main | 5m10s', '[STUCK] 5m10s | no activity for 5m00s (run open)'].join('\n'));
     s.tick(1_800_000);
-    expect(renderStatusBox(s.get(K)!, (k) => s.get(k), { now: 1_900_000, toolLabels: BUILTIN_TOOL_LABELS })).toBe(
-      ['[DONE] main | 30m00s', '[DONE] 30m00s | stopped after max duration (30m00s)'].join('\n'),
-    );
+    expect(
+      renderStatusBox(s.get(K)!, (k) => s.get(k), { now: 1_900_000, toolLabels: BUILTIN_TOOL_LABELS }),
+    ).toBe(['[DONE] main | 30m00s', '[DONE] 30m00s | stopped after max duration (30m00s)'].join('\n'));
   });
 
   it('maxChars drops the oldest body lines, counts code points, keeps header and footer', () => {

@@ -47,7 +47,11 @@ export interface BoxParts {
 /** nested sub-agents deeper than this are cut (protects against corrupt parent chains) */
 const MAX_DEPTH = 8;
 
-export const TOOL_SUFFIX: Record<ToolCallState['status'], string> = { ok: '[OK]', error: '[ERR]', running: '...' };
+export const TOOL_SUFFIX: Record<ToolCallState['status'], string> = {
+  ok: '[OK]',
+  error: '[ERR]',
+  running: '...',
+};
 
 export function statusBoxParts(root: SessionState, lookup: SessionLookup, opts: StatusBoxOptions): BoxParts {
   const header = `${statusTag(root)} ${sessionName(root)} | ${formatDuration(elapsedMs(root, opts.now))}`;
@@ -89,10 +93,20 @@ function addBody(
         const child = lookup(line.childKey);
         if (!child || seen.has(child.key) || depth + 1 > MAX_DEPTH) break;
         seen.add(child.key);
-        out.push({ text: `${pad}  Sub-agent: ${sessionName(child, true)}`, kind: 'subagent', depth, status: child.status });
+        out.push({
+          text: `${pad}  Sub-agent: ${sessionName(child, true)}`,
+          kind: 'subagent',
+          depth,
+          status: child.status,
+        });
         addBody(child, depth + 1, out, lookup, opts, seen);
         if (child.status !== 'active') {
-          out.push({ text: `${pad}    ${footerLine(child, opts.now, false)}`, kind: 'footer', depth: depth + 1, status: child.status });
+          out.push({
+            text: `${pad}    ${footerLine(child, opts.now, false)}`,
+            kind: 'footer',
+            depth: depth + 1,
+            status: child.status,
+          });
         }
         break;
       }

@@ -14,11 +14,25 @@ import { BUILTIN_TOOL_LABELS } from './tool-labels.js';
 function twoSessions() {
   const t = createSessionTracker(testLimits);
   t.apply(ev({ type: 'agent.started', ts: 0, sessionKey: 'a', agentId: 'main', runId: 'r' }));
-  t.apply(ev({ type: 'tool.call', ts: 1, sessionKey: 'a', runId: 'r', callId: 'c', name: 'exec', args: 'ls -la /very/long/path/to/something' }));
-  t.apply(ev({ type: 'tool.error', ts: 2, sessionKey: 'a', runId: 'r', callId: 'c', name: 'exec', error: 'x' }));
+  t.apply(
+    ev({
+      type: 'tool.call',
+      ts: 1,
+      sessionKey: 'a',
+      runId: 'r',
+      callId: 'c',
+      name: 'exec',
+      args: 'ls -la /very/long/path/to/something',
+    }),
+  );
+  t.apply(
+    ev({ type: 'tool.error', ts: 2, sessionKey: 'a', runId: 'r', callId: 'c', name: 'exec', error: 'x' }),
+  );
   t.apply(ev({ type: 'agent.started', ts: 0, sessionKey: 'b', agentId: 'ops', runId: 'r' }));
   t.apply(ev({ type: 'assistant.text', ts: 3, sessionKey: 'b', text: '日本語のテキストです' }));
-  t.apply(ev({ type: 'agent.finished', ts: 4000, sessionKey: 'b', runId: 'r', outcome: 'error', error: 'boom' }));
+  t.apply(
+    ev({ type: 'agent.finished', ts: 4000, sessionKey: 'b', runId: 'r', outcome: 'error', error: 'boom' }),
+  );
   return t;
 }
 

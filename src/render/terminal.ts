@@ -26,7 +26,8 @@ const STATUS_SGR: Record<SessionStatus, string> = {
   stuck: '1;35',
 };
 
-export const colorize = (text: string, sgr: string, on: boolean): string => (on ? `\x1b[${sgr}m${text}${ESC.reset}` : text);
+export const colorize = (text: string, sgr: string, on: boolean): string =>
+  on ? `\x1b[${sgr}m${text}${ESC.reset}` : text;
 export const statusColor = (status: SessionStatus): string => STATUS_SGR[status] ?? '0';
 
 export interface TerminalFrameOptions {
@@ -123,13 +124,18 @@ function boxRows(root: SessionState, lookup: SessionLookup, o: TerminalFrameOpti
 
 function lineSgr(l: BodyLine): string | undefined {
   if (l.kind === 'tool') return l.status === 'error' ? '31' : l.status === 'ok' ? undefined : '33';
-  if (l.kind === 'subagent' || l.kind === 'footer') return l.status ? statusColor(l.status as SessionStatus) : undefined;
+  if (l.kind === 'subagent' || l.kind === 'footer')
+    return l.status ? statusColor(l.status as SessionStatus) : undefined;
   if (l.kind === 'system') return '90';
   return undefined;
 }
 
 /** the whole frame: boxes separated by a blank row, each row fitted to the width */
-export function renderTerminalFrame(roots: readonly SessionState[], lookup: SessionLookup, o: TerminalFrameOptions): string {
+export function renderTerminalFrame(
+  roots: readonly SessionState[],
+  lookup: SessionLookup,
+  o: TerminalFrameOptions,
+): string {
   const color = o.color ?? false;
   const width = Math.max(8, Math.floor(o.width));
   const out: string[] = [];

@@ -16,9 +16,13 @@ function file(name: string, content: string): string {
 describe('tool labels', () => {
   it('built-ins: label and the chosen argument', () => {
     expect(toolText({ name: 'exec', args: 'ls /tmp' }, BUILTIN_TOOL_LABELS)).toBe('exec: ls /tmp');
-    expect(toolText({ name: 'web_search', args: '{"query":"openclaw","count":5}' }, BUILTIN_TOOL_LABELS)).toBe('search: openclaw');
+    expect(
+      toolText({ name: 'web_search', args: '{"query":"openclaw","count":5}' }, BUILTIN_TOOL_LABELS),
+    ).toBe('search: openclaw');
     expect(toolText({ name: 'sessions_list' }, BUILTIN_TOOL_LABELS)).toBe('sessions');
-    expect(toolText({ name: 'unknown_tool', args: '{"a":1,"b":"x"}' }, BUILTIN_TOOL_LABELS)).toBe('unknown_tool: x');
+    expect(toolText({ name: 'unknown_tool', args: '{"a":1,"b":"x"}' }, BUILTIN_TOOL_LABELS)).toBe(
+      'unknown_tool: x',
+    );
     expect(toolText({ name: 'constructor' }, BUILTIN_TOOL_LABELS)).toBe('constructor');
     const long = toolText({ name: 'exec', args: `echo ${'y'.repeat(200)}\nmore` }, BUILTIN_TOOL_LABELS);
     expect(long.endsWith('…')).toBe(true);
@@ -39,7 +43,9 @@ describe('tool labels', () => {
     expect(() => loadToolLabels(bad)).toThrow(ToolLabelsError);
     expect(() => loadToolLabels(bad)).toThrow(`TOOL_LABELS_FILE ${bad}: not valid JSON`);
     const shape = file('shape.json', JSON.stringify({ exec: { label: 3 } }));
-    expect(() => loadToolLabels(shape)).toThrow(new RegExp(`${shape.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*at "exec`));
+    expect(() => loadToolLabels(shape)).toThrow(
+      new RegExp(`${shape.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*at "exec`),
+    );
     const missing = path.join(dir, 'missing.json');
     expect(() => loadToolLabels(missing)).toThrow(`TOOL_LABELS_FILE ${missing}: cannot read (ENOENT)`);
   });

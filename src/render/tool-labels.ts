@@ -71,7 +71,9 @@ export function loadToolLabels(file?: string): ToolLabels {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ToolLabelsError(file, `cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { cause: err });
+    throw new ToolLabelsError(file, `cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`, {
+      cause: err,
+    });
   }
   let json: unknown;
   try {

@@ -83,6 +83,8 @@ export function createSseHub(o: SseHubOptions): SseHub {
   const stats: Omit<SseStats, 'clients'> = { accepted: 0, rejected: 0, droppedSlow: 0, closedAge: 0, badLastEventId: 0 };
   let nextId = 1;
   let heartbeat: unknown;
+  /** clients still replaying (so the listener skips its per-client loop when there are none) */
+  let replaying = 0;
 
   const pulseFrame = (s: StoredEvent) => `id: ${s.seq}\nevent: pulse\ndata: ${JSON.stringify({ seq: s.seq, event: s.event })}\n\n`;
   const sessionsFrame = (keys: Iterable<string>): string => {
@@ -100,6 +102,7 @@ export function createSseHub(o: SseHubOptions): SseHub {
   function remove(c: Client): void {
     if (c.closed) return;
     c.closed = true;
+    if (c.mode === 'replay') replaying--;
     clients.delete(c);
     o.clock.clearTimeout(c.ageTimer);
     if (!clients.size && heartbeat !== undefined) {
@@ -164,33 +167,53 @@ export function createSseHub(o: SseHubOptions): SseHub {
     if (page.length < pageSize || c.cursor >= o.store.lastSeq()) {
       // caught up: from here the listener delivers; same synchronous step as the read above
       c.mode = 'live';
+      replaying--;
       text += sessionsFrame(c.pending);
       c.pending.clear();
     }
     if (text) send(c, enc.encode(text));
   }
 
+  // Live updates are batched: the listener appends to one shared list (O(1), whatever the
+  // number of clients) and a flush at the end of the I/O turn encodes the batch once, with one
+  // summary per changed session, and enqueues one chunk per client.
+  let batch: Array<{ seq: number; frame: string }> = [];
+  let batchKeys = new Set<string>();
+  let flushScheduled = false;
+
+  function flush(): void {
+    flushScheduled = false;
+    const events = batch;
+    const keys = batchKeys;
+    batch = [];
+    batchKeys = new Set();
+    if (!clients.size) return;
+    const tail = sessionsFrame(keys);
+    let shared: Uint8Array | undefined;
+    const firstSeq = events[0]?.seq ?? Number.POSITIVE_INFINITY;
+    const lastSeq = events[events.length - 1]?.seq;
+    for (const c of [...clients]) {
+      if (c.mode === 'replay') continue; // the replay reads these from the store
+      if (firstSeq <= c.cursor) {
+        // joined (or finished replaying) after part of this batch was stored: skip what it has
+        const text = events.filter((e) => e.seq > c.cursor).map((e) => e.frame).join('') + tail;
+        if (text) send(c, enc.encode(text));
+      } else {
+        shared ??= enc.encode(events.map((e) => e.frame).join('') + tail);
+        if (shared.byteLength) send(c, shared);
+      }
+      if (lastSeq !== undefined) c.cursor = Math.max(c.cursor, lastSeq);
+    }
+  }
+
   const unsubscribe = o.pipeline.subscribe((u: PipelineUpdate) => {
     if (!clients.size) return;
-    let text = '';
-    for (const s of u.events) text += pulseFrame(s);
-    const keys = u.changed.map((s) => s.key);
-    text += sessionsFrame(keys);
-    if (!text) return;
-    const bytes = enc.encode(text);
-    const firstSeq = u.events[0]?.seq ?? Number.POSITIVE_INFINITY;
-    for (const c of [...clients]) {
-      if (c.mode === 'replay') {
-        for (const k of keys) c.pending.add(k);
-        continue;
-      }
-      if (firstSeq <= c.cursor) {
-        // cannot happen with a synchronous store; kept so a duplicate is never sent
-        const fresh = u.events.filter((s) => s.seq > c.cursor);
-        send(c, enc.encode(fresh.map(pulseFrame).join('') + sessionsFrame(keys)));
-      } else send(c, bytes);
-      const last = u.events[u.events.length - 1];
-      if (last) c.cursor = Math.max(c.cursor, last.seq);
+    for (const s of u.events) batch.push({ seq: s.seq, frame: pulseFrame(s) });
+    if (replaying > 0) for (const c of clients) if (c.mode === 'replay') for (const s of u.changed) c.pending.add(s.key);
+    for (const s of u.changed) batchKeys.add(s.key);
+    if (!flushScheduled) {
+      flushScheduled = true;
+      setImmediate(flush);
     }
   });
 
@@ -235,6 +258,7 @@ export function createSseHub(o: SseHubOptions): SseHub {
           let text = `retry: ${retryMs}\n${after === undefined ? `id: ${lastSeq}\n` : ''}event: snapshot\ndata: ${JSON.stringify(snap)}\n\n`;
           if (after !== undefined && after < lastSeq) {
             client.mode = 'replay';
+            replaying++;
             client.cursor = after;
             if (lastSeq - after > maxReplay) {
               client.cursor = lastSeq - maxReplay;

@@ -32,6 +32,8 @@ export interface SessionSummary {
   toolCalls: number;
   toolErrors: number;
   errors: number;
+  /** the newest error message (run, model or tool), for the list */
+  lastError?: string;
 }
 
 export function toSummary(s: SessionState, now: number): SessionSummary {
@@ -47,9 +49,13 @@ export function toSummary(s: SessionState, now: number): SessionSummary {
   }
   let running: string | undefined;
   let toolErrors = 0;
+  let lastToolError: string | undefined;
   for (const t of s.tools) {
     if (t.status === 'running') running = t.name;
-    else if (t.status === 'error') toolErrors++;
+    else if (t.status === 'error') {
+      toolErrors++;
+      lastToolError = t.error ? `${t.name}: ${t.error}` : undefined;
+    }
   }
   return {
     key: s.key,
@@ -73,6 +79,7 @@ export function toSummary(s: SessionState, now: number): SessionSummary {
     toolCalls: s.tools.length,
     toolErrors,
     errors: s.errors.length,
+    lastError: s.errors[s.errors.length - 1]?.message ?? lastToolError,
   };
 }
 

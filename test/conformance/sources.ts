@@ -15,6 +15,9 @@ import type { OpenclawEnv } from './run-openclaw.js';
 import { createView, type View } from './view.js';
 import { mismatches } from './compare.js';
 
+/** a view is "caught up" once no new event arrived for this long (sources poll every 200 ms here) */
+const QUIET_MS = 2000;
+
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 interface CommonDeps {
@@ -84,7 +87,9 @@ export function sourceObserver(kind: SourceName, label: string = kind): SourceOb
       }
       await obs.source.start();
     },
-    settled: (expected: Expected) => mismatches(obs.view, expected, undefined).length === 0,
+    // caught up = matches the fake's log so far AND nothing new for a while (late status rows)
+    settled: (expected: Expected) =>
+      Date.now() - obs.view.lastNewEventAt > QUIET_MS && mismatches(obs.view, expected, undefined).length === 0,
     async stop() {
       await obs.source?.stop();
     },
@@ -101,8 +106,8 @@ export async function coldRead(kind: 'files' | 'sqlite', oc: OpenclawEnv, expect
     while (Date.now() < end && mismatches(obs.view, expected, childKey).length > 0) {
       await new Promise((r) => setTimeout(r, 200));
     }
-    // one more poll period so late events (status rows) land too
-    await new Promise((r) => setTimeout(r, 600));
+    // quiet for a while, so late events (status rows) land too
+    while (Date.now() < end && Date.now() - obs.view.lastNewEventAt < QUIET_MS) await new Promise((r) => setTimeout(r, 200));
   } finally {
     await obs.stop();
   }

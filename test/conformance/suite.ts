@@ -48,6 +48,9 @@ export function defineVersionSuite(version: OpenclawVersion, storeKind: Extract<
         ),
       };
       fs.writeFileSync(path.join(run.oc.root, 'conformance-report.json'), JSON.stringify(report, null, 2));
+      for (const v of [store?.view, gateway?.view, cold]) {
+        if (v) fs.writeFileSync(path.join(run.oc.root, `events-${v.name}.jsonl`), v.events.map((e) => JSON.stringify(e)).join('\n'));
+      }
       console.log(`[${version}] timings ${JSON.stringify(run.timings)}; report ${path.join(run.oc.root, 'conformance-report.json')}`);
     }, 600_000);
 

@@ -23,6 +23,8 @@ export interface View extends IngestSink, OffsetReader {
   readonly tracker: SessionTracker;
   readonly events: PulseEvent[];
   duplicates: number;
+  /** wall time of the last new event (0 = none yet): lets the harness wait for a quiet view */
+  lastNewEventAt: number;
   /** events the tracker threw on (a clawpulse bug if ever non-zero) */
   applyErrors: Array<{ event: PulseEvent; error: string }>;
 }
@@ -36,6 +38,7 @@ export function createView(name: string, limits: TrackerLimits = VIEW_LIMITS): V
     tracker,
     events: [],
     duplicates: 0,
+    lastNewEventAt: 0,
     applyErrors: [],
     ingest(events: readonly PulseEvent[], offs?: readonly SourceOffset[]) {
       for (const e of events) {
@@ -45,6 +48,7 @@ export function createView(name: string, limits: TrackerLimits = VIEW_LIMITS): V
         }
         seen.add(e.dedupeKey);
         view.events.push(e);
+        view.lastNewEventAt = Date.now();
         try {
           tracker.apply(e);
         } catch (err) {

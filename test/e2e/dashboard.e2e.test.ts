@@ -55,6 +55,8 @@ describe('dashboard (Chromium)', () => {
       other.tokens(5200, 300, 0.021),
       other.finished('ok'),
     ]);
+    // finished runs go idle; the idle timeout (a tick) makes them done
+    h.pipeline.tick(Date.now() + 61_000);
     await page.goto(h.url);
     await page.waitForSelector('[data-testid="conn"]:has-text("live")');
     await page.waitForSelector('li[data-key="agent:ops:cron:nightly"][data-status="done"]');
@@ -122,14 +124,16 @@ describe('dashboard (Chromium)', () => {
     h.pipeline.ingest([m.toolOk('c1', 'exec', 4200), m.text('Tests pass after the fix.'), m.tokens(3000, 400, 0.02)]);
     await box.getByText('exec: npm test -- --run [OK]').waitFor();
     await box.getByText('Tests pass after the fix.').waitFor();
-    await page.waitForSelector('[data-testid="detail-tokens"]:has-text("16k")');
+    await page.waitForSelector('[data-testid="detail-tokens"]:has-text("16.2k")');
     await page.waitForSelector('[data-testid="timeline"] li[data-status="ok"]');
     expect(await page.locator('[data-testid="token-chart"] path.tok-line').count()).toBe(1);
     await page.screenshot({ path: path.join(SHOTS, 'session-dark.png') });
 
     h.pipeline.ingest([m.finished('ok')]);
+    await page.waitForSelector('[data-testid="detail"][data-status="idle"]');
+    h.pipeline.tick(Date.now() + 61_000);
     await page.waitForSelector('[data-testid="detail"][data-status="done"]');
-    await box.getByText(/^\[DONE\] \d+s \| 16k tokens/).waitFor();
+    await box.getByText(/^\[DONE\] \d+s \| 16.2k tokens/).waitFor();
     // a deep link loads the same view
     await page.reload();
     await page.waitForSelector('[data-testid="detail"][data-status="done"]');

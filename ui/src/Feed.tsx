@@ -58,20 +58,27 @@ export function Feed(props: {
       {!items.length && <div className="empty">Waiting for events…</div>}
       <ol className="feed" data-testid="feed">
         {items.map((it) => (
-          <FeedRow key={'gap' in it ? `gap-${it.seq}` : it.seq} item={it} session={'gap' in it ? undefined : props.sessions.get(it.event.sessionKey)} onSelect={props.onSelect} />
+          <FeedRow
+            key={'gap' in it ? `gap-${it.seq}` : it.seq}
+            item={it}
+            who={'gap' in it ? '' : props.sessions.get(it.event.sessionKey)?.label || it.event.sessionKey}
+            onSelect={props.onSelect}
+          />
         ))}
       </ol>
     </div>
   );
 }
 
+// `who` is the label string, not the summary: a busy session's summary changes on every
+// event, and passing it would re-render all of its rows each time
 const FeedRow = memo(function FeedRow({
   item,
-  session,
+  who,
   onSelect,
 }: {
   item: FeedItem;
-  session?: SessionSummary;
+  who: string;
   onSelect: (key: string) => void;
 }) {
   if ('gap' in item) {
@@ -83,7 +90,7 @@ const FeedRow = memo(function FeedRow({
     <li className={`feed-row${d.tone ? ` tone-${d.tone}` : ''}`} data-seq={item.seq}>
       <time>{fmtTime(e.ts)}</time>
       <button type="button" className="feed-who" onClick={() => onSelect(e.sessionKey)} title={e.sessionKey}>
-        {session?.label || e.sessionKey}
+        {who}
       </button>
       <span className={`tag tag-${d.tag}`}>{d.tag}</span>
       <span className="feed-text">{d.text}</span>

@@ -45,7 +45,12 @@ const SessionRow = memo(function SessionRow(p: {
   onSelect: (key: string) => void;
 }) {
   const { s } = p;
-  const activity = s.runningTool ? `running ${s.runningTool}…` : s.note || s.lastText || '';
+  const problem = s.status === 'error' || s.status === 'stuck';
+  const activity = problem
+    ? s.note || s.lastError || s.lastText || ''
+    : s.runningTool
+      ? `running ${s.runningTool}…`
+      : s.lastText || s.note || '';
   return (
     <li
       className={`row st-${s.status}${p.selected ? ' selected' : ''}${p.context ? ' context' : ''}`}
@@ -64,7 +69,7 @@ const SessionRow = memo(function SessionRow(p: {
           {!p.compact && channelText(s) && <span className="chan">{channelText(s)}</span>}
           {s.children > 0 && <span className="kids">{s.children} sub</span>}
         </span>
-        {!p.compact && activity && <span className="activity">{activity}</span>}
+        {!p.compact && activity && <span className={problem ? 'activity problem' : 'activity'}>{activity}</span>}
       </button>
       <span className="nums">
         <Elapsed s={s} offsetMs={p.offsetMs} />

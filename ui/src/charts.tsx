@@ -48,19 +48,26 @@ export function TokenChart({ series, now }: { series: TokenPoint[]; now: number 
   );
 }
 
+/** the reported duration wins over event times (a source may stamp both ends alike) */
+function endOf(t: ToolCallState, now: number): number {
+  if (t.status === 'running') return Math.max(now, t.startedAt);
+  if (t.durationMs !== undefined) return t.startedAt + t.durationMs;
+  return t.endedAt ?? t.startedAt;
+}
+
 /** each tool call as a bar on a shared time axis; running calls grow with the clock */
 export function ToolTimeline({ tools, now }: { tools: readonly ToolCallState[]; now: number }) {
   if (!tools.length) return <div className="empty small">No tool calls yet.</div>;
   const shown = tools.slice(-60);
   const t0 = Math.min(...shown.map((t) => t.startedAt));
-  const t1 = Math.max(t0 + 1000, ...shown.map((t) => t.endedAt ?? (t.status === 'running' ? now : t.startedAt + (t.durationMs ?? 0))));
+  const t1 = Math.max(t0 + 1000, ...shown.map((t) => endOf(t, now)));
   const span = t1 - t0;
   return (
     <ol className="timeline" data-testid="timeline">
       {tools.length > shown.length && <li className="muted small">… {tools.length - shown.length} earlier calls</li>}
       {shown.map((t) => {
-        const end = t.endedAt ?? (t.status === 'running' ? now : t.startedAt + (t.durationMs ?? 0));
-        const dur = t.durationMs ?? end - t.startedAt;
+        const end = endOf(t, now);
+        const dur = end - t.startedAt;
         const left = ((t.startedAt - t0) / span) * 100;
         const width = Math.max(0.6, ((end - t.startedAt) / span) * 100);
         return (

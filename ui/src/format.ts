@@ -13,10 +13,14 @@ export function fmtMs(ms: number | undefined): string {
   return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
 }
 
+const trim1 = (x: number): string => x.toFixed(1).replace(/\.0$/, '');
+
+/** `950`, `12.4k`, `1.2M`: the same as the status boxes in chat and the terminal */
 export function fmtTokens(n: number): string {
-  if (n < 1000) return String(n);
-  if (n < 1_000_000) return `${(n / 1000).toFixed(n < 10_000 ? 1 : 0)}k`;
-  return `${(n / 1_000_000).toFixed(1)}M`;
+  const v = Number.isFinite(n) && n > 0 ? Math.round(n) : 0;
+  if (v < 1000) return String(v);
+  if (v < 999_950) return `${trim1(v / 1000)}k`;
+  return `${trim1(v / 1_000_000)}M`;
 }
 
 export function fmtCost(usd: number): string {

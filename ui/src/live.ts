@@ -1,8 +1,8 @@
 /**
  * The dashboard's live state: one EventSource on /api/stream. The snapshot replaces the
  * session map; `sessions` messages upsert summaries; `pulse` events go to the feed and to
- * views that follow one session. Changes are coalesced into one React update per task burst,
- * so a flood of events costs one render, not one per event.
+ * views that follow one session. Changes are coalesced: a lone event renders at once, a burst
+ * renders at most once per frame, so a flood of events does not cost one render per event.
  *
  * Reconnects: while the browser retries by itself the EventSource keeps Last-Event-ID; when
  * it gives up (503 at the client cap, daemon gone too long) a new one resumes with ?after=.
@@ -51,14 +51,21 @@ export function createLiveStore(url = '/api/stream'): LiveStore {
   let pendingPatch: Partial<LiveState> = {};
   let scheduled = false;
 
+  // leading edge at once (a lone event shows immediately), then at most one render per frame
+  // while events stream in, so a burst costs ~60 renders/s, not one per event
+  let lastFlushAt = -Infinity;
   function schedule(): void {
     if (scheduled) return;
     scheduled = true;
-    setTimeout(flush, 0);
+    const wait = lastFlushAt + 16 - performance.now();
+    if (wait <= 0) queueMicrotask(flush);
+    else setTimeout(flush, wait);
   }
 
   function flush(): void {
+    if (!scheduled) return;
     scheduled = false;
+    lastFlushAt = performance.now();
     let sessions = state.sessions;
     if (pendingSessions.size) {
       const next = new Map(sessions);
@@ -93,7 +100,7 @@ export function createLiveStore(url = '/api/stream'): LiveStore {
     source.addEventListener('snapshot', (e) => {
       const snap = parse<SnapshotMessage>(e as MessageEvent);
       if (!snap) return;
-      if (scheduled) flush(); // events before this snapshot land first
+      if (scheduled) flush(); // events before this snapshot land first (the queued call then no-ops)
       backoffMs = 1000;
       pendingSessions = new Map();
       const sessions = new Map(snap.sessions.map((s) => [s.key, s]));

@@ -125,7 +125,7 @@ describe('file source edge cases', () => {
     fs.appendFileSync(file, '\n');
     await src.scanNow();
     expect(sink.ofType('agent.started')).toHaveLength(1);
-    expect(src.health().malformed).toBe(0);
+    expect(src.health()).toMatchObject({ malformed: 0, lagMs: 0, inputs: 1 });
   });
 
   it('a 10 MB line is read whole', async () => {
@@ -195,6 +195,54 @@ describe('file source edge cases', () => {
     expect(sink.ofType('session.compacted')).toHaveLength(2);
     expect(sink.ofType('agent.started').at(-1)?.runId).toBe(`${SID}:r:u5`);
     expect(sink.ofType('assistant.text').map((t) => t.text)).toEqual(['first', 'second', 'third', 'fourth']);
+  });
+
+  it('an in-place rewrite that leaves the file larger is caught at the line boundary', async () => {
+    const { stateDir, file, sink } = setup();
+    const header = line({
+      type: 'session',
+      version: 3,
+      id: SID,
+      timestamp: '2026-11-21T10:00:00.000Z',
+      cwd: '/w',
+    });
+    fs.writeFileSync(file, header + line(user('u1', 'one')));
+    const src = source(stateDir, sink);
+    await src.start();
+    fs.appendFileSync(file, line(say('a1', 'first')));
+    await src.scanNow();
+    // rewritten in place (same inode): header dropped, last line kept, longer lines appended
+    fs.writeFileSync(
+      file,
+      line(say('a1', 'first')) + line(user('u2', 'two '.repeat(50))) + line(say('a2', 'second')),
+    );
+    await src.scanNow();
+    expect(sink.ofType('session.compacted')).toHaveLength(1);
+    expect(sink.ofType('agent.started').map((e) => e.runId)).toEqual([`${SID}:r:u1`, `${SID}:r:u2`]);
+    expect(sink.ofType('assistant.text').map((e) => e.text)).toEqual(['first', 'second']);
+    expect(sink.duplicates).toBe(0);
+  });
+
+  it('a rewrite while the daemon was down is found at restart from the saved offset', async () => {
+    const { stateDir, file } = setup();
+    const offsets = new Map<string, unknown>();
+    const keys = new Set<string>();
+    const first = createMemorySink(offsets, keys);
+    fs.writeFileSync(
+      file,
+      [user('u1', 'one'), say('a1', 'first'), user('u2', 'two'), say('a2', 'second')].map(line).join(''),
+    );
+    const a = source(stateDir, first);
+    await a.start();
+    await a.stop();
+    const tmp = `${file}.tmp`;
+    fs.writeFileSync(tmp, [say('a2', 'second'), user('u3', 'three')].map(line).join(''));
+    fs.renameSync(tmp, file);
+    const second = createMemorySink(offsets, keys);
+    const b = source(stateDir, second);
+    await b.start();
+    expect(second.events.map((e) => e.type)).toEqual(['session.compacted', 'agent.started']);
+    expect(second.duplicates).toBe(1); // the unchanged session.seen from sessions.json
   });
 
   it('a file deleted while followed stops being followed; its events stay', async () => {

@@ -211,10 +211,10 @@ export function createFileSource(deps: FileSourceDeps): FileSource {
     return f;
   }
 
-  function checkTranscript(file: string): Promise<void> {
+  function checkTranscript(file: string, changed = false): Promise<void> {
     const f = follower(file);
     if (!f || !resolve(f)) return Promise.resolve();
-    return track(f.poll());
+    return track(f.poll(changed));
   }
 
   function onDirEvent(dir: string, filename: string | Buffer | null): void {
@@ -225,7 +225,7 @@ export function createFileSource(deps: FileSourceDeps): FileSource {
     }
     const full = path.join(dir, filename.toString());
     if (isSessionsJsonName(full)) void track(loadStore(full));
-    else if (parseTranscriptName(full)) void checkTranscript(full);
+    else if (parseTranscriptName(full)) void checkTranscript(full, true);
   }
 
   function watch(dir: string, onEvent: (filename: string | Buffer | null) => void): void {
@@ -332,7 +332,9 @@ export function createFileSource(deps: FileSourceDeps): FileSource {
         lagMs: inflight.size ? lagMs : 0,
         malformed,
         inputs,
-        detail: `following ${inputs} transcript${inputs === 1 ? '' : 's'} and ${stores.size} sessions.json under ${stateDir}`,
+        detail: fs.existsSync(agentsDir(stateDir))
+          ? `following ${inputs} transcript${inputs === 1 ? '' : 's'} and ${stores.size} sessions.json under ${stateDir}`
+          : `waiting for ${agentsDir(stateDir)} to appear`,
       };
       if (lastEventAt !== undefined) h.lastEventAt = lastEventAt;
       return h;

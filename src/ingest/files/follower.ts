@@ -56,8 +56,11 @@ export interface TranscriptFollower {
   agentId(): string;
   /** sets (or changes, for a fallback key) the session this file belongs to */
   resolve(sessionKey: string, agentId: string): void;
-  /** stat and read what is new; calls are serialized; never throws */
-  poll(): Promise<void>;
+  /**
+   * stat and read what is new; calls are serialized; never throws. `changed`: a watch event said
+   * this file changed, so the cheap pre-stat (there for idle polling) is skipped.
+   */
+  poll(changed?: boolean): Promise<void>;
   isGone(): boolean;
   offset(): SourceOffset;
 }
@@ -91,6 +94,11 @@ export function createFollower(deps: FollowerDeps): TranscriptFollower {
   let again = false;
   /** after a rewrite: the last entry id seen before it, until found in the new content */
   let resync: string | undefined;
+  /** the head was compared once in this process; later growth is checked at the line boundary */
+  let headVerified = false;
+  /** the byte before `pos` was not the newline that ended the last line: the file was rewritten */
+  let boundaryBroken = false;
+  let hinted = false;
 
   function norm(): TranscriptNormalizer {
     if (!normalizer) {
@@ -137,13 +145,16 @@ export function createFollower(deps: FollowerDeps): TranscriptFollower {
 
   async function readOnce(): Promise<void> {
     // a stat alone settles the common case (nothing new): thousands of idle files stay cheap
-    try {
-      const pre = await fsp.stat(file);
-      if (!gone && pre.ino === ino && pre.size === size && pre.size === pos + carryLen) return;
-    } catch (err) {
-      if (vanished(err)) return;
-      throw err;
+    if (!hinted) {
+      try {
+        const pre = await fsp.stat(file);
+        if (!gone && pre.ino === ino && pre.size === size && pre.size === pos + carryLen) return;
+      } catch (err) {
+        if (vanished(err)) return;
+        throw err;
+      }
     }
+    hinted = false;
     let fh: fsp.FileHandle;
     try {
       fh = await fsp.open(file, 'r');
@@ -157,10 +168,13 @@ export function createFollower(deps: FollowerDeps): TranscriptFollower {
       gone = false;
       const readPos = pos + carryLen;
       const known = ino !== 0 || pos > 0;
-      let rewritten = known && (st.ino !== ino || st.size < readPos || wasGone);
-      if (!rewritten && known && headLen > 0 && st.size !== size && st.size >= headLen) {
+      let rewritten = known && (st.ino !== ino || st.size < readPos || wasGone || boundaryBroken);
+      boundaryBroken = false;
+      const checkHead = !headVerified || carryLen > 0;
+      if (!rewritten && known && checkHead && headLen > 0 && st.size !== size && st.size >= headLen) {
         rewritten = (await headHash(fh, headLen)) !== headId;
       }
+      headVerified = true;
       const events: PulseEvent[] = [];
       if (rewritten) {
         logger.info({ file, oldSize: size, newSize: st.size }, 'transcript was rewritten; reading it again');
@@ -193,6 +207,9 @@ export function createFollower(deps: FollowerDeps): TranscriptFollower {
       // lines held back while looking for the last entry seen before a rewrite
       let held: Array<{ value: unknown; n: number }> = [];
       let at = pos + carryLen;
+      // the first read also takes the byte before the offset: it must be the last line's newline
+      let boundary = !rewritten && pos > 0 && carryLen === 0 && !skippingLongLine;
+      if (boundary) at--;
       // sized to what is there: a 1 MB buffer per small append would keep the GC busy
       const buf = Buffer.allocUnsafe(Math.min(chunkSize, st.size - at));
       while (at < st.size) {
@@ -200,6 +217,15 @@ export function createFollower(deps: FollowerDeps): TranscriptFollower {
         if (bytesRead <= 0) break;
         at += bytesRead;
         let chunk = buf.subarray(0, bytesRead);
+        if (boundary) {
+          boundary = false;
+          if (chunk[0] !== NL) {
+            boundaryBroken = true;
+            again = true;
+            return;
+          }
+          chunk = chunk.subarray(1);
+        }
         let start = 0;
         for (;;) {
           const nl = chunk.indexOf(NL, start);
@@ -298,7 +324,8 @@ export function createFollower(deps: FollowerDeps): TranscriptFollower {
       agent = a;
       normalizer?.setSessionKey(k, a);
     },
-    poll() {
+    poll(changed) {
+      if (changed) hinted = true;
       if (running) {
         again = true;
         return running;

@@ -19,7 +19,10 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export const FIXTURES_DIR = path.resolve(here, '../../../test/fixtures/openclaw');
 
 export function loadFixtureFrames(version: 'v2026.9.6' | 'v2026.7.35'): FixtureFrames {
-  const lines = fs.readFileSync(path.join(FIXTURES_DIR, version, 'ws-frames.jsonl'), 'utf8').split('\n').filter(Boolean);
+  const lines = fs
+    .readFileSync(path.join(FIXTURES_DIR, version, 'ws-frames.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean);
   const out: FixtureFrames = { hello: {}, subscribe: {}, events: [] };
   const reqMethods = new Map<string, string>();
   for (const line of lines) {
@@ -57,6 +60,8 @@ export interface FakeGatewayOptions {
   tickIntervalMs?: number;
   /** sessions.subscribe payload for connection n (1-based) */
   subscribe?: (n: number) => unknown;
+  /** sessions.list payload for connection n */
+  list?: (n: number) => unknown;
   /** chat.history payload */
   history?: (sessionKey: string, n: number) => unknown;
   /** called when a connection finished the handshake and its subscribe was answered */
@@ -99,21 +104,31 @@ export async function startFakeGateway(o: FakeGatewayOptions = {}, port = 0): Pr
     ws.on('message', (data) => {
       const req = JSON.parse(String(data)) as { id: string; method: string; params: Record<string, unknown> };
       c.requests.push({ method: req.method, params: req.params });
-      const res = (ok: boolean, body: Record<string, unknown>) => c.send({ type: 'res', id: req.id, ok, ...body });
+      const res = (ok: boolean, body: Record<string, unknown>) =>
+        c.send({ type: 'res', id: req.id, ok, ...body });
       if (req.method === 'connect') {
         c.connectParams = req.params;
         const min = Number(req.params.minProtocol);
         const max = Number(req.params.maxProtocol);
         if (max < range.min || min > range.max) {
           return res(false, {
-            error: { code: 'INVALID_REQUEST', message: 'protocol mismatch', details: { minProtocol: range.min, maxProtocol: range.max } },
+            error: {
+              code: 'INVALID_REQUEST',
+              message: 'protocol mismatch',
+              details: { minProtocol: range.min, maxProtocol: range.max },
+            },
           });
         }
         const auth = req.params.auth as { token?: string } | undefined;
         if (o.token !== undefined && auth?.token !== o.token) {
-          return res(false, { error: { code: 'UNAUTHORIZED', message: 'unauthorized: gateway token mismatch' } });
+          return res(false, {
+            error: { code: 'UNAUTHORIZED', message: 'unauthorized: gateway token mismatch' },
+          });
         }
-        const hello = { ...(o.hello ?? { type: 'hello-ok', server: { version: 'fake' } }), protocol: Math.min(max, range.max) };
+        const hello = {
+          ...(o.hello ?? { type: 'hello-ok', server: { version: 'fake' } }),
+          protocol: Math.min(max, range.max),
+        };
         (hello as Record<string, unknown>).policy = { tickIntervalMs: o.tickIntervalMs ?? 30_000 };
         return res(true, { payload: hello });
       }
@@ -122,6 +137,9 @@ export async function startFakeGateway(o: FakeGatewayOptions = {}, port = 0): Pr
         c.live = true;
         o.onLive?.(c, n);
         return;
+      }
+      if (req.method === 'sessions.list') {
+        return res(true, { payload: o.list?.(n) ?? { sessions: [] } });
       }
       if (req.method === 'chat.history') {
         return res(true, { payload: o.history?.(String(req.params.sessionKey), n) ?? { messages: [] } });

@@ -33,7 +33,9 @@ function fixtureUsage(version: Version) {
   let output = 0;
   let cost = 0;
   for (const f of loadFixtureFrames(version).events) {
-    const p = f.payload as { message?: { role?: string; usage?: { input: number; output: number; cost: { total: number } } } };
+    const p = f.payload as {
+      message?: { role?: string; usage?: { input: number; output: number; cost: { total: number } } };
+    };
     if (f.event === 'session.message' && p.message?.role === 'assistant' && p.message.usage) {
       input += p.message.usage.input;
       output += p.message.usage.output;
@@ -77,7 +79,7 @@ describe.each<Version>(['v2026.9.6', 'v2026.7.35'])('gateway source replaying re
     const s = source({ url: g.url, token: 'tok-123456', sink });
     await s.start();
     // challenge + hello + subscribe response + every event frame
-    await waitFor(() => expect(s.stats().frames).toBe(3 + fx.events.length));
+    await waitFor(() => expect(s.stats().frames).toBe((version === 'v2026.9.6' ? 3 : 4) + fx.events.length));
 
     const params = g.conns[0]?.connectParams as Record<string, unknown>;
     expect(params).toMatchObject({
@@ -89,7 +91,12 @@ describe.each<Version>(['v2026.9.6', 'v2026.7.35'])('gateway source replaying re
       client: { id: 'gateway-client', mode: 'backend' },
       auth: { token: 'tok-123456' },
     });
-    expect(g.conns[0]?.requests.map((r) => r.method)).toEqual(['connect', 'sessions.subscribe']);
+    // 2026.7.35 answers subscribe with {subscribed:true} only: the rows come from sessions.list
+    expect(g.conns[0]?.requests.map((r) => r.method)).toEqual(
+      version === 'v2026.9.6'
+        ? ['connect', 'sessions.subscribe']
+        : ['connect', 'sessions.subscribe', 'sessions.list'],
+    );
     expect(s.health()).toMatchObject({ state: 'live', malformed: 0 });
     expect(s.health().detail).toContain('protocol 4');
 
@@ -106,25 +113,38 @@ describe.each<Version>(['v2026.9.6', 'v2026.7.35'])('gateway source replaying re
     const spawned = ev.filter((e) => e.type === 'subagent.spawned');
     expect(spawned).toHaveLength(1);
     expect(spawned[0]).toMatchObject({ parentKey: 'agent:main:main', childKey, label: 'fake-child' });
-    expect(ev.find((e) => e.type === 'subagent.finished')).toMatchObject({ parentKey: 'agent:main:main', childKey, outcome: 'ok' });
+    expect(ev.find((e) => e.type === 'subagent.finished')).toMatchObject({
+      parentKey: 'agent:main:main',
+      childKey,
+      outcome: 'ok',
+    });
 
     const calls = ev.filter((e) => e.type === 'tool.call');
     const names = calls.map((e) => (e.type === 'tool.call' ? e.name : ''));
     // 2026.9 wraps the spawn in tool_call; we show the inner tool only
-    expect(names).toEqual(version === 'v2026.9.6' ? ['sessions_spawn', 'exec', 'exec'] : ['sessions_spawn', 'exec', 'exec', 'exec']);
+    expect(names).toEqual(
+      version === 'v2026.9.6'
+        ? ['sessions_spawn', 'exec', 'exec']
+        : ['sessions_spawn', 'exec', 'exec', 'exec'],
+    );
     for (const c of calls) {
       if (c.type !== 'tool.call') continue;
       const out = ev.find((e) => e.type === 'tool.output' && e.callId === c.callId && e.runId === c.runId);
       expect(out, `output of ${c.name} ${c.callId}`).toBeDefined();
     }
     expect(ev.some((e) => e.type === 'tool.error')).toBe(false);
-    expect(calls.find((c) => c.sessionKey === childKey && c.type === 'tool.call' && c.name === 'exec')).toBeDefined();
+    expect(
+      calls.find((c) => c.sessionKey === childKey && c.type === 'tool.call' && c.name === 'exec'),
+    ).toBeDefined();
 
     const want = fixtureUsage(version);
     const tokens = ev.filter((e) => e.type === 'llm.tokens');
     expect(tokens.reduce((a, e) => a + (e.type === 'llm.tokens' ? e.input : 0), 0)).toBe(want.input);
     expect(tokens.reduce((a, e) => a + (e.type === 'llm.tokens' ? e.output : 0), 0)).toBe(want.output);
-    expect(tokens.reduce((a, e) => a + (e.type === 'llm.tokens' ? e.costUsd : 0), 0)).toBeCloseTo(want.cost, 9);
+    expect(tokens.reduce((a, e) => a + (e.type === 'llm.tokens' ? e.costUsd : 0), 0)).toBeCloseTo(
+      want.cost,
+      9,
+    );
 
     const texts = ev.flatMap((e) => (e.type === 'assistant.text' ? [e.text] : []));
     // whole texts only: the first cumulative delta "Done. Tool said:" never shows up on its own
@@ -155,11 +175,15 @@ describe('gateway source: handshake failures', () => {
     expect(detail).toContain(`gateway.auth.token in ${path.join(dir, 'openclaw.json')}`);
     expect(detail).toContain('rejected the token');
     expect(detail).not.toContain('wrong-token-xyz');
-    expect((g.conns[0]?.connectParams?.auth as { token: string }).token).toBe('wrong-token-xyz');
+    expect((g.conns[0]?.connectParams?.auth as { token?: string } | undefined)?.token).toBe(
+      'wrong-token-xyz',
+    );
 
     const s2 = source({ url: g.url, token: 'env-token-abc', clock: new ManualClock(1000) });
     await s2.start();
-    await waitFor(() => expect(s2.health().detail).toContain('rejected the token from OPENCLAW_GATEWAY_TOKEN'));
+    await waitFor(() =>
+      expect(s2.health().detail).toContain('rejected the token from OPENCLAW_GATEWAY_TOKEN'),
+    );
     expect(s2.health().detail).not.toContain('env-token-abc');
   });
 
@@ -168,7 +192,9 @@ describe('gateway source: handshake failures', () => {
     const s = source({ url: g.url, clock: new ManualClock(1000) });
     await s.start();
     await waitFor(() => expect(s.health().state).toBe('down'));
-    expect(s.health().detail).toMatch(/clawpulse speaks gateway protocol 3-4, the gateway speaks protocol 5-6/);
+    expect(s.health().detail).toMatch(
+      /clawpulse speaks gateway protocol 3-4, the gateway speaks protocol 5-6/,
+    );
   });
 });
 
@@ -239,7 +265,18 @@ describe('gateway source: connection loss', () => {
         c.sendRaw('not json {{');
         c.sendRaw('[1,2,3]');
         c.sendRaw('{"type":"event"}');
-        c.send({ type: 'event', event: 'agent', payload: { runId: 'r1', sessionKey: 'agent:main:main', stream: 'lifecycle', seq: 1, ts: 5, data: { phase: 'start' } } });
+        c.send({
+          type: 'event',
+          event: 'agent',
+          payload: {
+            runId: 'r1',
+            sessionKey: 'agent:main:main',
+            stream: 'lifecycle',
+            seq: 1,
+            ts: 5,
+            data: { phase: 'start' },
+          },
+        });
       },
     });
     const sink = recordingSink();

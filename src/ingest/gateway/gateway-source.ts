@@ -8,14 +8,24 @@
 import WebSocket from 'ws';
 import { type Clock, systemClock } from '../../infra/clock.js';
 import type { Logger } from '../../infra/logger.js';
-import type { PulseEvent } from '../../model/events.js';
 import { resolveGatewayToken } from '../../openclaw/gateway/config-token.js';
-import { type GatewayFrame, parseFrame, requestFrame, type ResFrame, skippableEvent } from '../../openclaw/gateway/frames.js';
+import {
+  type GatewayFrame,
+  parseFrame,
+  type ResFrame,
+  requestFrame,
+  skippableEvent,
+} from '../../openclaw/gateway/frames.js';
 import { createGatewayMapper } from '../../openclaw/gateway/mapper.js';
-import { connectParams, describeConnectFailure, protocolOutOfRange, readHello } from '../../openclaw/gateway/protocol.js';
-import type { SourceOffset } from '../../store/event-store.js';
+import {
+  connectParams,
+  describeConnectFailure,
+  protocolOutOfRange,
+  readHello,
+} from '../../openclaw/gateway/protocol.js';
 import type { IngestSink, OffsetReader, Source, SourceHealth, SourceState } from '../source.js';
 import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
+import { createIngestBatcher } from './ingest-batcher.js';
 import { createResumeState } from './resume.js';
 
 export interface GatewaySourceDeps {
@@ -43,7 +53,14 @@ export type StateListener = (health: SourceHealth) => void;
 
 export interface GatewaySource extends Source {
   onStateChange(listener: StateListener): () => void;
-  stats(): { frames: number; events: number; malformed: number; reconnects: number; backfills: number; protocol?: number };
+  stats(): {
+    frames: number;
+    events: number;
+    malformed: number;
+    reconnects: number;
+    backfills: number;
+    protocol?: number;
+  };
 }
 
 interface Conn {
@@ -66,8 +83,8 @@ export function createGatewaySource(deps: GatewaySourceDeps): GatewaySource {
   const backoff = deps.backoff ?? DEFAULT_BACKOFF;
   const log = deps.logger.child({ source: 'gateway', url: deps.url });
   const mapper = createGatewayMapper();
-  const tokenInfo = resolveGatewayToken({ token: deps.token, stateDir: deps.stateDir });
-  const resume = createResumeState(deps.url, safeGetOffset(deps.offsets, `gateway:${deps.url}`));
+  let tokenInfo = resolveGatewayToken({ token: deps.token, stateDir: deps.stateDir });
+  const resume = createResumeState(deps.url, deps.offsets);
   const listeners = new Set<StateListener>();
 
   let state: SourceState = 'stopped';
@@ -80,11 +97,15 @@ export function createGatewaySource(deps: GatewaySourceDeps): GatewaySource {
   let everLive = false;
   let protocol: number | undefined;
   let serverVersion: string | undefined;
-  let arrivalLag = 0;
-  let lastOffsetAt = -Infinity;
-  let queue: PulseEvent[] = [];
-  let flushQueued = false;
-  const counters = { frames: 0, events: 0, malformed: 0, reconnects: 0, backfills: 0 };
+  const counters = { frames: 0, malformed: 0, reconnects: 0, backfills: 0 };
+  const batcher = createIngestBatcher({
+    sink: deps.sink,
+    resume,
+    clock,
+    log,
+    offsetEveryMs: deps.offsetEveryMs ?? 1000,
+  });
+  const push = batcher.push;
 
   function setState(s: SourceState, d: string): void {
     const changed = s !== state || d !== detail;
@@ -108,7 +129,11 @@ export function createGatewaySource(deps: GatewaySourceDeps): GatewaySource {
       kind: 'gateway',
       state,
       // live: how late the newest event reached us; otherwise: how stale our view is
-      lagMs: resume.lastEventTs ? (state === 'live' ? arrivalLag : Math.max(0, now - resume.lastEventTs)) : 0,
+      lagMs: resume.lastEventTs
+        ? state === 'live'
+          ? batcher.arrivalLag()
+          : Math.max(0, now - resume.lastEventTs)
+        : 0,
       malformed: counters.malformed,
       detail: counters.reconnects ? `${detail}; ${counters.reconnects} reconnects` : detail,
       inputs: resume.sessions.size,
@@ -117,42 +142,12 @@ export function createGatewaySource(deps: GatewaySourceDeps): GatewaySource {
     return h;
   }
 
-  // ── ingest: events of all frames parsed in one socket read go to the sink as one batch ──
-  function push(events: readonly PulseEvent[]): void {
-    if (!events.length) return;
-    for (const e of events) queue.push(e);
-    if (!flushQueued) {
-      flushQueued = true;
-      queueMicrotask(flush);
-    }
-  }
-
-  function flush(force = false): void {
-    flushQueued = false;
-    const events = queue;
-    queue = [];
-    if (!events.length && !force) return;
-    resume.note(events);
-    counters.events += events.length;
-    const now = clock.now();
-    const newest = events.length ? events.reduce((m, e) => (e.ts > m ? e.ts : m), 0) : 0;
-    if (newest) arrivalLag = Math.max(0, now - newest);
-    let offsets: SourceOffset[] | undefined;
-    if (force || now - lastOffsetAt >= (deps.offsetEveryMs ?? 1000)) {
-      lastOffsetAt = now;
-      offsets = [resume.offset()];
-    }
-    try {
-      deps.sink.ingest(events, offsets);
-    } catch (err) {
-      log.error({ err, events: events.length }, 'pipeline rejected gateway events');
-    }
-  }
-
   // ── connection ──
   function connect(): void {
     reconnectTimer = undefined;
     if (stopped) return;
+    // re-read openclaw.json on every attempt: a rotated token is picked up without a restart
+    if (connNo > 0 && !deps.token) tokenInfo = resolveGatewayToken({ stateDir: deps.stateDir });
     const n = ++connNo;
     let ws: WebSocket;
     try {
@@ -161,7 +156,16 @@ export function createGatewaySource(deps: GatewaySourceDeps): GatewaySource {
       scheduleReconnect(`cannot connect to ${deps.url}: ${(err as Error).message}`);
       return;
     }
-    const c: Conn = { n, ws, phase: 'challenge', reqNo: 0, pending: new Map(), lastFrameAt: clock.now(), tickMs: 0, dead: false };
+    const c: Conn = {
+      n,
+      ws,
+      phase: 'challenge',
+      reqNo: 0,
+      pending: new Map(),
+      lastFrameAt: clock.now(),
+      tickMs: 0,
+      dead: false,
+    };
     conn = c;
     c.timer = clock.setTimeout(() => {
       if (c.phase !== 'live') fail(c, `no handshake from ${deps.url} within ${handshakeMs()}ms`);
@@ -192,7 +196,7 @@ export function createGatewaySource(deps: GatewaySourceDeps): GatewaySource {
     } catch {
       // already closing
     }
-    if (queue.length) flush();
+    batcher.flush();
     if (conn === c) conn = undefined;
     if (stopped) return;
     log.warn({ why }, 'gateway connection ended');
@@ -223,7 +227,10 @@ export function createGatewaySource(deps: GatewaySourceDeps): GatewaySource {
     if (!parsed.ok) {
       counters.malformed++;
       if (counters.malformed <= 5 || counters.malformed % 1000 === 0) {
-        log.warn({ error: parsed.error, sample: text.slice(0, 200), malformed: counters.malformed }, 'skipped a malformed gateway frame');
+        log.warn(
+          { error: parsed.error, sample: text.slice(0, 200), malformed: counters.malformed },
+          'skipped a malformed gateway frame',
+        );
       }
       return;
     }
@@ -248,7 +255,11 @@ export function createGatewaySource(deps: GatewaySourceDeps): GatewaySource {
     if (f.event === 'connect.challenge') {
       if (c.phase !== 'challenge') return;
       c.phase = 'hello';
-      const params = connectParams({ token: tokenInfo.token, clientVersion: CLIENT_VERSION, platform: process.platform });
+      const params = connectParams({
+        token: tokenInfo.token,
+        clientVersion: CLIENT_VERSION,
+        platform: process.platform,
+      });
       send(c, 'connect', params, (res) => onHello(c, res));
       return;
     }
@@ -264,20 +275,32 @@ export function createGatewaySource(deps: GatewaySourceDeps): GatewaySource {
       return;
     }
     const hello = readHello(res.payload);
-    if ('error' in hello) return fail(c, hello.error);
+    if ('error' in hello) {
+      fail(c, hello.error);
+      return;
+    }
     const bad = protocolOutOfRange(hello.protocol);
-    if (bad) return fail(c, bad.message);
+    if (bad) {
+      fail(c, bad.message);
+      return;
+    }
     protocol = hello.protocol;
     serverVersion = hello.serverVersion;
     c.tickMs = hello.tickIntervalMs;
     c.phase = 'subscribe';
     attempt = 0;
     armWatchdog(c);
-    send(c, 'sessions.subscribe', { limit: deps.subscribeLimit ?? 50 }, (r) => {
-      if (r.ok) return onSessions(c, r.payload);
-      // gateways before 2026.7 have no subscribe: list once, then live on broadcast events
-      log.info({ error: r.error?.message }, 'sessions.subscribe refused; falling back to sessions.list');
-      send(c, 'sessions.list', { limit: deps.subscribeLimit ?? 50 }, (l) => onSessions(c, l.ok ? l.payload : undefined));
+    const limit = deps.subscribeLimit ?? 50;
+    const list = () =>
+      send(c, 'sessions.list', { limit }, (l) => onSessions(c, l.ok ? l.payload : undefined));
+    send(c, 'sessions.subscribe', { limit }, (r) => {
+      // 2026.9 answers with the session list; 2026.7 only with {subscribed:true}; gateways
+      // before 2026.7 have no subscribe at all (then we live on broadcast agent/chat events)
+      if (r.ok && hasSessionList(r.payload)) onSessions(c, r.payload);
+      else {
+        if (!r.ok) log.info({ error: r.error?.message }, 'sessions.subscribe refused; using sessions.list');
+        list();
+      }
     });
   }
 
@@ -295,12 +318,18 @@ export function createGatewaySource(deps: GatewaySourceDeps): GatewaySource {
     push(events);
     c.phase = 'live';
     everLive = true;
-    setState('live', `protocol ${protocol}${serverVersion ? `, gateway ${serverVersion}` : ''}, ${rows.length} sessions`);
+    setState(
+      'live',
+      `protocol ${protocol}${serverVersion ? `, gateway ${serverVersion}` : ''}, ${rows.length} sessions`,
+    );
     for (const r of targets) {
       counters.backfills++;
       send(c, 'chat.history', { sessionKey: r.key, limit: deps.historyLimit ?? 200 }, (h) => {
         if (!h.ok) {
-          log.warn({ sessionKey: r.key, error: h.error?.message }, 'chat.history failed; that session is not backfilled');
+          log.warn(
+            { sessionKey: r.key, error: h.error?.message },
+            'chat.history failed; that session is not backfilled',
+          );
           return;
         }
         push(mapper.mapHistory(r.key, h.payload, since.get(r.key) ?? 0, clock.now()));
@@ -341,7 +370,7 @@ export function createGatewaySource(deps: GatewaySourceDeps): GatewaySource {
       reconnectTimer = undefined;
       const c = conn;
       conn = undefined;
-      flush(true);
+      batcher.flush(true);
       if (c && !c.dead) {
         const closed = new Promise<void>((resolve) => {
           c.ws.once('close', () => resolve());
@@ -358,14 +387,15 @@ export function createGatewaySource(deps: GatewaySourceDeps): GatewaySource {
       listeners.add(l);
       return () => listeners.delete(l);
     },
-    stats: () => ({ ...counters, ...(protocol !== undefined ? { protocol } : {}) }),
+    stats: () => ({
+      ...counters,
+      events: batcher.delivered(),
+      ...(protocol !== undefined ? { protocol } : {}),
+    }),
   };
 }
 
-function safeGetOffset(o: OffsetReader, key: string): unknown {
-  try {
-    return o.getOffset(key);
-  } catch {
-    return undefined;
-  }
+function hasSessionList(p: unknown): boolean {
+  const o = p as { sessions?: unknown; list?: { sessions?: unknown } } | undefined;
+  return Array.isArray(o?.sessions) || Array.isArray(o?.list?.sessions);
 }

@@ -5,6 +5,7 @@
  */
 import type { PulseEvent } from '../../model/events.js';
 import type { SourceOffset } from '../../store/event-store.js';
+import type { OffsetReader } from '../source.js';
 
 export interface ResumeValue {
   lastEventTs: number;
@@ -26,15 +27,22 @@ export interface ResumeState {
   hasHistory(): boolean;
 }
 
-export function createResumeState(url: string, saved: unknown): ResumeState {
+export function createResumeState(url: string, offsets: OffsetReader): ResumeState {
   const key = `gateway:${url}`;
+  let saved: unknown;
+  try {
+    saved = offsets.getOffset(key);
+  } catch {
+    saved = undefined; // an unreadable offset means a fresh start, not a dead source
+  }
   const sessions = new Map<string, number>();
   let lastEventTs = 0;
   if (saved && typeof saved === 'object') {
     const v = saved as Partial<ResumeValue>;
     if (typeof v.lastEventTs === 'number' && Number.isFinite(v.lastEventTs)) lastEventTs = v.lastEventTs;
     if (v.sessions && typeof v.sessions === 'object') {
-      for (const [k, ts] of Object.entries(v.sessions)) if (typeof ts === 'number' && Number.isFinite(ts)) sessions.set(k, ts);
+      for (const [k, ts] of Object.entries(v.sessions))
+        if (typeof ts === 'number' && Number.isFinite(ts)) sessions.set(k, ts);
     }
   }
   return {

@@ -84,6 +84,53 @@ describe('metrics mapper', () => {
     expect(three[0]).toMatchObject({ input: 40, output: 0 });
   });
 
+  it('joins openclaw.cost.usd (which has no agent attribute) to the agent token event of its route', () => {
+    const m = createMetricsMapper();
+    const req = tokens(at(5), { input: 100 });
+    const route = [
+      S('openclaw.provider', 'anthropic'),
+      S('openclaw.model', 'claude'),
+      S('openclaw.channel', 'mattermost'),
+    ];
+    req.resourceMetrics?.[0]?.scopeMetrics?.[0]?.metrics?.push({
+      name: 'openclaw.cost.usd',
+      sum: {
+        aggregationTemporality: 2,
+        dataPoints: [{ attributes: route, startTimeUnixNano: START, timeUnixNano: at(5), asDouble: 0.02 }],
+      },
+    });
+    const ev = m.map(req, 0).events as LlmTokensEvent[];
+    expect(ev).toHaveLength(1);
+    expect(ev[0]).toMatchObject({ sessionKey: 'otlp:main', input: 100, costUsd: 0.02 });
+    // a cost on a route with no token event stands alone, on the service's synthetic session
+    const other = m.map(
+      {
+        resourceMetrics: [
+          {
+            resource: { attributes: [S('service.name', 'gw')] },
+            scopeMetrics: [
+              {
+                metrics: [
+                  {
+                    name: 'openclaw.cost.usd',
+                    sum: {
+                      aggregationTemporality: 1,
+                      dataPoints: [
+                        { attributes: [S('openclaw.model', 'x')], timeUnixNano: at(6), asDouble: 1.5 },
+                      ],
+                    },
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      },
+      0,
+    ).events as LlmTokensEvent[];
+    expect(other[0]).toMatchObject({ sessionKey: 'otlp:gw', costUsd: 1.5, input: 0, model: 'x' });
+  });
+
   it('takes delta temporality as is, and the same export twice gives the same dedupe key', () => {
     const m = createMetricsMapper();
     const a = m.map(tokens(at(5), { input: 30 }, undefined, at(0), 1), 0).events;

@@ -68,6 +68,7 @@ export function createMetricsMapper(opts: { maxSeries?: number } = {}): MetricsM
       let rejected = 0;
       const tokens = new Map<string, LlmTokensEvent>();
       const stuck = new Map<string, SessionStuckEvent>();
+      const costs: Array<{ a: Attrs; timeNs: string; ts: number; usd: number }> = [];
 
       const pointValue = (p: NumberPoint): number | undefined => {
         const raw = p.asInt ?? p.asDouble;
@@ -111,7 +112,7 @@ export function createMetricsMapper(opts: { maxSeries?: number } = {}): MetricsM
               }
               if (part === 0) continue;
               if (name === 'openclaw.cost.usd') {
-                tokensFor(tokens, a, timeNs, ts).costUsd += part;
+                costs.push({ a, timeNs, ts, usd: part });
                 continue;
               }
               const field = TOKEN_FIELDS[str(a, 'openclaw.token') ?? ''];
@@ -126,6 +127,15 @@ export function createMetricsMapper(opts: { maxSeries?: number } = {}): MetricsM
             }
           }
         }
+      }
+      // openclaw.cost.usd carries no openclaw.agent: its cost joins the token event of the same
+      // provider/model/channel and time (the agent's), and stands alone only when there is none
+      for (const c of costs) {
+        const match = [...tokens.values()].find(
+          (e) => e.ts === c.ts && sameRoute(e, c.a) && tokenTime.get(e) === c.timeNs,
+        );
+        if (match) match.costUsd += c.usd;
+        else tokensFor(tokens, c.a, c.timeNs, c.ts).costUsd += c.usd;
       }
       for (const e of tokens.values()) {
         if (e.input || e.output || e.cacheRead || e.cacheWrite || e.costUsd) events.push(e);
@@ -155,6 +165,12 @@ function groupAttrs(a: Attrs): Attrs {
   return g;
 }
 
+const tokenTime = new WeakMap<LlmTokensEvent, string>();
+const routeOf = new WeakMap<LlmTokensEvent, string>();
+const route = (a: Attrs) =>
+  `${str(a, 'openclaw.provider') ?? ''}|${str(a, 'openclaw.model') ?? ''}|${str(a, 'openclaw.channel') ?? ''}`;
+const sameRoute = (e: LlmTokensEvent, a: Attrs) => routeOf.get(e) === route(a);
+
 function tokensFor(map: Map<string, LlmTokensEvent>, a: Attrs, timeNs: string, ts: number): LlmTokensEvent {
   const g = groupAttrs(a);
   const id = `${seriesKey('tokens', g)}@${timeNs || ts}`;
@@ -179,6 +195,8 @@ function tokensFor(map: Map<string, LlmTokensEvent>, a: Attrs, timeNs: string, t
     const provider = str(a, 'openclaw.provider', 'gen_ai.system', 'gen_ai.provider.name');
     if (model) e.model = model;
     if (provider) e.provider = provider;
+    tokenTime.set(e, timeNs);
+    routeOf.set(e, route(a));
     map.set(id, e);
   }
   return e;

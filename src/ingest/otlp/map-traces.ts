@@ -30,6 +30,21 @@ const HTTP_STATUS_ATTRS = [
   'openclaw.status',
   'error.status',
 ];
+/** openclaw.outcome values (run/tool/harness spans) */
+const FAILED_OUTCOMES = new Set(['error', 'failed', 'failure', 'timeout', 'timed_out']);
+const ABORTED_OUTCOMES = new Set(['aborted', 'cancelled', 'canceled', 'killed', 'interrupted']);
+
+/** OpenClaw classifies provider failures (openclaw.errorCategory) rather than export a status */
+function statusOfCategory(c: string | undefined): number | undefined {
+  if (!c) return undefined;
+  const k = c.toLowerCase();
+  if (/^\d{3}$/.test(k)) return Number(k);
+  if (k.includes('overload')) return 529;
+  if (k.includes('rate')) return 429;
+  if (k.includes('auth')) return 401;
+  return undefined;
+}
+
 const RETRYABLE = (s: number | undefined) => s === undefined || s === 408 || s === 429 || s >= 500;
 
 export function mapTraces(req: OtlpTraces, now: number): TracesMapResult {
@@ -67,20 +82,28 @@ function mapSpan(sp: OtlpSpan, a: Attrs, now: number): PulseEvent[] | undefined 
     dedupeKey: `otlp/${sp.traceId ?? ''}/${sp.spanId}/${what}`,
   });
   const runId = str(a, ...RUN_ID_ATTRS) ?? (sp.traceId || (sp.spanId as string));
-  const failed = STATUS_ERROR.has(sp.status?.code);
-  const errText = sp.status?.message || str(a, 'error.message', 'exception.message', 'error.type') || 'error';
+  const outcome = str(a, 'openclaw.outcome')?.toLowerCase();
+  const aborted = outcome !== undefined && ABORTED_OUTCOMES.has(outcome);
+  const failed = STATUS_ERROR.has(sp.status?.code) || (outcome !== undefined && FAILED_OUTCOMES.has(outcome));
+  const category = str(
+    a,
+    'openclaw.errorCategory',
+    'openclaw.failureKind',
+    'error.type',
+    'openclaw.errorCode',
+  );
+  const errText =
+    sp.status?.message || str(a, 'error.message', 'exception.message') || category || outcome || 'error';
 
   switch (sp.name) {
     case 'openclaw.run': {
-      const outcomeAttr = str(a, 'openclaw.outcome', 'openclaw.run.outcome');
-      const aborted = outcomeAttr === 'aborted' || outcomeAttr === 'cancelled';
       const finished: PulseEvent = {
         type: 'agent.finished',
         ...base(t1, 'agent.finished'),
         runId,
-        outcome: failed ? 'error' : aborted ? 'aborted' : 'ok',
+        outcome: aborted ? 'aborted' : failed ? 'error' : 'ok',
       };
-      if (failed) finished.error = errText;
+      if (failed && !aborted) finished.error = errText;
       return [{ type: 'agent.started', ...base(t0, 'agent.started'), runId }, finished];
     }
     case 'openclaw.model.call': {
@@ -92,7 +115,7 @@ function mapSpan(sp: OtlpSpan, a: Attrs, now: number): PulseEvent[] | undefined 
       const stepNo = num(a, 'openclaw.step', 'openclaw.model_call.index');
       if (stepNo !== undefined) step.step = stepNo;
       if (!failed) return [step];
-      const status = num(a, ...HTTP_STATUS_ATTRS);
+      const status = num(a, ...HTTP_STATUS_ATTRS) ?? statusOfCategory(category);
       const err: PulseEvent = {
         type: 'llm.error',
         ...base(t1, 'llm.error'),
@@ -105,21 +128,28 @@ function mapSpan(sp: OtlpSpan, a: Attrs, now: number): PulseEvent[] | undefined 
     }
     case 'openclaw.tool.execution': {
       const callId = str(a, 'gen_ai.tool.call.id', 'openclaw.tool.call.id') ?? (sp.spanId as string);
-      const name = str(a, 'gen_ai.tool.name', 'openclaw.tool.name', 'openclaw.tool') ?? 'tool';
+      const name = str(a, 'gen_ai.tool.name', 'openclaw.toolName', 'openclaw.tool.name') ?? 'tool';
+      const denied = str(a, 'openclaw.deniedReason');
+      const blocked = outcome === 'blocked' || denied !== undefined;
       const durationMs = Math.max(0, t1 - t0);
       const call: PulseEvent = { type: 'tool.call', ...base(t0, 'tool.call'), runId, callId, name };
-      const end: PulseEvent = failed
-        ? { type: 'tool.error', ...base(t1, 'tool.error'), runId, callId, name, error: errText, durationMs }
-        : { type: 'tool.output', ...base(t1, 'tool.output'), runId, callId, name, durationMs };
-      return [call, end];
+      if (!failed && !blocked) {
+        return [call, { type: 'tool.output', ...base(t1, 'tool.output'), runId, callId, name, durationMs }];
+      }
+      const error = blocked ? `blocked${denied ? `: ${denied}` : ''}` : errText;
+      return [
+        call,
+        { type: 'tool.error', ...base(t1, 'tool.error'), runId, callId, name, error, durationMs },
+      ];
     }
     case 'openclaw.session.stuck': {
+      const state = str(a, 'openclaw.state');
       const ev: PulseEvent = {
         type: 'session.stuck',
         ...base(t1, 'session.stuck'),
-        reason: 'reported stuck by OpenClaw',
+        reason: state ? `reported stuck by OpenClaw (${state})` : 'reported stuck by OpenClaw',
       };
-      const age = num(a, 'openclaw.session.stuck_age_ms', 'openclaw.ageMs', 'openclaw.stuck_age_ms');
+      const age = num(a, 'openclaw.ageMs', 'openclaw.session.stuck_age_ms', 'openclaw.stuck_age_ms');
       if (age !== undefined) ev.ageMs = age;
       return [ev];
     }

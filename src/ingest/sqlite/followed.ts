@@ -22,6 +22,8 @@ export interface Followed {
   /** stat of the DB file and its -wal: when neither moved, nothing was committed */
   stamp?: string;
   lastReadAt: number;
+  /** when rows or nodes last came in: an idle DB's handle is closed */
+  lastChangeAt: number;
   lastRowid: number;
   nodesWatermark: number;
   nodeStamps: Map<string, number>;
@@ -52,6 +54,7 @@ export function newFollowed(path: string, agentId: string, savedNodes: unknown):
     pending: new Set(),
     lastSweepAt: Number.NEGATIVE_INFINITY,
     lastReadAt: Number.NEGATIVE_INFINITY,
+    lastChangeAt: Number.NEGATIVE_INFINITY,
   };
 }
 

@@ -234,6 +234,46 @@ describe('sqlite source', () => {
     expect([...firstKeys.filter((k) => !k.startsWith('seen/')), ...rec2.keys()]).toEqual(all);
   });
 
+  it('reads a batch again when the pipeline refuses it, so nothing is lost or doubled', async () => {
+    const stateDir = tmp();
+    const db = track(createFakeAgentDb(stateDir, 'main'));
+    seed(db);
+    const lines = fixtureLines();
+    for (const l of lines.slice(0, 6)) db.append(SID, l);
+    const rec = new Recorder();
+    let refuse = 1;
+    const flaky: IngestSink = {
+      ingest(ev, offs) {
+        if (refuse-- > 0) throw new Error('store is busy');
+        rec.ingest(ev, offs);
+      },
+    };
+    const clock = new ManualClock(0);
+    const src = createSqliteSource({
+      stateDir,
+      sink: flaky,
+      offsets: rec,
+      logger: silentLogger,
+      clock,
+      pollIntervalMs: 100,
+    });
+    open.push({ close: () => src.stop() });
+    await src.start();
+    expect(rec.events).toHaveLength(0);
+    expect(src.health().detail).toMatch(/1 batches refused/);
+    for (const l of lines.slice(6)) db.append(SID, l);
+    clock.advance(100);
+    const norm = createTranscriptNormalizer({
+      sessionKey: KEY,
+      agentId: 'main',
+      sessionId: SID,
+      source: 'sqlite',
+    });
+    const expected = lines.flatMap((l) => norm.push(l).events.map((e) => e.dedupeKey));
+    expect(rec.keys().filter((k) => !k.startsWith('seen/'))).toEqual(expected);
+    expect(rec.events.filter((e) => e.type === 'session.seen')).toHaveLength(1);
+  });
+
   it('counts and skips garbage rows and keeps going', async () => {
     const stateDir = tmp();
     const db = track(createFakeAgentDb(stateDir, 'main'));
@@ -272,6 +312,25 @@ describe('sqlite source', () => {
     expect(rec.events.some((e) => e.type === 'agent.started')).toBe(true);
   });
 
+  it('waits for a database that has no schema yet, then follows it', async () => {
+    const stateDir = tmp();
+    const dir = path.join(stateDir, 'agents', 'main', 'agent');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'openclaw-agent.sqlite'), ''); // OpenClaw is still creating it
+    const rec = new Recorder();
+    const clock = new ManualClock(0);
+    const src = startSource(stateDir, rec, clock);
+    await src.start();
+    expect(src.health().state).toBe('down');
+    expect(src.health().detail).toMatch(/no such table/);
+    const db = track(createFakeAgentDb(stateDir, 'main'));
+    seed(db);
+    db.append(SID, fixtureLines()[4]);
+    clock.advance(100);
+    expect(src.health()).toMatchObject({ state: 'live', inputs: 1 });
+    expect(rec.events.map((e) => e.type)).toContain('agent.started');
+  });
+
   it('retries a locked database on the next poll and notices a removed one', async () => {
     const stateDir = tmp();
     const db = track(createFakeAgentDb(stateDir, 'main'));
@@ -281,7 +340,9 @@ describe('sqlite source', () => {
     const src = startSource(stateDir, rec, clock, { discoverEveryMs: 1000 });
     await src.start();
     expect(rec.events.map((e) => e.type)).toEqual(['session.seen']);
-    // a writer that takes the whole file (OpenClaw does this for backups/handoffs)
+    clock.advance(5000); // idle: the source lets go of the file
+    // a writer that takes the whole file (OpenClaw does this for backups/handoffs): it could
+    // not start if the source still held a connection
     db.db.pragma('locking_mode = EXCLUSIVE');
     db.db.exec('BEGIN EXCLUSIVE');
     db.append(SID, fixtureLines()[4]);

@@ -16,21 +16,32 @@ import path from 'node:path';
 import { type Clock, systemClock } from '../../infra/clock.js';
 import type { Logger } from '../../infra/logger.js';
 import type { PulseEvent } from '../../model/events.js';
-import {
-  createTranscriptNormalizer,
-  type NormalizerState,
-  type TranscriptNormalizer,
-} from '../../openclaw/normalize.js';
+import { createTranscriptNormalizer, type NormalizerState } from '../../openclaw/normalize.js';
 import { agentSqlitePath, agentsDir } from '../../openclaw/paths.js';
 import { fallbackSessionKey } from '../../openclaw/session-key.js';
 import type { SourceOffset } from '../../store/event-store.js';
 import type { IngestSink, OffsetReader, Source, SourceHealth } from '../source.js';
 import { type AgentDb, isBusyError, openAgentDb } from './agent-db.js';
 import { decodeTranscriptRow, type TranscriptRow } from './decode.js';
-import { type Cursor, type Followed, inodeOf, newFollowed, nodesOffsetKey, statStamp } from './followed.js';
+import {
+  type Cursor,
+  type Followed,
+  inodeOf,
+  newFollowed,
+  nodesOffsetKey,
+  savedNormState,
+  statStamp,
+} from './followed.js';
 import { nodeRowToEvents } from './node-events.js';
 
 const FORCE_READ_MS = 10_000;
+
+/** the pipeline threw: not the DB's fault, and the batch is read again */
+class SinkRefused extends Error {
+  constructor(override readonly cause: unknown) {
+    super('pipeline refused the batch');
+  }
+}
 
 export interface SqliteSourceDeps {
   stateDir: string;
@@ -43,6 +54,8 @@ export interface SqliteSourceDeps {
   batchRows?: number;
   /** how often the max(seq)-per-window sweep runs */
   sweepEveryMs?: number;
+  /** a DB with no new rows for this long is closed until something changes */
+  idleCloseMs?: number;
   /** how often the agents/ folder is listed for new databases */
   discoverEveryMs?: number;
   createNormalizer?: typeof createTranscriptNormalizer;
@@ -60,6 +73,7 @@ export function createSqliteSource(deps: SqliteSourceDeps): SqliteSource {
   const batchRows = deps.batchRows ?? 2000;
   const sweepEveryMs = deps.sweepEveryMs ?? 30_000;
   const discoverEveryMs = deps.discoverEveryMs ?? 5000;
+  const idleCloseMs = deps.idleCloseMs ?? 5000;
   const createNormalizer = deps.createNormalizer ?? createTranscriptNormalizer;
   const log = logger.child({ source: 'sqlite' });
 
@@ -70,6 +84,7 @@ export function createSqliteSource(deps: SqliteSourceDeps): SqliteSource {
   let lastDiscoverAt = Number.NEGATIVE_INFINITY;
   let malformed = 0;
   let busyRetries = 0;
+  let sinkErrors = 0;
   let lastEventAt: number | undefined;
   let lagMs = 0;
 
@@ -104,6 +119,11 @@ export function createSqliteSource(deps: SqliteSourceDeps): SqliteSource {
       log.info({ db: f.path, userVersion: uv }, 'opened agent database read-only');
       return f.db;
     } catch (err) {
+      if (err instanceof SinkRefused) {
+        sinkErrors++;
+        log.error({ db: f.path, err: err.cause }, 'pipeline refused a sqlite batch; retrying next poll');
+        return false;
+      }
       if (isBusyError(err)) {
         busyRetries++;
         f.db?.close();
@@ -130,14 +150,15 @@ export function createSqliteSource(deps: SqliteSourceDeps): SqliteSource {
     const offsetKey = `sqlite:${f.path}:${sessionId}`;
     // the offset carries the normalizer's state too, so a restart mid-run still knows the
     // open run and tool calls
-    const saved = offsets.getOffset(offsetKey) as { seq?: unknown; norm?: NormalizerState } | undefined;
+    const saved = offsets.getOffset(offsetKey) as { seq?: unknown } | undefined;
     const opts: Parameters<typeof createTranscriptNormalizer>[0] = {
       sessionKey,
       agentId: f.agentId,
       sessionId,
       source: 'sqlite',
     };
-    if (saved?.norm && typeof saved.norm === 'object') opts.initial = saved.norm;
+    const norm = savedNormState(saved);
+    if (norm) opts.initial = norm;
     c = {
       sessionId,
       sessionKey,
@@ -200,6 +221,9 @@ export function createSqliteSource(deps: SqliteSourceDeps): SqliteSource {
   ): void {
     const events: PulseEvent[] = [];
     const touched = new Map<string, Cursor>();
+    // where each touched cursor stood, to put it back if the pipeline refuses the batch
+    const before = new Map<Cursor, { lastSeq: number; norm: NormalizerState }>();
+    const stamps: Array<[string, number]> = [];
     let watermark = f.nodesWatermark;
     for (const row of nodes) {
       const r = nodeRowToEvents(row, f.agentId);
@@ -211,7 +235,7 @@ export function createSqliteSource(deps: SqliteSourceDeps): SqliteSource {
         );
       }
       events.push(...r.events);
-      f.nodeStamps.set(row.session_key, row.updated_at);
+      stamps.push([row.session_key, row.updated_at]);
       if (row.updated_at > watermark) watermark = row.updated_at;
       // a reset moves the key to a new session id: its transcript rows belong to this key
       const c = f.cursors.get(row.current_session_id);
@@ -224,6 +248,7 @@ export function createSqliteSource(deps: SqliteSourceDeps): SqliteSource {
     for (const row of rows) {
       const c = f.cursors.get(row.session_id);
       if (!c || row.seq <= c.lastSeq) continue;
+      if (!before.has(c)) before.set(c, { lastSeq: c.lastSeq, norm: c.normalizer.state() });
       c.lastSeq = row.seq;
       touched.set(c.sessionId, c);
       newestRowAt = Math.max(newestRowAt ?? 0, row.created_at);
@@ -257,14 +282,41 @@ export function createSqliteSource(deps: SqliteSourceDeps): SqliteSource {
       value: { seq: c.lastSeq, norm: c.normalizer.state() },
     }));
     if (nodes.length) {
-      f.nodesWatermark = watermark;
-      const keys = [...f.nodeStamps].filter(([, at]) => at === watermark).map(([k]) => k);
-      offs.push({ key: nodesOffsetKey(f.path), value: { updatedAt: watermark, keys } });
+      const keys = [...f.nodeStamps, ...stamps].filter(([, at]) => at === watermark).map(([k]) => k);
+      offs.push({ key: nodesOffsetKey(f.path), value: { updatedAt: watermark, keys: [...new Set(keys)] } });
     }
     if (!events.length && !offs.length) return;
+    try {
+      sink.ingest(events, offs);
+    } catch (err) {
+      // nothing was stored: rewind so the same rows are read and normalized again next poll
+      for (const [c, b] of before) {
+        c.lastSeq = b.lastSeq;
+        c.normalizer = createNormalizer({
+          sessionKey: c.sessionKey,
+          agentId: f.agentId,
+          sessionId: c.sessionId,
+          source: 'sqlite',
+          initial: b.norm,
+        });
+        f.pending.add(c.sessionId);
+      }
+      throw new SinkRefused(err);
+    }
+    for (const [k, at] of stamps) f.nodeStamps.set(k, at);
+    f.nodesWatermark = watermark;
     for (const e of events) if (lastEventAt === undefined || e.ts > lastEventAt) lastEventAt = e.ts;
     if (newestRowAt !== undefined) lagMs = Math.max(0, clock.now() - newestRowAt);
-    sink.ingest(events, offs);
+  }
+
+  /**
+   * An idle DB is not held open: an open reader stops OpenClaw's exclusive-lock maintenance
+   * (update handoff snapshots, backups) from starting. While it is busy the handle stays, as
+   * reopening costs a schema parse (~5 ms) per poll.
+   */
+  function closeIdle(f: Followed): void {
+    f.db?.close();
+    f.db = undefined;
   }
 
   function pollDb(f: Followed): boolean {
@@ -272,7 +324,10 @@ export function createSqliteSource(deps: SqliteSourceDeps): SqliteSource {
     const now = clock.now();
     // a coarse-mtime filesystem could hide a commit from the stamp: read anyway now and then
     const due = now - f.lastSweepAt >= sweepEveryMs || now - f.lastReadAt >= FORCE_READ_MS;
-    if (stamp !== undefined && stamp === f.stamp && !f.pending.size && !due && !f.error) return false;
+    if (stamp !== undefined && stamp === f.stamp && !f.pending.size && !due && !f.error) {
+      if (f.db && now - f.lastChangeAt >= idleCloseMs) closeIdle(f);
+      return false;
+    }
     const db = ensureOpen(f);
     if (!db) return false;
     try {
@@ -282,15 +337,16 @@ export function createSqliteSource(deps: SqliteSourceDeps): SqliteSource {
       f.lastReadAt = now;
       f.error = undefined;
       handleBatch(f, nodes, rows);
-      if (!more) {
-        lagMs = 0;
-        // no connection is held between polls: an open reader would stop OpenClaw's
-        // exclusive-lock maintenance (update handoff snapshots, backups) from starting
-        f.db?.close();
-        f.db = undefined;
-      }
+      if (nodes.length || rows.length) f.lastChangeAt = now;
+      if (!more) lagMs = 0;
+      if (!more && now - f.lastChangeAt >= idleCloseMs) closeIdle(f);
       return more;
     } catch (err) {
+      if (err instanceof SinkRefused) {
+        sinkErrors++;
+        log.error({ db: f.path, err: err.cause }, 'pipeline refused a sqlite batch; retrying next poll');
+        return false;
+      }
       if (isBusyError(err)) {
         busyRetries++;
         log.debug({ db: f.path, err: (err as Error).message }, 'agent database busy; retrying next poll');
@@ -357,6 +413,7 @@ export function createSqliteSource(deps: SqliteSourceDeps): SqliteSource {
         }
       } else detail = state;
       if (busyRetries) detail += `; ${busyRetries} busy retries`;
+      if (sinkErrors) detail += `; ${sinkErrors} batches refused by the pipeline`;
       const h: SourceHealth = {
         id: 'sqlite',
         kind: 'sqlite',

@@ -17,12 +17,20 @@ function stateDir(config?: string): string {
 
 describe('resolveGatewayToken', () => {
   it('prefers OPENCLAW_GATEWAY_TOKEN', () => {
-    expect(resolveGatewayToken({ token: 'a', stateDir: stateDir('{gateway:{auth:{token:"b"}}}') })).toEqual({ token: 'a', origin: 'OPENCLAW_GATEWAY_TOKEN' });
+    expect(resolveGatewayToken({ token: 'a', stateDir: stateDir('{gateway:{auth:{token:"b"}}}') })).toEqual({
+      token: 'a',
+      origin: 'OPENCLAW_GATEWAY_TOKEN',
+    });
   });
 
   it('reads gateway.auth.token from JSON5 openclaw.json (comments, unquoted keys, trailing commas)', () => {
-    const d = stateDir(`/* setup */ {\n gateway: { mode: 'local', auth: { mode: "token", token: "ocx-test-token-123456", }, },\n agents: { list: [ { id: 'main', }, ], },\n}`);
-    expect(resolveGatewayToken({ stateDir: d })).toEqual({ token: 'ocx-test-token-123456', origin: `gateway.auth.token in ${path.join(d, 'openclaw.json')}` });
+    const d = stateDir(
+      `/* setup */ {\n gateway: { mode: 'local', auth: { mode: "token", token: "ocx-test-token-123456", }, },\n agents: { list: [ { id: 'main', }, ], },\n}`,
+    );
+    expect(resolveGatewayToken({ stateDir: d })).toEqual({
+      token: 'ocx-test-token-123456',
+      origin: `gateway.auth.token in ${path.join(d, 'openclaw.json')}`,
+    });
   });
 
   it('reads the real fixture config', () => {
@@ -35,7 +43,9 @@ describe('resolveGatewayToken', () => {
     expect(missing.token).toBeUndefined();
     expect(missing.problem).toBe('ENOENT');
     expect(resolveGatewayToken({ stateDir: stateDir('{gateway: {') }).origin).toContain('not valid JSON5');
-    expect(resolveGatewayToken({ stateDir: stateDir('{gateway:{auth:{mode:"none"}}}') }).origin).toContain('has no gateway.auth.token');
+    expect(resolveGatewayToken({ stateDir: stateDir('{gateway:{auth:{mode:"none"}}}') }).origin).toContain(
+      'has no gateway.auth.token',
+    );
     expect(resolveGatewayToken({}).token).toBeUndefined();
   });
 });

@@ -18,14 +18,18 @@ export interface ResolvedToken {
 
 export function resolveGatewayToken(o: { token?: string; stateDir?: string }): ResolvedToken {
   if (o.token) return { token: o.token, origin: 'OPENCLAW_GATEWAY_TOKEN' };
-  if (!o.stateDir) return { origin: 'nowhere (OPENCLAW_GATEWAY_TOKEN is unset and no OpenClaw state dir is known)' };
+  if (!o.stateDir)
+    return { origin: 'nowhere (OPENCLAW_GATEWAY_TOKEN is unset and no OpenClaw state dir is known)' };
   const file = configPath(o.stateDir);
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    return { origin: `nowhere (OPENCLAW_GATEWAY_TOKEN is unset and ${file} is unreadable: ${code})`, problem: code };
+    return {
+      origin: `nowhere (OPENCLAW_GATEWAY_TOKEN is unset and ${file} is unreadable: ${code})`,
+      problem: code,
+    };
   }
   let cfg: unknown;
   try {

@@ -10,8 +10,10 @@
 export type Obj = Record<string, unknown>;
 
 export const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-export const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
-export const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+export const str = (v: unknown): string | undefined =>
+  typeof v === 'string' && v.length > 0 ? v : undefined;
+export const num = (v: unknown): number | undefined =>
+  typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 
 export interface GatewayErrorShape {
   code?: string;
@@ -97,7 +99,9 @@ function readError(e: Obj): GatewayErrorShape {
 }
 
 export function requestFrame(id: string, method: string, params?: unknown): string {
-  return JSON.stringify(params === undefined ? { type: 'req', id, method } : { type: 'req', id, method, params });
+  return JSON.stringify(
+    params === undefined ? { type: 'req', id, method } : { type: 'req', id, method, params },
+  );
 }
 
 const EVENT_PREFIX = '{"type":"event","event":"';

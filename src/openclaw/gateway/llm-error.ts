@@ -15,8 +15,17 @@ const KIND_STATUS: Record<string, number> = {
 };
 
 const RETRYABLE_STATUS = new Set([408, 409, 425, 429, 500, 502, 503, 504, 529]);
-const RETRYABLE_KIND = new Set(['rate_limit', 'ratelimit', 'overloaded', 'timeout', 'network', 'server_error', 'transient']);
-const RETRYABLE_TEXT = /overload|rate.?limit|too many requests|timed? ?out|temporar|unavailable|ECONNRESET|ETIMEDOUT|socket hang up/i;
+const RETRYABLE_KIND = new Set([
+  'rate_limit',
+  'ratelimit',
+  'overloaded',
+  'timeout',
+  'network',
+  'server_error',
+  'transient',
+]);
+const RETRYABLE_TEXT =
+  /overload|rate.?limit|too many requests|timed? ?out|temporar|unavailable|ECONNRESET|ETIMEDOUT|socket hang up/i;
 
 export interface ParsedLlmError {
   status?: number;
@@ -28,13 +37,19 @@ export function parseLlmError(message: string, errorKind?: string): ParsedLlmErr
   const kind = errorKind?.toLowerCase();
   let status: number | undefined;
   // "529 {"type":"error"...}", "status 429", "HTTP 503", "(code 500)"
-  const m = /(?:^|\b(?:status|http|code|error)\D{0,3})([45]\d\d)\b/i.exec(message) ?? /\b(429|5\d\d)\b/.exec(message);
+  const m =
+    /(?:^|\b(?:status|http|code|error)\D{0,3})([45]\d\d)\b/i.exec(message) ?? /\b(429|5\d\d)\b/.exec(message);
   if (m?.[1]) status = Number(m[1]);
   if (status === undefined && kind && KIND_STATUS[kind] !== undefined) status = KIND_STATUS[kind];
   if (status === undefined && /overloaded/i.test(message)) status = 529;
   const retryable =
-    (status !== undefined && RETRYABLE_STATUS.has(status)) || (kind !== undefined && RETRYABLE_KIND.has(kind)) || RETRYABLE_TEXT.test(message);
-  const out: ParsedLlmError = { message: message.length > 500 ? `${message.slice(0, 499)}…` : message, retryable };
+    (status !== undefined && RETRYABLE_STATUS.has(status)) ||
+    (kind !== undefined && RETRYABLE_KIND.has(kind)) ||
+    RETRYABLE_TEXT.test(message);
+  const out: ParsedLlmError = {
+    message: message.length > 500 ? `${message.slice(0, 499)}…` : message,
+    retryable,
+  };
   if (status !== undefined) out.status = status;
   return out;
 }

@@ -13,8 +13,8 @@
  */
 import { isObj, num, type Obj, str } from './frames.js';
 import { parseLlmError } from './llm-error.js';
-import { mapToolItem } from './map-tools.js';
 import { agentIdOf, emit, getRun, keys, type MapperState, type RunState } from './map-state.js';
+import { mapToolItem } from './map-tools.js';
 
 export function mapAgentEvent(st: MapperState, p: Obj, now: number): void {
   const runId = str(p.runId);
@@ -42,7 +42,10 @@ export function mapAgentEvent(st: MapperState, p: Obj, now: number): void {
       return;
     case 'assistant': {
       const item = str(data.itemId) ?? 'main';
-      const text = typeof data.text === 'string' ? data.text : `${run.assistant.get(item) ?? ''}${typeof data.delta === 'string' ? data.delta : ''}`;
+      const text =
+        typeof data.text === 'string'
+          ? data.text
+          : `${run.assistant.get(item) ?? ''}${typeof data.delta === 'string' ? data.delta : ''}`;
       run.assistant.set(item, text);
       return;
     }
@@ -52,11 +55,22 @@ export function mapAgentEvent(st: MapperState, p: Obj, now: number): void {
 }
 
 function lifecycle(st: MapperState, run: RunState, data: Obj, ts: number, seq: number | undefined): void {
-  const base = { ts, source: 'gateway' as const, sessionKey: run.sessionKey, agentId: run.agentId, runId: run.runId };
+  const base = {
+    ts,
+    source: 'gateway' as const,
+    sessionKey: run.sessionKey,
+    agentId: run.agentId,
+    runId: run.runId,
+  };
   switch (data.phase) {
     case 'start':
       st.currentRun.set(run.sessionKey, run.runId);
-      emit(st, { ...base, ts: num(data.startedAt) ?? ts, type: 'agent.started', dedupeKey: keys.run(run.runId, 'start') });
+      emit(st, {
+        ...base,
+        ts: num(data.startedAt) ?? ts,
+        type: 'agent.started',
+        dedupeKey: keys.run(run.runId, 'start'),
+      });
       return;
     case 'model': {
       const model = str(data.model);
@@ -90,7 +104,14 @@ function lifecycle(st: MapperState, run: RunState, data: Obj, ts: number, seq: n
     case 'error': {
       flushAssistant(st, run, ts);
       const error = errorText(data.error) ?? 'agent run failed';
-      emit(st, { ...base, ts: num(data.endedAt) ?? ts, type: 'agent.finished', dedupeKey: keys.run(run.runId, 'end'), outcome: 'error', error });
+      emit(st, {
+        ...base,
+        ts: num(data.endedAt) ?? ts,
+        type: 'agent.finished',
+        dedupeKey: keys.run(run.runId, 'end'),
+        outcome: 'error',
+        error,
+      });
       emitLlmError(st, run, ts, error, str(data.errorKind));
       return;
     }
@@ -100,7 +121,13 @@ function lifecycle(st: MapperState, run: RunState, data: Obj, ts: number, seq: n
 }
 
 /** one llm.error per run: lifecycle error, chat error and an errored assistant message all report it */
-export function emitLlmError(st: MapperState, run: RunState, ts: number, message: string, kind?: string): void {
+export function emitLlmError(
+  st: MapperState,
+  run: RunState,
+  ts: number,
+  message: string,
+  kind?: string,
+): void {
   if (run.llmErrorEmitted) return;
   run.llmErrorEmitted = true;
   const parsed = parseLlmError(message, kind);

@@ -23,25 +23,57 @@ export interface MessageOptions {
   messageId?: string;
 }
 
-export function mapMessage(st: MapperState, sessionKey: string, agentIdHint: unknown, msg: Obj, now: number, o: MessageOptions): void {
+export function mapMessage(
+  st: MapperState,
+  sessionKey: string,
+  agentIdHint: unknown,
+  msg: Obj,
+  now: number,
+  o: MessageOptions,
+): void {
   const meta = isObj(msg.__openclaw) ? msg.__openclaw : {};
   const role = str(msg.role);
   const ts = num(msg.timestamp) ?? num(meta.recordTimestampMs) ?? now;
   const msgId = str(meta.id) ?? o.messageId ?? str(msg.id) ?? `${role ?? 'msg'}@${ts}`;
   const agentId = agentIdOf(st, sessionKey, agentIdHint);
   const runId = str(meta.runId) ?? str(msg.runId) ?? st.currentRun.get(sessionKey);
-  const runOf = (id: string | undefined): RunState => getRun(st, id ?? `unknown:${sessionKey}`, sessionKey, agentId);
+  const runOf = (id: string | undefined): RunState =>
+    getRun(st, id ?? `unknown:${sessionKey}`, sessionKey, agentId);
 
   if (role === 'assistant') {
     const run = runOf(runId);
     const usage = isObj(msg.usage) ? msg.usage : undefined;
-    if (usage && (num(usage.input) || num(usage.output) || num(usage.cacheRead) || num(usage.cacheWrite) || (isObj(usage.cost) && num(usage.cost.total)))) {
+    if (
+      usage &&
+      (num(usage.input) ||
+        num(usage.output) ||
+        num(usage.cacheRead) ||
+        num(usage.cacheWrite) ||
+        (isObj(usage.cost) && num(usage.cost.total)))
+    ) {
       run.usageFromMessages = true;
-      emit(st, tokensEvent(sessionKey, agentId, keys.msg(st.sessionIds.get(sessionKey), sessionKey, msgId, 'llm.tokens'), ts, usage, run.runId, str(msg.model), str(msg.provider)));
+      emit(
+        st,
+        tokensEvent(
+          sessionKey,
+          agentId,
+          keys.msg(st.sessionIds.get(sessionKey), sessionKey, msgId, 'llm.tokens'),
+          ts,
+          usage,
+          run.runId,
+          str(msg.model),
+          str(msg.provider),
+        ),
+      );
     }
     const sessionId = st.sessionIds.get(sessionKey);
     let text = false;
-    const blocks = typeof msg.content === 'string' ? [{ type: 'text', text: msg.content }] : Array.isArray(msg.content) ? msg.content : [];
+    const blocks =
+      typeof msg.content === 'string'
+        ? [{ type: 'text', text: msg.content }]
+        : Array.isArray(msg.content)
+          ? msg.content
+          : [];
     blocks.forEach((b: unknown, i: number) => {
       if (!isObj(b) || b.type !== 'text' || typeof b.text !== 'string' || !b.text.trim()) return;
       text = true;
@@ -77,7 +109,10 @@ export function mapMessage(st: MapperState, sessionKey: string, agentIdHint: unk
     const name = str(msg.toolName);
     if (!callId || !name) return;
     const run = runOf(o.callRuns?.get(callId) ?? runId);
-    toolResult({ st, run, ts }, callId, name, { isError: msg.isError === true, result: { content: msg.content } });
+    toolResult({ st, run, ts }, callId, name, {
+      isError: msg.isError === true,
+      result: { content: msg.content },
+    });
     return;
   }
   // 2026.9 nested tool calls (tool_call → inner tool) are persisted as one custom message
@@ -88,7 +123,11 @@ export function mapMessage(st: MapperState, sessionKey: string, agentIdHint: unk
       const bts = num(b.timestamp) ?? ts;
       if (b.type === 'toolCall' && str(b.id) && str(b.name)) {
         toolStart({ st, run: bRun, ts: bts }, str(b.id) as string, str(b.name) as string, b.arguments);
-      } else if ((b.type === 'toolResult' || b.role === 'toolResult') && str(b.toolCallId) && str(b.toolName)) {
+      } else if (
+        (b.type === 'toolResult' || b.role === 'toolResult') &&
+        str(b.toolCallId) &&
+        str(b.toolName)
+      ) {
         toolResult({ st, run: bRun, ts: bts }, str(b.toolCallId) as string, str(b.toolName) as string, {
           isError: b.isError === true,
           result: { content: b.content },
@@ -110,7 +149,13 @@ function tokensEvent(
 ): LlmTokensEvent {
   const cost = isObj(u.cost) ? u.cost : undefined;
   const costUsd =
-    num(cost?.total) ?? (cost ? (num(cost.input) ?? 0) + (num(cost.output) ?? 0) + (num(cost.cacheRead) ?? 0) + (num(cost.cacheWrite) ?? 0) : 0);
+    num(cost?.total) ??
+    (cost
+      ? (num(cost.input) ?? 0) +
+        (num(cost.output) ?? 0) +
+        (num(cost.cacheRead) ?? 0) +
+        (num(cost.cacheWrite) ?? 0)
+      : 0);
   const e: LlmTokensEvent = {
     type: 'llm.tokens',
     ts,
@@ -132,6 +177,18 @@ function tokensEvent(
 }
 
 /** chat `final` usage: only used when no persisted assistant message of the run carried usage */
-export function chatUsageEvent(run: RunState, usage: Obj, ts: number, seq: number | undefined): LlmTokensEvent {
-  return tokensEvent(run.sessionKey, run.agentId, keys.run(run.runId, `chat-usage/${seq ?? 'final'}`), ts, usage, run.runId);
+export function chatUsageEvent(
+  run: RunState,
+  usage: Obj,
+  ts: number,
+  seq: number | undefined,
+): LlmTokensEvent {
+  return tokensEvent(
+    run.sessionKey,
+    run.agentId,
+    keys.run(run.runId, `chat-usage/${seq ?? 'final'}`),
+    ts,
+    usage,
+    run.runId,
+  );
 }

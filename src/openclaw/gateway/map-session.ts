@@ -38,7 +38,14 @@ export function mapSessionRow(st: MapperState, raw: Obj, now: number): void {
   if (st.lastSeen.get(sessionKey) !== seenKey) {
     st.lastSeen.set(sessionKey, seenKey);
     if (st.lastSeen.size > 20_000) st.lastSeen.delete(st.lastSeen.keys().next().value as string);
-    const e: SessionSeenEvent = { type: 'session.seen', ts, source: 'gateway', sessionKey, agentId, dedupeKey: seenKey };
+    const e: SessionSeenEvent = {
+      type: 'session.seen',
+      ts,
+      source: 'gateway',
+      sessionKey,
+      agentId,
+      dedupeKey: seenKey,
+    };
     if (sessionId) e.sessionId = sessionId;
     if (label) e.label = label;
     const displayName = str(get('displayName')) ?? str(get('derivedTitle'));
@@ -71,7 +78,19 @@ export function mapSessionRow(st: MapperState, raw: Obj, now: number): void {
   }
 }
 
-const CHANNEL_FIELDS = ['origin', 'deliveryContext', 'route', 'delivery', 'lastChannel', 'channel', 'lastTo', 'lastThreadId', 'lastAccountId', 'chatType', 'accountId'];
+const CHANNEL_FIELDS = [
+  'origin',
+  'deliveryContext',
+  'route',
+  'delivery',
+  'lastChannel',
+  'channel',
+  'lastTo',
+  'lastThreadId',
+  'lastAccountId',
+  'chatType',
+  'accountId',
+];
 
 /** the row fields channelOf reads, merged from the nested and flat copies */
 function channelFields(get: (k: string) => unknown): Obj {
@@ -99,7 +118,7 @@ const TASK_OUTCOME: Record<string, RunOutcome> = {
 
 export function mapTask(st: MapperState, p: Obj, now: number): void {
   const task = isObj(p.task) ? p.task : undefined;
-  if (!task || task.kind !== 'subagent') return;
+  if (task?.kind !== 'subagent') return;
   const outcome = TASK_OUTCOME[str(task.status) ?? ''];
   const childKey = str(task.childSessionKey);
   const parentKey = str(task.ownerKey) ?? str(task.sessionKey);

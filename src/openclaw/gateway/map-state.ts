@@ -165,7 +165,8 @@ export function resultText(result: unknown): string | undefined {
   if (!isObj(result)) return undefined;
   if (Array.isArray(result.content)) {
     const parts: string[] = [];
-    for (const b of result.content) if (isObj(b) && b.type === 'text' && typeof b.text === 'string') parts.push(b.text);
+    for (const b of result.content)
+      if (isObj(b) && b.type === 'text' && typeof b.text === 'string') parts.push(b.text);
     if (parts.length) return parts.join('\n');
   }
   return str(result.text);
@@ -176,7 +177,9 @@ export function messageText(content: unknown): string | undefined {
   if (typeof content === 'string') return content.trim() || undefined;
   if (!Array.isArray(content)) return undefined;
   const parts: string[] = [];
-  for (const b of content) if (isObj(b) && b.type === 'text' && typeof b.text === 'string' && b.text.trim()) parts.push(b.text.trim());
+  for (const b of content)
+    if (isObj(b) && b.type === 'text' && typeof b.text === 'string' && b.text.trim())
+      parts.push(b.text.trim());
   return parts.length ? parts.join('\n') : undefined;
 }
 

@@ -11,7 +11,16 @@
  */
 import { spawnDedupeKey } from '../sessions-json.js';
 import { isObj, num, type Obj, str } from './frames.js';
-import { clip, emit, keys, type MapperState, resultText, type RunState, summarizeArgs, wasEmitted } from './map-state.js';
+import {
+  clip,
+  emit,
+  keys,
+  type MapperState,
+  type RunState,
+  resultText,
+  summarizeArgs,
+  wasEmitted,
+} from './map-state.js';
 
 export interface ToolCtx {
   st: MapperState;
@@ -30,7 +39,10 @@ export function toolStart(c: ToolCtx, callId: string, name: string, args: unknow
     return;
   }
   const known = run.tools.get(callId);
-  if (!known || (args !== undefined && known.args === undefined)) run.tools.set(callId, { name, ts: known?.ts ?? ts, args: args ?? known?.args });
+  if (!known || (args !== undefined && known.args === undefined))
+    run.tools.set(callId, { name, ts: known?.ts ?? ts, args: args ?? known?.args });
+  const key = keys.tool(run.sessionKey, run.runId, callId, 'call');
+  if (wasEmitted(st, key)) return;
   const summary = summarizeArgs(name, args, meta);
   emit(st, {
     type: 'tool.call',
@@ -38,7 +50,7 @@ export function toolStart(c: ToolCtx, callId: string, name: string, args: unknow
     source: 'gateway',
     sessionKey: run.sessionKey,
     agentId: run.agentId,
-    dedupeKey: keys.tool(run.sessionKey, run.runId, callId, 'call'),
+    dedupeKey: key,
     runId: run.runId,
     callId,
     name,
@@ -55,7 +67,7 @@ export interface ToolResultInfo {
 }
 
 export function toolResult(c: ToolCtx, callId: string, name: string, r: ToolResultInfo): void {
-  const { st, run, ts } = c;
+  const { run } = c;
   if (name === WRAPPER) {
     if (!r.isError) return;
     const w = run.wrappers.get(callId);

@@ -7,7 +7,12 @@ import { createGatewayMapper } from './mapper.js';
 import { describeConnectFailure, protocolOutOfRange, readHello } from './protocol.js';
 
 const SK = 'agent:main:main';
-const ev = (event: string, payload: unknown, seq?: number): EventFrame => ({ type: 'event', event, payload, ...(seq ? { seq } : {}) });
+const ev = (event: string, payload: unknown, seq?: number): EventFrame => ({
+  type: 'event',
+  event,
+  payload,
+  ...(seq ? { seq } : {}),
+});
 const agent = (runId: string, stream: string, seq: number, data: unknown, extra: object = {}) =>
   ev('agent', { runId, sessionKey: SK, agentId: 'main', stream, seq, ts: 1000 + seq, data, ...extra });
 
@@ -21,21 +26,51 @@ describe('gateway mapper', () => {
     const out = run([
       agent('r1', 'lifecycle', 1, { phase: 'start', startedAt: 1001 }),
       agent('r1', 'lifecycle', 2, { phase: 'model', provider: 'anthropic', model: 'claude' }),
-      agent('r1', 'lifecycle', 3, { phase: 'error', endedAt: 1003, error: '529 {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}' }),
-      ev('chat', { runId: 'r1', sessionKey: SK, seq: 3, state: 'error', errorMessage: 'Overloaded', errorKind: 'overloaded' }),
+      agent('r1', 'lifecycle', 3, {
+        phase: 'error',
+        endedAt: 1003,
+        error: '529 {"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}',
+      }),
+      ev('chat', {
+        runId: 'r1',
+        sessionKey: SK,
+        seq: 3,
+        state: 'error',
+        errorMessage: 'Overloaded',
+        errorKind: 'overloaded',
+      }),
     ]);
-    expect(out.map((e) => e.type)).toEqual(['agent.started', 'agent.step_started', 'agent.finished', 'llm.error']);
+    expect(out.map((e) => e.type)).toEqual([
+      'agent.started',
+      'agent.step_started',
+      'agent.finished',
+      'llm.error',
+    ]);
     expect(out[2]).toMatchObject({ outcome: 'error', runId: 'r1' });
     expect(out[3]).toMatchObject({ status: 529, retryable: true, runId: 'r1' });
   });
 
   it('a chat error alone (rate limit kind) becomes llm.error 429', () => {
-    const out = run([ev('chat', { runId: 'r2', sessionKey: SK, seq: 1, state: 'error', errorMessage: 'slow down', errorKind: 'rate_limit' })]);
-    expect(out).toEqual([expect.objectContaining({ type: 'llm.error', status: 429, retryable: true, message: 'slow down' })]);
+    const out = run([
+      ev('chat', {
+        runId: 'r2',
+        sessionKey: SK,
+        seq: 1,
+        state: 'error',
+        errorMessage: 'slow down',
+        errorKind: 'rate_limit',
+      }),
+    ]);
+    expect(out).toEqual([
+      expect.objectContaining({ type: 'llm.error', status: 429, retryable: true, message: 'slow down' }),
+    ]);
   });
 
   it('an aborted run ends aborted', () => {
-    const out = run([agent('r3', 'lifecycle', 1, { phase: 'start' }), agent('r3', 'lifecycle', 2, { phase: 'end', aborted: true, stopReason: 'user' })]);
+    const out = run([
+      agent('r3', 'lifecycle', 1, { phase: 'start' }),
+      agent('r3', 'lifecycle', 2, { phase: 'end', aborted: true, stopReason: 'user' }),
+    ]);
     expect(out[1]).toMatchObject({ type: 'agent.finished', outcome: 'aborted' });
   });
 
@@ -45,17 +80,56 @@ describe('gateway mapper', () => {
       agent('r4', 'assistant', 2, { text: 'Reading the', delta: 'Reading the' }),
       agent('r4', 'assistant', 3, { text: 'Reading the code now.', delta: ' code now.' }),
       agent('r4', 'lifecycle', 4, { phase: 'end' }),
-      ev('chat', { runId: 'r4', sessionKey: SK, seq: 4, state: 'final', message: { role: 'assistant', content: [{ type: 'text', text: 'Reading the code now.' }] } }),
+      ev('chat', {
+        runId: 'r4',
+        sessionKey: SK,
+        seq: 4,
+        state: 'final',
+        message: { role: 'assistant', content: [{ type: 'text', text: 'Reading the code now.' }] },
+      }),
     ]);
-    expect(out.filter((e) => e.type === 'assistant.text')).toEqual([expect.objectContaining({ text: 'Reading the code now.', runId: 'r4' })]);
+    expect(out.filter((e) => e.type === 'assistant.text')).toEqual([
+      expect.objectContaining({ text: 'Reading the code now.', runId: 'r4' }),
+    ]);
   });
 
   it('a failing tool becomes tool.error with its duration; a failing tool_call wrapper shows the inner name', () => {
     const out = run([
-      ev('session.tool', { runId: 'r5', sessionKey: SK, ts: 2000, data: { phase: 'start', name: 'read', toolCallId: 'c1', args: { path: '/etc/x' } } }),
-      ev('session.tool', { runId: 'r5', sessionKey: SK, ts: 2250, data: { phase: 'result', name: 'read', toolCallId: 'c1', isError: true, result: { content: [{ type: 'text', text: 'ENOENT' }] } } }),
-      ev('session.tool', { runId: 'r5', sessionKey: SK, ts: 3000, data: { phase: 'start', name: 'tool_call', toolCallId: 'w1', args: { id: 'web_fetch', args: { url: 'http://x' } } } }),
-      ev('session.tool', { runId: 'r5', sessionKey: SK, ts: 3100, data: { phase: 'result', name: 'tool_call', toolCallId: 'w1', isError: true, result: 'unknown tool' } }),
+      ev('session.tool', {
+        runId: 'r5',
+        sessionKey: SK,
+        ts: 2000,
+        data: { phase: 'start', name: 'read', toolCallId: 'c1', args: { path: '/etc/x' } },
+      }),
+      ev('session.tool', {
+        runId: 'r5',
+        sessionKey: SK,
+        ts: 2250,
+        data: {
+          phase: 'result',
+          name: 'read',
+          toolCallId: 'c1',
+          isError: true,
+          result: { content: [{ type: 'text', text: 'ENOENT' }] },
+        },
+      }),
+      ev('session.tool', {
+        runId: 'r5',
+        sessionKey: SK,
+        ts: 3000,
+        data: {
+          phase: 'start',
+          name: 'tool_call',
+          toolCallId: 'w1',
+          args: { id: 'web_fetch', args: { url: 'http://x' } },
+        },
+      }),
+      ev('session.tool', {
+        runId: 'r5',
+        sessionKey: SK,
+        ts: 3100,
+        data: { phase: 'result', name: 'tool_call', toolCallId: 'w1', isError: true, result: 'unknown tool' },
+      }),
     ]);
     expect(out).toEqual([
       expect.objectContaining({ type: 'tool.call', name: 'read', args: '/etc/x', callId: 'c1' }),
@@ -67,11 +141,28 @@ describe('gateway mapper', () => {
 
   it('item and session.tool reports of one tool give one call and one result', () => {
     const item = (phase: string, extra: object = {}) =>
-      agent('r6', 'item', phase === 'start' ? 1 : 3, { kind: 'tool', phase, name: 'exec', toolCallId: 'c9', meta: 'list files', ...extra });
+      agent('r6', 'item', phase === 'start' ? 1 : 3, {
+        kind: 'tool',
+        phase,
+        name: 'exec',
+        toolCallId: 'c9',
+        meta: 'list files',
+        ...extra,
+      });
     const out = run([
       item('start', { startedAt: 10 }),
-      ev('session.tool', { runId: 'r6', sessionKey: SK, ts: 1001, data: { phase: 'start', name: 'exec', toolCallId: 'c9', args: { command: 'ls' } } }),
-      ev('session.tool', { runId: 'r6', sessionKey: SK, ts: 1002, data: { phase: 'result', name: 'exec', toolCallId: 'c9', isError: false, result: 'a\nb' } }),
+      ev('session.tool', {
+        runId: 'r6',
+        sessionKey: SK,
+        ts: 1001,
+        data: { phase: 'start', name: 'exec', toolCallId: 'c9', args: { command: 'ls' } },
+      }),
+      ev('session.tool', {
+        runId: 'r6',
+        sessionKey: SK,
+        ts: 1002,
+        data: { phase: 'result', name: 'exec', toolCallId: 'c9', isError: false, result: 'a\nb' },
+      }),
       item('end', { status: 'completed', startedAt: 10, endedAt: 30 }),
     ]);
     expect(out.map((e) => e.type)).toEqual(['tool.call', 'tool.output']);
@@ -95,12 +186,22 @@ describe('gateway frames and handshake', () => {
       ok: true,
       frame: { type: 'event', event: 'tick', payload: { ts: 1 }, seq: 4 },
     });
-    expect(parseFrame('{"type":"res","id":"1","ok":false,"error":{"code":"X","message":"m"}}')).toMatchObject({ ok: true, frame: { error: { code: 'X' } } });
-    for (const bad of ['', 'nope', '[]', '{"type":"event"}', '{"type":"res","id":"1"}', '{"type":1}']) expect(parseFrame(bad).ok).toBe(false);
+    expect(parseFrame('{"type":"res","id":"1","ok":false,"error":{"code":"X","message":"m"}}')).toMatchObject(
+      { ok: true, frame: { error: { code: 'X' } } },
+    );
+    for (const bad of ['', 'nope', '[]', '{"type":"event"}', '{"type":"res","id":"1"}', '{"type":1}'])
+      expect(parseFrame(bad).ok).toBe(false);
   });
 
   it('reads hello-ok and refuses a protocol it does not speak', () => {
-    expect(readHello({ type: 'hello-ok', protocol: 4, policy: { tickIntervalMs: 15000 }, server: { version: '2026.9.6' } })).toMatchObject({
+    expect(
+      readHello({
+        type: 'hello-ok',
+        protocol: 4,
+        policy: { tickIntervalMs: 15000 },
+        server: { version: '2026.9.6' },
+      }),
+    ).toMatchObject({
       protocol: 4,
       tickIntervalMs: 15000,
       serverVersion: '2026.9.6',
@@ -111,18 +212,28 @@ describe('gateway frames and handshake', () => {
   });
 
   it('auth and protocol failures are told apart and never echo the token', () => {
-    const auth = describeConnectFailure({ code: 'UNAUTHORIZED', message: 'bad token s3cret-tok' }, 'OPENCLAW_GATEWAY_TOKEN', 's3cret-tok');
+    const auth = describeConnectFailure(
+      { code: 'UNAUTHORIZED', message: 'bad token s3cret-tok' },
+      'OPENCLAW_GATEWAY_TOKEN',
+      's3cret-tok',
+    );
     expect(auth.kind).toBe('auth');
     expect(auth.message).toContain('OPENCLAW_GATEWAY_TOKEN');
     expect(auth.message).not.toContain('s3cret-tok');
-    const proto = describeConnectFailure({ code: 'INVALID_REQUEST', message: 'protocol mismatch', details: { expectedProtocol: 2 } }, 'x');
+    const proto = describeConnectFailure(
+      { code: 'INVALID_REQUEST', message: 'protocol mismatch', details: { expectedProtocol: 2 } },
+      'x',
+    );
     expect(proto).toMatchObject({ kind: 'protocol', serverRange: { min: 2, max: 2 } });
     expect(proto.message).toContain('the gateway speaks protocol 2');
   });
 
   it('reads provider statuses out of error text', () => {
     expect(parseLlmError('HTTP 503 Service Unavailable')).toMatchObject({ status: 503, retryable: true });
-    expect(parseLlmError('400 invalid_request: prompt too long')).toMatchObject({ status: 400, retryable: false });
+    expect(parseLlmError('400 invalid_request: prompt too long')).toMatchObject({
+      status: 400,
+      retryable: false,
+    });
     expect(parseLlmError('Overloaded')).toMatchObject({ status: 529, retryable: true });
     expect(parseLlmError('model refused', 'auth')).toMatchObject({ status: 401, retryable: false });
   });
@@ -135,7 +246,12 @@ describe('gateway keys match the transcript normalizer', () => {
     const { createTranscriptNormalizer } = await import('../normalize.js');
     const dir = path.resolve('test/fixtures/openclaw/v2026.7.35');
     const sid = 'daa6b28a-5388-4104-8e50-89a5a783e4c6';
-    const n = createTranscriptNormalizer({ sessionKey: SK, agentId: 'main', sessionId: sid, source: 'files' });
+    const n = createTranscriptNormalizer({
+      sessionKey: SK,
+      agentId: 'main',
+      sessionId: sid,
+      source: 'files',
+    });
     const fromFile = fs
       .readFileSync(path.join(dir, `${sid}.jsonl`), 'utf8')
       .split('\n')
@@ -154,6 +270,7 @@ describe('gateway keys match the transcript normalizer', () => {
     const gwTokens = pick(fromGateway, 'llm.tokens');
     expect(gwTokens.length).toBe(5);
     for (const k of gwTokens) expect(pick(fromFile, 'llm.tokens')).toContain(k);
-    for (const k of pick(fromGateway, 'assistant.text')) expect(pick(fromFile, 'assistant.text')).toContain(k);
+    for (const k of pick(fromGateway, 'assistant.text'))
+      expect(pick(fromFile, 'assistant.text')).toContain(k);
   });
 });

@@ -14,14 +14,23 @@ export interface GatewayMapper {
   /** one event frame → the events it means (often none: ticks, health, deltas, duplicates) */
   mapEvent(frame: EventFrame, now: number): PulseEvent[];
   /** rows of a sessions.subscribe / sessions.list result (`{sessions:[...]}` or `{list:{sessions}}`) */
-  mapSessionList(payload: unknown, now: number): { events: PulseEvent[]; rows: Array<{ key: string; updatedAt?: number }> };
+  mapSessionList(
+    payload: unknown,
+    now: number,
+  ): { events: PulseEvent[]; rows: Array<{ key: string; updatedAt?: number }> };
   /**
    * a chat.history page after a reconnect. Messages from before `sinceTs - slackMs` were seen
    * live and are skipped. Within the slack window, token/text keys are message ids (exact
    * duplicates are dropped by key); tool calls are taken only after `sinceTs`, unless the
    * message names its run (2026.9), because without the run id their keys differ from live ones.
    */
-  mapHistory(sessionKey: string, payload: unknown, sinceTs: number, now: number, slackMs?: number): PulseEvent[];
+  mapHistory(
+    sessionKey: string,
+    payload: unknown,
+    sinceTs: number,
+    now: number,
+    slackMs?: number,
+  ): PulseEvent[];
   stats(): { unmapped: number; duplicatesDropped: number; runs: number };
 }
 
@@ -50,7 +59,10 @@ export function createGatewayMapper(o: { maxRuns?: number; maxKeys?: number } = 
           if (sessionKey && isObj(p.message)) {
             noteSessionId(st, sessionKey, p.sessionId);
             const messageId = str(p.messageId);
-            mapMessage(st, sessionKey, p.agentId, p.message, now, { tools: false, ...(messageId ? { messageId } : {}) });
+            mapMessage(st, sessionKey, p.agentId, p.message, now, {
+              tools: false,
+              ...(messageId ? { messageId } : {}),
+            });
           }
           break;
         }

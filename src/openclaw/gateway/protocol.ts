@@ -45,7 +45,8 @@ export interface Hello {
 
 export function readHello(payload: unknown): Hello | { error: string } {
   if (!isObj(payload)) return { error: 'connect reply has no payload' };
-  if (payload.type !== undefined && payload.type !== 'hello-ok') return { error: `unexpected connect reply ${String(payload.type)}` };
+  if (payload.type !== undefined && payload.type !== 'hello-ok')
+    return { error: `unexpected connect reply ${String(payload.type)}` };
   const protocol = num(payload.protocol);
   if (protocol === undefined) return { error: 'hello-ok without protocol' };
   const policy = isObj(payload.policy) ? payload.policy : {};
@@ -57,7 +58,8 @@ export function readHello(payload: unknown): Hello | { error: string } {
   const connId = str(server.connId);
   if (connId) hello.connId = connId;
   const auth = isObj(payload.auth) ? payload.auth : {};
-  if (Array.isArray(auth.scopes)) hello.scopes = auth.scopes.filter((x): x is string => typeof x === 'string');
+  if (Array.isArray(auth.scopes))
+    hello.scopes = auth.scopes.filter((x): x is string => typeof x === 'string');
   return hello;
 }
 
@@ -78,11 +80,20 @@ const PROTOCOL_RE = /protocol/i;
  * Classifies a rejected `connect`. `tokenOrigin` says where our token came from
  * (e.g. "OPENCLAW_GATEWAY_TOKEN" or "gateway.auth.token in /x/openclaw.json").
  */
-export function describeConnectFailure(err: GatewayErrorShape | undefined, tokenOrigin: string, token?: string): ConnectFailure {
+export function describeConnectFailure(
+  err: GatewayErrorShape | undefined,
+  tokenOrigin: string,
+  token?: string,
+): ConnectFailure {
   const code = err?.code ?? '';
   const serverMsg = redact(err?.message ?? 'connect rejected', token);
   const details = isObj(err?.details) ? err.details : {};
-  if (PROTOCOL_RE.test(code) || PROTOCOL_RE.test(serverMsg) || 'expectedProtocol' in details || 'minProtocol' in details) {
+  if (
+    PROTOCOL_RE.test(code) ||
+    PROTOCOL_RE.test(serverMsg) ||
+    'expectedProtocol' in details ||
+    'minProtocol' in details
+  ) {
     const range = serverProtocolRange(details, serverMsg);
     const theirs =
       range.min !== undefined || range.max !== undefined

@@ -21,6 +21,7 @@ import type { SessionStatus } from '../../model/session.js';
 import { LIVESTATUS_POST_TYPE, type LiveStatusProps } from '../../render/livestatus-props.js';
 import { type MattermostClient, MattermostError, type MmPost } from './client.js';
 import type { RateLimiter } from './rate-limit.js';
+import { codePoints } from './text.js';
 
 export interface BoxRecord {
   v: 1;
@@ -78,7 +79,7 @@ export interface BoxDeps {
   logger: Logger;
   counters: SinkCounters;
   /** the server refused the message as too long: re-render with a smaller limit */
-  onTooLong: (err: MattermostError) => void;
+  onTooLong: (err: MattermostError, refusedChars: number) => void;
   /** a send finished (ok or not): the sink may admit waiting sessions */
   onSettled?: () => void;
 }
@@ -117,6 +118,9 @@ export function createBox(deps: BoxDeps): Box {
   const { client, breaker, clock, gate, logger, counters } = deps;
   const rec = deps.record;
   let gone = false;
+  /** creates the server refused (4xx): a missing channel or thread root will not heal by retrying */
+  let createRejects = 0;
+  const MAX_CREATE_REJECTS = 3;
   const isPlugin = () => rec.type === LIVESTATUS_POST_TYPE;
 
   /** what decides "identical": the props for a plugin post in plugin mode, else the text */
@@ -127,7 +131,13 @@ export function createBox(deps: BoxDeps): Box {
 
   async function create(c: BoxContent): Promise<void> {
     const body = isPlugin()
-      ? { channel_id: rec.channelId, message: c.summary, type: LIVESTATUS_POST_TYPE, props: { livestatus: c.props }, pending_post_id: rec.pendingPostId }
+      ? {
+          channel_id: rec.channelId,
+          message: c.summary,
+          type: LIVESTATUS_POST_TYPE,
+          props: { livestatus: c.props },
+          pending_post_id: rec.pendingPostId,
+        }
       : { channel_id: rec.channelId, message: c.text, pending_post_id: rec.pendingPostId };
     const post = await client.createPost(rec.rootId ? { ...body, root_id: rec.rootId } : body);
     counters.creates++;
@@ -142,7 +152,9 @@ export function createBox(deps: BoxDeps): Box {
     if (!isPlugin()) return client.patchPost(id, { message: c.text });
     const props = { ...(rec.baseProps ?? {}), livestatus: c.props };
     // props-only: edit_at stays 0 (no "Edited" label); without the plugin the message must carry the box
-    return deps.pluginOn() ? client.patchPost(id, { props }) : client.patchPost(id, { message: c.text, props });
+    return deps.pluginOn()
+      ? client.patchPost(id, { props })
+      : client.patchPost(id, { message: c.text, props });
   }
 
   /** a 403/404 on edit: was the post deleted (GET → 404 or delete_at set), or is it a real permission problem? */
@@ -157,7 +169,28 @@ export function createBox(deps: BoxDeps): Box {
   }
 
   async function deliver(c: BoxContent): Promise<void> {
-    if (!rec.postId) return create(c);
+    if (!rec.postId) {
+      try {
+        return await create(c);
+      } catch (err) {
+        if (err instanceof MattermostError && err.status >= 400 && err.status < 500 && err.status !== 429) {
+          if (++createRejects >= MAX_CREATE_REJECTS) {
+            gone = true;
+            logger.error(
+              {
+                status: err.status,
+                id: err.id,
+                channelId: rec.channelId,
+                rootId: rec.rootId,
+                rootKey: rec.rootKey,
+              },
+              'Mattermost refuses to create this status box; giving up on it',
+            );
+          }
+        }
+        throw err;
+      }
+    }
     try {
       await patch(c);
       counters.edits++;
@@ -166,10 +199,16 @@ export function createBox(deps: BoxDeps): Box {
       if (!(await deleted())) throw err;
       if (rec.recreated >= 1) {
         gone = true;
-        logger.warn({ postId: rec.postId, rootKey: rec.rootKey }, 'status box deleted again by a user; leaving it deleted');
+        logger.warn(
+          { postId: rec.postId, rootKey: rec.rootKey },
+          'status box deleted again by a user; leaving it deleted',
+        );
         throw err;
       }
-      logger.info({ postId: rec.postId, rootKey: rec.rootKey }, 'status box was deleted by a user; recreating it once');
+      logger.info(
+        { postId: rec.postId, rootKey: rec.rootKey },
+        'status box was deleted by a user; recreating it once',
+      );
       rec.recreated++;
       counters.recreated++;
       rec.postId = undefined;
@@ -205,7 +244,7 @@ export function createBox(deps: BoxDeps): Box {
     if (err instanceof BreakerOpenError) return Math.max(err.retryInMs, floor);
     if (err instanceof MattermostError) {
       if (err.status === 429) return Math.max(err.retryAfterMs ?? 1000, 1);
-      if (err.status === 0 || err.status >= 500) return floor;
+      if (err.status === 0 || err.status >= 500) return Math.max(floor, err.retryAfterMs ?? 0);
     }
     return undefined;
   }
@@ -217,12 +256,16 @@ export function createBox(deps: BoxDeps): Box {
     equals: (a, b) => keyOf(a) === keyOf(b),
     retryDelayMs: retryDelay,
     onSettled: () => deps.onSettled?.(),
-    onError: (err) => {
+    onError: (err, value) => {
       if (err instanceof PacedError || err instanceof BreakerOpenError) return;
       counters.failures++;
       if (retryDelay(err) === undefined) counters.dropped++;
-      if (err instanceof MattermostError && err.id === 'model.post.is_valid.message_length.app_error') deps.onTooLong(err);
-      logger.warn({ err: err instanceof Error ? err.message : String(err), rootKey: rec.rootKey, postId: rec.postId }, 'status box update failed');
+      if (err instanceof MattermostError && err.id === 'model.post.is_valid.message_length.app_error')
+        deps.onTooLong(err, codePoints(value.text));
+      logger.warn(
+        { err: err instanceof Error ? err.message : String(err), rootKey: rec.rootKey, postId: rec.postId },
+        'status box update failed',
+      );
     },
   });
 

@@ -101,7 +101,10 @@ export function createMattermostClient(opts: ClientOptions): MattermostClient {
 
   async function call<T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<T> {
     counters.requests++;
-    const headers: Record<string, string> = { authorization: `Bearer ${opts.token}`, accept: 'application/json' };
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${opts.token}`,
+      accept: 'application/json',
+    };
     let payload: string | undefined;
     if (body !== undefined) {
       headers['content-type'] = 'application/json';
@@ -114,7 +117,15 @@ export function createMattermostClient(opts: ClientOptions): MattermostClient {
       counters.failures++;
       counters.byStatus['0'] = (counters.byStatus['0'] ?? 0) + 1;
       const msg = err instanceof Error ? err.message : String(err);
-      throw new MattermostError(0, 'network', `${method} ${path}: ${msg}`, undefined, undefined, method, path);
+      throw new MattermostError(
+        0,
+        'network',
+        `${method} ${path}: ${msg}`,
+        undefined,
+        undefined,
+        method,
+        path,
+      );
     }
     const status = res.statusCode;
     counters.byStatus[String(status)] = (counters.byStatus[String(status)] ?? 0) + 1;
@@ -123,7 +134,15 @@ export function createMattermostClient(opts: ClientOptions): MattermostClient {
       text = await res.body.text();
     } catch (err) {
       counters.failures++;
-      throw new MattermostError(0, 'network', `${method} ${path}: body read failed: ${String(err)}`, undefined, undefined, method, path);
+      throw new MattermostError(
+        0,
+        'network',
+        `${method} ${path}: body read failed: ${String(err)}`,
+        undefined,
+        undefined,
+        method,
+        path,
+      );
     }
     const requestId = header(res.headers, 'x-request-id');
     if (status >= 200 && status < 300) {
@@ -131,7 +150,15 @@ export function createMattermostClient(opts: ClientOptions): MattermostClient {
         return JSON.parse(text) as T;
       } catch {
         counters.failures++;
-        throw new MattermostError(status, 'bad_json', `${method} ${path}: answer is not JSON`, undefined, requestId, method, path);
+        throw new MattermostError(
+          status,
+          'bad_json',
+          `${method} ${path}: answer is not JSON`,
+          undefined,
+          requestId,
+          method,
+          path,
+        );
       }
     }
     counters.failures++;
@@ -152,13 +179,25 @@ export function createMattermostClient(opts: ClientOptions): MattermostClient {
     async getWebappPluginIds() {
       const list = await call<unknown>('GET', '/api/v4/plugins/webapp');
       if (!Array.isArray(list)) return [];
-      return list.map((m) => (m && typeof m === 'object' ? String((m as { id?: unknown }).id ?? '') : '')).filter(Boolean);
+      return list
+        .map((m) => (m && typeof m === 'object' ? String((m as { id?: unknown }).id ?? '') : ''))
+        .filter(Boolean);
     },
     async probe(url, extra) {
       counters.requests++;
-      agent ??= new Agent({ connections: 1, keepAliveTimeout: 30_000, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+      agent ??= new Agent({
+        connections: 1,
+        keepAliveTimeout: 30_000,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      });
       try {
-        const res = await agent.request({ origin: new URL(url).origin, path: new URL(url).pathname + new URL(url).search, method: 'GET', headers: extra });
+        const res = await agent.request({
+          origin: new URL(url).origin,
+          path: new URL(url).pathname + new URL(url).search,
+          method: 'GET',
+          headers: extra,
+        });
         const text = await res.body.text();
         let json: unknown;
         try {
@@ -170,10 +209,18 @@ export function createMattermostClient(opts: ClientOptions): MattermostClient {
         return { status: res.statusCode, json };
       } catch (err) {
         counters.failures++;
-        throw new MattermostError(0, 'network', `GET ${url}: ${err instanceof Error ? err.message : String(err)}`);
+        throw new MattermostError(
+          0,
+          'network',
+          `GET ${url}: ${err instanceof Error ? err.message : String(err)}`,
+        );
       }
     },
-    stats: () => ({ requests: counters.requests, failures: counters.failures, byStatus: { ...counters.byStatus } }),
+    stats: () => ({
+      requests: counters.requests,
+      failures: counters.failures,
+      byStatus: { ...counters.byStatus },
+    }),
     async close() {
       await Promise.allSettled([pool.close(), agent?.close()]);
     },
@@ -213,10 +260,20 @@ export function toError(
     const ra = Number(header(headers, 'retry-after'));
     const reset = Number(header(headers, 'x-ratelimit-reset'));
     // both are relative seconds on Mattermost (X-Ratelimit-Reset is not an epoch)
-    if (Number.isFinite(ra) && ra >= 0 && header(headers, 'retry-after') !== undefined) retryAfterMs = ra * 1000;
-    else if (Number.isFinite(reset) && reset >= 0 && header(headers, 'x-ratelimit-reset') !== undefined) retryAfterMs = reset * 1000;
+    if (Number.isFinite(ra) && ra >= 0 && header(headers, 'retry-after') !== undefined)
+      retryAfterMs = ra * 1000;
+    else if (Number.isFinite(reset) && reset >= 0 && header(headers, 'x-ratelimit-reset') !== undefined)
+      retryAfterMs = reset * 1000;
     else if (status === 429) retryAfterMs = 1000;
   }
   const what = method && path ? `${method} ${path}: ` : '';
-  return new MattermostError(status, id || (status === 429 ? 'rate_limited' : ''), `${what}${status} ${id || ''} ${message}`.trim(), retryAfterMs, reqId, method, path);
+  return new MattermostError(
+    status,
+    id || (status === 429 ? 'rate_limited' : ''),
+    `${what}${status} ${id || ''} ${message}`.trim(),
+    retryAfterMs,
+    reqId,
+    method,
+    path,
+  );
 }

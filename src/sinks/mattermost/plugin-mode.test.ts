@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../infra/clock.js';
 import type { LiveStatusProps } from '../../render/livestatus-props.js';
 import { PLUGIN_ID, PLUGIN_SECRET_HEADER } from './plugin-mode.js';
-import { createHarness, type Harness, settle, waitFor } from './test-harness.js';
+import { createHarness, type Harness, settle, waitFor, waitForBoxes } from './test-harness.js';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -14,20 +14,25 @@ afterEach(async () => {
 
 async function setup(config: Parameters<typeof createHarness>[0]['config'], plugins: string[] = [PLUGIN_ID]) {
   const clock = new ManualClock(1_700_000_000_000);
-  const hh = await createHarness({ clock, config: { pluginEnabled: true, ...config }, fake: { webappPlugins: plugins } });
+  const hh = await createHarness({
+    clock,
+    config: { pluginEnabled: true, ...config },
+    fake: { webappPlugins: plugins },
+  });
   h = hh;
   await hh.sink.start();
   return { clock, h: hh, key: `agent:main:mattermost:channel:${hh.channel}` };
 }
 
-const livestatus = (p: { props: Record<string, unknown> } | undefined) => p?.props.livestatus as LiveStatusProps | undefined;
+const livestatus = (p: { props: Record<string, unknown> } | undefined) =>
+  p?.props.livestatus as LiveStatusProps | undefined;
 
 describe('Mattermost sink: plugin mode', () => {
   it('creates a custom_livestatus post and updates it by props-only patches: edit_at stays 0', async () => {
     const { h, clock, key } = await setup({});
     expect(h.sink.health().mode).toBe('plugin');
     h.push({ type: 'agent.started', sessionKey: key, runId: 'r1' });
-    await waitFor(() => h.mm.livePosts().length === 1, 'box');
+    await waitForBoxes(h, 1);
     const created = h.mm.livePosts()[0];
     expect(created?.type).toBe('custom_livestatus');
     expect(created?.props.from_bot).toBe('true');
@@ -60,9 +65,28 @@ describe('Mattermost sink: plugin mode', () => {
     clock.advance(1);
     await waitFor(() => h.sink.health().mode === 'rest', 'rest mode');
     h.push({ type: 'agent.started', sessionKey: key, runId: 'r1' });
-    await waitFor(() => h.mm.livePosts().length === 1, 'box');
+    await waitForBoxes(h, 1);
     expect(h.mm.livePosts()[0]?.type).toBe('');
     expect(h.mm.livePosts()[0]?.message.startsWith('> [ACTIVE]')).toBe(true);
+  });
+
+  it('a plugin box whose plugin went away gets the text in its message again', async () => {
+    const { h, clock, key } = await setup({});
+    h.push({ type: 'agent.started', sessionKey: key, runId: 'r1' });
+    await waitForBoxes(h, 1);
+    h.mm.webappPlugins.clear();
+    clock.advance(60_000);
+    await waitFor(() => h.sink.health().mode === 'rest', 'rest mode');
+    h.push({ type: 'assistant.text', sessionKey: key, runId: 'r1', text: 'visible without plugin' });
+    await waitFor(
+      () => h.mm.livePosts()[0]?.message.includes('visible without plugin') ?? false,
+      'message edit',
+    );
+    const post = h.mm.livePosts()[0];
+    expect(post?.type).toBe('custom_livestatus');
+    expect(post?.message.startsWith('> [ACTIVE]')).toBe(true);
+    expect(JSON.stringify(livestatus(post))).toContain('visible without plugin');
+    expect(post?.props.from_bot).toBe('true');
   });
 
   it('PLUGIN_ENABLED=false forces REST mode and never asks', async () => {
@@ -115,12 +139,44 @@ describe('Mattermost sink: start', () => {
     expect(hh.sink.health().maxMessageChars).toBe(300);
     const key = `agent:main:mattermost:channel:${hh.channel}`;
     hh.push({ type: 'agent.started', sessionKey: key, runId: 'r' });
-    for (let i = 0; i < 12; i++) hh.push({ type: 'assistant.text', sessionKey: key, runId: 'r', text: `${'😀'.repeat(30)} ${i}` });
+    for (let i = 0; i < 12; i++)
+      hh.push({ type: 'assistant.text', sessionKey: key, runId: 'r', text: `${'😀'.repeat(30)} ${i}` });
     clock.advance(500);
     await waitFor(() => hh.mm.livePosts()[0]?.message.includes(' 11') ?? false, 'last line');
     const msg = hh.mm.livePosts()[0]?.message ?? '';
     expect([...msg].length).toBeLessThanOrEqual(300);
     expect(msg.startsWith('> [ACTIVE]')).toBe(true);
     expect(hh.mm.requests().filter((r) => r.status === 400)).toHaveLength(0);
+  });
+
+  it('a server that refuses a box as too long despite its published MaxPostSize gets a shorter one', async () => {
+    const clock = new ManualClock(0);
+    const hh = await createHarness({ clock, fake: { maxPostSize: 1500, publishedMaxPostSize: 16383 } });
+    h = hh;
+    await hh.sink.start();
+    const key = `agent:main:mattermost:channel:${hh.channel}`;
+    const lines = Array.from({ length: 14 }, (_, i) => ({
+      type: 'assistant.text' as const,
+      sessionKey: key,
+      runId: 'r',
+      text: `${'x'.repeat(190)} ${i}`,
+    }));
+    hh.push({ type: 'agent.started', sessionKey: key, runId: 'r' }, ...lines);
+    await waitFor(
+      () => hh.mm.requests('POST', '/api/v4/posts').some((r) => r.status === 400),
+      'refused create',
+    );
+    for (let i = 0; i < 10 && hh.mm.livePosts().length === 0; i++) {
+      await settle(hh.mm);
+      clock.advance(500);
+    }
+    await waitFor(() => hh.mm.livePosts().length === 1, 'shorter box accepted');
+    const msg = hh.mm.livePosts()[0]?.message ?? '';
+    expect([...msg].length).toBeLessThanOrEqual(1500);
+    expect(msg).toContain(' 13'); // the newest line survives the cut
+    expect(hh.sink.health().maxMessageChars).toBeLessThan(1500);
+    expect(
+      hh.mm.requests('POST', '/api/v4/posts').filter((r) => r.status === 400).length,
+    ).toBeLessThanOrEqual(3);
   });
 });

@@ -74,7 +74,8 @@ export function createPluginCheck(deps: PluginCheckDeps): PluginCheck {
         const headers: Record<string, string> = { accept: 'application/json' };
         if (deps.pluginSecret) headers[PLUGIN_SECRET_HEADER.toLowerCase()] = deps.pluginSecret;
         const r = await client.probe(deps.pluginUrl, headers);
-        if (r.status >= 200 && r.status < 300 && answerSaysEnabled(r.json)) set('plugin', `PLUGIN_URL answered ${r.status}: plugin enabled`);
+        if (r.status >= 200 && r.status < 300 && answerSaysEnabled(r.json))
+          set('plugin', `PLUGIN_URL answered ${r.status}: plugin enabled`);
         else set('rest', `PLUGIN_URL answered ${r.status}: plugin not enabled`);
       } else {
         const ids = await client.getWebappPluginIds();

@@ -42,4 +42,16 @@ describe('server-wide rate limiter', () => {
     expect(times).toHaveLength(40);
     for (const t of times) expect(times.filter((x) => x >= t && x < t + 1000).length).toBeLessThanOrEqual(9);
   });
+
+  it('setRate releases waiting requests at once when the burst grows (shutdown)', async () => {
+    const clock = new ManualClock(0);
+    const rl = createRateLimiter({ clock, perSec: 1, burst: 1 });
+    let done = 0;
+    for (let i = 0; i < 30; i++) void rl.acquire().then(() => done++);
+    await settle();
+    expect(done).toBe(1);
+    rl.setRate(10, 90);
+    await settle();
+    expect(done).toBe(30);
+  });
 });

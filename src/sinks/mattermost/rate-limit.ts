@@ -9,12 +9,15 @@ import type { Clock } from '../../infra/clock.js';
 
 export interface RateLimiter {
   acquire(): Promise<void>;
+  /** changes the pace (e.g. at shutdown, to spend the server's burst allowance on final states) */
+  setRate(perSec: number, burst: number): void;
   waiting(): number;
   dispose(): void;
 }
 
 export function createRateLimiter(opts: { clock: Clock; perSec: number; burst: number }): RateLimiter {
-  const { clock, perSec, burst } = opts;
+  const { clock } = opts;
+  let { perSec, burst } = opts;
   let tokens = burst;
   let at = clock.now();
   const queue: Array<() => void> = [];
@@ -49,6 +52,15 @@ export function createRateLimiter(opts: { clock: Clock; perSec: number; burst: n
         queue.push(resolve);
         drain();
       });
+    },
+    setRate(nextPerSec: number, nextBurst: number) {
+      refill();
+      tokens += Math.max(0, nextBurst - burst);
+      perSec = nextPerSec;
+      burst = nextBurst;
+      if (timer !== undefined) clock.clearTimeout(timer);
+      timer = undefined;
+      drain();
     },
     waiting: () => queue.length,
     dispose() {

@@ -7,24 +7,57 @@ const ROOT = 'zyxwvutsrqponmlkjihgfedcba';
 const DEF = '0123456789abcdefghijklmnop';
 
 function session(key: string, extra: Partial<SessionState> = {}): SessionState {
-  return { key, agentId: 'main', children: [], status: 'active', startedAt: 0, lastEventAt: 0, runs: 0, runOpen: false, lines: [], tools: [], tokens: emptyTokens(), costUsd: 0, errors: [], compactions: 0, ...extra };
+  return {
+    key,
+    agentId: 'main',
+    children: [],
+    status: 'active',
+    startedAt: 0,
+    lastEventAt: 0,
+    runs: 0,
+    runOpen: false,
+    lines: [],
+    tools: [],
+    tokens: emptyTokens(),
+    costUsd: 0,
+    errors: [],
+    compactions: 0,
+    ...extra,
+  };
 }
 
 describe('box routing', () => {
   it('reads channel and thread from a Mattermost session key', () => {
-    expect(routeSession(session(`agent:main:mattermost:channel:${CH}:thread:${ROOT}`))).toEqual({ channelId: CH, rootId: ROOT, via: 'origin' });
-    expect(routeSession(session(`agent:main:mattermost:channel:${CH}`), DEF)).toEqual({ channelId: CH, via: 'origin' });
+    expect(routeSession(session(`agent:main:mattermost:channel:${CH}:thread:${ROOT}`))).toEqual({
+      channelId: CH,
+      rootId: ROOT,
+      via: 'origin',
+    });
+    expect(routeSession(session(`agent:main:mattermost:channel:${CH}`), DEF)).toEqual({
+      channelId: CH,
+      via: 'origin',
+    });
   });
 
   it('prefers SessionState.channel with provider mattermost', () => {
-    const s = session('agent:main:main', { channel: { provider: 'mattermost', channelId: CH, threadId: ROOT } });
+    const s = session('agent:main:main', {
+      channel: { provider: 'mattermost', channelId: CH, threadId: ROOT },
+    });
     expect(routeSession(s, DEF)).toEqual({ channelId: CH, rootId: ROOT, via: 'origin' });
   });
 
   it('sends other providers and malformed ids to DEFAULT_CHANNEL, or nowhere', () => {
-    expect(routeSession(session('agent:main:telegram:direct:42'), DEF)).toEqual({ channelId: DEF, via: 'default' });
+    expect(routeSession(session('agent:main:telegram:direct:42'), DEF)).toEqual({
+      channelId: DEF,
+      via: 'default',
+    });
     expect(routeSession(session('agent:main:telegram:direct:42'))).toBeUndefined();
-    expect(routeSession(session('agent:main:mattermost:channel:short'), DEF)).toEqual({ channelId: DEF, via: 'default' });
-    expect(routeSession(session('agent:main:main', { channel: { provider: 'slack', channelId: CH } }))).toBeUndefined();
+    expect(routeSession(session('agent:main:mattermost:channel:short'), DEF)).toEqual({
+      channelId: DEF,
+      via: 'default',
+    });
+    expect(
+      routeSession(session('agent:main:main', { channel: { provider: 'slack', channelId: CH } })),
+    ).toBeUndefined();
   });
 });

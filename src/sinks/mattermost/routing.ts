@@ -18,7 +18,7 @@ export interface BoxRoute {
 const MM_ID = /^[a-z0-9]{26}$/;
 
 function fromChannel(ch: SessionChannel | undefined): BoxRoute | undefined {
-  if (!ch || ch.provider?.toLowerCase() !== 'mattermost' || !ch.channelId) return undefined;
+  if (ch?.provider?.toLowerCase() !== 'mattermost' || !ch.channelId) return undefined;
   const channelId = ch.channelId.toLowerCase();
   if (!MM_ID.test(channelId)) return undefined;
   const thread = ch.threadId?.toLowerCase();

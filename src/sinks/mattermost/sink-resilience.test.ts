@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../infra/clock.js';
-import { createHarness, type Harness, settle, waitFor } from './test-harness.js';
+import { createHarness, type Harness, settle, waitFor, waitForBoxes } from './test-harness.js';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -35,7 +35,10 @@ describe('Mattermost sink: failures', () => {
     expect(h.mm.livePosts()).toHaveLength(1);
     h.push({ type: 'assistant.text', sessionKey: key, runId: 'r1', text: 'after retry' });
     clock.advance(500);
-    await waitFor(() => h.mm.livePosts()[0]?.message.includes('after retry') ?? false, 'edit of the deduped post');
+    await waitFor(
+      () => h.mm.livePosts()[0]?.message.includes('after retry') ?? false,
+      'edit of the deduped post',
+    );
   });
 
   it('opens the breaker after THRESHOLD failures, sends nothing while open, probes after the cooldown', async () => {
@@ -59,14 +62,14 @@ describe('Mattermost sink: failures', () => {
     clock.advance(1_000);
     await waitFor(() => h.mm.livePosts().length === 1, 'probe creates the box');
     expect(h.mm.livePosts()[0]?.message).toContain('while open');
-    expect(h.sink.health().breaker?.state).toBe('closed');
+    await waitFor(() => h.sink.health().breaker?.state === 'closed', 'breaker closed by the probe');
     expect(h.mm.log.length).toBe(before + 1); // exactly one probe
   });
 
   it('a 429 pauses sending for Retry-After', async () => {
     const { h, clock, key } = await setup();
     h.push({ type: 'agent.started', sessionKey: key, runId: 'r1' });
-    await waitFor(() => h.mm.livePosts().length === 1, 'box');
+    await waitForBoxes(h, 1);
     h.mm.rateLimitNext(1, 3);
     h.push({ type: 'assistant.text', sessionKey: key, runId: 'r1', text: 'limited' });
     clock.advance(500);
@@ -85,7 +88,7 @@ describe('Mattermost sink: failures', () => {
   it('recreates a box a user deleted, once', async () => {
     const { h, clock, key } = await setup();
     h.push({ type: 'agent.started', sessionKey: key, runId: 'r1' });
-    await waitFor(() => h.mm.livePosts().length === 1, 'box');
+    await waitForBoxes(h, 1);
     const first = h.mm.livePosts()[0]?.id as string;
     h.mm.deletePost(first);
     h.push({ type: 'assistant.text', sessionKey: key, runId: 'r1', text: 'one' });
@@ -106,18 +109,34 @@ describe('Mattermost sink: failures', () => {
   });
 });
 
+describe('Mattermost sink: refused creates', () => {
+  it('gives up on a box whose channel the server refuses, after 3 tries', async () => {
+    const { h, clock } = await setup();
+    const key = `agent:main:mattermost:channel:${'q'.repeat(26)}`; // no such channel on the server
+    for (let i = 0; i < 6; i++) {
+      h.push({ type: 'assistant.text', sessionKey: key, text: `try ${i}` });
+      await settle(h.mm);
+      clock.advance(500);
+    }
+    await settle(h.mm);
+    expect(creates(h).map((r) => r.status)).toEqual([403, 403, 403]);
+    expect(h.sink.health().counters.dropped).toBe(3);
+  });
+});
+
 describe('Mattermost sink: restart, shutdown, turns', () => {
   it('after a restart the same box is edited, never duplicated', async () => {
     const { h, key } = await setup();
     h.push({ type: 'agent.started', sessionKey: key, runId: 'r1' });
-    await waitFor(() => h.mm.livePosts().length === 1, 'box');
+    await waitForBoxes(h, 1);
     const postId = h.mm.livePosts()[0]?.id;
-    const clock2 = new ManualClock(1_700_000_100_000);
     const h2 = await h.restart();
-    void clock2;
     await h2.sink.start();
     h2.push({ type: 'assistant.text', sessionKey: key, runId: 'r1', text: 'after restart' });
-    await waitFor(() => h2.mm.livePosts()[0]?.message.includes('after restart') ?? false, 'edit after restart');
+    await waitFor(
+      () => h2.mm.livePosts()[0]?.message.includes('after restart') ?? false,
+      'edit after restart',
+    );
     expect(h2.mm.livePosts()).toHaveLength(1);
     expect(h2.mm.livePosts()[0]?.id).toBe(postId);
     await h2.sink.stop();
@@ -127,8 +146,11 @@ describe('Mattermost sink: restart, shutdown, turns', () => {
   it('on shutdown every open box shows [INTERRUPTED], pending final states delivered', async () => {
     const { h, clock, key } = await setup({ throttleMs: 60_000 });
     const other = `agent:b:mattermost:channel:${h.channel}`;
-    h.push({ type: 'agent.started', sessionKey: key, runId: 'r1' }, { type: 'agent.started', sessionKey: other, runId: 'r2', agentId: 'b' });
-    await waitFor(() => h.mm.livePosts().length === 2, 'boxes');
+    h.push(
+      { type: 'agent.started', sessionKey: key, runId: 'r1' },
+      { type: 'agent.started', sessionKey: other, runId: 'r2', agentId: 'b' },
+    );
+    await waitForBoxes(h, 2);
     h.push({ type: 'assistant.text', sessionKey: key, runId: 'r1', text: 'working' });
     h.pipeline.interruptAll(clock.now(), 'clawpulse stopped');
     await h.sink.stop();
@@ -138,10 +160,32 @@ describe('Mattermost sink: restart, shutdown, turns', () => {
     expect(h.sink.health().state).toBe('stopped');
   });
 
+  it('at the production pace, 20 open boxes are all marked interrupted at stop', async () => {
+    const clock = new ManualClock(1_700_000_000_000);
+    const hh = await createHarness({ clock, maxRequestsPerSec: 8, requestBurst: 1, stopTimeoutMs: 5000 });
+    h = hh;
+    await hh.sink.start();
+    for (let i = 0; i < 20; i++)
+      hh.push({
+        type: 'agent.started',
+        sessionKey: `agent:a${i}:mattermost:channel:${hh.channel}`,
+        agentId: `a${i}`,
+        runId: 'r',
+      });
+    await waitForBoxes(hh, 1);
+    await settle(hh.mm);
+    expect(hh.mm.livePosts()).toHaveLength(1); // the rest wait for the pace
+    hh.pipeline.interruptAll(clock.now(), 'clawpulse stopped');
+    await hh.sink.stop();
+    const posts = hh.mm.livePosts();
+    expect(posts).toHaveLength(20);
+    expect(posts.filter((p) => p.message.includes('[INTERRUPTED]'))).toHaveLength(20);
+  });
+
   it('a session reactivated after done gets a new post for the new turn', async () => {
     const { h, clock, key } = await setup();
     h.push({ type: 'agent.started', sessionKey: key, runId: 'r1' });
-    await waitFor(() => h.mm.livePosts().length === 1, 'box');
+    await waitForBoxes(h, 1);
     h.push({ type: 'agent.finished', sessionKey: key, runId: 'r1', outcome: 'ok' });
     clock.advance(61_000);
     h.pipeline.tick(clock.now()); // idle → done

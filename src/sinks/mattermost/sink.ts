@@ -11,10 +11,10 @@
  * pending final state (the daemon has just marked open sessions interrupted), bounded by a
  * timeout.
  */
-import { type Breaker, type BreakerStats, createBreaker } from '../../infra/breaker.js';
+import { type Breaker, createBreaker } from '../../infra/breaker.js';
 import type { Clock } from '../../infra/clock.js';
 import type { Logger } from '../../infra/logger.js';
-import type { SessionState, SessionStatus } from '../../model/session.js';
+import type { SessionState } from '../../model/session.js';
 import { parseSessionKey } from '../../openclaw/session-key.js';
 import type { Pipeline, PipelineUpdate } from '../../pipeline.js';
 import { sessionName } from '../../render/format.js';
@@ -23,26 +23,25 @@ import { toLiveStatusProps } from '../../render/livestatus-tree.js';
 import { renderStatusBox } from '../../render/status-box.js';
 import type { ToolLabels } from '../../render/tool-labels.js';
 import type { EventStore } from '../../store/event-store.js';
-import { type Box, type BoxContent, type BoxRecord, createBox, isServerFailure, newPendingPostId, type PaceGate, type SinkCounters } from './box.js';
+import {
+  type Box,
+  type BoxContent,
+  type BoxRecord,
+  createBox,
+  isServerFailure,
+  newPendingPostId,
+  type PaceGate,
+  type SinkCounters,
+} from './box.js';
 import { createMattermostClient, type MattermostClient, MattermostError } from './client.js';
-import { createRateLimiter } from './rate-limit.js';
 import { type BoxMode, createPluginCheck, type PluginCheck } from './plugin-mode.js';
+import { createRateLimiter } from './rate-limit.js';
+import { createBoxRecords, FINISHED, isNewTurn, RECORD_TTL_MS } from './records.js';
 import { type BoxRoute, routeSession } from './routing.js';
 import { type BoxRenderer, renderQuoted } from './text.js';
+import type { MattermostConfig, MattermostSinkHealth } from './types.js';
 
-export interface MattermostConfig {
-  url?: string;
-  token?: string;
-  defaultChannel?: string;
-  throttleMs: number;
-  maxActiveSessions: number;
-  maxMessageChars: number;
-  breakerThreshold: number;
-  breakerCooldownMs: number;
-  pluginUrl?: string;
-  pluginSecret?: string;
-  pluginEnabled: boolean;
-}
+export type { MattermostConfig, MattermostSinkHealth } from './types.js';
 
 export interface MattermostSinkDeps {
   config: MattermostConfig;
@@ -61,20 +60,6 @@ export interface MattermostSinkDeps {
   requestBurst?: number;
 }
 
-export interface MattermostSinkHealth {
-  state: 'disabled' | 'starting' | 'ok' | 'degraded' | 'stopped';
-  reason?: string;
-  url?: string;
-  mode: BoxMode;
-  modeReason: string;
-  breaker?: BreakerStats;
-  boxes: { live: number; waiting: number; retiring: number };
-  maxMessageChars: number;
-  requests: number;
-  failures: number;
-  counters: SinkCounters;
-}
-
 export interface MattermostSink {
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -83,19 +68,24 @@ export interface MattermostSink {
 
 /** documented default when the server does not publish MaxPostSize (PostMessageMaxRunesV2) */
 export const DEFAULT_MAX_POST_SIZE = 16383;
-const KV = 'mattermost';
-const FINISHED: ReadonlySet<SessionStatus> = new Set(['done', 'error', 'interrupted']);
-const LIVE: ReadonlySet<SessionStatus> = new Set(['active', 'idle', 'stuck']);
-
-/** a session that comes back after done/error starts a new turn, hence a new post */
-const isNewTurn = (last: SessionStatus | undefined, now: SessionStatus) => (last === 'done' || last === 'error') && LIVE.has(now);
+const MIN_SERVER_MAX = 4000;
+const STOP_BURST = 90;
+/** under PostPropsMaxUserRunes (760,000), leaving room for the server's own props */
+const PROPS_BUDGET = 700_000;
 
 export function createMattermostSink(deps: MattermostSinkDeps): MattermostSink {
   const { config, pipeline, store, clock } = deps;
-  const logger = deps.logger.child({ sink: 'mattermost' });
+  const logger = deps.logger.bindings().sink ? deps.logger : deps.logger.child({ sink: 'mattermost' });
   const render = deps.render ?? renderStatusBox;
   const tracker = pipeline.tracker;
-  const counters: SinkCounters = { creates: 0, edits: 0, recreated: 0, rateLimited: 0, dropped: 0, failures: 0 };
+  const counters: SinkCounters = {
+    creates: 0,
+    edits: 0,
+    recreated: 0,
+    rateLimited: 0,
+    dropped: 0,
+    failures: 0,
+  };
   const boxes = new Map<string, Box>();
   const waiting = new Set<string>();
   const retiring = new Set<Box>();
@@ -108,26 +98,19 @@ export function createMattermostSink(deps: MattermostSinkDeps): MattermostSink {
   let unsubscribe: (() => void) | undefined;
   let userId = 'clawpulse';
   let maxChars = config.maxMessageChars;
-  const limiter = createRateLimiter({ clock, perSec: deps.maxRequestsPerSec ?? 8, burst: deps.requestBurst ?? 1 });
+  const limiter = createRateLimiter({
+    clock,
+    perSec: deps.maxRequestsPerSec ?? 8,
+    burst: deps.requestBurst ?? 1,
+  });
 
+  const records = createBoxRecords(store, logger);
   const persist = (rec: BoxRecord) => {
-    try {
-      store.kvSet(KV, `box:${rec.rootKey}`, JSON.stringify(rec));
-    } catch (err) {
-      logger.error({ err, rootKey: rec.rootKey }, 'could not save the status box post id');
-    }
+    // a retired box of the previous turn must not overwrite the new turn's record
+    const live = boxes.get(rec.rootKey);
+    if (live && live.record !== rec) return;
+    records.save(rec);
   };
-
-  function loadRecord(rootKey: string): BoxRecord | undefined {
-    try {
-      const raw = store.kvGet(KV, `box:${rootKey}`);
-      const rec = raw ? (JSON.parse(raw) as BoxRecord) : undefined;
-      return rec && rec.v === 1 && typeof rec.channelId === 'string' ? rec : undefined;
-    } catch (err) {
-      logger.warn({ err, rootKey }, 'unreadable stored status box record; starting a new box');
-      return undefined;
-    }
-  }
 
   const modeNow = (): BoxMode => plugin?.mode() ?? 'rest';
 
@@ -135,14 +118,37 @@ export function createMattermostSink(deps: MattermostSinkDeps): MattermostSink {
     const now = clock.now();
     const lookup = (k: string) => tracker.get(k);
     const text = renderQuoted(render, root, lookup, { now, toolLabels: deps.toolLabels, maxChars });
-    const c: BoxContent = { status: root.status, text, summary: `clawpulse live status: ${sessionName(root)}` };
-    if (rec.type === LIVESTATUS_POST_TYPE) c.props = toLiveStatusProps(root, lookup, now, deps.toolLabels);
+    const c: BoxContent = {
+      status: root.status,
+      text,
+      summary: `clawpulse live status: ${sessionName(root)}`,
+    };
+    if (rec.type === LIVESTATUS_POST_TYPE) {
+      const props = toLiveStatusProps(root, lookup, now, deps.toolLabels);
+      // the server refuses props over 800,000 runes; a huge tree keeps its root only
+      c.props =
+        JSON.stringify(props).length > PROPS_BUDGET
+          ? {
+              ...props,
+              root: {
+                ...props.root,
+                children: [],
+                lines: props.root.lines.filter((l) => l.kind !== 'child'),
+              },
+            }
+          : props;
+    }
     return c;
   }
 
   function openBox(root: SessionState, route: BoxRoute): Box {
-    let rec = loadRecord(root.key);
-    if (!rec || isNewTurn(rec.lastStatus, root.status) || rec.channelId !== route.channelId || rec.rootId !== route.rootId) {
+    let rec = records.load(root.key);
+    if (
+      !rec ||
+      isNewTurn(rec.lastStatus, root.status) ||
+      rec.channelId !== route.channelId ||
+      rec.rootId !== route.rootId
+    ) {
       const now = clock.now();
       rec = {
         v: 1,
@@ -169,8 +175,13 @@ export function createMattermostSink(deps: MattermostSinkDeps): MattermostSink {
       persist,
       logger,
       counters,
-      onTooLong: () => {
-        maxChars = Math.max(100, Math.floor(maxChars * 0.75));
+      onTooLong: (_err, refused) => {
+        // Mattermost never allows fewer than 4000 runes (PostMessageMaxRunesV1): jump there
+        // first; below that (a plugin or proxy refusing) shrink by a quarter each time
+        maxChars =
+          refused > MIN_SERVER_MAX
+            ? MIN_SERVER_MAX
+            : Math.max(100, Math.floor(Math.min(maxChars, refused) * 0.75));
         logger.warn({ maxChars }, 'server refused a status box as too long; lowering the limit');
         const s = tracker.get(root.key);
         if (s) handleRoot(s);
@@ -273,7 +284,8 @@ export function createMattermostSink(deps: MattermostSinkDeps): MattermostSink {
         cooldownMs: config.breakerCooldownMs,
         clock,
         isFailure: isServerFailure,
-        onStateChange: (s, prev) => logger.warn({ state: s, prev }, 'mattermost circuit breaker changed state'),
+        onStateChange: (s, prev) =>
+          logger.warn({ state: s, prev }, 'mattermost circuit breaker changed state'),
       });
       try {
         const me = await client.getMe();
@@ -307,6 +319,7 @@ export function createMattermostSink(deps: MattermostSinkDeps): MattermostSink {
         pluginSecret: config.pluginSecret,
         intervalMs: deps.pluginCheckEveryMs,
       });
+      records.prune(clock.now() - RECORD_TTL_MS);
       await plugin.start();
       if (state === 'starting') state = 'ok';
       unsubscribe = pipeline.subscribe(onUpdate);
@@ -319,12 +332,19 @@ export function createMattermostSink(deps: MattermostSinkDeps): MattermostSink {
       unsubscribe?.();
       plugin?.stop();
       const all = [...boxes.values(), ...retiring];
+      // final states matter more than pace now: the server's limiter (10/s, burst 100 when on)
+      // has a full bucket after our steady 8/s, so spend most of it; a 429 still waits
+      limiter.setRate(10, STOP_BURST);
       if (wasOn && all.length) {
         const done = await withTimeout(
           Promise.allSettled(all.map((b) => b.flush())),
           deps.stopTimeoutMs ?? 5000,
         );
-        if (!done) logger.warn({ boxes: all.filter((b) => b.busy()).length }, 'some final status box states were not delivered before the stop timeout');
+        if (!done)
+          logger.warn(
+            { boxes: all.filter((b) => b.busy()).length },
+            'some final status box states were not delivered before the stop timeout',
+          );
       }
       for (const b of all) b.dispose();
       limiter.dispose();
@@ -340,6 +360,9 @@ export function createMattermostSink(deps: MattermostSinkDeps): MattermostSink {
       const c = client?.stats();
       let s = state;
       if (s === 'ok' && b && b.state !== 'closed') s = 'degraded';
+      // a start-time "not verified" note is stale once the server has accepted our requests
+      if (reason?.startsWith('token not verified') && counters.creates + counters.edits > 0)
+        reason = undefined;
       return {
         state: s,
         ...(reason ? { reason } : {}),

@@ -8,13 +8,17 @@ import path from 'node:path';
 import type { Clock } from '../../infra/clock.js';
 import { silentLogger } from '../../infra/logger.js';
 import type { PulseEvent } from '../../model/events.js';
-import { ev, type EventInput, testLimits } from '../../model/test-events.js';
+import { type EventInput, ev, testLimits } from '../../model/test-events.js';
 import { createSessionTracker } from '../../model/tracker.js';
 import { createPipeline, type Pipeline } from '../../pipeline.js';
 import { BUILTIN_TOOL_LABELS } from '../../render/tool-labels.js';
 import type { EventStore } from '../../store/event-store.js';
 import { createSqliteStore } from '../../store/sqlite-store.js';
-import { type FakeMattermost, type FakeMattermostOptions, startFakeMattermost } from '../../test-support/fake-mattermost/server.js';
+import {
+  type FakeMattermost,
+  type FakeMattermostOptions,
+  startFakeMattermost,
+} from '../../test-support/fake-mattermost/server.js';
 import { createMattermostSink, type MattermostConfig, type MattermostSink } from './sink.js';
 
 type NoTs<T> = T extends unknown ? Omit<T, 'ts'> & { ts?: number } : never;
@@ -59,7 +63,13 @@ export async function createHarness(opts: HarnessOptions): Promise<Harness> {
   const store = createSqliteStore(dbPath);
   const tracker = createSessionTracker(testLimits);
   tracker.restore(store.loadSnapshots());
-  const pipeline = createPipeline({ store, tracker, logger: silentLogger, now: () => opts.clock.now(), snapshotEveryMs: 0 });
+  const pipeline = createPipeline({
+    store,
+    tracker,
+    logger: silentLogger,
+    now: () => opts.clock.now(),
+    snapshotEveryMs: 0,
+  });
   const config: MattermostConfig = {
     url: mm.url,
     token: mm.token,
@@ -95,7 +105,9 @@ export async function createHarness(opts: HarnessOptions): Promise<Harness> {
     channel,
     config,
     push(...inputs) {
-      const events: PulseEvent[] = inputs.map((i) => ev({ ...i, ts: i.ts ?? opts.clock.now() } as EventInput));
+      const events: PulseEvent[] = inputs.map((i) =>
+        ev({ ...i, ts: i.ts ?? opts.clock.now() } as EventInput),
+      );
       pipeline.ingest(events);
     },
     async restart() {
@@ -132,4 +144,9 @@ export async function settle(mm: FakeMattermost): Promise<void> {
   await new Promise((r) => setTimeout(r, 20));
   await waitFor(() => mm.log.every((r) => r.status !== 0), 'fake to answer');
   await new Promise((r) => setTimeout(r, 20));
+}
+
+/** waits until n boxes exist on the fake AND the sink has seen the create answers */
+export async function waitForBoxes(h: Harness, n: number): Promise<void> {
+  await waitFor(() => h.mm.livePosts().length === n && h.sink.health().counters.creates >= n, `${n} box(es)`);
 }

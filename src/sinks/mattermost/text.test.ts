@@ -7,7 +7,11 @@ describe('REST message text', () => {
   });
 
   it('fits by code points, keeping header and footer and the newest lines', () => {
-    const lines = ['> [ACTIVE] main | 3s', ...Array.from({ length: 20 }, (_, i) => `> ${'😀'.repeat(10)} ${i}`), '> [DONE] 9s'];
+    const lines = [
+      '> [ACTIVE] main | 3s',
+      ...Array.from({ length: 20 }, (_, i) => `> ${'😀'.repeat(10)} ${i}`),
+      '> [DONE] 9s',
+    ];
     const text = lines.join('\n');
     const fitted = fitQuoted(text, 100);
     expect(codePoints(fitted)).toBeLessThanOrEqual(100);

@@ -47,14 +47,16 @@ export function newId(): string {
   return s;
 }
 
-export const isValidId = (s: unknown): s is string => typeof s === 'string' && s.length === 26 && /^[a-z0-9]+$/.test(s);
+export const isValidId = (s: unknown): s is string =>
+  typeof s === 'string' && s.length === 26 && /^[a-z0-9]+$/.test(s);
 export const runes = (s: string): number => {
   let n = 0;
   for (const _ of s) n++;
   return n;
 };
 
-const permissions = () => new AppError(403, 'api.context.permissions.app_error', 'You do not have the appropriate permissions.');
+const permissions = () =>
+  new AppError(403, 'api.context.permissions.app_error', 'You do not have the appropriate permissions.');
 
 export interface PostStoreOptions {
   maxPostSize: number;
@@ -72,12 +74,18 @@ export class PostStore {
   constructor(private readonly opts: PostStoreOptions) {}
 
   validate(p: FakePost): void {
-    if (p.root_id && !isValidId(p.root_id)) throw new AppError(400, 'model.post.is_valid.root_id.app_error', 'Invalid root id.');
+    if (p.root_id && !isValidId(p.root_id))
+      throw new AppError(400, 'model.post.is_valid.root_id.app_error', 'Invalid root id.');
     if (runes(p.message) > this.opts.maxPostSize)
-      throw new AppError(400, 'model.post.is_valid.message_length.app_error', `Invalid Message property length. Length: ${runes(p.message)}, MaxLength: ${this.opts.maxPostSize}`);
+      throw new AppError(
+        400,
+        'model.post.is_valid.message_length.app_error',
+        `Invalid Message property length. Length: ${runes(p.message)}, MaxLength: ${this.opts.maxPostSize}`,
+      );
     if (p.type && !p.type.startsWith('custom_') && p.type !== 'slack_attachment')
       throw new AppError(400, 'model.post.is_valid.type.app_error', 'Invalid type.');
-    if (runes(JSON.stringify(p.props)) > POST_PROPS_MAX_RUNES) throw new AppError(400, 'model.post.is_valid.props.app_error', 'Invalid props.');
+    if (runes(JSON.stringify(p.props)) > POST_PROPS_MAX_RUNES)
+      throw new AppError(400, 'model.post.is_valid.props.app_error', 'Invalid props.');
   }
 
   /** the pending_post_id check before a create: an existing post, a 500 while in flight, or nothing */
@@ -86,7 +94,12 @@ export class PostStore {
     const now = this.opts.now();
     const hit = this.pending.get(pendingId);
     if (hit && now - hit.at < PostStore.PENDING_TTL_MS) {
-      if (!hit.postId) throw new AppError(500, 'api.post.deduplicate_create_post.pending', 'Post rejected as a duplicate: the first request is still being processed.');
+      if (!hit.postId)
+        throw new AppError(
+          500,
+          'api.post.deduplicate_create_post.pending',
+          'Post rejected as a duplicate: the first request is still being processed.',
+        );
       const existing = this.posts.get(hit.postId);
       if (existing) return existing;
     }
@@ -101,13 +114,19 @@ export class PostStore {
 
   create(body: Record<string, unknown>, userId: string, isBot: boolean): FakePost {
     const type = typeof body.type === 'string' ? body.type : '';
-    if (type.startsWith('system_')) throw new AppError(400, 'api.context.invalid_param.app_error', 'Invalid post.type parameter.');
+    if (type.startsWith('system_'))
+      throw new AppError(400, 'api.context.invalid_param.app_error', 'Invalid post.type parameter.');
     const rootId = typeof body.root_id === 'string' ? body.root_id : '';
     if (rootId) {
       const root = this.posts.get(rootId);
       if (!root || root.delete_at || root.channel_id !== body.channel_id)
-        throw new AppError(400, 'api.post.create_post.channel_root_id.app_error', 'Invalid ChannelId for RootId parameter.');
-      if (root.root_id) throw new AppError(400, 'api.post.create_post.root_id.app_error', 'Invalid RootId parameter.');
+        throw new AppError(
+          400,
+          'api.post.create_post.channel_root_id.app_error',
+          'Invalid ChannelId for RootId parameter.',
+        );
+      if (root.root_id)
+        throw new AppError(400, 'api.post.create_post.root_id.app_error', 'Invalid RootId parameter.');
     }
     const props = isObject(body.props) ? { ...body.props } : {};
     delete props.add_channel_member;
@@ -157,13 +176,23 @@ export class PostStore {
 
   /** PUT /posts/{id}: message, is_pinned, has_reactions and the whole props map come from the body */
   update(id: string, body: Record<string, unknown>): FakePost {
-    if (body.id !== id) throw new AppError(400, 'api.context.invalid_body_param.app_error', 'Invalid or missing id in request body.');
+    if (body.id !== id)
+      throw new AppError(
+        400,
+        'api.context.invalid_body_param.app_error',
+        'Invalid or missing id in request body.',
+      );
     const old = this.editable(id);
     const next: FakePost = { ...old };
     const message = typeof body.message === 'string' ? body.message : '';
     next.is_pinned = body.is_pinned === true;
     next.props = isObject(body.props) ? { ...body.props } : {};
-    return this.commit(old, next, message, Array.isArray(body.file_ids) ? (body.file_ids as string[]) : undefined);
+    return this.commit(
+      old,
+      next,
+      message,
+      Array.isArray(body.file_ids) ? (body.file_ids as string[]) : undefined,
+    );
   }
 
   /** PUT /posts/{id}/patch: only present (non-null) fields change; props replaces the whole map */
@@ -173,7 +202,12 @@ export class PostStore {
     if (typeof body.is_pinned === 'boolean') next.is_pinned = body.is_pinned;
     if (isObject(body.props)) next.props = { ...body.props };
     const message = typeof body.message === 'string' ? body.message : old.message;
-    return this.commit(old, next, message, Array.isArray(body.file_ids) ? (body.file_ids as string[]) : undefined);
+    return this.commit(
+      old,
+      next,
+      message,
+      Array.isArray(body.file_ids) ? (body.file_ids as string[]) : undefined,
+    );
   }
 
   private commit(old: FakePost, next: FakePost, message: string, fileIds: string[] | undefined): FakePost {
@@ -187,7 +221,8 @@ export class PostStore {
       next.file_ids = fileIds;
       edited = true;
     }
-    if (JSON.stringify(old.props.attachments ?? null) !== JSON.stringify(next.props.attachments ?? null)) edited = true;
+    if (JSON.stringify(old.props.attachments ?? null) !== JSON.stringify(next.props.attachments ?? null))
+      edited = true;
     if (edited) next.edit_at = now;
     next.update_at = now;
     this.validate(next);

@@ -11,7 +11,11 @@ let fakeNow = 1_000_000;
 
 beforeEach(async () => {
   fakeNow = 1_000_000;
-  mm = await startFakeMattermost({ maxPostSize: 50, webappPlugins: ['com.clawpulse.livestatus'], now: () => fakeNow });
+  mm = await startFakeMattermost({
+    maxPostSize: 50,
+    webappPlugins: ['com.clawpulse.livestatus'],
+    now: () => fakeNow,
+  });
   channel = mm.addChannel();
 });
 afterEach(async () => {
@@ -21,10 +25,15 @@ afterEach(async () => {
 async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
   const res = await fetch(mm.url + path, {
     method,
-    headers: { Authorization: `Bearer ${mm.token}`, ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}), ...headers },
+    headers: {
+      Authorization: `Bearer ${mm.token}`,
+      ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+      ...headers,
+    },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();
+  // biome-ignore lint/suspicious/noExplicitAny: test reads arbitrary JSON answers
   let json: any;
   try {
     json = JSON.parse(text);
@@ -34,14 +43,21 @@ async function call(method: string, path: string, body?: unknown, headers: Recor
   return { status: res.status, headers: res.headers, text, json };
 }
 
-const create = (extra: Record<string, unknown> = {}) => call('POST', '/api/v4/posts', { channel_id: channel, message: 'hi', ...extra });
+const create = (extra: Record<string, unknown> = {}) =>
+  call('POST', '/api/v4/posts', { channel_id: channel, message: 'hi', ...extra });
 
 describe('fake Mattermost', () => {
   it('answers a bad token with 401 session_expired in the AppError shape', async () => {
     const r = await call('GET', '/api/v4/users/me', undefined, { Authorization: 'Bearer nope' });
     expect(r.status).toBe(401);
     expect(r.headers.get('content-type')).toBe('application/json');
-    expect(Object.keys(r.json).sort()).toEqual(['detailed_error', 'id', 'message', 'request_id', 'status_code']);
+    expect(Object.keys(r.json).sort()).toEqual([
+      'detailed_error',
+      'id',
+      'message',
+      'request_id',
+      'status_code',
+    ]);
     expect(r.json.id).toBe('api.context.session_expired.app_error');
     expect(r.json.request_id).toBe(r.headers.get('x-request-id'));
   });
@@ -73,7 +89,12 @@ describe('fake Mattermost', () => {
   });
 
   it('refuses a body whose Content-Type is not exactly application/json', async () => {
-    const r = await call('POST', '/api/v4/posts', { channel_id: channel, message: 'x' }, { 'Content-Type': 'application/json; charset=utf-8' });
+    const r = await call(
+      'POST',
+      '/api/v4/posts',
+      { channel_id: channel, message: 'x' },
+      { 'Content-Type': 'application/json; charset=utf-8' },
+    );
     expect(r.status).toBe(400);
     expect(mm.livePosts()).toHaveLength(0);
   });
@@ -117,7 +138,9 @@ describe('fake Mattermost', () => {
 
   it('PUT replaces: omitted props blank the map; id must match; same message keeps edit_at', async () => {
     const id = (await create({ props: { k: 'v' } })).json.id;
-    expect((await call('PUT', `/api/v4/posts/${id}`, { id: 'x'.repeat(26), message: 'hi' })).status).toBe(400);
+    expect((await call('PUT', `/api/v4/posts/${id}`, { id: 'x'.repeat(26), message: 'hi' })).status).toBe(
+      400,
+    );
     const r = await call('PUT', `/api/v4/posts/${id}`, { id, message: 'hi' });
     expect(r.json.props).toEqual({});
     expect(r.json.edit_at).toBe(0);
@@ -135,7 +158,9 @@ describe('fake Mattermost', () => {
   });
 
   it('rejects unknown channels, bad roots and replies to replies', async () => {
-    expect((await call('POST', '/api/v4/posts', { channel_id: 'z'.repeat(26), message: 'x' })).status).toBe(403);
+    expect((await call('POST', '/api/v4/posts', { channel_id: 'z'.repeat(26), message: 'x' })).status).toBe(
+      403,
+    );
     const root = (await create()).json.id;
     const reply = await create({ root_id: root });
     expect(reply.status).toBe(201);

@@ -33,6 +33,8 @@ export interface FakeMattermostOptions {
   isBot?: boolean;
   /** published as MaxPostSize and enforced (runes); default 16383 (the stock column) */
   maxPostSize?: number;
+  /** publish a different MaxPostSize than the one enforced (a changed column, a proxy) */
+  publishedMaxPostSize?: number;
   /** channel ids that exist; more via addChannel */
   channels?: string[];
   /** enabled webapp plugins, as GET /api/v4/plugins/webapp lists them */
@@ -78,7 +80,14 @@ export async function startFakeMattermost(opts: FakeMattermostOptions = {}): Pro
   const channels = new Set(opts.channels ?? []);
   const webappPlugins = new Set(opts.webappPlugins ?? []);
   const log: FakeRequest[] = [];
-  const faults = { lose: 0, fail: 0, failMode: 500 as 500 | 503 | 'drop', limit: 0, retryAfterS: 1, slowMs: 0 };
+  const faults = {
+    lose: 0,
+    fail: 0,
+    failMode: 500 as 500 | 503 | 'drop',
+    limit: 0,
+    retryAfterS: 1,
+    slowMs: 0,
+  };
   const bucket = opts.rateLimit ? { tokens: opts.rateLimit.maxBurst, at: now() } : undefined;
 
   function send(res: ServerResponse, status: number, body: unknown, reqId: string, method: string): number {
@@ -88,7 +97,11 @@ export async function startFakeMattermost(opts: FakeMattermostOptions = {}): Pro
       res.socket?.destroy();
       return -1;
     }
-    const headers: Record<string, string> = { 'Content-Type': JSON_TYPE, 'X-Request-Id': reqId, 'X-Version-Id': '10.5.0.1.fakehash.false' };
+    const headers: Record<string, string> = {
+      'Content-Type': JSON_TYPE,
+      'X-Request-Id': reqId,
+      'X-Version-Id': '10.5.0.1.fakehash.false',
+    };
     if (method === 'GET') headers.Expires = '0';
     res.writeHead(status, headers);
     res.end(JSON.stringify(body));
@@ -96,7 +109,13 @@ export async function startFakeMattermost(opts: FakeMattermostOptions = {}): Pro
   }
 
   function sendError(res: ServerResponse, err: AppError, reqId: string, method: string): number {
-    return send(res, err.status, { id: err.id, message: err.message, detailed_error: '', request_id: reqId, status_code: err.status }, reqId, method);
+    return send(
+      res,
+      err.status,
+      { id: err.id, message: err.message, detailed_error: '', request_id: reqId, status_code: err.status },
+      reqId,
+      method,
+    );
   }
 
   function tooMany(res: ServerResponse, retryAfterS: number, reqId: string): number {
@@ -117,7 +136,10 @@ export async function startFakeMattermost(opts: FakeMattermostOptions = {}): Pro
   function limited(): number | undefined {
     if (!bucket || !opts.rateLimit) return undefined;
     const t = now();
-    bucket.tokens = Math.min(opts.rateLimit.maxBurst, bucket.tokens + ((t - bucket.at) / 1000) * opts.rateLimit.perSec);
+    bucket.tokens = Math.min(
+      opts.rateLimit.maxBurst,
+      bucket.tokens + ((t - bucket.at) / 1000) * opts.rateLimit.perSec,
+    );
     bucket.at = t;
     if (bucket.tokens >= 1) {
       bucket.tokens -= 1;
@@ -139,7 +161,12 @@ export async function startFakeMattermost(opts: FakeMattermostOptions = {}): Pro
     return Buffer.concat(chunks).toString('utf8');
   }
 
-  async function route(req: IncomingMessage, res: ServerResponse, entry: FakeRequest, reqId: string): Promise<number> {
+  async function route(
+    req: IncomingMessage,
+    res: ServerResponse,
+    entry: FakeRequest,
+    reqId: string,
+  ): Promise<number> {
     const { method, path, query } = entry;
     const raw = await readBody(req);
     const isCreate = method === 'POST' && path === '/api/v4/posts';
@@ -161,39 +188,109 @@ export async function startFakeMattermost(opts: FakeMattermostOptions = {}): Pro
       }
       throw new AppError(faults.failMode, 'app.fake.injected_failure.app_error', 'Injected failure.');
     }
-    if (!path.startsWith('/api/v4/')) throw new AppError(404, 'api.context.404.app_error', 'Sorry, we could not find the page.');
-    if (!authOk(req, query)) throw new AppError(401, 'api.context.session_expired.app_error', 'Invalid or expired session, please login again.');
+    if (!path.startsWith('/api/v4/'))
+      throw new AppError(404, 'api.context.404.app_error', 'Sorry, we could not find the page.');
+    if (!authOk(req, query))
+      throw new AppError(
+        401,
+        'api.context.session_expired.app_error',
+        'Invalid or expired session, please login again.',
+      );
 
     let body: unknown;
     if (method === 'POST' || method === 'PUT') {
       if (req.headers['content-type'] !== JSON_TYPE)
-        throw new AppError(400, 'api.context.invalid_body_param.app_error', `Content-Type must be exactly ${JSON_TYPE} (fake-only strictness), got ${String(req.headers['content-type'])}.`);
+        throw new AppError(
+          400,
+          'api.context.invalid_body_param.app_error',
+          `Content-Type must be exactly ${JSON_TYPE} (fake-only strictness), got ${String(req.headers['content-type'])}.`,
+        );
       try {
         body = JSON.parse(raw);
       } catch {
-        throw new AppError(400, 'api.context.invalid_body_param.app_error', 'Invalid or missing post in request body.');
+        throw new AppError(
+          400,
+          'api.context.invalid_body_param.app_error',
+          'Invalid or missing post in request body.',
+        );
       }
       entry.body = body;
-      if (!isObject(body)) throw new AppError(400, 'api.context.invalid_body_param.app_error', 'Invalid or missing post in request body.');
+      if (!isObject(body))
+        throw new AppError(
+          400,
+          'api.context.invalid_body_param.app_error',
+          'Invalid or missing post in request body.',
+        );
     }
     const b = (body ?? {}) as Record<string, unknown>;
     const seg = path.slice('/api/v4/'.length).split('/');
 
     if (method === 'GET' && path === '/api/v4/users/me')
-      return send(res, 200, { id: userId, username: 'clawpulse-bot', is_bot: opts.isBot ?? true, roles: 'system_user', delete_at: 0 }, reqId, method);
+      return send(
+        res,
+        200,
+        {
+          id: userId,
+          username: 'clawpulse-bot',
+          is_bot: opts.isBot ?? true,
+          roles: 'system_user',
+          delete_at: 0,
+        },
+        reqId,
+        method,
+      );
     if (method === 'GET' && path === '/api/v4/config/client') {
-      if (query.format !== 'old') throw new AppError(501, 'api.config.client.old_format.app_error', 'New format for the client configuration is not supported yet.');
-      return send(res, 200, { Version: '10.5.0', BuildNumber: '1', MaxPostSize: String(maxPostSize), SiteName: 'Fake' }, reqId, method);
+      if (query.format !== 'old')
+        throw new AppError(
+          501,
+          'api.config.client.old_format.app_error',
+          'New format for the client configuration is not supported yet.',
+        );
+      return send(
+        res,
+        200,
+        {
+          Version: '10.5.0',
+          BuildNumber: '1',
+          MaxPostSize: String(opts.publishedMaxPostSize ?? maxPostSize),
+          SiteName: 'Fake',
+        },
+        reqId,
+        method,
+      );
     }
     if (method === 'GET' && path === '/api/v4/plugins/webapp')
-      return send(res, 200, [...webappPlugins].map((id) => ({ id, version: '0.1.0', webapp: { bundle_path: `/static/${id}/${id}_bundle.js` } })), reqId, method);
+      return send(
+        res,
+        200,
+        [...webappPlugins].map((id) => ({
+          id,
+          version: '0.1.0',
+          webapp: { bundle_path: `/static/${id}/${id}_bundle.js` },
+        })),
+        reqId,
+        method,
+      );
     if (method === 'GET' && seg[0] === 'channels' && seg.length === 2) {
-      if (!channels.has(seg[1] as string)) throw new AppError(404, 'app.channel.get.existing.app_error', 'Unable to find the existing channel.');
-      return send(res, 200, { id: seg[1], type: 'O', name: seg[1], display_name: 'Fake channel', delete_at: 0 }, reqId, method);
+      if (!channels.has(seg[1] as string))
+        throw new AppError(404, 'app.channel.get.existing.app_error', 'Unable to find the existing channel.');
+      return send(
+        res,
+        200,
+        { id: seg[1], type: 'O', name: seg[1], display_name: 'Fake channel', delete_at: 0 },
+        reqId,
+        method,
+      );
     }
     if (isCreate) {
-      if (typeof b.channel_id !== 'string' || !b.channel_id) throw new AppError(400, 'api.context.invalid_param.app_error', 'Invalid post.channel_id parameter.');
-      if (!channels.has(b.channel_id)) throw new AppError(403, 'api.context.permissions.app_error', 'You do not have the appropriate permissions.');
+      if (typeof b.channel_id !== 'string' || !b.channel_id)
+        throw new AppError(400, 'api.context.invalid_param.app_error', 'Invalid post.channel_id parameter.');
+      if (!channels.has(b.channel_id))
+        throw new AppError(
+          403,
+          'api.context.permissions.app_error',
+          'You do not have the appropriate permissions.',
+        );
       const pendingId = typeof b.pending_post_id === 'string' ? b.pending_post_id : '';
       const existing = store.beginCreate(pendingId);
       if (existing) return send(res, 201, existing, reqId, method);
@@ -210,7 +307,8 @@ export async function startFakeMattermost(opts: FakeMattermostOptions = {}): Pro
       const id = seg[1];
       if (method === 'GET' && seg.length === 2) return send(res, 200, store.get(id), reqId, method);
       if (method === 'PUT' && seg.length === 2) return send(res, 200, store.update(id, b), reqId, method);
-      if (method === 'PUT' && seg.length === 3 && seg[2] === 'patch') return send(res, 200, store.patch(id, b), reqId, method);
+      if (method === 'PUT' && seg.length === 3 && seg[2] === 'patch')
+        return send(res, 200, store.patch(id, b), reqId, method);
       if (method === 'DELETE' && seg.length === 2) {
         store.delete(id, userId);
         return send(res, 200, { status: 'OK' }, reqId, method);
@@ -236,7 +334,8 @@ export async function startFakeMattermost(opts: FakeMattermostOptions = {}): Pro
         entry.status = status;
       })
       .catch((err: unknown) => {
-        const e = err instanceof AppError ? err : new AppError(500, 'app.fake.internal.app_error', String(err));
+        const e =
+          err instanceof AppError ? err : new AppError(500, 'app.fake.internal.app_error', String(err));
         entry.status = sendError(res, e, reqId, entry.method);
       });
   });
@@ -275,7 +374,8 @@ export async function startFakeMattermost(opts: FakeMattermostOptions = {}): Pro
     },
     post: (id) => store.posts.get(id),
     livePosts: () => [...store.posts.values()].filter((p) => !p.delete_at),
-    requests: (method, prefix) => log.filter((r) => (!method || r.method === method) && (!prefix || r.path.startsWith(prefix))),
+    requests: (method, prefix) =>
+      log.filter((r) => (!method || r.method === method) && (!prefix || r.path.startsWith(prefix))),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
