@@ -1,69 +1,166 @@
 /**
  * End-to-end ingest: transcript lines through parse → normalize → SQLite store (a real file,
  * WAL) → model, against a bare JSON.parse loop over the same lines in the same run.
- * Also the process RSS once 1,000 sessions are active in the model.
+ *
+ * - The input is one buffer (as a file source reads it: lines are views into a chunk), so it can
+ *   be released before memory is measured.
+ * - RSS is measured in the daemon's steady state: input released and GC'd, 1,000 sessions active
+ *   in the model, the store open.
+ * - A stage split (decode, normalize, store, model, each alone on fresh state) runs afterwards
+ *   on part of the input; every stage is reported as µs per line and as a multiple of the
+ *   JSON.parse loop over the same lines.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { processLine } from '../src/ingest/files/line-processor.js';
+import { decodeLine, processLine } from '../src/ingest/files/line-processor.js';
 import { silentLogger } from '../src/infra/logger.js';
+import type { PulseEvent } from '../src/model/events.js';
 import { createSessionTracker } from '../src/model/tracker.js';
-import { createTranscriptNormalizer } from '../src/openclaw/normalize.js';
+import { createTranscriptNormalizer, type TranscriptNormalizer } from '../src/openclaw/normalize.js';
 import { createPipeline } from '../src/pipeline.js';
 import { createSqliteStore } from '../src/store/sqlite-store.js';
 
 const FIXTURE = new URL('../test/fixtures/openclaw/v2026.7.35/daa6b28a-5388-4104-8e50-89a5a783e4c6.jsonl', import.meta.url);
 const SESSIONS = 1000;
 const TARGET_LINES = 200_000;
+const STAGE_LINES = 60_000;
+/** the file source hands the pipeline one batch per read; 100 lines is a typical read here */
+const BATCH = 100;
+const LIMITS = { maxStatusLines: 15, idleTimeoutMs: 60_000, maxSessionDurationMs: 1_800_000, stuckAfterMs: 300_000 };
+
+interface Input {
+  data: Buffer;
+  /** line i is data[start[i], start[i + 1] - 1) (the newline excluded) */
+  start: Uint32Array;
+  session: Uint16Array;
+  count: number;
+}
 
 /** Real transcript lines, repeated per session with fresh entry ids so none dedupes away. */
-function makeLines(): Array<{ session: number; buf: Buffer }> {
+function makeInput(target: number): Input {
   const template = readFileSync(FIXTURE, 'utf8').trim().split('\n');
-  const out: Array<{ session: number; buf: Buffer }> = [];
+  const text: string[] = [];
+  const session = new Uint16Array(target);
   let n = 0;
-  for (let round = 0; out.length < TARGET_LINES; round++) {
-    for (let s = 0; s < SESSIONS && out.length < TARGET_LINES; s++) {
+  for (let round = 0; text.length < target; round++) {
+    for (let s = 0; s < SESSIONS && text.length < target; s++) {
       for (const line of template) {
+        if (text.length >= target) break;
         if (round > 0 && line.includes('"type":"session"')) continue;
         const id = (n++).toString(16).padStart(8, '0');
-        out.push({ session: s, buf: Buffer.from(line.replace(/"id":"[0-9a-f]{8}"/, `"id":"${id}"`)) });
+        session[text.length] = s;
+        text.push(line.replace(/"id":"[0-9a-f]{8}"/, `"id":"${id}"`));
       }
     }
   }
-  return out;
+  const data = Buffer.from(`${text.join('\n')}\n`);
+  const start = new Uint32Array(text.length + 1);
+  let at = 0;
+  for (let i = 0; i < text.length; i++) {
+    start[i] = at;
+    at = data.indexOf(0x0a, at) + 1;
+  }
+  start[text.length] = at;
+  return { data, start, session, count: text.length };
 }
 
-export async function run(): Promise<Record<string, number | string>> {
-  const lines = makeLines();
-  const totalBytes = lines.reduce((a, l) => a + l.buf.length, 0);
+const line = (inp: Input, i: number): Buffer => inp.data.subarray(inp.start[i], (inp.start[i + 1] as number) - 1);
 
-  // baseline: a bare JSON.parse loop over the same bytes
-  let t0 = performance.now();
+function parseLoopMs(inp: Input, count = inp.count): { ms: number; sink: number } {
+  const t0 = performance.now();
   let sink = 0;
-  for (const l of lines) sink += (JSON.parse(l.buf.toString('utf8')) as { type: string }).type.length;
-  const parseMs = performance.now() - t0;
+  for (let i = 0; i < count; i++) sink += (JSON.parse(line(inp, i).toString('utf8')) as { type: string }).type.length;
+  return { ms: performance.now() - t0, sink };
+}
 
-  const dir = mkdtempSync(join(tmpdir(), 'clawpulse-bench-'));
-  const store = createSqliteStore(join(dir, 'bench.sqlite'));
-  const tracker = createSessionTracker({ maxStatusLines: 15, idleTimeoutMs: 60_000, maxSessionDurationMs: 1_800_000, stuckAfterMs: 300_000 });
-  const pipeline = createPipeline({ store, tracker, logger: silentLogger, snapshotEveryMs: 1000 });
-  const normalizers = Array.from({ length: SESSIONS }, (_, s) =>
+const normalizersFor = (): TranscriptNormalizer[] =>
+  Array.from({ length: SESSIONS }, (_, s) =>
     createTranscriptNormalizer({ sessionKey: `agent:main:bench:${s}`, agentId: 'main', sessionId: `s-${s}`, source: 'files' }),
   );
 
-  // the file source hands the pipeline one batch per read; 100 lines is a typical read here
-  const BATCH = 100;
+const rssMb = () => process.memoryUsage().rss / 1024 / 1024;
+
+function gc(): void {
+  for (let i = 0; i < 3; i++) globalThis.gc?.();
+}
+
+/** each stage alone, on fresh state, over the first `count` lines */
+function stages(inp: Input, count: number, dir: string): Record<string, number> {
+  const parse = parseLoopMs(inp, count).ms;
+
+  let t0 = performance.now();
+  const values: unknown[] = new Array(count);
+  for (let i = 0; i < count; i++) values[i] = decodeLine(line(inp, i)).value;
+  const decode = performance.now() - t0;
+
+  const normalizers = normalizersFor();
+  const batches: PulseEvent[][] = [];
+  let batch: PulseEvent[] = [];
   t0 = performance.now();
+  for (let i = 0; i < count; i++) {
+    const r = (normalizers[inp.session[i] as number] as TranscriptNormalizer).push(values[i]);
+    for (const e of r.events) batch.push(e);
+    if ((i + 1) % BATCH === 0) {
+      batches.push(batch);
+      batch = [];
+    }
+  }
+  const normalize = performance.now() - t0;
+  if (batch.length) batches.push(batch);
+  values.length = 0;
+
+  const store = createSqliteStore(join(dir, 'stage.sqlite'));
+  t0 = performance.now();
+  for (const b of batches) store.append(b, [{ key: 'files:/bench/stage', value: { pos: 1 } }]);
+  const storeMs = performance.now() - t0;
+  store.close();
+
+  const tracker = createSessionTracker(LIMITS);
+  t0 = performance.now();
+  for (const b of batches) for (const e of b) tracker.apply(e);
+  const model = performance.now() - t0;
+
+  const us = (ms: number) => (ms * 1000) / count;
+  return {
+    'stage lines': count,
+    'stage µs/line JSON.parse loop': us(parse),
+    'stage µs/line decode (processLine parse part)': us(decode),
+    'stage µs/line normalize': us(normalize),
+    'stage µs/line SQLite store': us(storeMs),
+    'stage µs/line model': us(model),
+    'stage × JSON.parse: decode': decode / parse,
+    'stage × JSON.parse: normalize': normalize / parse,
+    'stage × JSON.parse: store': storeMs / parse,
+    'stage × JSON.parse: model': model / parse,
+  };
+}
+
+export async function run(): Promise<Record<string, number | string>> {
+  const rssStart = rssMb();
+  let input: Input | undefined = makeInput(TARGET_LINES);
+  const lines = input.count;
+  const inputMb = input.data.length / 1024 / 1024;
+
+  const base = parseLoopMs(input);
+
+  const dir = mkdtempSync(join(tmpdir(), 'clawpulse-bench-'));
+  const store = createSqliteStore(join(dir, 'bench.sqlite'));
+  const tracker = createSessionTracker(LIMITS);
+  const pipeline = createPipeline({ store, tracker, logger: silentLogger, snapshotEveryMs: 1000 });
+  const normalizers = normalizersFor();
+
+  const t0 = performance.now();
   let events = 0;
-  let batch: import('../src/model/events.js').PulseEvent[] = [];
+  let batch: PulseEvent[] = [];
   let inBatch = 0;
-  for (const l of lines) {
-    const r = processLine(l.buf, normalizers[l.session] as ReturnType<typeof createTranscriptNormalizer>);
-    if (r.events.length) batch.push(...r.events);
+  for (let i = 0; i < lines; i++) {
+    const s = input.session[i] as number;
+    const r = processLine(line(input, i), normalizers[s] as TranscriptNormalizer);
+    for (const e of r.events) batch.push(e);
     if (++inBatch === BATCH) {
       events += batch.length;
-      pipeline.ingest(batch, [{ key: `files:/bench/${l.session}`, value: { pos: inBatch } }]);
+      pipeline.ingest(batch, [{ key: `files:/bench/${s}`, value: { pos: inBatch } }]);
       batch = [];
       inBatch = 0;
     }
@@ -73,22 +170,31 @@ export async function run(): Promise<Record<string, number | string>> {
   pipeline.flushSnapshots();
   const e2eMs = performance.now() - t0;
 
-  globalThis.gc?.();
-  const rss = process.memoryUsage().rss / 1024 / 1024;
+  // the daemon's steady state: input gone, 1,000 sessions in the model, the store open
+  input = undefined;
+  batch = [];
+  gc();
+  const rss = rssMb();
+  const heap = process.memoryUsage().heapUsed / 1024 / 1024;
   const active = tracker.all().filter((s) => s.status === 'active' || s.status === 'idle').length;
   const stored = store.countEvents();
   store.close();
+
+  const split = stages(makeInput(STAGE_LINES), STAGE_LINES, dir);
   rmSync(dir, { recursive: true, force: true });
   return {
-    lines: lines.length,
-    'input MB': totalBytes / 1024 / 1024,
+    lines,
+    'input MB': inputMb,
     'events produced': events,
     'events stored': stored,
-    'JSON.parse loop lines/s': lines.length / (parseMs / 1000),
-    'end-to-end lines/s (parse+model+SQLite)': lines.length / (e2eMs / 1000),
-    'ratio end-to-end / JSON.parse': parseMs / e2eMs,
+    'JSON.parse loop lines/s': lines / (base.ms / 1000),
+    'end-to-end lines/s (parse+model+SQLite)': lines / (e2eMs / 1000),
+    'ratio end-to-end / JSON.parse': base.ms / e2eMs,
     'sessions in model (active or idle)': active,
-    'RSS MB with 1,000 sessions': rss,
-    checksum: sink > 0 ? 'ok' : 'none',
+    'RSS MB at start (runtime + modules)': rssStart,
+    'RSS MB with 1,000 sessions (input released)': rss,
+    'JS heap MB with 1,000 sessions': heap,
+    ...split,
+    checksum: base.sink > 0 ? 'ok' : 'none',
   };
 }

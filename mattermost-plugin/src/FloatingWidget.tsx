@@ -45,7 +45,9 @@ export function FloatingWidget(props: FloatingWidgetProps) {
   const [prefs, setPrefs] = React.useState<WidgetPrefs>(() => loadWidgetPrefs());
   const shown = React.useRef(new Set<string>());
   const drag = React.useRef<Drag | null>(null);
-  const box = React.useRef<HTMLDivElement | null>(null);
+  const box = React.useRef<HTMLElement | null>(null);
+  /** set when a drag ends, so the click that follows it does not unfold the dot */
+  const dragged = React.useRef(false);
   const now = useNow(clock, 1000, hasLive && visible);
 
   // Visible while something runs; once the last session ends, stay HIDE_AFTER_MS so the
@@ -78,6 +80,7 @@ export function FloatingWidget(props: FloatingWidgetProps) {
     if (e.button !== 0 || (e.target as HTMLElement).closest('[data-nodrag]')) return;
     const rect = box.current?.getBoundingClientRect();
     if (!rect) return;
+    dragged.current = false; // a new press: forget a drag whose click never came
     drag.current = {
       pointerId: e.pointerId,
       startX: e.clientX,
@@ -111,9 +114,8 @@ export function FloatingWidget(props: FloatingWidgetProps) {
     const d = drag.current;
     if (!d || d.pointerId !== e.pointerId) return;
     drag.current = null;
+    dragged.current = d.moved;
     if (d.moved) update(prefs, true);
-    // A press without movement on the dot is a click: unfold.
-    else if (prefs.collapsed) update({ ...prefs, collapsed: false }, true);
   };
   const dragHandlers = {
     onPointerDown,
@@ -142,19 +144,23 @@ export function FloatingWidget(props: FloatingWidgetProps) {
 
   if (prefs.collapsed) {
     return (
-      <div
-        ref={box}
+      <button
+        type="button"
+        ref={(el) => {
+          box.current = el;
+        }}
         data-testid="ls-widget"
         data-collapsed="true"
-        role="button"
-        tabIndex={0}
         aria-label={`${live.length} agent sessions running; open`}
-        onKeyDown={(e) => {
-          if (e.key === 'Enter' || e.key === ' ') update({ ...prefs, collapsed: false }, true);
+        // Enter/Space and a press without movement unfold; the end of a drag does not.
+        onClick={() => {
+          if (dragged.current) dragged.current = false;
+          else update({ ...prefs, collapsed: false }, true);
         }}
         title={`${live.length} agent session(s) running — click to open, drag to move`}
         {...dragHandlers}
         style={{
+          all: 'unset',
           ...positioned,
           width: DOT,
           height: DOT,
@@ -170,12 +176,14 @@ export function FloatingWidget(props: FloatingWidgetProps) {
         }}
       >
         <span data-testid="ls-widget-count">{live.length}</span>
-      </div>
+      </button>
     );
   }
   return (
     <div
-      ref={box}
+      ref={(el) => {
+        box.current = el;
+      }}
       data-testid="ls-widget"
       data-collapsed="false"
       style={{

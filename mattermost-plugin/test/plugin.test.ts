@@ -356,10 +356,20 @@ describe('floating widget', () => {
     expect(restored?.y).toBe(after?.y);
     expect(await page.getByTestId('ls-widget-count').innerText()).toBe('1');
     await shot(page, 'widget-dot');
+    // dragging the dot moves it and does not unfold it
+    const d0 = { x: (restored?.x ?? 0) + 20, y: (restored?.y ?? 0) + 20 };
+    await page.mouse.move(d0.x, d0.y);
+    await page.mouse.down();
+    await page.mouse.move(d0.x + 50, d0.y + 40, { steps: 5 });
+    await page.mouse.up();
+    expect(await widget.getAttribute('data-collapsed')).toBe('true');
+    const movedDot = await widget.boundingBox();
+    expect(movedDot?.x).toBe((after?.x ?? 0) + 50);
+    expect(movedDot?.y).toBe((after?.y ?? 0) + 40);
     // a click (no movement) on the dot unfolds it in place; the keyboard works too
     await widget.click();
     await page.waitForFunction(() => document.querySelector('[data-testid=ls-widget]')?.getAttribute('data-collapsed') === 'false');
-    expect((await widget.boundingBox())?.x).toBe(after?.x);
+    expect((await widget.boundingBox())?.x).toBe(movedDot?.x);
     await page.getByTestId('ls-widget-collapse').click();
     await widget.focus();
     await page.keyboard.press('Enter');

@@ -54,6 +54,8 @@ export function reduce(state: TrackerState, event: PulseEvent, limits: TrackerLi
   changed.push(s.key);
   // session.stuck is a verdict about silence, not activity: it must not reset the silence clock
   if (e.type !== 'session.stuck' && ts > s.lastEventAt) s.lastEventAt = ts;
+  // sources replaying history (sessions.json before its transcript) deliver older facts later
+  if (ts < s.startedAt && ts > 0) s.startedAt = ts;
 
   switch (e.type) {
     case 'agent.started': {
@@ -70,7 +72,7 @@ export function reduce(state: TrackerState, event: PulseEvent, limits: TrackerLi
         !s.tools.length &&
         !s.lines.some((l) => l.kind !== 'subagent')
       ) {
-        if (ts > (s.activeSince ?? s.startedAt)) s.activeSince = ts;
+        s.activeSince = ts;
       }
       s.runs++;
       s.currentRunId = e.runId;

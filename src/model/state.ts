@@ -151,9 +151,17 @@ function wouldCycle(state: TrackerState, childKey: string, parentKey: string): b
   return false;
 }
 
-/** caps lines at `max`, dropping the oldest narration/tool line first: sub-agent lines stay */
+/**
+ * Adds a line in time order (a source replaying history may deliver a fact after newer ones:
+ * sessions.json names a sub-agent before the transcript shows the spawn), then caps lines at
+ * `max`, dropping the oldest narration/tool line first: sub-agent lines stay.
+ */
 export function pushLine(s: SessionState, line: StatusLine, max: number): void {
-  s.lines.push(line);
+  let i = s.lines.length;
+  // equal times keep arrival order; the common in-order case costs one comparison
+  while (i > 0 && (s.lines[i - 1]?.ts ?? 0) > line.ts) i--;
+  if (i === s.lines.length) s.lines.push(line);
+  else s.lines.splice(i, 0, line);
   const cap = Math.max(1, max);
   while (s.lines.length > cap) {
     let i = 0;

@@ -1,11 +1,17 @@
 /** The JSON API the dashboard (and scripts) read: sessions, one session, event history. */
 import { Hono } from 'hono';
+import type { SessionState, SessionStatus, TrackerLimits } from '../model/session.js';
 import type { Pipeline } from '../pipeline.js';
 import type { EventStore } from '../store/event-store.js';
-import type { SessionState, SessionStatus, TrackerLimits } from '../model/session.js';
 import { jsonError } from './errors.js';
 import { SESSION_STATUSES } from './health.js';
-import { eventTokens, toSummary, type SessionDetail, type SessionTreeNode, type TokenPoint } from './summary.js';
+import {
+  eventTokens,
+  type SessionDetail,
+  type SessionTreeNode,
+  type TokenPoint,
+  toSummary,
+} from './summary.js';
 
 const MAX_EVENTS_PAGE = 1000;
 const DETAIL_EVENTS = 200;
@@ -33,7 +39,12 @@ export function createApiRoutes(deps: {
     const agent = c.req.query('agent');
     const statuses = status ? status.split(',') : undefined;
     if (statuses?.some((s) => !SESSION_STATUSES.includes(s as SessionStatus))) {
-      return jsonError(c, 400, 'bad_request', `status must be a comma list of ${SESSION_STATUSES.join(', ')}`);
+      return jsonError(
+        c,
+        400,
+        'bad_request',
+        `status must be a comma list of ${SESSION_STATUSES.join(', ')}`,
+      );
     }
     const t = now();
     const sessions = pipeline.tracker
@@ -57,7 +68,9 @@ export function createApiRoutes(deps: {
       seen.add(k);
       states.push(s);
       const children =
-        depth >= MAX_TREE_DEPTH ? [] : s.children.map((ck) => tree(ck, depth + 1)).filter((n): n is SessionTreeNode => !!n);
+        depth >= MAX_TREE_DEPTH
+          ? []
+          : s.children.map((ck) => tree(ck, depth + 1)).filter((n): n is SessionTreeNode => !!n);
       return { summary: toSummary(s, t), children };
     };
     const root = pipeline.tracker.rootOf(key) ?? session;

@@ -1,8 +1,8 @@
 import crypto from 'node:crypto';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createHarness, type Harness, openSse, sessionEvents } from '../../test/e2e/harness.js';
 import { createLogger } from '../infra/logger.js';
-import { createHarness, openSse, sessionEvents, type Harness } from '../../test/e2e/harness.js';
 import { AUTH_COOKIE, cookieValue } from './auth.js';
 
 const TOKEN = 'dash-secret-7f3a9c1e2b';
@@ -42,7 +42,9 @@ describe('dashboard auth', () => {
     expect(((await none.json()) as { error: { code: string } }).error.code).toBe('unauthorized');
     const wrong = await h.app.request('/api/sessions', { headers: { authorization: 'Bearer nope' } });
     expect(wrong.status).toBe(401);
-    const prefix = await h.app.request('/api/sessions', { headers: { authorization: `Bearer ${TOKEN.slice(0, -1)}` } });
+    const prefix = await h.app.request('/api/sessions', {
+      headers: { authorization: `Bearer ${TOKEN.slice(0, -1)}` },
+    });
     expect(prefix.status).toBe(401);
     const right = await h.app.request('/api/sessions', { headers: { authorization: `Bearer ${TOKEN}` } });
     expect(right.status).toBe(200);
@@ -88,7 +90,9 @@ describe('dashboard auth', () => {
     const pair = cookie.split(';')[0] ?? '';
     expect(pair).toBe(`${AUTH_COOKIE}=${cookieValue(TOKEN)}`);
     expect((await h.app.request('/api/sessions', { headers: { cookie: pair } })).status).toBe(200);
-    expect((await h.app.request('/api/sessions', { headers: { cookie: `${AUTH_COOKIE}=forged` } })).status).toBe(401);
+    expect(
+      (await h.app.request('/api/sessions', { headers: { cookie: `${AUTH_COOKIE}=forged` } })).status,
+    ).toBe(401);
 
     const stream = await openSse(`${h.url}/api/stream`, { cookie: pair });
     expect(stream.status).toBe(200);
@@ -104,14 +108,26 @@ describe('dashboard auth', () => {
     h.pipeline.ingest([ev.seen({ label: 'x' }), ev.started()]);
     const auth = { authorization: `Bearer ${TOKEN}` };
     const bodies: string[] = [];
-    const paths = ['/health', '/metrics', '/api/sessions', '/api/sessions/agent%3Amain%3Amain', '/api/events', '/login', '/nope'];
+    const paths = [
+      '/health',
+      '/metrics',
+      '/api/sessions',
+      '/api/sessions/agent%3Amain%3Amain',
+      '/api/events',
+      '/login',
+      '/nope',
+    ];
     for (const p of paths) {
       for (const headers of [auth, {}, { authorization: `Bearer ${TOKEN}x` }]) {
         const r = await fetch(`${h.url}${p}`, { headers });
         bodies.push(JSON.stringify([...r.headers]), await r.text());
       }
     }
-    const login = await fetch(`${h.url}/login`, { method: 'POST', body: new URLSearchParams({ token: TOKEN }), redirect: 'manual' });
+    const login = await fetch(`${h.url}/login`, {
+      method: 'POST',
+      body: new URLSearchParams({ token: TOKEN }),
+      redirect: 'manual',
+    });
     bodies.push(JSON.stringify([...login.headers]), await login.text());
     const all = bodies.join('\n');
     expect(all.length).toBeGreaterThan(1000);

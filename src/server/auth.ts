@@ -32,7 +32,11 @@ function readCookie(header: string | undefined, name: string): string | undefine
   return undefined;
 }
 
-export function isAuthorized(token: string, authorization: string | undefined, cookieHeader: string | undefined): boolean {
+export function isAuthorized(
+  token: string,
+  authorization: string | undefined,
+  cookieHeader: string | undefined,
+): boolean {
   const m = authorization ? /^Bearer\s+(.+)$/i.exec(authorization.trim()) : null;
   if (m?.[1] && safeEqual(m[1], token)) return true;
   const c = readCookie(cookieHeader, AUTH_COOKIE);

@@ -2,10 +2,11 @@
  * What /health and /metrics report. The daemon owns the parts (sources, sinks, store), so it
  * passes functions that collect these; the server only formats them.
  */
-import type { SessionStatus } from '../model/session.js';
+
 import type { SourceHealth } from '../ingest/source.js';
-import type { EventStore } from '../store/event-store.js';
+import type { SessionStatus } from '../model/session.js';
 import type { SessionTracker } from '../model/tracker.js';
+import type { EventStore } from '../store/event-store.js';
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
 
@@ -44,7 +45,14 @@ export interface MetricsInput {
   store?: ReturnType<EventStore['stats']>;
 }
 
-export const SESSION_STATUSES: readonly SessionStatus[] = ['active', 'idle', 'stuck', 'error', 'done', 'interrupted'];
+export const SESSION_STATUSES: readonly SessionStatus[] = [
+  'active',
+  'idle',
+  'stuck',
+  'error',
+  'done',
+  'interrupted',
+];
 
 export function countSessions(tracker: Pick<SessionTracker, 'all'>): SessionCounts {
   const out = Object.fromEntries(SESSION_STATUSES.map((s) => [s, 0])) as SessionCounts;
@@ -66,7 +74,11 @@ export function buildHealthReport(parts: {
   const down = parts.sources.filter((s) => s.state === 'down');
   const open = parts.sinks.filter((s) => s.breaker !== 'closed');
   const status: HealthReport['status'] =
-    parts.sources.length > 0 && live.length === 0 && down.length > 0 ? 'down' : down.length || open.length ? 'degraded' : 'ok';
+    parts.sources.length > 0 && live.length === 0 && down.length > 0
+      ? 'down'
+      : down.length || open.length
+        ? 'degraded'
+        : 'ok';
   return {
     status,
     version: parts.version,

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../infra/clock.js';
-import { createHarness, sessionEvents, type Harness } from '../../test/e2e/harness.js';
+import { createHarness, type Harness, sessionEvents } from '../../test/e2e/harness.js';
+import type { ManualClock } from '../infra/clock.js';
 import type { SessionDetail, SessionSummary } from './summary.js';
 
 let h: Harness;
@@ -41,7 +41,10 @@ describe('HTTP API', () => {
     const res = await h.app.request('/api/sessions');
     expect(res.status).toBe(200);
     const body = (await res.json()) as { sessions: SessionSummary[] };
-    expect(body.sessions.map((s) => s.key).sort()).toEqual(['agent:main:mattermost:channel:abc', 'agent:main:subagent:1234']);
+    expect(body.sessions.map((s) => s.key).sort()).toEqual([
+      'agent:main:mattermost:channel:abc',
+      'agent:main:subagent:1234',
+    ]);
     const parent = body.sessions.find((s) => s.key === 'agent:main:mattermost:channel:abc');
     expect(parent).toMatchObject({
       agentId: 'main',
@@ -59,7 +62,9 @@ describe('HTTP API', () => {
 
     const none = (await (await h.app.request('/api/sessions?status=done')).json()) as { sessions: unknown[] };
     expect(none.sessions).toHaveLength(0);
-    const byAgent = (await (await h.app.request('/api/sessions?agent=other')).json()) as { sessions: unknown[] };
+    const byAgent = (await (await h.app.request('/api/sessions?agent=other')).json()) as {
+      sessions: unknown[];
+    };
     expect(byAgent.sessions).toHaveLength(0);
     const bad = await h.app.request('/api/sessions?status=bogus');
     expect(bad.status).toBe(400);
@@ -77,7 +82,9 @@ describe('HTTP API', () => {
     expect(d.tree.children.map((c) => c.summary.key)).toEqual(['agent:main:subagent:1234']);
     expect(d.session.tools[0]).toMatchObject({ name: 'read', status: 'error', error: 'ENOENT' });
 
-    const raw = (await (await h.app.request('/api/sessions/agent:main:mattermost:channel:abc')).json()) as SessionDetail;
+    const raw = (await (
+      await h.app.request('/api/sessions/agent:main:mattermost:channel:abc')
+    ).json()) as SessionDetail;
     expect(raw.tokenSeries.map((p) => p.tokens)).toEqual([1200, 1800]);
     expect(raw.tokenSeries[1]?.costUsd).toBeCloseTo(0.015);
     expect(raw.events.length).toBeGreaterThan(3);
@@ -112,7 +119,10 @@ describe('HTTP API', () => {
   it('serves /health JSON and /metrics in Prometheus text', async () => {
     h = await createHarness();
     feedTree(h);
-    const health = (await (await h.app.request('/health')).json()) as { status: string; sessions: Record<string, number> };
+    const health = (await (await h.app.request('/health')).json()) as {
+      status: string;
+      sessions: Record<string, number>;
+    };
     expect(health.status).toBe('ok');
     expect(health.sessions.active).toBe(2);
     const res = await h.app.request('/metrics');
@@ -125,7 +135,10 @@ describe('HTTP API', () => {
     expect(text).toContain('clawpulse_sink_breaker_state{sink="mattermost",kind="mattermost"} 0');
     expect(text).toContain('clawpulse_sse_clients 0');
     // every sample line parses as name{labels} value
-    for (const line of text.trim().split('\n').filter((l) => !l.startsWith('#'))) {
+    for (const line of text
+      .trim()
+      .split('\n')
+      .filter((l) => !l.startsWith('#'))) {
       expect(line).toMatch(/^[a-z_]+(\{[^}]*\})? -?[\d.e+-]+$/);
     }
   });

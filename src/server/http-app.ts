@@ -3,12 +3,13 @@
  * and the dashboard files. Built from its dependencies (createHttpApp) and started apart
  * (startHttpServer) so tests drive the app in-process or over real sockets.
  */
-import type { AddressInfo } from 'node:net';
+
 import type { Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import type { Config } from '../config/config.js';
-import { systemClock, type Clock } from '../infra/clock.js';
+import { type Clock, systemClock } from '../infra/clock.js';
 import type { Logger } from '../infra/logger.js';
 import type { TrackerLimits } from '../model/session.js';
 import type { Pipeline } from '../pipeline.js';
@@ -39,7 +40,9 @@ export interface HttpAppDeps {
   uiDir?: string;
   clock?: Clock;
   /** tuning for tests and benchmarks (heartbeat, buffer bound, replay page ...) */
-  sse?: Partial<Pick<SseHubOptions, 'heartbeatMs' | 'maxBufferBytes' | 'replayPageSize' | 'maxReplay' | 'retryMs'>>;
+  sse?: Partial<
+    Pick<SseHubOptions, 'heartbeatMs' | 'maxBufferBytes' | 'replayPageSize' | 'maxReplay' | 'retryMs'>
+  >;
 }
 
 export function createHttpApp(deps: HttpAppDeps): { app: Hono; sse: SseHub } {
@@ -61,7 +64,15 @@ export function createHttpApp(deps: HttpAppDeps): { app: Hono; sse: SseHub } {
     const t0 = performance.now();
     await next();
     if (c.req.path !== '/api/stream') {
-      log.debug({ method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - t0) }, 'http');
+      log.debug(
+        {
+          method: c.req.method,
+          path: c.req.path,
+          status: c.res.status,
+          ms: Math.round(performance.now() - t0),
+        },
+        'http',
+      );
     }
   });
   app.use('*', async (c, next) => {
@@ -87,10 +98,22 @@ export function createHttpApp(deps: HttpAppDeps): { app: Hono; sse: SseHub } {
   }
 
   app.get('/metrics', (c) =>
-    c.body(renderMetrics(deps.metrics(), sse.stats()), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }),
+    c.body(renderMetrics(deps.metrics(), sse.stats()), 200, {
+      'content-type': 'text/plain; version=0.0.4; charset=utf-8',
+    }),
   );
-  app.get('/api/stream', (c) => sse.handle(c.req.raw, (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing));
-  app.route('/api', createApiRoutes({ pipeline: deps.pipeline, store: deps.store, now: () => clock.now(), limits: deps.modelLimits }));
+  app.get('/api/stream', (c) =>
+    sse.handle(c.req.raw, (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing),
+  );
+  app.route(
+    '/api',
+    createApiRoutes({
+      pipeline: deps.pipeline,
+      store: deps.store,
+      now: () => clock.now(),
+      limits: deps.modelLimits,
+    }),
+  );
 
   const serveUi = deps.uiDir ? createStaticHandler(deps.uiDir) : undefined;
   app.get('*', async (c) => {

@@ -18,16 +18,27 @@ function labels(l: Record<string, string>): string {
 
 export function renderMetrics(m: MetricsInput, sse: SseStats): string {
   const out: string[] = [];
-  const metric = (name: string, type: 'counter' | 'gauge', help: string, rows: Array<[Record<string, string>, number]>) => {
+  const metric = (
+    name: string,
+    type: 'counter' | 'gauge',
+    help: string,
+    rows: Array<[Record<string, string>, number]>,
+  ) => {
     out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
     for (const [l, v] of rows) out.push(`${name}${labels(l)} ${Number.isFinite(v) ? v : 0}`);
   };
-  metric('clawpulse_events_ingested_total', 'counter', 'Events stored by the pipeline.', [[{}, m.pipeline.ingested]]);
+  metric('clawpulse_events_ingested_total', 'counter', 'Events stored by the pipeline.', [
+    [{}, m.pipeline.ingested],
+  ]);
   metric('clawpulse_events_duplicate_total', 'counter', 'Events dropped as duplicates (same dedupeKey).', [
     [{}, m.pipeline.duplicates],
   ]);
-  metric('clawpulse_ingest_batches_total', 'counter', 'Batches handed to the pipeline.', [[{}, m.pipeline.batches]]);
-  metric('clawpulse_listener_errors_total', 'counter', 'Pipeline listeners that threw.', [[{}, m.pipeline.listenerErrors]]);
+  metric('clawpulse_ingest_batches_total', 'counter', 'Batches handed to the pipeline.', [
+    [{}, m.pipeline.batches],
+  ]);
+  metric('clawpulse_listener_errors_total', 'counter', 'Pipeline listeners that threw.', [
+    [{}, m.pipeline.listenerErrors],
+  ]);
   metric(
     'clawpulse_source_lag_seconds',
     'gauge',
@@ -38,7 +49,10 @@ export function renderMetrics(m: MetricsInput, sse: SseStats): string {
     'clawpulse_source_up',
     'gauge',
     '1 when the source is live (or a healthy standby).',
-    m.sources.map((s) => [{ source: s.id, kind: s.kind, state: s.state }, s.state === 'live' || s.state === 'standby' ? 1 : 0]),
+    m.sources.map((s) => [
+      { source: s.id, kind: s.kind, state: s.state },
+      s.state === 'live' || s.state === 'standby' ? 1 : 0,
+    ]),
   );
   metric(
     'clawpulse_source_malformed_total',
@@ -72,7 +86,9 @@ export function renderMetrics(m: MetricsInput, sse: SseStats): string {
   );
   metric('clawpulse_sse_clients', 'gauge', 'Connected dashboard stream clients.', [[{}, sse.clients]]);
   metric('clawpulse_sse_connections_total', 'counter', 'Stream connections accepted.', [[{}, sse.accepted]]);
-  metric('clawpulse_sse_rejected_total', 'counter', 'Stream connections refused at the client cap.', [[{}, sse.rejected]]);
+  metric('clawpulse_sse_rejected_total', 'counter', 'Stream connections refused at the client cap.', [
+    [{}, sse.rejected],
+  ]);
   metric('clawpulse_sse_dropped_slow_total', 'counter', 'Stream clients dropped for not keeping up.', [
     [{}, sse.droppedSlow],
   ]);

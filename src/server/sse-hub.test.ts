@@ -1,6 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import {
+  createHarness,
+  type Harness,
+  openSse,
+  type SseReader,
+  sessionEvents,
+} from '../../test/e2e/harness.js';
 import type { ManualClock } from '../infra/clock.js';
-import { createHarness, openSse, sessionEvents, type Harness, type SseReader } from '../../test/e2e/harness.js';
 import type { SnapshotMessage } from './summary.js';
 
 let h: Harness;
@@ -36,7 +42,11 @@ describe('SSE stream', () => {
     await r.waitFor((x) => x.messages.some((m) => m.event === 'sessions'));
     expect(pulseIds(r)).toEqual([3, 4]);
     const sessions = JSON.parse(r.messages.find((m) => m.event === 'sessions')?.data ?? '');
-    expect(sessions.sessions[0]).toMatchObject({ key: 'agent:main:main', runningTool: 'exec', lastText: 'Reading files' });
+    expect(sessions.sessions[0]).toMatchObject({
+      key: 'agent:main:main',
+      runningTool: 'exec',
+      lastText: 'Reading files',
+    });
   });
 
   it('resumes from Last-Event-ID: replay from the store, then live, no gap and no duplicate', async () => {
@@ -141,5 +151,17 @@ describe('SSE stream', () => {
     slow.res.resume();
     await slow.waitFor((x) => x.ended); // the server cut its socket
     expect(ingestMs).toBeLessThan(20_000);
+  });
+
+  it('closeAll ends every stream with a retry hint and refuses new ones (shutdown)', async () => {
+    h = await createHarness({ listen: true });
+    const a = await sse(`${h.url}/api/stream`);
+    await a.waitFor((x) => x.messages.length >= 1);
+    h.sse.closeAll();
+    await a.waitFor((x) => x.ended);
+    expect(a.messages.at(-1)?.retry).toBe(2000);
+    const b = await sse(`${h.url}/api/stream`);
+    expect(b.status).toBe(503);
+    expect(JSON.parse(b.body ?? '')).toMatchObject({ error: { code: 'shutting_down' } });
   });
 });

@@ -11,10 +11,10 @@
  */
 import type { Clock } from '../infra/clock.js';
 import type { Logger } from '../infra/logger.js';
+import type { StoredEvent } from '../model/events.js';
 import type { Pipeline, PipelineUpdate } from '../pipeline.js';
 import type { EventStore } from '../store/event-store.js';
-import type { StoredEvent } from '../model/events.js';
-import { toSummary, type SessionsMessage, type SnapshotMessage } from './summary.js';
+import { type SessionsMessage, type SnapshotMessage, toSummary } from './summary.js';
 
 export interface SseHubOptions {
   pipeline: Pipeline;
@@ -52,7 +52,7 @@ export interface SseHub {
    */
   handle(req: Request, socket?: { destroy(): void }): Response;
   stats(): SseStats;
-  /** ends every stream with a retry hint (shutdown: browsers reconnect to the next daemon) */
+  /** stops accepting and ends every stream with a retry hint (browsers reconnect to the next daemon) */
   closeAll(): void;
   /** stops listening to the pipeline */
   dispose(): void;
@@ -80,13 +80,21 @@ export function createSseHub(o: SseHubOptions): SseHub {
   const retryMs = o.retryMs ?? 2000;
   const recentEvents = o.recentEvents ?? 50;
   const clients = new Set<Client>();
-  const stats: Omit<SseStats, 'clients'> = { accepted: 0, rejected: 0, droppedSlow: 0, closedAge: 0, badLastEventId: 0 };
+  const stats: Omit<SseStats, 'clients'> = {
+    accepted: 0,
+    rejected: 0,
+    droppedSlow: 0,
+    closedAge: 0,
+    badLastEventId: 0,
+  };
   let nextId = 1;
   let heartbeat: unknown;
   /** clients still replaying (so the listener skips its per-client loop when there are none) */
   let replaying = 0;
+  let accepting = true;
 
-  const pulseFrame = (s: StoredEvent) => `id: ${s.seq}\nevent: pulse\ndata: ${JSON.stringify({ seq: s.seq, event: s.event })}\n\n`;
+  const pulseFrame = (s: StoredEvent) =>
+    `id: ${s.seq}\nevent: pulse\ndata: ${JSON.stringify({ seq: s.seq, event: s.event })}\n\n`;
   const sessionsFrame = (keys: Iterable<string>): string => {
     const now = o.clock.now();
     const sessions = [];
@@ -122,7 +130,10 @@ export function createSseHub(o: SseHubOptions): SseHub {
     }
     if ((c.controller.desiredSize ?? 0) < -maxBufferBytes) {
       stats.droppedSlow++;
-      o.logger.warn({ client: c.id, queuedBytes: -(c.controller.desiredSize ?? 0) }, 'dropping slow SSE client');
+      o.logger.warn(
+        { client: c.id, queuedBytes: -(c.controller.desiredSize ?? 0) },
+        'dropping slow SSE client',
+      );
       remove(c);
       try {
         // destroying the socket frees the queue at once; without one, erroring the stream does
@@ -196,7 +207,11 @@ export function createSseHub(o: SseHubOptions): SseHub {
       if (c.mode === 'replay') continue; // the replay reads these from the store
       if (firstSeq <= c.cursor) {
         // joined (or finished replaying) after part of this batch was stored: skip what it has
-        const text = events.filter((e) => e.seq > c.cursor).map((e) => e.frame).join('') + tail;
+        const text =
+          events
+            .filter((e) => e.seq > c.cursor)
+            .map((e) => e.frame)
+            .join('') + tail;
         if (text) send(c, enc.encode(text));
       } else {
         shared ??= enc.encode(events.map((e) => e.frame).join('') + tail);
@@ -209,7 +224,8 @@ export function createSseHub(o: SseHubOptions): SseHub {
   const unsubscribe = o.pipeline.subscribe((u: PipelineUpdate) => {
     if (!clients.size) return;
     for (const s of u.events) batch.push({ seq: s.seq, frame: pulseFrame(s) });
-    if (replaying > 0) for (const c of clients) if (c.mode === 'replay') for (const s of u.changed) c.pending.add(s.key);
+    if (replaying > 0)
+      for (const c of clients) if (c.mode === 'replay') for (const s of u.changed) c.pending.add(s.key);
     for (const s of u.changed) batchKeys.add(s.key);
     if (!flushScheduled) {
       flushScheduled = true;
@@ -229,11 +245,25 @@ export function createSseHub(o: SseHubOptions): SseHub {
   }
 
   function handle(req: Request, socket?: { destroy(): void }): Response {
+    if (!accepting) {
+      // shutting down: the browser's retry reaches the next daemon
+      return new Response(
+        JSON.stringify({
+          error: { code: 'shutting_down', message: 'the daemon is stopping', retryAfterS: 1 },
+        }),
+        {
+          status: 503,
+          headers: { 'content-type': 'application/json', 'retry-after': '1' },
+        },
+      );
+    }
     if (clients.size >= o.maxClients) {
       stats.rejected++;
       const retryAfterS = 5;
       return new Response(
-        JSON.stringify({ error: { code: 'too_many_clients', message: 'too many stream clients; retry later', retryAfterS } }),
+        JSON.stringify({
+          error: { code: 'too_many_clients', message: 'too many stream clients; retry later', retryAfterS },
+        }),
         { status: 503, headers: { 'content-type': 'application/json', 'retry-after': String(retryAfterS) } },
       );
     }
@@ -245,13 +275,22 @@ export function createSseHub(o: SseHubOptions): SseHub {
     const stream = new ReadableStream<Uint8Array>(
       {
         start(controller) {
-          client = { id: nextId++, controller, mode: 'live', cursor: lastSeq, pending: new Set(), closed: false, ageTimer: undefined };
+          client = {
+            id: nextId++,
+            controller,
+            mode: 'live',
+            cursor: lastSeq,
+            pending: new Set(),
+            closed: false,
+            ageTimer: undefined,
+          };
           const sessions = o.pipeline.tracker.all().map((s) => toSummary(s, now));
           const snap: SnapshotMessage = {
             now,
             lastSeq,
             sessions,
-            recent: after === undefined ? o.store.readAfter(Math.max(0, lastSeq - recentEvents), recentEvents) : [],
+            recent:
+              after === undefined ? o.store.readAfter(Math.max(0, lastSeq - recentEvents), recentEvents) : [],
           };
           // a fresh snapshot carries the id so a reconnect resumes after it; a resume keeps the
           // browser's id until the replay has moved it
@@ -300,9 +339,11 @@ export function createSseHub(o: SseHubOptions): SseHub {
     handle,
     stats: () => ({ clients: clients.size, ...stats }),
     closeAll() {
+      accepting = false;
       for (const c of [...clients]) end(c);
     },
     dispose() {
+      accepting = false;
       unsubscribe();
       for (const c of [...clients]) end(c);
     },

@@ -48,7 +48,11 @@ export function createStaticHandler(uiDir: string) {
     return new Response(new Uint8Array(body), {
       headers: {
         'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
-        'cache-control': isIndex ? 'no-cache' : rel.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'public, max-age=300',
+        'cache-control': isIndex
+          ? 'no-cache'
+          : rel.startsWith('/assets/')
+            ? 'public, max-age=31536000, immutable'
+            : 'public, max-age=300',
         'x-content-type-options': 'nosniff',
       },
     });

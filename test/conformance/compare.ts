@@ -23,7 +23,9 @@ function toolMatches(expected: ExpectedSession['tools'], actual: string[]): bool
   if (expected.length !== actual.length) return false;
   const left = [...actual];
   for (const t of expected) {
-    const i = left.findIndex((a) => a === `${t.name}:${t.status}` || (t.wrapped !== undefined && a === `${t.wrapped}:${t.status}`));
+    const i = left.findIndex(
+      (a) => a === `${t.name}:${t.status}` || (t.wrapped !== undefined && a === `${t.wrapped}:${t.status}`),
+    );
     if (i < 0) return false;
     left.splice(i, 1);
   }
@@ -37,24 +39,40 @@ export interface CheckOptions {
   errors?: boolean;
 }
 
-export function sessionMismatches(s: SessionSummary | undefined, e: ExpectedSession, label: string, opts: CheckOptions = {}): string[] {
+export function sessionMismatches(
+  s: SessionSummary | undefined,
+  e: ExpectedSession,
+  label: string,
+  opts: CheckOptions = {},
+): string[] {
   if (!s) return [`${label}: session missing`];
   const out: string[] = [];
   if (!toolMatches(e.tools, s.tools)) {
-    out.push(`${label}: tools ${JSON.stringify(s.tools)} != expected ${JSON.stringify(e.tools.map((t) => `${t.name}${t.wrapped ? `(${t.wrapped})` : ''}:${t.status}`))}`);
+    out.push(
+      `${label}: tools ${JSON.stringify(s.tools)} != expected ${JSON.stringify(e.tools.map((t) => `${t.name}${t.wrapped ? `(${t.wrapped})` : ''}:${t.status}`))}`,
+    );
   }
   if (opts.tokens !== false) {
-    if (s.input !== e.input || s.output !== e.output) out.push(`${label}: tokens in/out ${s.input}/${s.output} != expected ${e.input}/${e.output}`);
-    if (Math.abs(s.costUsd - e.costUsd) > 1e-9) out.push(`${label}: cost ${s.costUsd} != expected ${e.costUsd}`);
+    if (s.input !== e.input || s.output !== e.output)
+      out.push(`${label}: tokens in/out ${s.input}/${s.output} != expected ${e.input}/${e.output}`);
+    if (Math.abs(s.costUsd - e.costUsd) > 1e-9)
+      out.push(`${label}: cost ${s.costUsd} != expected ${e.costUsd}`);
   }
   if (opts.errors !== false && e.scenario === 'fail' && !s.errorStatuses.includes(529)) {
-    out.push(`${label}: no error with status 529 (errors: ${JSON.stringify(s.errors)} statuses ${JSON.stringify(s.errorStatuses)})`);
+    out.push(
+      `${label}: no error with status 529 (errors: ${JSON.stringify(s.errors)} statuses ${JSON.stringify(s.errorStatuses)})`,
+    );
   }
   return out;
 }
 
 /** everything the view gets wrong against the fake model's log */
-export function mismatches(view: View, expected: Expected, childKey: string | undefined, opts: CheckOptions = {}): string[] {
+export function mismatches(
+  view: View,
+  expected: Expected,
+  childKey: string | undefined,
+  opts: CheckOptions = {},
+): string[] {
   const sums = summarize(view);
   const out: string[] = [];
   const wanted = new Set<string>();
@@ -72,13 +90,16 @@ export function mismatches(view: View, expected: Expected, childKey: string | un
     out.push(...sessionMismatches(sums.get(key), e, `${e.scenario} (${key})`, opts));
     if (e.scenario === 'child') {
       const child = sums.get(key);
-      if (child && child.parentKey !== SPAWN_KEY) out.push(`child ${key}: parentKey ${child.parentKey} != ${SPAWN_KEY}`);
+      if (child && child.parentKey !== SPAWN_KEY)
+        out.push(`child ${key}: parentKey ${child.parentKey} != ${SPAWN_KEY}`);
       const parent = sums.get(SPAWN_KEY);
-      if (parent && !parent.children.includes(key)) out.push(`${SPAWN_KEY}: children ${JSON.stringify(parent.children)} lack ${key}`);
+      if (parent && !parent.children.includes(key))
+        out.push(`${SPAWN_KEY}: children ${JSON.stringify(parent.children)} lack ${key}`);
     }
   }
   for (const key of sums.keys()) if (!wanted.has(key)) out.push(`unexpected session ${key}`);
-  if (view.applyErrors.length) out.push(`tracker threw on ${view.applyErrors.length} event(s): ${view.applyErrors[0]?.error}`);
+  if (view.applyErrors.length)
+    out.push(`tracker threw on ${view.applyErrors.length} event(s): ${view.applyErrors[0]?.error}`);
   return out;
 }
 
@@ -95,12 +116,22 @@ export function viewDifferences(a: View, b: View): string[] {
       out.push(`${key}: only in ${x ? a.name : b.name}`);
       continue;
     }
-    if (JSON.stringify(x.tools) !== JSON.stringify(y.tools)) out.push(`${key}: tools ${a.name}=${JSON.stringify(x.tools)} ${b.name}=${JSON.stringify(y.tools)}`);
-    if (x.input !== y.input || x.output !== y.output || x.cacheRead !== y.cacheRead || x.cacheWrite !== y.cacheWrite) {
-      out.push(`${key}: tokens ${a.name}=${x.input}/${x.output}/${x.cacheRead}/${x.cacheWrite} ${b.name}=${y.input}/${y.output}/${y.cacheRead}/${y.cacheWrite}`);
+    if (JSON.stringify(x.tools) !== JSON.stringify(y.tools))
+      out.push(`${key}: tools ${a.name}=${JSON.stringify(x.tools)} ${b.name}=${JSON.stringify(y.tools)}`);
+    if (
+      x.input !== y.input ||
+      x.output !== y.output ||
+      x.cacheRead !== y.cacheRead ||
+      x.cacheWrite !== y.cacheWrite
+    ) {
+      out.push(
+        `${key}: tokens ${a.name}=${x.input}/${x.output}/${x.cacheRead}/${x.cacheWrite} ${b.name}=${y.input}/${y.output}/${y.cacheRead}/${y.cacheWrite}`,
+      );
     }
-    if (Math.abs(x.costUsd - y.costUsd) > 1e-9) out.push(`${key}: cost ${a.name}=${x.costUsd} ${b.name}=${y.costUsd}`);
-    if (x.parentKey !== y.parentKey) out.push(`${key}: parentKey ${a.name}=${x.parentKey} ${b.name}=${y.parentKey}`);
+    if (Math.abs(x.costUsd - y.costUsd) > 1e-9)
+      out.push(`${key}: cost ${a.name}=${x.costUsd} ${b.name}=${y.costUsd}`);
+    if (x.parentKey !== y.parentKey)
+      out.push(`${key}: parentKey ${a.name}=${x.parentKey} ${b.name}=${y.parentKey}`);
   }
   return out;
 }

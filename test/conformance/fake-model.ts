@@ -41,7 +41,10 @@ export interface LoggedRequest {
   lastUserText: string;
   /** text of the last tool result since that user message (the spawn result names the child) */
   lastToolResult?: string;
-  decision: { kind: 'tool'; name: string; args: unknown; id: string } | { kind: 'text'; text: string } | { kind: 'error'; status: number };
+  decision:
+    | { kind: 'tool'; name: string; args: unknown; id: string }
+    | { kind: 'text'; text: string }
+    | { kind: 'error'; status: number };
   /** usage sent back (absent for errors) */
   usage?: { prompt_tokens: number; completion_tokens: number };
 }
@@ -70,20 +73,26 @@ function textOf(content: unknown): string {
   if (typeof content === 'string') return content;
   if (Array.isArray(content)) {
     return content
-      .map((p) => (p && typeof p === 'object' && typeof (p as { text?: unknown }).text === 'string' ? (p as { text: string }).text : ''))
+      .map((p) =>
+        p && typeof p === 'object' && typeof (p as { text?: unknown }).text === 'string'
+          ? (p as { text: string }).text
+          : '',
+      )
       .join('');
   }
   return '';
 }
 
-const isRealUser = (m: ChatMessage): boolean => m.role === 'user' && !textOf(m.content).trimStart().startsWith(INTERNAL_MARKER);
+const isRealUser = (m: ChatMessage): boolean =>
+  m.role === 'user' && !textOf(m.content).trimStart().startsWith(INTERNAL_MARKER);
 
 /** `[Sat 2026-11-21 14:46 UTC] [conf:tool] ...` → 'tool'; a sub-agent's task message → 'child' */
 export function scenarioOf(text: string): Scenario {
   if (text.includes('[Subagent Task]') && text.includes(CHILD_TAG)) return 'child';
   const m = /^\s*(?:\[[^\]]*\bUTC\]\s*)?\[conf:([a-z]+)\]/.exec(text);
   const name = m?.[1];
-  if (name === 'tool' || name === 'spawn' || name === 'overload' || name === 'fail' || name === 'toolfail') return name;
+  if (name === 'tool' || name === 'spawn' || name === 'overload' || name === 'fail' || name === 'toolfail')
+    return name;
   // OpenClaw 2026.9 retries a failed turn with "[Queued user message from a previous active
   // turn; …]" wrapping the original text: the error scenarios must keep failing through it.
   if (text.includes('[conf:fail]')) return 'fail';
@@ -95,7 +104,8 @@ export function scenarioOf(text: string): Scenario {
 export function attributionOf(text: string): Scenario {
   if (text.includes('[Subagent Task]') && text.includes(CHILD_TAG)) return 'child';
   const name = /\[conf:([a-z]+)\]/.exec(text)?.[1];
-  if (name === 'tool' || name === 'spawn' || name === 'overload' || name === 'fail' || name === 'toolfail') return name;
+  if (name === 'tool' || name === 'spawn' || name === 'overload' || name === 'fail' || name === 'toolfail')
+    return name;
   return 'none';
 }
 
@@ -104,7 +114,11 @@ export async function startFakeModel(opts: FakeModelOptions): Promise<FakeModel>
   const overloadSeen = new Map<string, number>();
   let callSeq = 0;
 
-  function decide(body: { messages?: ChatMessage[]; tools?: Array<{ function?: { name?: string } }> }, path: string, stream: boolean): LoggedRequest {
+  function decide(
+    body: { messages?: ChatMessage[]; tools?: Array<{ function?: { name?: string } }> },
+    path: string,
+    stream: boolean,
+  ): LoggedRequest {
     const messages = Array.isArray(body.messages) ? body.messages : [];
     const tools = (body.tools ?? []).map((t) => t?.function?.name ?? '').filter(Boolean);
     let lastReal = -1;
@@ -120,7 +134,10 @@ export async function startFakeModel(opts: FakeModelOptions): Promise<FakeModel>
     const afterUser = messages.slice(lastReal + 1);
     const toolsSinceUser = afterUser.filter((m) => m.role === 'assistant' && m.tool_calls?.length).length;
     const sawToolResult = afterUser.some((m) => m.role === 'tool');
-    const totalToolCalls = messages.reduce((n, m) => n + (m.role === 'assistant' ? (m.tool_calls?.length ?? 0) : 0), 0);
+    const totalToolCalls = messages.reduce(
+      (n, m) => n + (m.role === 'assistant' ? (m.tool_calls?.length ?? 0) : 0),
+      0,
+    );
     const turnScenario = scenarioOf(lastUserText);
     const entry: Omit<LoggedRequest, 'decision'> = {
       n: log.length + 1,
@@ -133,14 +150,22 @@ export async function startFakeModel(opts: FakeModelOptions): Promise<FakeModel>
       scenario: attributionOf(firstUserText),
       turnScenario,
       lastUserText: lastUserText.slice(0, 2000),
-      lastToolResult: afterUser.filter((m) => m.role === 'tool').map((m) => textOf(m.content)).at(-1)?.slice(0, 2000),
+      lastToolResult: afterUser
+        .filter((m) => m.role === 'tool')
+        .map((m) => textOf(m.content))
+        .at(-1)
+        ?.slice(0, 2000),
     };
     const tool = (name: string, args: unknown): LoggedRequest => ({
       ...entry,
       decision: { kind: 'tool', name, args, id: `call_conf_${++callSeq}` },
       usage: { ...FIXED_USAGE },
     });
-    const text = (t: string): LoggedRequest => ({ ...entry, decision: { kind: 'text', text: t }, usage: { ...FIXED_USAGE } });
+    const text = (t: string): LoggedRequest => ({
+      ...entry,
+      decision: { kind: 'text', text: t },
+      usage: { ...FIXED_USAGE },
+    });
 
     if (turnScenario === 'fail') return { ...entry, decision: { kind: 'error', status: 529 } };
     if (turnScenario === 'overload') {
@@ -190,7 +215,12 @@ export async function startFakeModel(opts: FakeModelOptions): Promise<FakeModel>
     const finish = dec.kind === 'tool' ? 'tool_calls' : 'stop';
     const toolCall =
       dec.kind === 'tool'
-        ? { index: 0, id: dec.id, type: 'function', function: { name: dec.name, arguments: JSON.stringify(dec.args) } }
+        ? {
+            index: 0,
+            id: dec.id,
+            type: 'function',
+            function: { name: dec.name, arguments: JSON.stringify(dec.args) },
+          }
         : undefined;
     if (!d.stream) {
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -198,12 +228,27 @@ export async function startFakeModel(opts: FakeModelOptions): Promise<FakeModel>
         dec.kind === 'tool'
           ? { role: 'assistant', content: null, tool_calls: [{ ...toolCall, index: undefined }] }
           : { role: 'assistant', content: dec.text };
-      res.end(JSON.stringify({ id, object: 'chat.completion', created, model: 'fake-model', choices: [{ index: 0, message, finish_reason: finish }], usage }));
+      res.end(
+        JSON.stringify({
+          id,
+          object: 'chat.completion',
+          created,
+          model: 'fake-model',
+          choices: [{ index: 0, message, finish_reason: finish }],
+          usage,
+        }),
+      );
       return;
     }
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+    });
     const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) =>
-      res.write(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: 'fake-model', choices, ...extra })}\n\n`);
+      res.write(
+        `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: 'fake-model', choices, ...extra })}\n\n`,
+      );
     chunk([{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }]);
     if (toolCall) chunk([{ index: 0, delta: { tool_calls: [toolCall] }, finish_reason: null }]);
     else if (dec.kind === 'text') chunk([{ index: 0, delta: { content: dec.text }, finish_reason: null }]);
@@ -216,7 +261,12 @@ export async function startFakeModel(opts: FakeModelOptions): Promise<FakeModel>
     const url = req.url ?? '';
     if (req.method === 'GET' && url.startsWith('/v1/models')) {
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ object: 'list', data: [{ id: 'fake-model', object: 'model', owned_by: 'clawpulse' }] }));
+      res.end(
+        JSON.stringify({
+          object: 'list',
+          data: [{ id: 'fake-model', object: 'model', owned_by: 'clawpulse' }],
+        }),
+      );
       return;
     }
     if (req.method !== 'POST' || !url.startsWith('/v1/chat/completions')) {

@@ -85,7 +85,12 @@ async function installOne(
     timeout: 15 * 60_000,
   });
   const seconds = (Date.now() - t0) / 1000;
-  const marker: Marker = { spec, version: installedVersion(tmp, pkg), installedAt: new Date().toISOString(), seconds };
+  const marker: Marker = {
+    spec,
+    version: installedVersion(tmp, pkg),
+    installedAt: new Date().toISOString(),
+    seconds,
+  };
   fs.writeFileSync(path.join(tmp, MARKER), `${JSON.stringify(marker, null, 2)}\n`);
   fs.rmSync(dir, { recursive: true, force: true });
   fs.renameSync(tmp, dir);
@@ -112,7 +117,11 @@ export async function ensureInstalled(log: (msg: string) => void = console.log):
       bin?: string | Record<string, string>;
     };
     const binRel = typeof pj.bin === 'string' ? pj.bin : (pj.bin?.openclaw ?? 'openclaw.mjs');
-    openclaw[v] = { bin: path.join(pkgDir, binRel), binDir: path.join(dir, 'node_modules/.bin'), version: m.version };
+    openclaw[v] = {
+      bin: path.join(pkgDir, binRel),
+      binDir: path.join(dir, 'node_modules/.bin'),
+      version: m.version,
+    };
   }
   log(`conformance install ready in ${((Date.now() - t0) / 1000).toFixed(1)} s (cache ${root})`);
   return { nodeBinDir, nodeVersion: nodeMarker.version, openclaw };

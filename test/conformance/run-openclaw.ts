@@ -4,7 +4,7 @@
  * (`logging.file`; the default is a fixed folder in the system temp root), a free loopback port.
  * Nothing touches the real HOME. Every process started here is stopped by its PID.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -49,7 +49,8 @@ export async function createOpenclawEnv(opts: {
   const stateDir = path.join(home, '.openclaw');
   const workspace = path.join(home, 'workspace');
   const logFile = path.join(root, 'logs', 'openclaw.log');
-  for (const d of [stateDir, workspace, path.dirname(logFile), path.join(root, 'tmp')]) fs.mkdirSync(d, { recursive: true });
+  for (const d of [stateDir, workspace, path.dirname(logFile), path.join(root, 'tmp')])
+    fs.mkdirSync(d, { recursive: true });
   const port = await freePort();
   const token = `conf-token-${process.pid}-${port}`;
   // JSON is valid JSON5; shape copied from the config that worked live (fixtures/openclaw/*/openclaw.json).
@@ -170,11 +171,12 @@ export async function startGateway(oc: OpenclawEnv, timeoutMs = 90_000): Promise
     startMs: Date.now() - t0,
     async stop() {
       const s0 = Date.now();
-      if (child.exitCode !== null || child.signalCode !== null) return { ...(await exit), ms: 0, killed: false };
+      if (child.exitCode !== null || child.signalCode !== null)
+        return { ...(await exit), ms: 0, killed: false };
       process.kill(pid, 'SIGTERM');
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<'timeout'>((r) => {
-        timer = setTimeout(() => r('timeout'), 15_000);
+        timer = setTimeout(() => r('timeout'), 10_000);
       });
       const first = await Promise.race([exit, timedOut]);
       clearTimeout(timer);

@@ -10,10 +10,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { pino } from 'pino';
 import { createLogger, type Logger } from '../../src/infra/logger.js';
 import type { IngestSink, OffsetReader, Source } from '../../src/ingest/source.js';
+import { mismatches } from './compare.js';
 import type { Expected, LiveObserver } from './harness.js';
 import type { OpenclawEnv } from './run-openclaw.js';
 import { createView, type View } from './view.js';
-import { mismatches } from './compare.js';
 
 /** a view is "caught up" once no new event arrived for this long (sources poll every 200 ms here) */
 const QUIET_MS = 2000;
@@ -32,10 +32,20 @@ type GatewayFactory = (deps: CommonDeps & { url: string; token?: string; stateDi
 export type SourceName = 'files' | 'sqlite' | 'gateway';
 
 const CANDIDATES: Record<SourceName, { files: string[]; factory: string }> = {
-  files: { files: ['src/ingest/files/index.ts', 'src/ingest/files/file-source.ts'], factory: 'createFileSource' },
-  sqlite: { files: ['src/ingest/sqlite/index.ts', 'src/ingest/sqlite/sqlite-source.ts'], factory: 'createSqliteSource' },
+  files: {
+    files: ['src/ingest/files/index.ts', 'src/ingest/files/file-source.ts'],
+    factory: 'createFileSource',
+  },
+  sqlite: {
+    files: ['src/ingest/sqlite/index.ts', 'src/ingest/sqlite/sqlite-source.ts'],
+    factory: 'createSqliteSource',
+  },
   gateway: {
-    files: ['src/ingest/gateway/index.ts', 'src/ingest/gateway/gateway-source.ts', 'src/ingest/gateway/source.ts'],
+    files: [
+      'src/ingest/gateway/index.ts',
+      'src/ingest/gateway/gateway-source.ts',
+      'src/ingest/gateway/source.ts',
+    ],
     factory: 'createGatewaySource',
   },
 };
@@ -56,7 +66,10 @@ async function loadFactory<T>(name: SourceName): Promise<T> {
 
 function fileLogger(oc: OpenclawEnv, name: string): Logger {
   const level = process.env.CLAWPULSE_CONFORMANCE_LOG_LEVEL ?? 'info';
-  return createLogger(level, pino.destination({ dest: path.join(oc.root, `clawpulse-${name}.log`), sync: true }));
+  return createLogger(
+    level,
+    pino.destination({ dest: path.join(oc.root, `clawpulse-${name}.log`), sync: true }),
+  );
 }
 
 export interface SourceObserver extends LiveObserver {
@@ -89,7 +102,8 @@ export function sourceObserver(kind: SourceName, label: string = kind): SourceOb
     },
     // caught up = matches the fake's log so far AND nothing new for a while (late status rows)
     settled: (expected: Expected) =>
-      Date.now() - obs.view.lastNewEventAt > QUIET_MS && mismatches(obs.view, expected, undefined).length === 0,
+      Date.now() - obs.view.lastNewEventAt > QUIET_MS &&
+      mismatches(obs.view, expected, undefined).length === 0,
     async stop() {
       await obs.source?.stop();
     },
@@ -98,7 +112,13 @@ export function sourceObserver(kind: SourceName, label: string = kind): SourceOb
 }
 
 /** reads a finished run's state from nothing, until it matches `expected` or `timeoutMs` passes */
-export async function coldRead(kind: 'files' | 'sqlite', oc: OpenclawEnv, expected: Expected, childKey: string | undefined, timeoutMs = 20_000): Promise<View> {
+export async function coldRead(
+  kind: 'files' | 'sqlite',
+  oc: OpenclawEnv,
+  expected: Expected,
+  childKey: string | undefined,
+  timeoutMs = 20_000,
+): Promise<View> {
   const obs = sourceObserver(kind, `${kind}-cold`);
   await obs.start(oc);
   const end = Date.now() + timeoutMs;
@@ -107,7 +127,8 @@ export async function coldRead(kind: 'files' | 'sqlite', oc: OpenclawEnv, expect
       await new Promise((r) => setTimeout(r, 200));
     }
     // quiet for a while, so late events (status rows) land too
-    while (Date.now() < end && Date.now() - obs.view.lastNewEventAt < QUIET_MS) await new Promise((r) => setTimeout(r, 200));
+    while (Date.now() < end && Date.now() - obs.view.lastNewEventAt < QUIET_MS)
+      await new Promise((r) => setTimeout(r, 200));
   } finally {
     await obs.stop();
   }

@@ -8,13 +8,26 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { childKeyIn, mismatches, SPAWN_KEY, viewDifferences } from './compare.js';
-import { conformanceRun, type Expected, expectedFrom, type RunResult, SCENARIOS, sessionKeyOf } from './harness.js';
+import {
+  conformanceRun,
+  type Expected,
+  expectedFrom,
+  type RunResult,
+  SCENARIOS,
+  sessionKeyOf,
+} from './harness.js';
 import { ensureInstalled, type OpenclawVersion } from './install.js';
 import { coldRead, type SourceName, sourceFile, sourceObserver } from './sources.js';
 import { summarize, type View } from './view.js';
 
-export function defineVersionSuite(version: OpenclawVersion, storeKind: Extract<SourceName, 'files' | 'sqlite'>): void {
-  const has: Record<'store' | 'gateway', boolean> = { store: !!sourceFile(storeKind), gateway: !!sourceFile('gateway') };
+export function defineVersionSuite(
+  version: OpenclawVersion,
+  storeKind: Extract<SourceName, 'files' | 'sqlite'>,
+): void {
+  const has: Record<'store' | 'gateway', boolean> = {
+    store: !!sourceFile(storeKind),
+    gateway: !!sourceFile('gateway'),
+  };
   const missing = (name: string) => ` [SKIPPED: src/ingest/${name}/ has no source yet]`;
 
   describe(`OpenClaw ${version} (real gateway, fake model)`, () => {
@@ -41,17 +54,30 @@ export function defineVersionSuite(version: OpenclawVersion, storeKind: Extract<
         childKey: run.childKey,
         expected: [...expected.values()],
         views: Object.fromEntries(
-          [store?.view, gateway?.view, cold].filter((v) => v !== undefined).map((v) => [
-            v.name,
-            { summary: [...summarize(v).values()], mismatches: mismatches(v, expected, run.childKey), events: v.events.length, duplicates: v.duplicates },
-          ]),
+          [store?.view, gateway?.view, cold]
+            .filter((v) => v !== undefined)
+            .map((v) => [
+              v.name,
+              {
+                summary: [...summarize(v).values()],
+                mismatches: mismatches(v, expected, run.childKey),
+                events: v.events.length,
+                duplicates: v.duplicates,
+              },
+            ]),
         ),
       };
       fs.writeFileSync(path.join(run.oc.root, 'conformance-report.json'), JSON.stringify(report, null, 2));
       for (const v of [store?.view, gateway?.view, cold]) {
-        if (v) fs.writeFileSync(path.join(run.oc.root, `events-${v.name}.jsonl`), v.events.map((e) => JSON.stringify(e)).join('\n'));
+        if (v)
+          fs.writeFileSync(
+            path.join(run.oc.root, `events-${v.name}.jsonl`),
+            v.events.map((e) => JSON.stringify(e)).join('\n'),
+          );
       }
-      console.log(`[${version}] timings ${JSON.stringify(run.timings)}; report ${path.join(run.oc.root, 'conformance-report.json')}`);
+      console.log(
+        `[${version}] timings ${JSON.stringify(run.timings)}; report ${path.join(run.oc.root, 'conformance-report.json')}`,
+      );
     }, 600_000);
 
     it('OpenClaw ran every scenario against the fake model', () => {
@@ -75,9 +101,12 @@ export function defineVersionSuite(version: OpenclawVersion, storeKind: Extract<
     ];
     for (const [name, available, view] of views) {
       const skip = available ? '' : missing(name);
-      it.skipIf(!available)(`${name}: every session, tool call, token total and the 529 match the fake model's log${skip}`, () => {
-        expect(mismatches(view() as View, expected, run.childKey)).toEqual([]);
-      });
+      it.skipIf(!available)(
+        `${name}: every session, tool call, token total and the 529 match the fake model's log${skip}`,
+        () => {
+          expect(mismatches(view() as View, expected, run.childKey)).toEqual([]);
+        },
+      );
       it.skipIf(!available)(`${name}: the sub-agent's parentKey is the spawning session${skip}`, () => {
         const v = view() as View;
         const child = v.tracker.get(run.childKey ?? '');
@@ -90,19 +119,40 @@ export function defineVersionSuite(version: OpenclawVersion, storeKind: Extract<
       });
       it.skipIf(!available)(`${name}: the failed read is an error tool call, the others ok${skip}`, () => {
         const v = view() as View;
-        expect(v.tracker.get(sessionKeyOf('toolfail'))?.tools.map((t) => `${t.name}:${t.status}`)).toEqual(['read:error']);
-        expect(v.tracker.get(sessionKeyOf('tool'))?.tools.map((t) => `${t.name}:${t.status}`)).toEqual(['exec:ok']);
-        expect(v.tracker.get(childKeyIn(v, run.childKey) ?? '')?.tools.map((t) => `${t.name}:${t.status}`)).toEqual(['exec:ok']);
+        expect(v.tracker.get(sessionKeyOf('toolfail'))?.tools.map((t) => `${t.name}:${t.status}`)).toEqual([
+          'read:error',
+        ]);
+        expect(v.tracker.get(sessionKeyOf('tool'))?.tools.map((t) => `${t.name}:${t.status}`)).toEqual([
+          'exec:ok',
+        ]);
+        expect(
+          v.tracker.get(childKeyIn(v, run.childKey) ?? '')?.tools.map((t) => `${t.name}:${t.status}`),
+        ).toEqual(['exec:ok']);
       });
+      it.skipIf(!available)(
+        `${name}: once every run has ended, no session is shown active and the failed one is in error${skip}`,
+        () => {
+          const statuses = Object.fromEntries((view() as View).tracker.all().map((s) => [s.key, s.status]));
+          expect(statuses[sessionKeyOf('fail')]).toBe('error');
+          const stillActive = Object.entries(statuses).filter(([, st]) => st === 'active' || st === 'stuck');
+          expect(stillActive, JSON.stringify(statuses)).toEqual([]);
+        },
+      );
     }
 
-    it.skipIf(!has.store)(`${storeKind}: reading the finished state from nothing ends where the live view did${has.store ? '' : missing(storeKind)}`, () => {
-      expect(viewDifferences(store?.view as View, cold as View)).toEqual([]);
-      expect(mismatches(cold as View, expected, run.childKey)).toEqual([]);
-    });
+    it.skipIf(!has.store)(
+      `${storeKind}: reading the finished state from nothing ends where the live view did${has.store ? '' : missing(storeKind)}`,
+      () => {
+        expect(viewDifferences(store?.view as View, cold as View)).toEqual([]);
+        expect(mismatches(cold as View, expected, run.childKey)).toEqual([]);
+      },
+    );
 
-    it.skipIf(!(has.store && has.gateway))(`${storeKind} and gateway views agree${has.store && has.gateway ? '' : missing(has.store ? 'gateway' : storeKind)}`, () => {
-      expect(viewDifferences(store?.view as View, gateway?.view as View)).toEqual([]);
-    });
+    it.skipIf(!(has.store && has.gateway))(
+      `${storeKind} and gateway views agree${has.store && has.gateway ? '' : missing(has.store ? 'gateway' : storeKind)}`,
+      () => {
+        expect(viewDifferences(store?.view as View, gateway?.view as View)).toEqual([]);
+      },
+    );
   });
 }

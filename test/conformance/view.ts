@@ -58,7 +58,8 @@ export function createView(name: string, limits: TrackerLimits = VIEW_LIMITS): V
       for (const o of offs ?? []) offsets.set(o.key, o.value);
     },
     getOffset: (k) => offsets.get(k),
-    listOffsets: (prefix) => [...offsets].filter(([k]) => k.startsWith(prefix)).map(([key, value]) => ({ key, value })),
+    listOffsets: (prefix) =>
+      [...offsets].filter(([k]) => k.startsWith(prefix)).map(([key, value]) => ({ key, value })),
   };
   return view;
 }
@@ -100,7 +101,8 @@ export function summarizeSession(s: SessionState): SessionSummary {
 
 export function summarize(view: View): Map<string, SessionSummary> {
   const out = new Map<string, SessionSummary>();
-  for (const s of view.tracker.all().sort((a, b) => a.key.localeCompare(b.key))) out.set(s.key, summarizeSession(s));
+  for (const s of view.tracker.all().sort((a, b) => a.key.localeCompare(b.key)))
+    out.set(s.key, summarizeSession(s));
   return out;
 }
 

@@ -15,7 +15,12 @@ export interface WsCapture {
   close(): Promise<void>;
 }
 
-export function startWsCapture(opts: { url: string; token: string; file: string; readyTimeoutMs?: number }): WsCapture {
+export function startWsCapture(opts: {
+  url: string;
+  token: string;
+  file: string;
+  readyTimeoutMs?: number;
+}): WsCapture {
   const list: Array<{ t: number; dir: 'in' | 'out'; frame: unknown }> = [];
   const deadline = Date.now() + (opts.readyTimeoutMs ?? 90_000);
   let ws: WebSocket;
@@ -56,7 +61,13 @@ export function startWsCapture(opts: { url: string; token: string; file: string;
       sock.send(JSON.stringify(frame));
     };
     sock.on('message', (data) => {
-      let frame: { type?: string; event?: string; id?: string; ok?: boolean; error?: { retryable?: boolean; retryAfterMs?: number } } & Record<string, unknown>;
+      let frame: {
+        type?: string;
+        event?: string;
+        id?: string;
+        ok?: boolean;
+        error?: { retryable?: boolean; retryAfterMs?: number };
+      } & Record<string, unknown>;
       try {
         frame = JSON.parse(data.toString()) as typeof frame;
       } catch {
@@ -85,7 +96,11 @@ export function startWsCapture(opts: { url: string; token: string; file: string;
         });
       } else if (frame.type === 'res' && frame.id === 'c1') {
         if (frame.ok) send({ type: 'req', id: 'c2', method: 'sessions.subscribe', params: { limit: 50 } });
-        else if (frame.error?.retryable) retryOrFail(`connect refused: ${JSON.stringify(frame).slice(0, 300)}`, frame.error.retryAfterMs ?? 500);
+        else if (frame.error?.retryable)
+          retryOrFail(
+            `connect refused: ${JSON.stringify(frame).slice(0, 300)}`,
+            frame.error.retryAfterMs ?? 500,
+          );
         else rejectReady(new Error(`connect refused: ${JSON.stringify(frame).slice(0, 300)}`));
       } else if (frame.type === 'res' && frame.id === 'c2') {
         if (frame.ok) resolveReady();

@@ -9,11 +9,11 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/infra/clock.js';
-import { countSessions } from '../../src/server/health.js';
-import { createHttpApp, startHttpServer, type RunningHttpServer } from '../../src/server/http-app.js';
-import { SHOTS, ensureUiBuilt, launchBrowser } from './browser.js';
-import { createHarness, sessionEvents, type Harness } from './harness.js';
 import { silentLogger } from '../../src/infra/logger.js';
+import { countSessions } from '../../src/server/health.js';
+import { createHttpApp, type RunningHttpServer, startHttpServer } from '../../src/server/http-app.js';
+import { ensureUiBuilt, launchBrowser, SHOTS } from './browser.js';
+import { createHarness, type Harness, sessionEvents } from './harness.js';
 
 let h: Harness;
 let browser: Browser;
@@ -62,7 +62,10 @@ describe('dashboard (Chromium)', () => {
     await page.waitForSelector('li[data-key="agent:ops:cron:nightly"][data-status="done"]');
 
     h.pipeline.ingest([
-      m.seen({ label: 'fix the flaky build', channel: { provider: 'mattermost', channelId: '9x3kq1aa2bb3cc4dd5ee6ff7gg' } }),
+      m.seen({
+        label: 'fix the flaky build',
+        channel: { provider: 'mattermost', channelId: '9x3kq1aa2bb3cc4dd5ee6ff7gg' },
+      }),
       m.started(),
       m.text('Reading the CI logs...'),
     ]);
@@ -77,8 +80,15 @@ describe('dashboard (Chromium)', () => {
       m.spawn(child, 'log-reader'),
     ]);
     const c = sessionEvents(child, 'main', now);
-    h.pipeline.ingest([c.seen({ label: 'log-reader', parentKey: main }), c.started(), c.text('Scanning 3 log files...')]);
-    h.pipeline.ingest([c.tool('k1', 'read', 'ci/build.log'), c.toolErr('k1', 'read', 'EACCES: permission denied')]);
+    h.pipeline.ingest([
+      c.seen({ label: 'log-reader', parentKey: main }),
+      c.started(),
+      c.text('Scanning 3 log files...'),
+    ]);
+    h.pipeline.ingest([
+      c.tool('k1', 'read', 'ci/build.log'),
+      c.toolErr('k1', 'read', 'EACCES: permission denied'),
+    ]);
     await page.waitForSelector(`li[data-key="${main}"] >> text=12.8k tok`);
     await page.waitForSelector(`li[data-key="${child}"] >> text=log-reader`);
     // the sub-agent is indented under its parent, right after it
@@ -91,12 +101,17 @@ describe('dashboard (Chromium)', () => {
   it('a stuck or failed session stands out and sorts first; filters narrow the list', async () => {
     const s = sessionEvents('agent:research:web:42', 'research');
     h.pipeline.ingest([s.seen({ label: 'summarise papers' }), s.started(), s.text('Fetching arXiv...')]);
-    h.pipeline.ingest([{ ...s.text('x'), type: 'llm.error', status: 529, message: 'overloaded', retryable: false } as never]);
+    h.pipeline.ingest([
+      { ...s.text('x'), type: 'llm.error', status: 529, message: 'overloaded', retryable: false } as never,
+    ]);
     h.pipeline.ingest([s.finished('error', 'model overloaded (529)')]);
     await page.waitForSelector('li[data-key="agent:research:web:42"][data-status="error"]');
     const first = await page.$eval('li[data-key]', (e) => e.getAttribute('data-key'));
     expect(first).toBe('agent:research:web:42');
-    const border = await page.$eval('li[data-key="agent:research:web:42"]', (e) => getComputedStyle(e).borderLeftColor);
+    const border = await page.$eval(
+      'li[data-key="agent:research:web:42"]',
+      (e) => getComputedStyle(e).borderLeftColor,
+    );
     expect(border).toMatch(/rgb\(255, 99, 105\)/); // the error colour (dark theme)
 
     await page.selectOption('select[aria-label="agent"]', 'ops');
@@ -121,7 +136,11 @@ describe('dashboard (Chromium)', () => {
     await box.getByText('read: ci/build.log [ERR]').waitFor();
 
     const m = sessionEvents(main, 'main');
-    h.pipeline.ingest([m.toolOk('c1', 'exec', 4200), m.text('Tests pass after the fix.'), m.tokens(3000, 400, 0.02)]);
+    h.pipeline.ingest([
+      m.toolOk('c1', 'exec', 4200),
+      m.text('Tests pass after the fix.'),
+      m.tokens(3000, 400, 0.02),
+    ]);
     await box.getByText('exec: npm test -- --run [OK]').waitFor();
     await box.getByText('Tests pass after the fix.').waitFor();
     await page.waitForSelector('[data-testid="detail-tokens"]:has-text("16.2k")');
@@ -176,7 +195,12 @@ describe('dashboard (Chromium)', () => {
         store: h.store.stats(),
         sessions: countSessions(h.pipeline.tracker),
       }),
-      metrics: () => ({ pipeline: h.pipeline.stats(), sources: [], sinks: [], sessions: countSessions(h.pipeline.tracker) }),
+      metrics: () => ({
+        pipeline: h.pipeline.stats(),
+        sources: [],
+        sinks: [],
+        sessions: countSessions(h.pipeline.tracker),
+      }),
       uiDir: ensureUiBuilt(),
       sse: { retryMs: 250 },
     });
@@ -189,12 +213,16 @@ describe('dashboard (Chromium)', () => {
       h.pipeline.ingest([m.text('and live again')]);
       await page.waitForSelector('[data-testid="feed"] >> text=and live again');
       // no event twice in the feed
-      const seqs = await page.$$eval('[data-testid="feed"] li[data-seq]', (els) => els.map((e) => e.getAttribute('data-seq')));
+      const seqs = await page.$$eval('[data-testid="feed"] li[data-seq]', (els) =>
+        els.map((e) => e.getAttribute('data-seq')),
+      );
       expect(new Set(seqs).size).toBe(seqs.length);
     } finally {
       sse.dispose();
       await server?.close();
     }
-    expect(consoleErrors.filter((e) => !/ERR_CONNECTION_REFUSED|Failed to load resource|EventSource/.test(e))).toEqual([]);
+    expect(
+      consoleErrors.filter((e) => !/ERR_CONNECTION_REFUSED|Failed to load resource|EventSource/.test(e)),
+    ).toEqual([]);
   });
 });

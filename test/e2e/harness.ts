@@ -9,13 +9,18 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Hono } from 'hono';
 import type { Config } from '../../src/config/config.js';
-import { ManualClock, type Clock } from '../../src/infra/clock.js';
-import { silentLogger, type Logger } from '../../src/infra/logger.js';
+import { type Clock, ManualClock } from '../../src/infra/clock.js';
+import { type Logger, silentLogger } from '../../src/infra/logger.js';
 import type { PulseEvent } from '../../src/model/events.js';
 import { createSessionTracker } from '../../src/model/tracker.js';
 import { createPipeline, type Pipeline } from '../../src/pipeline.js';
 import { countSessions, type HealthReport, type MetricsInput } from '../../src/server/health.js';
-import { createHttpApp, startHttpServer, type HttpAppDeps, type RunningHttpServer } from '../../src/server/http-app.js';
+import {
+  createHttpApp,
+  type HttpAppDeps,
+  type RunningHttpServer,
+  startHttpServer,
+} from '../../src/server/http-app.js';
 import type { SseHub } from '../../src/server/sse-hub.js';
 import type { EventStore } from '../../src/store/event-store.js';
 import { createSqliteStore } from '../../src/store/sqlite-store.js';
@@ -108,7 +113,13 @@ export async function createHarness(
 /** Makes catalog events for one session with unique dedupe keys. */
 export function sessionEvents(sessionKey: string, agentId = 'main', at: () => number = () => Date.now()) {
   let n = 0;
-  const base = () => ({ ts: at(), source: 'demo' as const, sessionKey, agentId, dedupeKey: `${sessionKey}#${++n}#${Math.random()}` });
+  const base = () => ({
+    ts: at(),
+    source: 'demo' as const,
+    sessionKey,
+    agentId,
+    dedupeKey: `${sessionKey}#${++n}#${Math.random()}`,
+  });
   const runId = 'run-1';
   return {
     seen: (extra: Partial<Extract<PulseEvent, { type: 'session.seen' }>> = {}): PulseEvent => ({
@@ -118,7 +129,14 @@ export function sessionEvents(sessionKey: string, agentId = 'main', at: () => nu
     }),
     started: (): PulseEvent => ({ ...base(), type: 'agent.started', runId }),
     text: (text: string): PulseEvent => ({ ...base(), type: 'assistant.text', runId, text }),
-    tool: (callId: string, name: string, args?: string): PulseEvent => ({ ...base(), type: 'tool.call', runId, callId, name, args }),
+    tool: (callId: string, name: string, args?: string): PulseEvent => ({
+      ...base(),
+      type: 'tool.call',
+      runId,
+      callId,
+      name,
+      args,
+    }),
     toolOk: (callId: string, name: string, durationMs = 120): PulseEvent => ({
       ...base(),
       type: 'tool.output',

@@ -15,8 +15,14 @@ export function App({ live }: { live: LiveStore }) {
   const [theme, toggleTheme] = useTheme();
   const [filters, setFilters] = useState<Filters>({ status: '', agent: '', text: '' });
   const text = useDeferredValue(filters.text);
-  const rows = useMemo(() => buildRows(state.sessions, { ...filters, text }), [state.sessions, filters.status, filters.agent, text]);
-  const agents = useMemo(() => [...new Set([...state.sessions.values()].map((s) => s.agentId))].sort(), [state.sessions]);
+  const rows = useMemo(
+    () => buildRows(state.sessions, { ...filters, text }),
+    [state.sessions, filters.status, filters.agent, text],
+  );
+  const agents = useMemo(
+    () => [...new Set([...state.sessions.values()].map((s) => s.agentId))].sort(),
+    [state.sessions],
+  );
   const counts = useMemo(() => {
     const c: Partial<Record<SessionStatus, number>> = {};
     for (const s of state.sessions.values()) c[s.status] = (c[s.status] ?? 0) + 1;
@@ -54,7 +60,13 @@ export function App({ live }: { live: LiveStore }) {
         <span className={`conn conn-${state.conn}`} data-testid="conn" role="status">
           {state.conn === 'live' ? 'live' : state.conn === 'connecting' ? 'connecting…' : 'reconnecting…'}
         </span>
-        <button type="button" className="theme" onClick={toggleTheme} aria-label="toggle theme" data-testid="theme">
+        <button
+          type="button"
+          className="theme"
+          onClick={toggleTheme}
+          aria-label="toggle theme"
+          data-testid="theme"
+        >
           {theme === 'dark' ? '☀' : '☾'}
         </button>
       </header>
@@ -71,7 +83,11 @@ export function App({ live }: { live: LiveStore }) {
             </option>
           ))}
         </select>
-        <select aria-label="agent" value={filters.agent} onChange={(e) => setFilters({ ...filters, agent: e.target.value })}>
+        <select
+          aria-label="agent"
+          value={filters.agent}
+          onChange={(e) => setFilters({ ...filters, agent: e.target.value })}
+        >
           <option value="">all agents</option>
           {agents.map((a) => (
             <option key={a} value={a}>
@@ -92,7 +108,13 @@ export function App({ live }: { live: LiveStore }) {
       </div>
       <main className={selected ? 'layout with-detail' : 'layout'}>
         <section className="pane list-pane" aria-label="sessions">
-          <SessionList rows={rows} offsetMs={state.offsetMs} selected={selected} onSelect={select} compact={!!selected} />
+          <SessionList
+            rows={rows}
+            offsetMs={state.offsetMs}
+            selected={selected}
+            onSelect={select}
+            compact={!!selected}
+          />
         </section>
         <section className="pane side-pane">
           {selected ? (

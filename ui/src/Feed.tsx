@@ -30,9 +30,16 @@ export function describe(e: PulseEvent): { tag: string; text: string; tone?: 'er
     case 'subagent.spawned':
       return { tag: 'spawn', text: e.label ?? e.childKey };
     case 'subagent.finished':
-      return { tag: 'spawn', text: `${e.childKey} ${e.outcome ?? 'finished'}`, tone: e.outcome === 'error' ? 'err' : undefined };
+      return {
+        tag: 'spawn',
+        text: `${e.childKey} ${e.outcome ?? 'finished'}`,
+        tone: e.outcome === 'error' ? 'err' : undefined,
+      };
     case 'llm.tokens':
-      return { tag: 'tokens', text: `+${fmtTokens(e.input + e.output + e.cacheRead + e.cacheWrite + e.reasoning)} · ${fmtCost(e.costUsd)}` };
+      return {
+        tag: 'tokens',
+        text: `+${fmtTokens(e.input + e.output + e.cacheRead + e.cacheWrite + e.reasoning)} · ${fmtCost(e.costUsd)}`,
+      };
     case 'llm.error':
       return { tag: 'llm', text: `${e.status ?? ''} ${e.message}`.trim(), tone: 'err' };
     case 'session.compacted':

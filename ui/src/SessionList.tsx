@@ -15,7 +15,9 @@ interface Props {
 
 export function SessionList({ rows, offsetMs, selected, compact, onSelect }: Props) {
   if (!rows.length) {
-    return <div className="empty">No sessions yet. They show up here as soon as an agent starts working.</div>;
+    return (
+      <div className="empty">No sessions yet. They show up here as soon as an agent starts working.</div>
+    );
   }
   return (
     <ul className={compact ? 'sessions compact' : 'sessions'} data-testid="sessions">
@@ -69,7 +71,9 @@ const SessionRow = memo(function SessionRow(p: {
           {!p.compact && channelText(s) && <span className="chan">{channelText(s)}</span>}
           {s.children > 0 && <span className="kids">{s.children} sub</span>}
         </span>
-        {!p.compact && activity && <span className={problem ? 'activity problem' : 'activity'}>{activity}</span>}
+        {!p.compact && activity && (
+          <span className={problem ? 'activity problem' : 'activity'}>{activity}</span>
+        )}
       </button>
       <span className="nums">
         <Elapsed s={s} offsetMs={p.offsetMs} />

@@ -1,5 +1,5 @@
 /** One session, live: header, status box text, sub-agent tree, tool timeline, token chart, errors. */
-import type { SessionTreeNode, SessionSummary } from '../../src/server/summary.js';
+import type { SessionSummary, SessionTreeNode } from '../../src/server/summary.js';
 import { Badge, channelText, Elapsed, sessionTitle } from './bits.js';
 import { TokenChart, ToolTimeline } from './charts.js';
 import { useSessionDetail } from './detail.js';

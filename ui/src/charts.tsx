@@ -24,14 +24,19 @@ export function TokenChart({ series, now }: { series: TokenPoint[]; now: number 
   let prevC = H - 4;
   for (const p of series) {
     const px = x(p.ts).toFixed(1);
-    tok += ` L${px} ${prevT.toFixed(1)} L${px} ${(prevT = yT(p.tokens)).toFixed(1)}`;
-    cost += ` L${px} ${prevC.toFixed(1)} L${px} ${(prevC = yC(p.costUsd)).toFixed(1)}`;
+    tok += ` L${px} ${prevT.toFixed(1)} L${px} ${((prevT = yT(p.tokens))).toFixed(1)}`;
+    cost += ` L${px} ${prevC.toFixed(1)} L${px} ${((prevC = yC(p.costUsd))).toFixed(1)}`;
   }
   tok += ` L${W} ${prevT.toFixed(1)}`;
   cost += ` L${W} ${prevC.toFixed(1)}`;
   return (
     <figure className="chart" data-testid="token-chart">
-      <svg viewBox={`0 0 ${W} ${H}`} preserveAspectRatio="none" role="img" aria-label="tokens and cost over time">
+      <svg
+        viewBox={`0 0 ${W} ${H}`}
+        preserveAspectRatio="none"
+        role="img"
+        aria-label="tokens and cost over time"
+      >
         <line x1="0" x2={W} y1={H - 4} y2={H - 4} className="axis" />
         <path d={`${tok} L${W} ${H - 4} Z`} className="tok-area" />
         <path d={tok} className="tok-line" vectorEffect="non-scaling-stroke" />
@@ -64,7 +69,9 @@ export function ToolTimeline({ tools, now }: { tools: readonly ToolCallState[]; 
   const span = t1 - t0;
   return (
     <ol className="timeline" data-testid="timeline">
-      {tools.length > shown.length && <li className="muted small">… {tools.length - shown.length} earlier calls</li>}
+      {tools.length > shown.length && (
+        <li className="muted small">… {tools.length - shown.length} earlier calls</li>
+      )}
       {shown.map((t) => {
         const end = endOf(t, now);
         const dur = end - t.startedAt;
@@ -76,7 +83,10 @@ export function ToolTimeline({ tools, now }: { tools: readonly ToolCallState[]; 
               <b>{t.name}</b> {t.args && <span className="muted">{t.args}</span>}
             </span>
             <span className="tl-track">
-              <span className="tl-bar" style={{ left: `${left}%`, width: `${Math.min(width, 100 - left)}%` }} />
+              <span
+                className="tl-bar"
+                style={{ left: `${left}%`, width: `${Math.min(width, 100 - left)}%` }}
+              />
             </span>
             <span className="tl-dur">{t.status === 'running' ? `${fmtMs(dur)}…` : fmtMs(dur)}</span>
             {t.error && <span className="tl-err">{t.error}</span>}

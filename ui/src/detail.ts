@@ -37,14 +37,19 @@ export function useSessionDetail(
     const apply = (m: DetailModel, item: StoredEvent) => {
       const e = item.event;
       if (item.seq <= lastSeq) return;
-      if (!m.tracker.get(e.sessionKey) && !(e.type === 'subagent.spawned' && m.tracker.get(e.parentKey))) return;
+      if (!m.tracker.get(e.sessionKey) && !(e.type === 'subagent.spawned' && m.tracker.get(e.parentKey)))
+        return;
       lastSeq = item.seq;
       m.tracker.apply(e);
       if (e.type === 'llm.tokens' && e.sessionKey === key) {
         const prev = m.tokenSeries[m.tokenSeries.length - 1];
         m.tokenSeries = [
           ...m.tokenSeries,
-          { ts: e.ts, tokens: (prev?.tokens ?? 0) + eventTokens(e), costUsd: (prev?.costUsd ?? 0) + e.costUsd },
+          {
+            ts: e.ts,
+            tokens: (prev?.tokens ?? 0) + eventTokens(e),
+            costUsd: (prev?.costUsd ?? 0) + e.costUsd,
+          },
         ];
       }
       if (e.sessionKey === key) {

@@ -28,7 +28,11 @@ function subscribeTick(fn: () => void): () => void {
 }
 /** browser time, updated once a second */
 export function useNow(): number {
-  return useSyncExternalStore(subscribeTick, () => tickNow, () => tickNow);
+  return useSyncExternalStore(
+    subscribeTick,
+    () => tickNow,
+    () => tickNow,
+  );
 }
 
 /** `/session/<key>` opens a session; anything else is the overview */
@@ -61,7 +65,8 @@ const THEME_KEY = 'clawpulse-theme';
 
 /** remembers the chosen theme; without a choice follows prefers-color-scheme */
 export function useTheme(): [Theme, () => void] {
-  const media = typeof window.matchMedia === 'function' ? window.matchMedia('(prefers-color-scheme: dark)') : undefined;
+  const media =
+    typeof window.matchMedia === 'function' ? window.matchMedia('(prefers-color-scheme: dark)') : undefined;
   const stored = (): Theme | undefined => {
     const v = window.localStorage.getItem(THEME_KEY);
     return v === 'light' || v === 'dark' ? v : undefined;

@@ -8,7 +8,13 @@
  * it gives up (503 at the client cap, daemon gone too long) a new one resumes with ?after=.
  */
 import type { StoredEvent } from '../../src/model/events.js';
-import type { GapMessage, PulseMessage, SessionsMessage, SessionSummary, SnapshotMessage } from '../../src/server/summary.js';
+import type {
+  GapMessage,
+  PulseMessage,
+  SessionSummary,
+  SessionsMessage,
+  SnapshotMessage,
+} from '../../src/server/summary.js';
 
 export type Connection = 'connecting' | 'live' | 'reconnecting';
 
@@ -37,7 +43,14 @@ export interface LiveStore {
 }
 
 export function createLiveStore(url = '/api/stream'): LiveStore {
-  let state: LiveState = { sessions: new Map(), feed: [], conn: 'connecting', offsetMs: 0, epoch: 0, lastSeq: 0 };
+  let state: LiveState = {
+    sessions: new Map(),
+    feed: [],
+    conn: 'connecting',
+    offsetMs: 0,
+    epoch: 0,
+    lastSeq: 0,
+  };
   const listeners = new Set<() => void>();
   const eventListeners = new Set<(e: StoredEvent) => void>();
   let es: EventSource | undefined;

@@ -33,7 +33,11 @@ export function statusBox(
   const rs = summary(rootKey);
   const status = rs?.status ?? root.status;
   const out: BoxLine[] = [
-    { kind: 'header', text: `[${status.toUpperCase()}] ${root.label ?? root.agentId} | ${fmtDuration(elapsed(rs, root, now))}`, status },
+    {
+      kind: 'header',
+      text: `[${status.toUpperCase()}] ${root.label ?? root.agentId} | ${fmtDuration(elapsed(rs, root, now))}`,
+      status,
+    },
   ];
   const body = (s: SessionState, depth: number, seen: Set<string>) => {
     const pad = '  '.repeat(depth);
@@ -51,13 +55,21 @@ export function statusBox(
       } else if (l.kind === 'subagent') {
         const c = get(l.childKey);
         const cs = summary(l.childKey);
-        out.push({ kind: 'sub', text: `${pad}  Sub-agent: ${cs?.label ?? c?.label ?? l.childKey}`, status: cs?.status });
+        out.push({
+          kind: 'sub',
+          text: `${pad}  Sub-agent: ${cs?.label ?? c?.label ?? l.childKey}`,
+          status: cs?.status,
+        });
         if (c && !seen.has(c.key) && depth < 8) {
           seen.add(c.key);
           body(c, depth + 2, seen);
           const st = cs?.status ?? c.status;
           if (st !== 'active') {
-            out.push({ kind: 'sub', text: `${pad}    [${st.toUpperCase()}] ${fmtDuration(elapsed(cs, c, now))}`, status: st });
+            out.push({
+              kind: 'sub',
+              text: `${pad}    [${st.toUpperCase()}] ${fmtDuration(elapsed(cs, c, now))}`,
+              status: st,
+            });
           }
         }
       }

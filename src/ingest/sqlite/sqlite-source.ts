@@ -119,11 +119,6 @@ export function createSqliteSource(deps: SqliteSourceDeps): SqliteSource {
       log.info({ db: f.path, userVersion: uv }, 'opened agent database read-only');
       return f.db;
     } catch (err) {
-      if (err instanceof SinkRefused) {
-        sinkErrors++;
-        log.error({ db: f.path, err: err.cause }, 'pipeline refused a sqlite batch; retrying next poll');
-        return false;
-      }
       if (isBusyError(err)) {
         busyRetries++;
         f.db?.close();

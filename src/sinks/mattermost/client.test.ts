@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type FakeMattermost, startFakeMattermost } from '../../test-support/fake-mattermost/server.js';
-import { createMattermostClient, type MattermostClient, MattermostError } from './client.js';
+import { createMattermostClient, type MattermostClient, MattermostError, toError } from './client.js';
 
 let mm: FakeMattermost;
 let client: MattermostClient;
@@ -57,5 +57,13 @@ describe('Mattermost client', () => {
     expect(e.status).toBe(0);
     expect(e.isServerFailure).toBe(true);
     expect(client.stats().failures).toBe(1);
+  });
+
+  it('falls back to X-Ratelimit-Reset (relative seconds) and reads a proxy page as text', () => {
+    expect(toError(429, 'limit exceeded\n', { 'x-ratelimit-reset': '2' }).retryAfterMs).toBe(2000);
+    const e = toError(502, '<html>Bad Gateway</html>', {});
+    expect(e.status).toBe(502);
+    expect(e.isServerFailure).toBe(true);
+    expect(e.message).toContain('Bad Gateway');
   });
 });
