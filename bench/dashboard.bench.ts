@@ -262,7 +262,9 @@ async function fanout(h: Harness, out: Record<string, number | string>): Promise
     // let the sockets drain (bounded), then read the counts
     let counts: number[] = [];
     for (let k = 0; k < 40; k++) {
-      counts = (w.postMessage('report'), (await next('counts')).counts ?? []);
+      const reply = next('counts');
+      w.postMessage('report');
+      counts = (await reply).counts ?? [];
       if (Math.min(...counts) >= total) break;
       await sleep(100);
     }

@@ -281,7 +281,8 @@ function subagentFinished(
   unstick(state, s);
   const child = ensureSession(state, e.childKey, agentIdFromKey(e.childKey) ?? e.agentId, ts, changed, limits);
   changed.push(child.key);
-  linkChild(state, child, e.parentKey, ts, changed, limits);
+  // the finish is no spawn point: link only a child not linked yet
+  if (!child.parentKey) linkChild(state, child, e.parentKey, ts, changed, limits);
   if (child.status !== 'active' && child.status !== 'idle' && child.status !== 'stuck') return;
   const next: SessionStatus =
     e.outcome === 'error' ? 'error' : e.outcome === 'aborted' ? 'interrupted' : 'done';

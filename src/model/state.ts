@@ -105,9 +105,21 @@ export function ensureSession(
   return s;
 }
 
+/**
+ * Lists the child and puts its sub-agent line at `ts`. Linked already: an earlier sighting of
+ * the spawn (subagent.spawned after a sessions.json row written at the end) moves the line
+ * back to where the spawn happened. Returns whether the parent changed.
+ */
 function attachChild(parent: SessionState, childKey: string, ts: number, limits: TrackerLimits): boolean {
-  if (parent.children.includes(childKey)) return false;
-  parent.children.push(childKey);
+  if (!parent.children.includes(childKey)) {
+    parent.children.push(childKey);
+    pushLine(parent, { kind: 'subagent', childKey, ts }, limits.maxStatusLines);
+    return true;
+  }
+  const i = parent.lines.findIndex((l) => l.kind === 'subagent' && l.childKey === childKey);
+  const line = parent.lines[i];
+  if (!line || line.ts <= ts) return false;
+  parent.lines.splice(i, 1);
   pushLine(parent, { kind: 'subagent', childKey, ts }, limits.maxStatusLines);
   return true;
 }

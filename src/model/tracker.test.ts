@@ -310,3 +310,20 @@ describe('stuck with sub-agents', () => {
     expect(t.get(C)?.status).toBe('stuck');
   });
 });
+
+describe('history delivered out of order', () => {
+  it('places lines by time and moves a sub-agent line back to its spawn', () => {
+    const t = createSessionTracker(testLimits);
+    // sessions.json rows first (written at the end), then the transcripts
+    t.apply(ev({ type: 'session.seen', ts: 900, sessionKey: K, updatedAt: 900, rowStatus: 'done' }));
+    t.apply(ev({ type: 'session.seen', ts: 950, sessionKey: C, parentKey: K, updatedAt: 950, rowStatus: 'done' }));
+    t.apply(ev({ type: 'subagent.spawned', ts: 400, sessionKey: K, parentKey: K, childKey: C }));
+    t.apply(ev({ type: 'agent.started', ts: 100, sessionKey: K, runId: 'r' }));
+    t.apply(ev({ type: 'assistant.text', ts: 200, sessionKey: K, runId: 'r', text: 'before spawn' }));
+    t.apply(ev({ type: 'assistant.text', ts: 600, sessionKey: K, runId: 'r', text: 'after spawn' }));
+    const s = t.get(K) as SessionState;
+    expect(s.lines.map((l) => (l.kind === 'text' ? l.text : l.kind))).toEqual(['before spawn', 'subagent', 'after spawn']);
+    expect(s.startedAt).toBe(100);
+    expect(s.children).toEqual([C]);
+  });
+});

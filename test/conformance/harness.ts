@@ -5,6 +5,7 @@
  * expectation (`expectedFrom`); the raw artifacts stay in the run's temp dir.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { FIXED_USAGE, type LoggedRequest, type Scenario, startFakeModel } from './fake-model.js';
 import type { InstalledPaths, OpenclawVersion } from './install.js';
@@ -59,7 +60,7 @@ export async function conformanceRun(opts: {
   const log = opts.log ?? (() => {});
   const t0 = Date.now();
   const rootTmp = fs.mkdtempSync(
-    path.join(process.env.CLAWPULSE_CONFORMANCE_TMP ?? '/tmp', `clawpulse-conf-${opts.version}-`),
+    path.join(process.env.CLAWPULSE_CONFORMANCE_TMP ?? os.tmpdir(), `clawpulse-conf-${opts.version}-`),
   );
   const fake = await startFakeModel({
     logFile: path.join(rootTmp, 'model-requests.jsonl'),
@@ -103,11 +104,15 @@ export async function conformanceRun(opts: {
       timings.scenariosMs[s] = agents[s].ms;
       log(`[${opts.version}] scenario ${s}: exit ${agents[s].code} in ${agents[s].ms} ms`);
     };
-    // 'fail' spends ~80 s in OpenClaw's retry backoff on 2026.9 (7 attempts in a 90 s window),
-    // mostly sleeping: it runs alongside the others, in its own session, to keep the suite short.
-    const failing = one('fail');
-    for (const s of SCENARIOS) if (s !== 'fail') await one(s);
-    await failing;
+    // Each scenario has its own session, so they run at once: 'fail' alone spends ~80 s in
+    // OpenClaw's retry backoff on 2026.9 (7 attempts in a 90 s window), and each CLI start costs
+    // seconds of CPU. Concurrent sessions are also what a real gateway sees.
+    // CLAWPULSE_CONFORMANCE_SERIAL=1 runs them one by one (easier to read logs).
+    if (process.env.CLAWPULSE_CONFORMANCE_SERIAL === '1') {
+      for (const s of SCENARIOS) await one(s);
+    } else {
+      await Promise.all(SCENARIOS.map((s) => one(s)));
+    }
     // The sub-agent finishes and announces to its parent after the parent's turn returned.
     const s0 = Date.now();
     const expectedSoFar = () => expectedFrom(fake.requests());

@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { childKeyIn, mismatches, SPAWN_KEY, viewDifferences } from './compare.js';
 import {
   conformanceRun,
@@ -36,6 +36,19 @@ export function defineVersionSuite(
     let run: RunResult;
     let expected: Expected;
     let cold: View | undefined;
+    let failed = false;
+
+    beforeEach((ctx) => {
+      ctx.onTestFailed(() => {
+        failed = true;
+      });
+    });
+    // A passing run's artifacts go; a failing one's stay for inspection (or all, with KEEP=1).
+    afterAll(() => {
+      if (!run) return;
+      if (failed || process.env.CLAWPULSE_CONFORMANCE_KEEP === '1') console.log(`[${version}] artifacts kept in ${run.oc.root}`);
+      else fs.rmSync(run.oc.root, { recursive: true, force: true });
+    });
 
     beforeAll(async () => {
       const installed = await ensureInstalled(() => {});

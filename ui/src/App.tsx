@@ -15,9 +15,10 @@ export function App({ live }: { live: LiveStore }) {
   const [theme, toggleTheme] = useTheme();
   const [filters, setFilters] = useState<Filters>({ status: '', agent: '', text: '' });
   const text = useDeferredValue(filters.text);
+  const { status, agent } = filters;
   const rows = useMemo(
-    () => buildRows(state.sessions, { ...filters, text }),
-    [state.sessions, filters.status, filters.agent, text],
+    () => buildRows(state.sessions, { status, agent, text }),
+    [state.sessions, status, agent, text],
   );
   const agents = useMemo(
     () => [...new Set([...state.sessions.values()].map((s) => s.agentId))].sort(),

@@ -88,6 +88,7 @@ export function SessionView({ sessionKey, live, state, onSelect }: Props) {
       <h3>Status</h3>
       <pre className="statusbox" data-testid="statusbox">
         {box.map((l, i) => (
+          // biome-ignore lint/suspicious/noArrayIndexKey: box lines have no identity; the box re-renders whole
           <span key={i} className={`sb-${l.kind}${l.status ? ` sb-st-${l.status}` : ''}`}>
             {l.text}
             {'\n'}
@@ -115,6 +116,7 @@ export function SessionView({ sessionKey, live, state, onSelect }: Props) {
           <h3>Errors</h3>
           <ul className="errors">
             {session.errors.slice(-10).map((e, i) => (
+              // biome-ignore lint/suspicious/noArrayIndexKey: errors are append-only; position is identity
               <li key={i}>
                 <time>{fmtTime(e.ts)}</time> {e.status ? <b>{e.status}</b> : null} {e.message}
               </li>

@@ -24,8 +24,12 @@ export function TokenChart({ series, now }: { series: TokenPoint[]; now: number 
   let prevC = H - 4;
   for (const p of series) {
     const px = x(p.ts).toFixed(1);
-    tok += ` L${px} ${prevT.toFixed(1)} L${px} ${((prevT = yT(p.tokens))).toFixed(1)}`;
-    cost += ` L${px} ${prevC.toFixed(1)} L${px} ${((prevC = yC(p.costUsd))).toFixed(1)}`;
+    const nt = yT(p.tokens);
+    const nc = yC(p.costUsd);
+    tok += ` L${px} ${prevT.toFixed(1)} L${px} ${nt.toFixed(1)}`;
+    cost += ` L${px} ${prevC.toFixed(1)} L${px} ${nc.toFixed(1)}`;
+    prevT = nt;
+    prevC = nc;
   }
   tok += ` L${W} ${prevT.toFixed(1)}`;
   cost += ` L${W} ${prevC.toFixed(1)}`;

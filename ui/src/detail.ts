@@ -29,6 +29,7 @@ export function useSessionDetail(
   const [version, bump] = useReducer((n: number) => n + 1, 0);
   const modelRef = useRef<DetailModel | undefined>(undefined);
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a new snapshot (epoch, after a reconnect) re-fetches on purpose
   useEffect(() => {
     const ctl = new AbortController();
     // events that arrive while the fetch is in flight are applied after it, if newer

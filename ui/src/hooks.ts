@@ -35,20 +35,21 @@ export function useNow(): number {
   );
 }
 
+function readRoute(): string | undefined {
+  const m = /^\/session\/(.+)$/.exec(window.location.pathname);
+  if (!m?.[1]) return undefined;
+  try {
+    return decodeURIComponent(m[1]);
+  } catch {
+    return undefined;
+  }
+}
+
 /** `/session/<key>` opens a session; anything else is the overview */
 export function useRoute(): [string | undefined, (key: string | undefined) => void] {
-  const read = () => {
-    const m = /^\/session\/(.+)$/.exec(window.location.pathname);
-    if (!m?.[1]) return undefined;
-    try {
-      return decodeURIComponent(m[1]);
-    } catch {
-      return undefined;
-    }
-  };
-  const [key, setKey] = useState(read);
+  const [key, setKey] = useState(readRoute);
   useEffect(() => {
-    const on = () => setKey(read());
+    const on = () => setKey(readRoute());
     window.addEventListener('popstate', on);
     return () => window.removeEventListener('popstate', on);
   }, []);
@@ -63,14 +64,19 @@ export function useRoute(): [string | undefined, (key: string | undefined) => vo
 export type Theme = 'light' | 'dark';
 const THEME_KEY = 'clawpulse-theme';
 
+// one query object for the page's life (a new one per render would re-subscribe every time)
+const media =
+  typeof window !== 'undefined' && typeof window.matchMedia === 'function'
+    ? window.matchMedia('(prefers-color-scheme: dark)')
+    : undefined;
+
+function stored(): Theme | undefined {
+  const v = window.localStorage.getItem(THEME_KEY);
+  return v === 'light' || v === 'dark' ? v : undefined;
+}
+
 /** remembers the chosen theme; without a choice follows prefers-color-scheme */
 export function useTheme(): [Theme, () => void] {
-  const media =
-    typeof window.matchMedia === 'function' ? window.matchMedia('(prefers-color-scheme: dark)') : undefined;
-  const stored = (): Theme | undefined => {
-    const v = window.localStorage.getItem(THEME_KEY);
-    return v === 'light' || v === 'dark' ? v : undefined;
-  };
   const [theme, setTheme] = useState<Theme>(() => stored() ?? (media?.matches ? 'dark' : 'light'));
   useEffect(() => {
     document.documentElement.dataset.theme = theme;
@@ -82,7 +88,7 @@ export function useTheme(): [Theme, () => void] {
     };
     media.addEventListener('change', on);
     return () => media.removeEventListener('change', on);
-  }, [media]);
+  }, []);
   const toggle = () => {
     const next: Theme = theme === 'dark' ? 'light' : 'dark';
     window.localStorage.setItem(THEME_KEY, next);

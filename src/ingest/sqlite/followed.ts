@@ -3,7 +3,9 @@
  * uses to skip polls where nothing was committed.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import type { NormalizerState, TranscriptNormalizer } from '../../openclaw/normalize.js';
+import type { SourceHealth, SourceState } from '../source.js';
 import type { AgentDb } from './agent-db.js';
 
 export interface Cursor {
@@ -91,4 +93,52 @@ export function inodeOf(p: string): number | undefined {
 
 export function nodesOffsetKey(dbPath: string): string {
   return `sqlite:${dbPath}:nodes`;
+}
+
+export interface HealthCounters {
+  lagMs: number;
+  malformed: number;
+  busyRetries: number;
+  sinkErrors: number;
+  lastEventAt: number | undefined;
+}
+
+export function describeHealth(
+  all: Followed[],
+  state: SourceState,
+  agentsDir: string,
+  n: HealthCounters,
+): SourceHealth {
+  const ok = all.filter((f) => !f.error && f.stamp !== undefined); // read at least once, no error since
+  const broken = all.filter((f) => f.error);
+  const agentOf = (f: Followed | undefined) => path.basename(path.dirname(path.dirname(f?.path ?? '')));
+  let s = state;
+  let detail: string = state;
+  if (state !== 'stopped' && state !== 'starting') {
+    if (!all.length) {
+      s = 'standby';
+      detail = `no agent databases under ${agentsDir}`;
+    } else if (!ok.length) {
+      s = 'down';
+      detail = `${broken.length} agent database(s) unreadable: ${agentOf(broken[0])}: ${broken[0]?.error ?? 'not read yet'}`;
+    } else {
+      s = 'live';
+      detail = `following ${ok.length} agent database(s)`;
+      if (broken.length)
+        detail += `; ${broken.length} unreadable: ${agentOf(broken[0])}: ${broken[0]?.error}`;
+    }
+  }
+  if (n.busyRetries) detail += `; ${n.busyRetries} busy retries`;
+  if (n.sinkErrors) detail += `; ${n.sinkErrors} batches refused by the pipeline`;
+  const h: SourceHealth = {
+    id: 'sqlite',
+    kind: 'sqlite',
+    state: s,
+    lagMs: n.lagMs,
+    malformed: n.malformed,
+    detail,
+    inputs: ok.length,
+  };
+  if (n.lastEventAt !== undefined) h.lastEventAt = n.lastEventAt;
+  return h;
 }

@@ -5,14 +5,15 @@
  * `transcript_events` rows (by seq, per session) into PulseEvents via the shared transcript
  * normalizer.
  *
- * Finding new rows stays cheap however big the DB gets: `PRAGMA data_version` says whether
- * anyone committed since the last poll; `max(rowid)` then says whether transcript rows were
- * appended and a rowid range scan says which sessions got them; each of those is read by its
- * (session_id, seq) primary key. A periodic sweep (max(seq) per known session window) catches
- * rows written with reused/low rowids, e.g. by OpenClaw's generation copy.
+ * Finding new rows stays cheap however big the DB gets: a stat of the DB file and its -wal
+ * says whether anyone committed since the last poll (no connection needed); `max(rowid)` then
+ * says whether transcript rows were appended and a rowid range scan says which sessions got
+ * them; each of those is read by its (session_id, seq) primary key. A periodic sweep (max(seq)
+ * per known session window) catches rows written with reused/low rowids, e.g. by OpenClaw's
+ * generation copy. Every read is one short transaction on a read-only connection, and an idle
+ * DB's connection is closed, so OpenClaw's writers and its exclusive maintenance never wait.
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import { type Clock, systemClock } from '../../infra/clock.js';
 import type { Logger } from '../../infra/logger.js';
 import type { PulseEvent } from '../../model/events.js';
@@ -25,6 +26,7 @@ import { type AgentDb, isBusyError, openAgentDb } from './agent-db.js';
 import { decodeTranscriptRow, type TranscriptRow } from './decode.js';
 import {
   type Cursor,
+  describeHealth,
   type Followed,
   inodeOf,
   newFollowed,
@@ -387,39 +389,13 @@ export function createSqliteSource(deps: SqliteSourceDeps): SqliteSource {
       }
       state = 'stopped';
     },
-    health(): SourceHealth {
-      const all = [...dbs.values()];
-      const open = all.filter((f) => !f.error && f.stamp !== undefined); // read at least once, no error since
-      const broken = all.filter((f) => f.error);
-      let s = state;
-      let detail: string;
-      if (state !== 'stopped' && state !== 'starting') {
-        if (!all.length) {
-          s = 'standby';
-          detail = `no agent databases under ${agentsDir(stateDir)}`;
-        } else if (!open.length) {
-          s = 'down';
-          detail = `${broken.length} agent database(s) unreadable: ${broken[0]?.error ?? ''}`;
-        } else {
-          s = 'live';
-          detail = `following ${open.length} agent database(s)`;
-          if (broken.length)
-            detail += `; ${broken.length} unreadable: ${path.basename(path.dirname(path.dirname(broken[0]?.path ?? '')))}: ${broken[0]?.error}`;
-        }
-      } else detail = state;
-      if (busyRetries) detail += `; ${busyRetries} busy retries`;
-      if (sinkErrors) detail += `; ${sinkErrors} batches refused by the pipeline`;
-      const h: SourceHealth = {
-        id: 'sqlite',
-        kind: 'sqlite',
-        state: s,
+    health: () =>
+      describeHealth([...dbs.values()], state, agentsDir(stateDir), {
         lagMs,
         malformed,
-        detail,
-        inputs: open.length,
-      };
-      if (lastEventAt !== undefined) h.lastEventAt = lastEventAt;
-      return h;
-    },
+        busyRetries,
+        sinkErrors,
+        lastEventAt,
+      }),
   };
 }
