@@ -152,7 +152,7 @@ function getGc(): () => void {
 
 /** best of `passes` over one generated stream (kept local so it is collectable afterwards) */
 function throughput(passes: number): { events: number; ms: number; cpuMs: number } {
-  const stream = generateStream(1000, 20);
+  const stream = generateStream(1000, 10);
   let best = Number.POSITIVE_INFINITY;
   let bestCpu = Number.POSITIVE_INFINITY;
   for (let pass = 0; pass < passes; pass++) {
@@ -190,7 +190,7 @@ export async function run(): Promise<ModelBenchResult> {
   tracker.tick(1_000_000 + 30_000);
   const tickMs = performance.now() - t1;
 
-  // throughput: 1,000 sessions x 20 runs (~650k events), best of 3 passes
+  // throughput: 1,000 sessions x 10 runs (~323k events), best of 3 passes
   const { events, ms, cpuMs } = throughput(3);
 
   return {

@@ -6,22 +6,19 @@
 import type {
   AgentFinishedEvent,
   PulseEvent,
-  SessionSeenEvent,
   SubagentFinishedEvent,
   ToolErrorEvent,
   ToolOutputEvent,
 } from './events.js';
 import type { SessionState, SessionStatus, ToolCallState, TrackerLimits } from './session.js';
+import { sessionSeen } from './session-seen.js';
 import {
   activate,
   addError,
   agentIdFromKey,
-  addSession,
   closeRunningTools,
   ensureSession,
-  FINISHED,
   linkChild,
-  newSession,
   pushLine,
   setStatus,
   type TrackerState,
@@ -30,20 +27,15 @@ import {
 } from './state.js';
 import { narrationLine } from './text.js';
 
+export { REACTIVATE_GRACE_MS, RUNNING_ROW_GRACE_MS } from './session-seen.js';
 export type { TrackerState } from './state.js';
 export { createTrackerState } from './state.js';
-
-/**
- * session.seen's updatedAt is written a few ms after a run ends (sessions.json is saved after
- * the transcript): only a move further than this past the end counts as a new turn.
- */
-export const REACTIVATE_GRACE_MS = 1000;
 
 const num = (x: unknown): number => (typeof x === 'number' && Number.isFinite(x) ? x : 0);
 
 export function reduce(state: TrackerState, event: PulseEvent, limits: TrackerLimits): string[] {
   const e = event;
-  if (!e || typeof e.sessionKey !== 'string' || !e.sessionKey) return [];
+  if (!e || typeof e.sessionKey !== 'string' || !e.sessionKey || !wellFormed(e)) return [];
   const ts = num(e.ts);
   const changed: string[] = [];
   if (e.type === 'session.seen') {
@@ -73,6 +65,11 @@ export function reduce(state: TrackerState, event: PulseEvent, limits: TrackerLi
         !s.lines.some((l) => l.kind !== 'subagent')
       ) {
         s.activeSince = ts;
+      }
+      // runs of one session are serialised (one lane per session): a new run means the
+      // earlier ones are over, even if their end never reached us
+      if (s.runOpen && s.currentRunId !== undefined) {
+        closeRunningTools(state, s, s.currentRunId, 'error', ts, 'no result (a new run started)');
       }
       s.runs++;
       s.currentRunId = e.runId;
@@ -124,7 +121,14 @@ export function reduce(state: TrackerState, event: PulseEvent, limits: TrackerLi
       const parent = e.parentKey === s.key ? s : state.sessions.get(e.parentKey);
       if (parent && !isStoppedRun(parent, e.runId)) resume(state, parent, e.runId, ts);
       else unstick(state, s);
-      const child = ensureSession(state, e.childKey, agentIdFromKey(e.childKey) ?? e.agentId, ts, changed, limits);
+      const child = ensureSession(
+        state,
+        e.childKey,
+        agentIdFromKey(e.childKey) ?? e.agentId,
+        ts,
+        changed,
+        limits,
+      );
       if (e.label && !child.label) child.label = e.label;
       changed.push(child.key);
       linkChild(state, child, e.parentKey, ts, changed, limits);
@@ -185,6 +189,26 @@ export function reduce(state: TrackerState, event: PulseEvent, limits: TrackerLi
     default:
       // an event type this build does not know: counted by the caller, never fatal
       return [];
+  }
+}
+
+const isStr = (x: unknown): x is string => typeof x === 'string' && x.length > 0;
+
+/** the fields each type cannot do without (ingest validates; this keeps a bad one harmless) */
+function wellFormed(e: PulseEvent): boolean {
+  switch (e.type) {
+    case 'agent.started':
+    case 'agent.finished':
+      return isStr(e.runId);
+    case 'tool.call':
+    case 'tool.output':
+    case 'tool.error':
+      return isStr(e.runId) && isStr(e.callId) && typeof e.name === 'string';
+    case 'subagent.spawned':
+    case 'subagent.finished':
+      return isStr(e.parentKey) && isStr(e.childKey);
+    default:
+      return true;
   }
 }
 
@@ -251,7 +275,18 @@ function toolDone(
   const k = toolKey(e.runId, e.callId);
   const status = e.type === 'tool.output' ? 'ok' : 'error';
   let t = idx.get(k);
-  if (t && t.status !== 'running') return []; // already closed (duplicate or run end)
+  const correcting = t !== undefined && t.status !== 'running' && state.inferredTools.has(t);
+  // closed by its own output already: a duplicate sighting
+  if (t && t.status !== 'running' && !correcting) return [];
+  if (t && correcting) {
+    // its run ended (or a new one began) before its output arrived from a slower source
+    state.inferredTools.delete(t);
+    t.status = status;
+    t.durationMs = e.durationMs !== undefined ? num(e.durationMs) : Math.max(0, ts - t.startedAt);
+    if (e.type === 'tool.error') t.error = String(e.error ?? 'error');
+    else t.error = undefined;
+    return changed;
+  }
   if (!t) {
     // the call happened before we were watching: show it, already finished
     if (isStoppedRun(s, e.runId)) return changed;
@@ -279,7 +314,14 @@ function subagentFinished(
   limits: TrackerLimits,
 ): void {
   unstick(state, s);
-  const child = ensureSession(state, e.childKey, agentIdFromKey(e.childKey) ?? e.agentId, ts, changed, limits);
+  const child = ensureSession(
+    state,
+    e.childKey,
+    agentIdFromKey(e.childKey) ?? e.agentId,
+    ts,
+    changed,
+    limits,
+  );
   changed.push(child.key);
   // the finish is no spawn point: link only a child not linked yet
   if (!child.parentKey) linkChild(state, child, e.parentKey, ts, changed, limits);
@@ -290,65 +332,4 @@ function subagentFinished(
   // an idle child already has its end (its run's finish); otherwise it ends now
   if (child.status !== 'idle' || child.endedAt === undefined) child.endedAt = Math.max(ts, child.startedAt);
   setStatus(state, child, next);
-}
-
-const TERMINAL_ROW: Record<string, SessionStatus> = {
-  done: 'done',
-  failed: 'error',
-  killed: 'interrupted',
-  timeout: 'error',
-};
-
-function sessionSeen(
-  state: TrackerState,
-  e: SessionSeenEvent,
-  ts: number,
-  changed: string[],
-  limits: TrackerLimits,
-): void {
-  let s = state.sessions.get(e.sessionKey);
-  const updatedAt = e.updatedAt !== undefined && Number.isFinite(e.updatedAt) ? e.updatedAt : undefined;
-  const rowTerminal = e.rowStatus !== undefined ? TERMINAL_ROW[e.rowStatus] : undefined;
-  changed.push(e.sessionKey);
-  if (!s) {
-    s = newSession(e.sessionKey, e.agentId, ts);
-    s.lastEventAt = Math.max(ts, updatedAt ?? ts);
-    if (updatedAt !== undefined) s.updatedAt = updatedAt;
-    applySeenFields(s, e);
-    if (rowTerminal) {
-      // a session that had already ended before we saw it
-      s.status = rowTerminal;
-      s.endedAt = updatedAt ?? ts;
-      // seen after the fact (e.g. at daemon start): it cannot have started after it ended
-      if (s.endedAt < s.startedAt) {
-        s.startedAt = s.endedAt;
-        s.activeSince = s.endedAt;
-        s.lastEventAt = Math.max(ts, s.endedAt);
-      }
-      if (e.rowStatus === 'timeout') s.note = 'timed out';
-    }
-    addSession(state, s, changed, limits);
-  } else {
-    applySeenFields(s, e);
-    if (updatedAt !== undefined && (s.updatedAt === undefined || updatedAt > s.updatedAt)) {
-      s.updatedAt = updatedAt;
-      unstick(state, s);
-      const endedAt = s.endedAt ?? s.lastEventAt;
-      if (updatedAt > s.lastEventAt) s.lastEventAt = updatedAt;
-      const newTurn =
-        e.rowStatus === 'running' || (!rowTerminal && updatedAt > endedAt + REACTIVATE_GRACE_MS);
-      if (FINISHED.has(s.status) && newTurn) activate(state, s, updatedAt);
-    }
-  }
-  if (e.parentKey) linkChild(state, s, e.parentKey, ts, changed, limits);
-}
-
-function applySeenFields(s: SessionState, e: SessionSeenEvent): void {
-  if (e.agentId && s.agentId === 'unknown') s.agentId = e.agentId;
-  if (e.sessionId) s.sessionId = e.sessionId;
-  if (e.label) s.label = e.label;
-  if (e.displayName) s.displayName = e.displayName;
-  if (e.channel) s.channel = { ...s.channel, ...e.channel };
-  if (e.model) s.model = e.model;
-  if (e.provider) s.provider = e.provider;
 }

@@ -16,6 +16,9 @@ export interface TrackerState {
   live: Set<string>;
   /** parent key → children that named it before it was seen */
   pendingChildren: Map<string, string[]>;
+  /** tools closed by inference (their run ended, a new run began, the stop): their own late
+   * output may still correct them */
+  inferredTools: WeakSet<ToolCallState>;
 }
 
 export function createTrackerState(): TrackerState {
@@ -25,6 +28,7 @@ export function createTrackerState(): TrackerState {
     openTools: new Map(),
     live: new Set(),
     pendingChildren: new Map(),
+    inferredTools: new WeakSet(),
   };
 }
 
@@ -231,6 +235,7 @@ export function closeRunningTools(
     t.durationMs = Math.max(0, ts - t.startedAt);
     if (status === 'error' && error) t.error = error;
     open--;
+    state.inferredTools.add(t);
   }
   state.openTools.set(s.key, Math.max(0, open));
 }

@@ -99,7 +99,7 @@ export function interruptAllState(state: TrackerState, now: number, note?: strin
     const s = state.sessions.get(key);
     if (!s) continue;
     s.endedAt = s.status === 'idle' && s.endedAt !== undefined ? s.endedAt : now;
-    s.note = note ?? 'interrupted';
+    s.note = note;
     setStatus(state, s, 'interrupted');
     changed.push(key);
   }

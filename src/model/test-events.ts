@@ -23,3 +23,9 @@ export const testLimits: TrackerLimits = {
   maxSessionDurationMs: 1_800_000,
   stuckAfterMs: 300_000,
 };
+
+/** the value, or a test failure naming what was missing (instead of a non-null assertion) */
+export function must<T>(x: T | undefined | null, what = 'value'): T {
+  if (x === undefined || x === null) throw new Error(`expected a ${what}`);
+  return x;
+}

@@ -20,10 +20,10 @@ export function narrationLine(text: string, max = NARRATION_MAX): string | undef
     start = end + 1;
     if (!raw || NOISE.test(raw)) continue;
     // headings and quotes keep their words, not their markers
-    const line = raw
-      .replace(/^(?:#{1,6}\s+|>\s*)/, '')
-      .replace(/\s+/g, ' ')
-      .trim();
+    let line = raw.replace(/^(?:#{1,6}\s+|>\s*)/, '').replace(/\s+/g, ' ');
+    // **bold** reads as plain text in a status line
+    if (line.includes('**')) line = line.replace(/\*\*([^*]+)\*\*/g, '$1');
+    line = line.trim();
     if (!line) continue;
     return truncateCodePoints(line, max);
   }

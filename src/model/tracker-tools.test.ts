@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SessionState } from './session.js';
-import { ev, testLimits } from './test-events.js';
+import { ev, must, testLimits } from './test-events.js';
 import { createSessionTracker } from './tracker.js';
 
 const K = 'agent:main:main';
@@ -222,7 +222,7 @@ describe('restore', () => {
     expect(b.rootOf(C)?.key).toBe(K);
     expect(b.tick(400_000)).toContain(K);
     expect(b.get(K)?.status).toBe('stuck');
-    snaps[0]!.status = 'error';
+    must(snaps[0]).status = 'error';
     expect(b.get(K)?.status).toBe('stuck'); // no aliasing
   });
 });
@@ -241,7 +241,77 @@ describe('late events', () => {
 
   it('a sub-agent spawned under an unusual key takes the event agentId', () => {
     const t = createSessionTracker(testLimits);
-    t.apply(ev({ type: 'subagent.spawned', ts: 0, sessionKey: K, agentId: 'main', parentKey: K, childKey: 'child-x' }));
+    t.apply(
+      ev({
+        type: 'subagent.spawned',
+        ts: 0,
+        sessionKey: K,
+        agentId: 'main',
+        parentKey: K,
+        childKey: 'child-x',
+      }),
+    );
     expect(t.get('child-x')?.agentId).toBe('main');
+  });
+});
+
+describe('narration lines', () => {
+  it('drops markdown noise around the words', async () => {
+    const { narrationLine } = await import('./text.js');
+    expect(narrationLine('---\n> **Plan:** fix the parser')).toBe('Plan: fix the parser');
+    expect(narrationLine('```ts\ncode')).toBe('code');
+    expect(narrationLine('| --- | --- |\n\tTabs\tand  spaces ')).toBe('Tabs and spaces');
+    expect(narrationLine('   ')).toBeUndefined();
+  });
+});
+
+describe('tools closed by inference', () => {
+  it('a new run closes the tools of the previous open run; their late output corrects them', () => {
+    const t = createSessionTracker(testLimits);
+    t.apply(ev({ type: 'agent.started', ts: 0, sessionKey: K, runId: 'r1' }));
+    t.apply(ev({ type: 'tool.call', ts: 1, sessionKey: K, runId: 'r1', callId: 'c', name: 'exec' }));
+    t.apply(ev({ type: 'agent.started', ts: 10, sessionKey: K, runId: 'r2' }));
+    expect(t.get(K)?.tools[0]).toMatchObject({ status: 'error', error: 'no result (a new run started)' });
+    // nothing open any more: not stuck, just done after the idle timeout... once r2 ends
+    t.apply(
+      ev({
+        type: 'tool.output',
+        ts: 12,
+        sessionKey: K,
+        runId: 'r1',
+        callId: 'c',
+        name: 'exec',
+        durationMs: 11,
+      }),
+    );
+    expect(t.get(K)?.tools[0]).toMatchObject({ status: 'ok', durationMs: 11 });
+    expect(t.get(K)?.tools[0]?.error).toBeUndefined();
+    // a second sighting of a real output is still a no-op
+    expect(
+      t.apply(
+        ev({ type: 'tool.error', ts: 13, sessionKey: K, runId: 'r1', callId: 'c', name: 'exec', error: 'x' }),
+      ),
+    ).toEqual([]);
+    expect(t.get(K)?.tools[0]?.status).toBe('ok');
+  });
+
+  it('a run that ended ok closed its tool ok; a late tool.error from another source corrects it', () => {
+    const t = createSessionTracker(testLimits);
+    t.apply(ev({ type: 'agent.started', ts: 0, sessionKey: K, runId: 'r' }));
+    t.apply(ev({ type: 'tool.call', ts: 1, sessionKey: K, runId: 'r', callId: 'c', name: 'exec' }));
+    t.apply(ev({ type: 'agent.finished', ts: 5, sessionKey: K, runId: 'r', outcome: 'ok' }));
+    t.apply(
+      ev({
+        type: 'tool.error',
+        ts: 6,
+        sessionKey: K,
+        runId: 'r',
+        callId: 'c',
+        name: 'exec',
+        error: 'exit 1',
+      }),
+    );
+    expect(t.get(K)?.tools[0]).toMatchObject({ status: 'error', error: 'exit 1' });
+    expect(t.get(K)?.status).toBe('idle');
   });
 });

@@ -38,7 +38,8 @@ describe('sessions and sub-agents', () => {
       model: 'm1',
       status: 'active',
       startedAt: 1000,
-      lastEventAt: 1500,
+      // the row's updatedAt is later than the event itself: the event time bounds it
+      lastEventAt: 1000,
     });
     expect(s?.channel).toEqual({ provider: 'mattermost', channelId: 'ch1' });
   });
@@ -316,14 +317,62 @@ describe('history delivered out of order', () => {
     const t = createSessionTracker(testLimits);
     // sessions.json rows first (written at the end), then the transcripts
     t.apply(ev({ type: 'session.seen', ts: 900, sessionKey: K, updatedAt: 900, rowStatus: 'done' }));
-    t.apply(ev({ type: 'session.seen', ts: 950, sessionKey: C, parentKey: K, updatedAt: 950, rowStatus: 'done' }));
+    t.apply(
+      ev({ type: 'session.seen', ts: 950, sessionKey: C, parentKey: K, updatedAt: 950, rowStatus: 'done' }),
+    );
     t.apply(ev({ type: 'subagent.spawned', ts: 400, sessionKey: K, parentKey: K, childKey: C }));
     t.apply(ev({ type: 'agent.started', ts: 100, sessionKey: K, runId: 'r' }));
     t.apply(ev({ type: 'assistant.text', ts: 200, sessionKey: K, runId: 'r', text: 'before spawn' }));
     t.apply(ev({ type: 'assistant.text', ts: 600, sessionKey: K, runId: 'r', text: 'after spawn' }));
     const s = t.get(K) as SessionState;
-    expect(s.lines.map((l) => (l.kind === 'text' ? l.text : l.kind))).toEqual(['before spawn', 'subagent', 'after spawn']);
+    expect(s.lines.map((l) => (l.kind === 'text' ? l.text : l.kind))).toEqual([
+      'before spawn',
+      'subagent',
+      'after spawn',
+    ]);
     expect(s.startedAt).toBe(100);
     expect(s.children).toEqual([C]);
+  });
+});
+
+describe('row status', () => {
+  it('a newer row saying killed ends an open run that wrote no agent.finished', () => {
+    const t = createSessionTracker(testLimits);
+    t.apply(ev({ type: 'session.seen', ts: 0, sessionKey: K, updatedAt: 0, rowStatus: 'running' }));
+    t.apply(ev({ type: 'agent.started', ts: 10, sessionKey: K, runId: 'r' }));
+    t.apply(ev({ type: 'tool.call', ts: 20, sessionKey: K, runId: 'r', callId: 'c', name: 'exec' }));
+    // an older row (written before the tool call) changes nothing
+    t.apply(ev({ type: 'session.seen', ts: 21, sessionKey: K, updatedAt: 15, rowStatus: 'done' }));
+    expect(t.get(K)).toMatchObject({ status: 'active', runOpen: true });
+    t.apply(ev({ type: 'session.seen', ts: 30, sessionKey: K, updatedAt: 30, rowStatus: 'killed' }));
+    expect(t.get(K)).toMatchObject({
+      status: 'interrupted',
+      runOpen: false,
+      endedAt: 30,
+      note: 'run killed',
+    });
+    expect(t.get(K)?.tools[0]).toMatchObject({ status: 'error', error: 'killed' });
+    // a new run starts a new turn
+    t.apply(ev({ type: 'session.seen', ts: 60_000, sessionKey: K, updatedAt: 60_000, rowStatus: 'running' }));
+    expect(t.get(K)).toMatchObject({ status: 'active', activeSince: 60_000 });
+  });
+});
+
+describe('rows written after the run (recorded from real OpenClaw)', () => {
+  it('running-then-done rows after agent.finished do not reopen the session', () => {
+    const t = createSessionTracker(testLimits);
+    t.apply(ev({ type: 'session.seen', ts: 1000, sessionKey: K, updatedAt: 1000 }));
+    t.apply(ev({ type: 'agent.started', ts: 2000, sessionKey: K, runId: 'r' }));
+    t.apply(ev({ type: 'agent.finished', ts: 9000, sessionKey: K, runId: 'r', outcome: 'ok' }));
+    const changed = t.apply(
+      ev({ type: 'session.seen', ts: 14_000, sessionKey: K, updatedAt: 14_000, rowStatus: 'running' }),
+    );
+    expect(changed).toContain(K);
+    expect(t.get(K)).toMatchObject({ status: 'idle', endedAt: 9000, activeSince: 2000 });
+    t.apply(ev({ type: 'session.seen', ts: 14_200, sessionKey: K, updatedAt: 14_200, rowStatus: 'done' }));
+    expect(t.get(K)).toMatchObject({ status: 'idle', endedAt: 9000, activeSince: 2000 });
+    // a row saying running well after the end is a new turn
+    t.apply(ev({ type: 'session.seen', ts: 40_000, sessionKey: K, updatedAt: 40_000, rowStatus: 'running' }));
+    expect(t.get(K)).toMatchObject({ status: 'active', activeSince: 40_000 });
   });
 });

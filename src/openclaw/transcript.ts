@@ -187,15 +187,16 @@ function content(v: unknown): string | ContentBlock[] | undefined {
 function usage(v: unknown): Usage | undefined {
   if (!isObj(v)) return undefined;
   const u: Usage = {};
-  const set = (k: 'input' | 'output' | 'cacheRead' | 'cacheWrite' | 'totalTokens') => {
-    const n = num(v[k]);
-    if (n !== undefined) u[k] = n;
-  };
-  set('input');
-  set('output');
-  set('cacheRead');
-  set('cacheWrite');
-  set('totalTokens');
+  let n = num(v.input);
+  if (n !== undefined) u.input = n;
+  n = num(v.output);
+  if (n !== undefined) u.output = n;
+  n = num(v.cacheRead);
+  if (n !== undefined) u.cacheRead = n;
+  n = num(v.cacheWrite);
+  if (n !== undefined) u.cacheWrite = n;
+  n = num(v.totalTokens);
+  if (n !== undefined) u.totalTokens = n;
   if (isObj(v.cost)) {
     const total = num(v.cost.total);
     u.cost = total === undefined ? {} : { total };
@@ -213,7 +214,11 @@ function meta(v: unknown): OpenclawMeta | undefined {
 
 /** copies the defined values of `from` onto `to` (keeps optional fields absent, not undefined) */
 function assign<T extends object>(to: T, from: Partial<T>): T {
-  for (const [k, v] of Object.entries(from)) if (v !== undefined) (to as Obj)[k] = v;
+  // for-in over a literal: no per-field arrays (Object.entries cost more than the parse here)
+  for (const k in from) {
+    const v = from[k];
+    if (v !== undefined) (to as Obj)[k] = v;
+  }
   return to;
 }
 
@@ -222,47 +227,45 @@ function message(v: unknown): TranscriptMessage | string {
   const role = v.role;
   if (typeof role !== 'string') return 'message has no role';
   const timestamp = num(v.timestamp);
+  // the three roles every turn has are built field by field (this runs for every line)
   if (role === 'user') {
-    return assign<UserMessage>(
-      { role },
-      {
-        content: content(v.content),
-        timestamp,
-        idempotencyKey: str(v.idempotencyKey),
-        __openclaw: meta(v.__openclaw),
-      },
-    );
+    const m: UserMessage = { role };
+    const c = content(v.content);
+    if (c !== undefined) m.content = c;
+    if (timestamp !== undefined) m.timestamp = timestamp;
+    if (typeof v.idempotencyKey === 'string') m.idempotencyKey = v.idempotencyKey;
+    const meta_ = meta(v.__openclaw);
+    if (meta_) m.__openclaw = meta_;
+    return m;
   }
   if (role === 'assistant') {
-    return assign<AssistantMessage>(
-      { role },
-      {
-        content: content(v.content),
-        api: str(v.api),
-        provider: str(v.provider),
-        model: str(v.model),
-        usage: usage(v.usage),
-        stopReason: str(v.stopReason),
-        errorMessage: str(v.errorMessage),
-        timestamp,
-        __openclaw: meta(v.__openclaw),
-      },
-    );
+    const m: AssistantMessage = { role };
+    const c = content(v.content);
+    if (c !== undefined) m.content = c;
+    if (typeof v.api === 'string') m.api = v.api;
+    if (typeof v.provider === 'string') m.provider = v.provider;
+    if (typeof v.model === 'string') m.model = v.model;
+    const u = usage(v.usage);
+    if (u) m.usage = u;
+    if (typeof v.stopReason === 'string') m.stopReason = v.stopReason;
+    if (typeof v.errorMessage === 'string') m.errorMessage = v.errorMessage;
+    if (timestamp !== undefined) m.timestamp = timestamp;
+    const meta_ = meta(v.__openclaw);
+    if (meta_) m.__openclaw = meta_;
+    return m;
   }
   if (role === 'toolResult') {
     if (typeof v.toolCallId !== 'string') return 'toolResult has no toolCallId';
-    return assign<ToolResultMessage>(
-      { role, toolCallId: v.toolCallId },
-      {
-        toolName: str(v.toolName),
-        content: content(v.content),
-        details: v.details,
-        isError: typeof v.isError === 'boolean' ? v.isError : undefined,
-        timestamp,
-      },
-    );
+    const m: ToolResultMessage = { role, toolCallId: v.toolCallId };
+    if (typeof v.toolName === 'string') m.toolName = v.toolName;
+    const c = content(v.content);
+    if (c !== undefined) m.content = c;
+    if (v.details !== undefined) m.details = v.details;
+    if (typeof v.isError === 'boolean') m.isError = v.isError;
+    if (timestamp !== undefined) m.timestamp = timestamp;
+    return m;
   }
-  return assign<OtherMessage>({ role }, { timestamp });
+  return timestamp === undefined ? { role } : { role, timestamp };
 }
 
 /** Parses one already JSON-decoded transcript line. Never throws. */
@@ -282,7 +285,10 @@ export function parseTranscriptLine(value: unknown): ParseLineResult {
     case 'message': {
       const m = message(value.message);
       if (typeof m === 'string') return { ok: false, error: `bad message line: ${m}` };
-      entry = { type, ...b, message: m };
+      const me = b as MessageEntry;
+      me.type = type;
+      me.message = m;
+      entry = me;
       break;
     }
     case 'compaction':

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { PulseEvent } from '../model/events.js';
-import { ev, testLimits } from '../model/test-events.js';
+import { ev, must, testLimits } from '../model/test-events.js';
 import { createSessionTracker } from '../model/tracker.js';
 import { toReplayJson } from './json-view.js';
 import { toLiveStatusProps } from './livestatus-tree.js';
@@ -133,14 +133,14 @@ describe('the v2026.7.35 fixture session', () => {
   >;
 
   it('matches sessions.json: tree, runtimes, token counts', () => {
-    const parent = t.get(P)!;
-    const child = t.get(C)!;
+    const parent = must(t.get(P));
+    const child = must(t.get(C));
     expect(child.parentKey).toBe(rows[C]?.spawnedBy);
     expect(parent.children).toEqual([C]);
     expect(t.rootOf(C)?.key).toBe(P);
     // the last activation of each matches OpenClaw's own runtimeMs and endedAt
-    expect(parent.endedAt! - parent.activeSince!).toBe(rows[P]?.runtimeMs);
-    expect(child.endedAt! - child.activeSince!).toBe(rows[C]?.runtimeMs);
+    expect(must(parent.endedAt) - must(parent.activeSince)).toBe(rows[P]?.runtimeMs);
+    expect(must(child.endedAt) - must(child.activeSince)).toBe(rows[C]?.runtimeMs);
     expect(parent.endedAt).toBe(rows[P]?.endedAt);
     expect(child.endedAt).toBe(rows[C]?.endedAt);
     expect(child.tokens.input).toBe(rows[C]?.inputTokens);
@@ -156,7 +156,7 @@ describe('the v2026.7.35 fixture session', () => {
   });
 
   it('renders the nested box', () => {
-    const box = renderStatusBox(t.get(P)!, (k) => t.get(k), {
+    const box = renderStatusBox(must(t.get(P)), (k) => t.get(k), {
       now: T0 + 500_000,
       toolLabels: BUILTIN_TOOL_LABELS,
     });
@@ -180,7 +180,7 @@ describe('the v2026.7.35 fixture session', () => {
   });
 
   it('builds the plugin tree', () => {
-    const props = toLiveStatusProps(t.get(P)!, (k) => t.get(k), T0 + 500_000, BUILTIN_TOOL_LABELS);
+    const props = toLiveStatusProps(must(t.get(P)), (k) => t.get(k), T0 + 500_000, BUILTIN_TOOL_LABELS);
     expect(props.v).toBe(1);
     expect(props.updatedAt).toBe(T0 + 500_000);
     const root = props.root;
@@ -213,7 +213,7 @@ describe('the v2026.7.35 fixture session', () => {
   it('produces the replay JSON shape', () => {
     const json = toReplayJson(t.all());
     expect(json.sessions.map((s) => s.sessionKey)).toEqual([P, C]);
-    expect(Object.keys(json.sessions[1]!)).toEqual([
+    expect(Object.keys(must(json.sessions[1]))).toEqual([
       'sessionKey',
       'sessionId',
       'agentId',

@@ -21,13 +21,18 @@ const trim1 = (x: number): string => x.toFixed(1).replace(/\.0$/, '');
 export const statusTag = (s: Pick<SessionState, 'status'>): string => `[${s.status.toUpperCase()}]`;
 
 /** what a box calls a session: its label, display name, else the agent id (root) or key tail (child) */
+export const NAME_MAX = 48;
+
 export function sessionName(s: SessionState, isChild = false): string {
-  if (s.label) return s.label;
-  if (s.displayName) return s.displayName;
+  // display names can be a whole first message (2026.9 derives titles): keep headers one short line
+  if (s.label) return truncateCodePoints(oneLine(s.label), NAME_MAX);
+  if (s.displayName) return truncateCodePoints(oneLine(s.displayName), NAME_MAX);
   if (!isChild) return s.agentId;
   const tail = s.key.slice(s.key.lastIndexOf(':') + 1);
   return tail.length > 12 ? tail.slice(0, 8) : tail || s.key;
 }
+
+const oneLine = (x: string): string => x.replace(/\s+/g, ' ').trim();
 
 /** time of the current activation: to its end, or to `now` while it runs */
 export function elapsedMs(s: SessionState, now: number): number {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PulseEvent } from '../model/events.js';
-import { ev, testLimits } from '../model/test-events.js';
+import { ev, must, testLimits } from '../model/test-events.js';
 import { codePointLength } from '../model/text.js';
 import { createSessionTracker, type SessionTracker } from '../model/tracker.js';
 import { formatDuration, formatTokens } from './format.js';
@@ -104,7 +104,7 @@ function finishDesignTree(t: SessionTracker): void {
 }
 
 const render = (t: SessionTracker, now: number, maxChars?: number) =>
-  renderStatusBox(t.get(K)!, (k) => t.get(k), { now, toolLabels: BUILTIN_TOOL_LABELS, maxChars });
+  renderStatusBox(must(t.get(K)), (k) => t.get(k), { now, toolLabels: BUILTIN_TOOL_LABELS, maxChars });
 
 describe('formats', () => {
   it('durations and tokens', () => {
@@ -228,11 +228,11 @@ describe('renderStatusBox', () => {
     s.apply(ev({ type: 'agent.started', ts: 0, sessionKey: K, runId: 'r' }));
     s.tick(300_000);
     expect(
-      renderStatusBox(s.get(K)!, (k) => s.get(k), { now: 310_000, toolLabels: BUILTIN_TOOL_LABELS }),
+      renderStatusBox(must(s.get(K)), (k) => s.get(k), { now: 310_000, toolLabels: BUILTIN_TOOL_LABELS }),
     ).toBe(['[STUCK] main | 5m10s', '[STUCK] 5m10s | no activity for 5m00s (run open)'].join('\n'));
     s.tick(1_800_000);
     expect(
-      renderStatusBox(s.get(K)!, (k) => s.get(k), { now: 1_900_000, toolLabels: BUILTIN_TOOL_LABELS }),
+      renderStatusBox(must(s.get(K)), (k) => s.get(k), { now: 1_900_000, toolLabels: BUILTIN_TOOL_LABELS }),
     ).toBe(['[DONE] main | 30m00s', '[DONE] 30m00s | stopped after max duration (30m00s)'].join('\n'));
   });
 
@@ -255,5 +255,38 @@ describe('renderStatusBox', () => {
     expect(full.endsWith(lines.slice(2).join('\n'))).toBe(true);
     const tiny = render(t, 200_000, 10);
     expect(codePointLength(tiny)).toBeLessThanOrEqual(10);
+  });
+});
+
+describe('names', () => {
+  it('label, then a one-line cut display name, then the agent id', () => {
+    const t = createSessionTracker(testLimits);
+    t.apply(
+      ev({
+        type: 'session.seen',
+        ts: 0,
+        sessionKey: 'a',
+        agentId: 'ops',
+        displayName: `Hello,\nplease ${'x'.repeat(80)}`,
+      }),
+    );
+    t.apply(
+      ev({
+        type: 'session.seen',
+        ts: 0,
+        sessionKey: 'b',
+        agentId: 'ops',
+        label: 'nightly',
+        displayName: 'ignored',
+      }),
+    );
+    t.apply(ev({ type: 'session.seen', ts: 0, sessionKey: 'c', agentId: 'ops' }));
+    const head = (k: string) =>
+      renderStatusBox(must(t.get(k)), (x) => t.get(x), { now: 0, toolLabels: BUILTIN_TOOL_LABELS }).split(
+        '\n',
+      )[0];
+    expect(head('a')).toBe(`[ACTIVE] Hello, please ${'x'.repeat(33)}… | 0s`);
+    expect(head('b')).toBe('[ACTIVE] nightly | 0s');
+    expect(head('c')).toBe('[ACTIVE] ops | 0s');
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ev, testLimits } from '../model/test-events.js';
+import { ev, must, testLimits } from '../model/test-events.js';
 import { createSessionTracker } from '../model/tracker.js';
 import {
   displayWidth,
@@ -48,7 +48,7 @@ describe('terminal frame', () => {
 
   it('renders boxes fitted to the width, without colour', () => {
     const t = twoSessions();
-    const frame = renderTerminalFrame([t.get('a')!, t.get('b')!], (k) => t.get(k), {
+    const frame = renderTerminalFrame([must(t.get('a')), must(t.get('b'))], (k) => t.get(k), {
       now: 10_000,
       toolLabels: BUILTIN_TOOL_LABELS,
       width: 24,
@@ -68,7 +68,7 @@ describe('terminal frame', () => {
 
   it('colours by status and caps the height', () => {
     const t = twoSessions();
-    const frame = renderTerminalFrame([t.get('a')!, t.get('b')!], (k) => t.get(k), {
+    const frame = renderTerminalFrame([must(t.get('a')), must(t.get('b'))], (k) => t.get(k), {
       now: 10_000,
       toolLabels: BUILTIN_TOOL_LABELS,
       width: 80,
@@ -84,6 +84,6 @@ describe('terminal frame', () => {
   });
 
   it('redraws in place', () => {
-    expect(redrawInPlace('a\nb')).toBe(`${ESC.home}a${ESC.clearLine}\nb${ESC.clearLine}\n${ESC.clearBelow}`);
+    expect(redrawInPlace('a\nb')).toBe(`${ESC.home}a${ESC.clearLine}\nb${ESC.clearLine}${ESC.clearBelow}`);
   });
 });

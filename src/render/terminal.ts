@@ -155,10 +155,13 @@ export function renderTerminalFrame(
   return out.join('\n');
 }
 
-/** redraw in place: cursor home, each row cleared to its end, everything below cleared */
+/**
+ * redraw in place: cursor home, each row cleared to its end, everything below cleared. No
+ * newline after the last row: a frame as tall as the terminal must not scroll it.
+ */
 export function redrawInPlace(frame: string): string {
   const rows = frame.split('\n');
-  return `${ESC.home}${rows.map((r) => r + ESC.clearLine).join('\n')}\n${ESC.clearBelow}`;
+  return `${ESC.home}${rows.map((r) => r + ESC.clearLine).join('\n')}${ESC.clearBelow}`;
 }
 
 /** first frame: clear the screen and hide the cursor (call `restoreTerminal()` on exit) */

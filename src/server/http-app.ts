@@ -121,7 +121,7 @@ export function createHttpApp(deps: HttpAppDeps): { app: Hono; sse: SseHub } {
     const res = await serveUi(c);
     res.headers.set(
       'content-security-policy',
-      "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'",
+      "default-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
     );
     return res;
   });

@@ -10,22 +10,63 @@ import type { PulseEvent, StoredEvent } from '../model/events.js';
 import type { SessionState } from '../model/session.js';
 import type { AppendResult, EventStore, SourceOffset } from './event-store.js';
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
+/**
+ * Events are keyed for dedupe by a 64-bit hash of their dedupeKey (`dedupeHash`), not the text:
+ * an 8-byte UNIQUE index is a fraction of the text one, and its high bits come from the key's
+ * first segment (a transcript's session id) so one transcript's events land together in the
+ * index instead of all over it. The key itself stays in the body; a hash collision (two keys,
+ * one hash) is settled by comparing it and probing the next value (`insertOne`). Session keys
+ * are interned to small integers (`session_keys`) for the per-session index.
+ */
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS events (
   seq INTEGER PRIMARY KEY,
-  dedupe_key TEXT NOT NULL UNIQUE,
-  session_key TEXT NOT NULL,
-  type TEXT NOT NULL,
-  ts INTEGER NOT NULL,
+  dkey INTEGER NOT NULL UNIQUE,
+  sid INTEGER NOT NULL,
   body TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS events_by_session ON events(session_key, seq);
+CREATE INDEX IF NOT EXISTS events_by_session ON events(sid, seq);
+CREATE TABLE IF NOT EXISTS session_keys (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS snapshots (session_key TEXT PRIMARY KEY, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS offsets (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS kv (ns TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (ns, key));
 `;
+
+const hashBuf = Buffer.alloc(8);
+
+/**
+ * 64-bit hash of a dedupe key (as a signed BigInt, SQLite's INTEGER): bits 63..48 hash the key's
+ * first `/`-separated segment (locality), bits 47..0 hash the whole key (two 32-bit
+ * multiply-xorshift lanes). Stable across versions: it is stored.
+ */
+export function dedupeHash(key: string): bigint {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  let p = 0x811c9dc5;
+  let inPrefix = true;
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+    if (inPrefix) {
+      if (c === 0x2f) inPrefix = false;
+      else p = Math.imul(p ^ c, 16777619);
+    }
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  p = Math.imul(p ^ (p >>> 15), 2246822507);
+  p ^= p >>> 13;
+  hashBuf.writeUInt32LE(h1 >>> 0, 0);
+  hashBuf.writeUInt32LE(((p & 0xffff0000) | (h2 & 0xffff)) >>> 0, 4);
+  return hashBuf.readBigInt64LE(0);
+}
+
+const MAX_I64 = 0x7fffffffffffffffn;
+const MIN_I64 = -0x8000000000000000n;
+const nextHash = (h: bigint): bigint => (h === MAX_I64 ? MIN_I64 : h + 1n);
 
 export class StoreError extends Error {
   constructor(
@@ -39,7 +80,13 @@ export class StoreError extends Error {
   }
 }
 
-export function createSqliteStore(path: string): EventStore {
+export interface SqliteStoreOptions {
+  /** the dedupe key hash (tests force collisions with it); `dedupeHash` by default */
+  hash?: (dedupeKey: string) => bigint;
+}
+
+export function createSqliteStore(path: string, opts: SqliteStoreOptions = {}): EventStore {
+  const hashOf = opts.hash ?? dedupeHash;
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   let db: Database.Database;
   try {
@@ -54,22 +101,92 @@ export function createSqliteStore(path: string): EventStore {
         path,
       );
     }
+    if (version === 1) {
+      // v1 kept the dedupe key and session key as indexed text: its events move over below, in
+      // this one transaction (a crash midway leaves the v1 store as it was)
+      db.exec('BEGIN IMMEDIATE; DROP INDEX IF EXISTS events_by_session; ALTER TABLE events RENAME TO events_v1;');
+    }
     db.exec(SCHEMA);
-    db.pragma(`user_version = ${SCHEMA_VERSION}`);
   } catch (err) {
     if (err instanceof StoreError) throw err;
     const e = err as { code?: string; message?: string };
     throw new StoreError(`cannot open store ${path}: ${e.message ?? String(err)}`, path, e.code, { cause: err });
   }
 
-  const insertEvent = db.prepare(
-    'INSERT OR IGNORE INTO events (dedupe_key, session_key, type, ts, body) VALUES (?, ?, ?, ?, ?)',
-  );
+  const insertEvent = db.prepare('INSERT OR IGNORE INTO events (dkey, sid, body) VALUES (?, ?, ?)');
+  const insertEventAt = db.prepare('INSERT OR IGNORE INTO events (seq, dkey, sid, body) VALUES (?, ?, ?, ?)');
+  const selectByHash = db.prepare('SELECT body FROM events WHERE dkey = ?');
+  const insertSessionKey = db.prepare('INSERT INTO session_keys (key) VALUES (?)');
+  const selectSid = db.prepare('SELECT id FROM session_keys WHERE key = ?');
+  /** session key → id; ids added by a transaction that then failed are taken out again */
+  const sids = new Map<string, number>();
+  for (const r of db.prepare('SELECT id, key FROM session_keys').iterate() as Iterable<{ id: number; key: string }>)
+    sids.set(r.key, r.id);
+  let addedSids: string[] = [];
+
+  function sidOf(key: string): number {
+    let id = sids.get(key);
+    if (id === undefined) {
+      id = Number(insertSessionKey.run(key).lastInsertRowid);
+      sids.set(key, id);
+      addedSids.push(key);
+    }
+    return id;
+  }
+
+  /**
+   * Stores one event unless its dedupeKey is already stored; returns its seq, or undefined for
+   * a duplicate. On a hash hit the stored key is compared: a different key (a collision) probes
+   * the next hash value, so every key keeps one stable slot (events are never deleted).
+   */
+  function insertOne(e: PulseEvent, seq?: number): number | undefined {
+    const key = String(e.dedupeKey);
+    const body = JSON.stringify(e);
+    const sid = sidOf(String(e.sessionKey));
+    let h = hashOf(key);
+    for (;;) {
+      const r = seq === undefined ? insertEvent.run(h, sid, body) : insertEventAt.run(seq, h, sid, body);
+      if (r.changes === 1) return Number(r.lastInsertRowid);
+      const row = selectByHash.get(h) as { body: string } | undefined;
+      if (!row) throw new Error(`event ${key} was neither stored nor found`);
+      if ((JSON.parse(row.body) as { dedupeKey?: unknown }).dedupeKey === key) return undefined;
+      h = nextHash(h);
+    }
+  }
+
+  /** v1 rejected (as a duplicate) an event missing one of its indexed fields; so does v2 */
+  const incomplete = (e: PulseEvent): boolean =>
+    e.dedupeKey == null || e.sessionKey == null || e.type == null || e.ts == null || Number.isNaN(e.ts);
+
+  if (db.inTransaction) {
+    try {
+      const page = db.prepare('SELECT seq, body FROM events_v1 WHERE seq > ? ORDER BY seq LIMIT 5000');
+      for (let after = 0; ; ) {
+        const old = page.all(after) as Array<{ seq: number; body: string }>;
+        for (const r of old) insertOne(JSON.parse(r.body) as PulseEvent, r.seq);
+        const last = old[old.length - 1];
+        if (!last) break;
+        after = last.seq;
+      }
+      db.exec('DROP TABLE events_v1');
+      db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      db.exec('COMMIT');
+    } catch (err) {
+      db.exec('ROLLBACK');
+      db.close();
+      const e = err as { code?: string; message?: string };
+      throw new StoreError(`store ${path}: upgrading to schema ${SCHEMA_VERSION} failed: ${e.message ?? String(err)}`, path, e.code, {
+        cause: err,
+      });
+    }
+    addedSids = [];
+  } else db.pragma(`user_version = ${SCHEMA_VERSION}`);
+
   const upsertOffset = db.prepare(
     'INSERT INTO offsets (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
   );
   const selectAfter = db.prepare('SELECT seq, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?');
-  const selectSession = db.prepare('SELECT seq, body FROM events WHERE session_key = ? ORDER BY seq LIMIT ?');
+  const selectSession = db.prepare('SELECT seq, body FROM events WHERE sid = ? ORDER BY seq LIMIT ?');
   const selectLastSeq = db.prepare('SELECT COALESCE(MAX(seq), 0) AS s FROM events');
   const selectCount = db.prepare('SELECT COUNT(*) AS c FROM events');
   const upsertSnapshot = db.prepare(
@@ -94,8 +211,8 @@ export function createSqliteStore(path: string): EventStore {
       const stored: StoredEvent[] = [];
       let duplicates = 0;
       for (const event of events) {
-        const r = insertEvent.run(event.dedupeKey, event.sessionKey, event.type, event.ts, JSON.stringify(event));
-        if (r.changes === 1) stored.push({ seq: Number(r.lastInsertRowid), event });
+        const seq = incomplete(event) ? undefined : insertOne(event);
+        if (seq !== undefined) stored.push({ seq, event });
         else duplicates++;
       }
       if (offsets) for (const o of offsets) upsertOffset.run(o.key, JSON.stringify(o.value));
@@ -125,9 +242,23 @@ export function createSqliteStore(path: string): EventStore {
   }
 
   return {
-    append: (events, offsets) => guard('append', () => appendTx(events, offsets)),
+    append: (events, offsets) => {
+      addedSids = [];
+      try {
+        return guard('append', () => appendTx(events, offsets));
+      } catch (err) {
+        // rolled back: the session ids it added are gone from the database
+        for (const k of addedSids) sids.delete(k);
+        throw err;
+      } finally {
+        addedSids = [];
+      }
+    },
     readAfter: (after, limit) => rows(selectAfter.all(after, limit)),
-    readSession: (key, limit = 1_000_000) => rows(selectSession.all(key, limit)),
+    readSession: (key, limit = 1_000_000) => {
+      const sid = sids.get(key) ?? (selectSid.get(key) as { id: number } | undefined)?.id;
+      return sid === undefined ? [] : rows(selectSession.all(sid, limit));
+    },
     lastSeq: () => (selectLastSeq.get() as { s: number }).s,
     countEvents: () => (selectCount.get() as { c: number }).c,
     saveSnapshots: (sessions) => guard('saving snapshots', () => snapshotsTx(sessions)),

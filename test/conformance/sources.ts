@@ -78,16 +78,23 @@ export interface SourceObserver extends LiveObserver {
 }
 
 /**
- * A clawpulse source feeding its own view. `mode: 'cold'` names a second reading of the same
+ * A clawpulse source feeding its own view (and `tee`, when given). `mode: 'cold'` names a second reading of the same
  * state after the run (a restart from nothing), which must end where the live one did.
  */
-export function sourceObserver(kind: SourceName, label: string = kind): SourceObserver {
+export function sourceObserver(kind: SourceName, label: string = kind, tee?: IngestSink): SourceObserver {
   const obs: SourceObserver = {
     name: label,
     view: createView(label),
     async start(oc: OpenclawEnv) {
       const logger = fileLogger(oc, label);
-      const common = { sink: obs.view, offsets: obs.view, logger, pollIntervalMs: 200 };
+      // `tee` also gets every batch: the daemon's arbiter, merging sources as it does in production
+      const sink: IngestSink = {
+        ingest(events, offsets) {
+          obs.view.ingest(events, offsets);
+          tee?.ingest(events, offsets);
+        },
+      };
+      const common = { sink, offsets: obs.view, logger, pollIntervalMs: 200 };
       if (kind === 'gateway') {
         const create = await loadFactory<GatewayFactory>('gateway');
         obs.source = create({ ...common, url: oc.gatewayUrl, token: oc.token, stateDir: oc.stateDir });

@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createSourceArbiter } from '../../src/ingest/arbiter.js';
 import { childKeyIn, mismatches, SPAWN_KEY, viewDifferences } from './compare.js';
 import {
   conformanceRun,
@@ -18,7 +19,7 @@ import {
 } from './harness.js';
 import { ensureInstalled, type OpenclawVersion } from './install.js';
 import { coldRead, type SourceName, sourceFile, sourceObserver } from './sources.js';
-import { summarize, type View } from './view.js';
+import { createView, summarize, type View } from './view.js';
 
 export function defineVersionSuite(
   version: OpenclawVersion,
@@ -31,8 +32,14 @@ export function defineVersionSuite(
   const missing = (name: string) => ` [SKIPPED: src/ingest/${name}/ has no source yet]`;
 
   describe(`OpenClaw ${version} (real gateway, fake model)`, () => {
-    const store = has.store ? sourceObserver(storeKind) : undefined;
-    const gateway = has.gateway ? sourceObserver('gateway') : undefined;
+    // What the daemon does: both sources live into one model through the source arbiter
+    // (one owner per session, gateway first), so a run must never count twice.
+    const merged = createView('merged');
+    const arbiter = createSourceArbiter(merged, () => true);
+    const store = has.store ? sourceObserver(storeKind, storeKind, arbiter.sinkFor(storeKind)) : undefined;
+    const gateway = has.gateway
+      ? sourceObserver('gateway', 'gateway', arbiter.sinkFor('gateway'))
+      : undefined;
     let run: RunResult;
     let expected: Expected;
     let cold: View | undefined;
@@ -46,7 +53,8 @@ export function defineVersionSuite(
     // A passing run's artifacts go; a failing one's stay for inspection (or all, with KEEP=1).
     afterAll(() => {
       if (!run) return;
-      if (failed || process.env.CLAWPULSE_CONFORMANCE_KEEP === '1') console.log(`[${version}] artifacts kept in ${run.oc.root}`);
+      if (failed || process.env.CLAWPULSE_CONFORMANCE_KEEP === '1')
+        console.log(`[${version}] artifacts kept in ${run.oc.root}`);
       else fs.rmSync(run.oc.root, { recursive: true, force: true });
     });
 
@@ -67,7 +75,7 @@ export function defineVersionSuite(
         childKey: run.childKey,
         expected: [...expected.values()],
         views: Object.fromEntries(
-          [store?.view, gateway?.view, cold]
+          [store?.view, gateway?.view, cold, has.store && has.gateway ? merged : undefined]
             .filter((v) => v !== undefined)
             .map((v) => [
               v.name,
@@ -81,7 +89,7 @@ export function defineVersionSuite(
         ),
       };
       fs.writeFileSync(path.join(run.oc.root, 'conformance-report.json'), JSON.stringify(report, null, 2));
-      for (const v of [store?.view, gateway?.view, cold]) {
+      for (const v of [store?.view, gateway?.view, cold, merged]) {
         if (v)
           fs.writeFileSync(
             path.join(run.oc.root, `events-${v.name}.jsonl`),
@@ -158,6 +166,13 @@ export function defineVersionSuite(
       () => {
         expect(viewDifferences(store?.view as View, cold as View)).toEqual([]);
         expect(mismatches(cold as View, expected, run.childKey)).toEqual([]);
+      },
+    );
+
+    it.skipIf(!(has.store && has.gateway))(
+      `${storeKind} + gateway merged through the arbiter (as the daemon runs them) count nothing twice${has.store && has.gateway ? '' : missing(has.store ? 'gateway' : storeKind)}`,
+      () => {
+        expect(mismatches(merged, expected, run.childKey)).toEqual([]);
       },
     );
 

@@ -11,18 +11,37 @@ export const SHOTS = path.join(ROOT, 'test-output/dashboard');
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-/** builds the dashboard once when ui/dist is missing */
+/**
+ * Builds the dashboard once when ui/dist is missing. Builds into a temp folder and renames it
+ * into place, so two test files starting at once never see (or clobber) a half-built folder.
+ */
 export function ensureUiBuilt(): string {
-  if (!fs.existsSync(path.join(UI_DIST, 'index.html'))) {
+  if (fs.existsSync(path.join(UI_DIST, 'index.html'))) return UI_DIST;
+  const tmp = `${UI_DIST}.tmp-${process.pid}-${Date.now()}`;
+  try {
     execFileSync(
       process.execPath,
-      [path.join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'ui/vite.config.ts'],
-      {
-        cwd: ROOT,
-        stdio: 'pipe',
-        timeout: 180_000,
-      },
+      [
+        path.join(ROOT, 'node_modules/vite/bin/vite.js'),
+        'build',
+        '--config',
+        'ui/vite.config.ts',
+        '--outDir',
+        tmp,
+        '--emptyOutDir',
+      ],
+      { cwd: ROOT, stdio: 'pipe', timeout: 180_000 },
     );
+    if (!fs.existsSync(path.join(UI_DIST, 'index.html'))) {
+      fs.rmSync(UI_DIST, { recursive: true, force: true });
+      try {
+        fs.renameSync(tmp, UI_DIST);
+      } catch {
+        /* another process renamed its build in first: use that one */
+      }
+    }
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
   }
   return UI_DIST;
 }

@@ -114,15 +114,29 @@ describe('dashboard (Chromium)', () => {
     );
     expect(border).toMatch(/rgb\(255, 99, 105\)/); // the error colour (dark theme)
 
+    // a session whose run has been silent past STUCK_AFTER goes stuck on the next tick and
+    // moves above everything, the error included
+    const past = Date.now() - 400_000;
+    const q = sessionEvents('agent:main:cron:stuck', 'main', () => past);
+    h.pipeline.ingest([q.seen({ label: 'weekly report' }), q.started(), q.tool('q1', 'exec', 'sleep 9999')]);
+    h.pipeline.tick(Date.now());
+    await page.waitForSelector('li[data-key="agent:main:cron:stuck"][data-status="stuck"]');
+    const order = await page.$$eval('li[data-key]', (els) => els.map((e) => e.getAttribute('data-key')));
+    expect(order.slice(0, 2)).toEqual(['agent:main:cron:stuck', 'agent:research:web:42']);
+    await page.screenshot({ path: path.join(SHOTS, 'problems-first-dark.png') });
+
     await page.selectOption('select[aria-label="agent"]', 'ops');
     await page.waitForFunction(() => document.querySelectorAll('li[data-key]').length === 1);
     await page.selectOption('select[aria-label="agent"]', '');
+    await page.selectOption('select[aria-label="status"]', 'stuck');
+    await page.waitForFunction(() => document.querySelectorAll('li[data-key]').length === 1);
+    await page.selectOption('select[aria-label="status"]', '');
     await page.fill('input[aria-label="search"]', 'log-reader');
     // the match shows inside its tree: parent kept as context
     await page.waitForFunction(() => document.querySelectorAll('li[data-key]').length === 2);
     expect(await page.$eval(`li[data-key="${main}"]`, (e) => e.classList.contains('context'))).toBe(true);
     await page.fill('input[aria-label="search"]', '');
-    await page.waitForFunction(() => document.querySelectorAll('li[data-key]').length === 4);
+    await page.waitForFunction(() => document.querySelectorAll('li[data-key]').length === 5);
   });
 
   it('opens a session: status box, sub-agent tree, tool timeline and token chart update live', async () => {

@@ -1,5 +1,5 @@
 /** The live list of sessions; sub-agents indent under their parent. Rows re-render only when their summary changes. */
-import { memo } from 'react';
+import { memo, useState } from 'react';
 import type { SessionSummary } from '../../src/server/summary.js';
 import { Badge, channelText, Elapsed, sessionTitle } from './bits.js';
 import { fmtCost, fmtTokens } from './format.js';
@@ -13,7 +13,11 @@ interface Props {
   onSelect: (key: string) => void;
 }
 
+/** rows drawn at first: problems sort first, so the cut only hides finished or quiet sessions */
+const PAGE = 200;
+
 export function SessionList({ rows, offsetMs, selected, compact, onSelect }: Props) {
+  const [limit, setLimit] = useState(PAGE);
   if (!rows.length) {
     return (
       <div className="empty">No sessions yet. They show up here as soon as an agent starts working.</div>
@@ -21,7 +25,7 @@ export function SessionList({ rows, offsetMs, selected, compact, onSelect }: Pro
   }
   return (
     <ul className={compact ? 'sessions compact' : 'sessions'} data-testid="sessions">
-      {rows.map((r) => (
+      {rows.slice(0, limit).map((r) => (
         <SessionRow
           key={r.s.key}
           s={r.s}
@@ -33,6 +37,13 @@ export function SessionList({ rows, offsetMs, selected, compact, onSelect }: Pro
           onSelect={onSelect}
         />
       ))}
+      {rows.length > limit && (
+        <li className="more">
+          <button type="button" onClick={() => setLimit(limit + PAGE)}>
+            show {Math.min(PAGE, rows.length - limit)} more of {rows.length - limit} hidden sessions
+          </button>
+        </li>
+      )}
     </ul>
   );
 }

@@ -106,7 +106,7 @@ export function SessionView({ sessionKey, live, state, onSelect }: Props) {
       ) : null}
 
       <h3>Tokens and cost</h3>
-      <TokenChart series={model.tokenSeries} now={now} />
+      <TokenChart series={model.tokenSeries} now={now} from={session.startedAt} />
 
       <h3>Tools ({session.tools.length})</h3>
       <ToolTimeline tools={session.tools} now={now} />

@@ -7,11 +7,12 @@ const W = 600;
 const H = 120;
 
 /** cumulative tokens (area) and cost (line, own scale) as step curves */
-export function TokenChart({ series, now }: { series: TokenPoint[]; now: number }) {
+export function TokenChart({ series, now, from }: { series: TokenPoint[]; now: number; from?: number }) {
   if (!series.length) return <div className="empty small">No token usage reported yet.</div>;
   const first = series[0] as TokenPoint;
   const last = series[series.length - 1] as TokenPoint;
-  const t0 = first.ts;
+  // the curve starts at zero when the session started, so the first call shows as a step up
+  const t0 = Math.min(first.ts, from ?? first.ts);
   const t1 = Math.max(now, last.ts, t0 + 1000);
   const maxTok = Math.max(1, last.tokens);
   const maxCost = Math.max(1e-9, last.costUsd);

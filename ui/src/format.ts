@@ -30,9 +30,16 @@ export function fmtCost(usd: number): string {
   return `$${Math.round(usd)}`;
 }
 
+// one formatter: toLocaleTimeString builds a new one per call, which is slow across a feed
+const timeFormat = new Intl.DateTimeFormat(undefined, {
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  hour12: false,
+});
+
 export function fmtTime(ts: number): string {
-  const d = new Date(ts);
-  return d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+  return timeFormat.format(ts);
 }
 
 /** stuck and failed first, then running, then finished */

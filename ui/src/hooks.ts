@@ -1,5 +1,5 @@
 /** Small React hooks: the live store, a shared ticking clock, the route, the theme. */
-import { useEffect, useState, useSyncExternalStore } from 'react';
+import { useCallback, useEffect, useState, useSyncExternalStore } from 'react';
 import type { LiveState, LiveStore } from './live.js';
 
 export function useLive(live: LiveStore): LiveState {
@@ -53,11 +53,12 @@ export function useRoute(): [string | undefined, (key: string | undefined) => vo
     window.addEventListener('popstate', on);
     return () => window.removeEventListener('popstate', on);
   }, []);
-  const go = (k: string | undefined) => {
+  // stable: rows are memoised on their props, and a new function each render would defeat that
+  const go = useCallback((k: string | undefined) => {
     const path = k ? `/session/${encodeURIComponent(k)}` : '/';
     if (window.location.pathname !== path) window.history.pushState(null, '', path);
     setKey(k);
-  };
+  }, []);
   return [key, go];
 }
 

@@ -117,7 +117,8 @@ export function createLiveStore(url = '/api/stream'): LiveStore {
       backoffMs = 1000;
       pendingSessions = new Map();
       const sessions = new Map(snap.sessions.map((s) => [s.key, s]));
-      const resumed = snap.recent.length === 0 && state.feed.length > 0;
+      // a resume answers with no `recent`; a store that went backwards (replaced) starts over
+      const resumed = snap.recent.length === 0 && state.feed.length > 0 && snap.lastSeq >= state.lastSeq;
       pendingFeed = [];
       state = {
         ...state,

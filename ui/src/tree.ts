@@ -68,5 +68,7 @@ export function buildRows(sessions: ReadonlyMap<string, SessionSummary>, f: Filt
     for (const c of children) walk(c, depth + 1);
   };
   for (const r of roots) walk(r, 0);
+  // a parent cycle (corrupt data) leaves sessions unreachable from any root: never hide them
+  for (const s of sessions.values()) if (!seen.has(s.key)) walk(s, 0);
   return out;
 }

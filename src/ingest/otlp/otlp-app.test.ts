@@ -353,6 +353,14 @@ describe('OTLP/HTTP receiver', () => {
       body: 'hi',
     });
     expect(text.status).toBe(415);
+    // logs are accepted and dropped (an OpenClaw exporting logs must not see export failures)
+    const logs = await fetch(url('/v1/logs'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"resourceLogs":[]}',
+    });
+    expect(logs.status).toBe(200);
+    expect(await logs.json()).toEqual({});
     expect(rx.stats().malformed).toBe(4);
 
     sink.fail = true;

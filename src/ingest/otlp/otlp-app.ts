@@ -61,7 +61,8 @@ class HttpError extends Error {
   }
 }
 
-type Signal = 'metrics' | 'traces';
+type Signal = 'metrics' | 'traces' | 'logs';
+const PROTO_HEADERS = { 'content-type': 'application/x-protobuf' };
 
 export function createOtlpReceiver(deps: OtlpAppDeps): OtlpReceiver {
   const { sink, maxBodyBytes } = deps;
@@ -121,7 +122,11 @@ export function createOtlpReceiver(deps: OtlpAppDeps): OtlpReceiver {
     }
   }
 
-  function decode(signal: Signal, kind: 'proto' | 'json', body: Buffer): OtlpMetrics | OtlpTraces {
+  function decode(
+    signal: Exclude<Signal, 'logs'>,
+    kind: 'proto' | 'json',
+    body: Buffer,
+  ): OtlpMetrics | OtlpTraces {
     try {
       if (kind === 'proto') return signal === 'metrics' ? decodeMetricsProto(body) : decodeTracesProto(body);
       const v: unknown = JSON.parse(body.toString('utf8'));
@@ -132,7 +137,12 @@ export function createOtlpReceiver(deps: OtlpAppDeps): OtlpReceiver {
     }
   }
 
-  function respond(c: Context, signal: Signal, kind: 'proto' | 'json', rejected: number): Response {
+  function respond(
+    c: Context,
+    signal: Exclude<Signal, 'logs'>,
+    kind: 'proto' | 'json',
+    rejected: number,
+  ): Response {
     const partial =
       rejected > 0
         ? signal === 'metrics'
@@ -162,6 +172,11 @@ export function createOtlpReceiver(deps: OtlpAppDeps): OtlpReceiver {
       if (!kind) throw new HttpError(415, `unsupported content-type: ${mediaType || '(none)'}`);
       const encoding = (c.req.header('content-encoding') ?? '').trim().toLowerCase();
       const body = inflate(await readBody(c), encoding);
+      if (signal === 'logs') {
+        // accepted and dropped: an OpenClaw with `diagnostics.otel.logs: true` would otherwise
+        // log an export failure every flush; the transcripts already carry what we show
+        return kind === 'json' ? c.json({}, 200) : c.body(new Uint8Array(0), 200, PROTO_HEADERS);
+      }
       const req = decode(signal, kind, body);
       const now = clock.now();
       let mapped: { events: PulseEvent[]; rejected: number };
@@ -201,6 +216,7 @@ export function createOtlpReceiver(deps: OtlpAppDeps): OtlpReceiver {
   const app = new Hono();
   app.post('/v1/metrics', (c) => handle(c, 'metrics'));
   app.post('/v1/traces', (c) => handle(c, 'traces'));
+  app.post('/v1/logs', (c) => handle(c, 'logs'));
   return { app, stats: () => ({ ...stats }) };
 }
 

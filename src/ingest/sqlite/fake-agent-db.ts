@@ -37,7 +37,13 @@ export interface FakeAgentDb {
   /** raw row, for corrupt-input tests */
   appendRaw(
     sessionId: string,
-    row: { eventJson?: string | null; zstd?: Uint8Array; utf8Bytes?: number; createdAt?: number },
+    row: {
+      eventJson?: string | null;
+      zstd?: Uint8Array;
+      utf8Bytes?: number;
+      createdAt?: number;
+      navigation?: string;
+    },
   ): number;
   close(): void;
 }

@@ -179,7 +179,10 @@ export function createSqliteSource(deps: SqliteSourceDeps): SqliteSource {
         .nodesUpdatedSince(f.nodesWatermark)
         .filter((r) => f.nodeStamps.get(r.session_key) !== r.updated_at);
       const maxRowid = db.maxRowid();
-      if (maxRowid > f.lastRowid)
+      // the first read of a DB sweeps the session windows instead of scanning every row's
+      // session id: on a store with millions of rows that scan would block for seconds
+      const firstRead = f.lastRowid === 0 && sweep;
+      if (maxRowid > f.lastRowid && !firstRead)
         for (const sid of db.sessionsWithRowsBetween(f.lastRowid, maxRowid)) f.pending.add(sid);
       const rewound = maxRowid < f.lastRowid;
       f.lastRowid = maxRowid;

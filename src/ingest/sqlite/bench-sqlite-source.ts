@@ -1,6 +1,6 @@
 /**
  * Benchmark of the SQLite source: catch-up over a big store, then the cost of one follow poll.
- * Run: npx tsx src/ingest/sqlite/sqlite-source.bench.ts [sessions] [rowsPerSession]
+ * Run: npx tsx src/ingest/sqlite/bench-sqlite-source.ts [sessions] [rowsPerSession]
  * Bounded: it builds one temp DB, measures, and deletes it.
  */
 import fs from 'node:fs';

@@ -1,7 +1,7 @@
 /**
  * Benchmark of the OTLP receiver over real HTTP on 127.0.0.1: gzip protobuf trace exports of
  * `spans` spans each, sent `requests` times, 4 at a time.
- * Run: npx tsx src/ingest/otlp/otlp-app.bench.ts [requests] [spans]
+ * Run: npx tsx src/ingest/otlp/bench-otlp.ts [requests] [spans]
  */
 import type { AddressInfo } from 'node:net';
 import zlib from 'node:zlib';
