@@ -211,15 +211,22 @@ parentPort.on('message', (m) => {
 });
 `;
 
-function burst(h: Harness, tag: string): number {
+/**
+ * As fast as ingest goes, one event per batch (a live tail), yielding every 100 events so the
+ * SSE flushes and socket writes run inside the timed window too: their cost is counted.
+ */
+async function burst(h: Harness, tag: string): Promise<number> {
   const ev = sessionEvents(`agent:main:burst-${tag}`, 'main');
   const t0 = performance.now();
-  for (let i = 0; i < BURST; i++) h.pipeline.ingest([ev.text(`burst ${i}`)]);
+  for (let i = 0; i < BURST; i++) {
+    h.pipeline.ingest([ev.text(`burst ${i}`)]);
+    if (i % 100 === 99) await new Promise((r) => setImmediate(r));
+  }
   return BURST / ((performance.now() - t0) / 1000);
 }
 
 async function fanout(h: Harness, out: Record<string, number | string>): Promise<void> {
-  out.ingest_burst_no_clients_events_per_s = Math.round(burst(h, 'a'));
+  out.ingest_burst_no_clients_events_per_s = Math.round(await burst(h, 'a'));
 
   const w = new Worker(CLIENTS_WORKER, {
     eval: true,
@@ -274,7 +281,7 @@ async function fanout(h: Harness, out: Record<string, number | string>): Promise
     out.fanout_clients_dropped_slow = h.sse.stats().droppedSlow;
     out.fanout_stored = h.store.lastSeq() - before;
 
-    out.ingest_burst_100_clients_events_per_s = Math.round(burst(h, 'b'));
+    out.ingest_burst_100_clients_events_per_s = Math.round(await burst(h, 'b'));
     out.ingest_burst_ratio_with_vs_without = round(
       (out.ingest_burst_100_clients_events_per_s as number) /
         (out.ingest_burst_no_clients_events_per_s as number),
@@ -294,8 +301,7 @@ export async function run(): Promise<Record<string, number | string>> {
     listen: true,
     uiDir,
     clock: systemClock,
-    http: { sseMaxClients: CLIENTS + 10 },
-    sse: { maxBufferBytes: 16 * 1024 * 1024 },
+    http: { sseMaxClients: CLIENTS + 10 }, // every other SSE setting at its daemon default
   });
   try {
     await latency(h, out);

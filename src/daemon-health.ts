@@ -3,7 +3,7 @@
  * status, plus the pipeline's own counters (a store that refuses writes shows here).
  */
 import type { SourceArbiter } from './ingest/arbiter.js';
-import type { Source } from './ingest/source.js';
+import type { Source, SourceHealth } from './ingest/source.js';
 import type { Pipeline, PipelineStats } from './pipeline.js';
 import { buildHealthReport, type HealthReport, type MetricsInput, type SinkHealth } from './server/health.js';
 import type { EventStore } from './store/event-store.js';
@@ -19,7 +19,7 @@ export function buildHealth(parts: {
   sources: readonly Source[];
   pipeline: Pipeline;
   store: EventStore;
-  outputs?: { sinks(): SinkHealth[] };
+  outputs?: { sinks(): SinkHealth[]; receivers(): SourceHealth[] };
   arbiter: SourceArbiter;
   now: number;
 }): DaemonHealth {
@@ -27,7 +27,7 @@ export function buildHealth(parts: {
     startedAt,
     now: parts.now,
     version: VERSION,
-    sources: parts.sources.map((s) => s.health()),
+    sources: [...parts.sources.map((s) => s.health()), ...(parts.outputs?.receivers() ?? [])],
     sinks: parts.outputs?.sinks() ?? [],
     store: parts.store,
     tracker: parts.pipeline.tracker,

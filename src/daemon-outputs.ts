@@ -9,7 +9,8 @@ import type { Config } from './config/config.js';
 import type { DaemonHealth } from './daemon-health.js';
 import { metricsFrom } from './daemon-health.js';
 import type { SourceArbiter } from './ingest/arbiter.js';
-import { createOtlpApp } from './ingest/otlp/otlp-app.js';
+import { createOtlpReceiver } from './ingest/otlp/otlp-app.js';
+import type { SourceHealth } from './ingest/source.js';
 import type { Clock } from './infra/clock.js';
 import type { Logger } from './infra/logger.js';
 import type { Pipeline } from './pipeline.js';
@@ -22,6 +23,8 @@ import type { EventStore } from './store/event-store.js';
 export interface Outputs {
   port: number;
   sinks(): SinkHealth[];
+  /** the OTLP receiver, reported beside the sources */
+  receivers(): SourceHealth[];
   /** ends SSE streams (browsers reconnect to the next daemon) */
   stopAccepting(): Promise<void>;
   /** delivers final states (boxes marked interrupted), then closes HTTP */
@@ -65,7 +68,7 @@ export async function createOutputs(
       : undefined;
   if (!mattermost) logger.info('Mattermost not configured (MM_URL / MM_TOKEN): status boxes off, dashboard and terminal on');
 
-  const otlp = createOtlpApp({
+  const otlp = createOtlpReceiver({
     sink: deps.arbiter.sinkFor('otlp'),
     logger: logger.child({ source: 'otlp' }),
     token: config.http.otlpToken,
@@ -97,7 +100,7 @@ export async function createOutputs(
     logger,
     health: deps.health,
     metrics: () => metricsFrom(deps.health()),
-    extraApps: [otlp],
+    extraApps: [otlp.app],
     uiDir: deps.uiDir ?? defaultUiDir(),
     clock,
   });
@@ -114,6 +117,21 @@ export async function createOutputs(
   return {
     port: http.port,
     sinks,
+    receivers: () => {
+      const o = otlp.stats();
+      return [
+        {
+          id: 'otlp',
+          kind: 'otlp',
+          // a receiver is always ready; it has nothing to be behind on
+          state: 'live',
+          lagMs: 0,
+          lastEventAt: o.lastEventAt,
+          malformed: o.malformed,
+          detail: `POST /v1/metrics, /v1/traces: ${o.requests} requests, ${o.events} events, ${o.unauthorized} unauthorized, ${o.tooLarge} too large`,
+        },
+      ];
+    },
     async stopAccepting() {
       sse.closeAll();
     },

@@ -85,7 +85,7 @@ describe('clawpulse CLI', () => {
 
       let status = cli(['status', '--json'], env);
       expect(status.code).toBe(0);
-      expect(JSON.parse(status.out)).toMatchObject({ running: true, health: { sources: [{ id: 'files' }] } });
+      expect(JSON.parse(status.out)).toMatchObject({ running: true, health: { sources: [{ id: 'files' }, { id: 'otlp' }] } });
       // the daemon stores what it reads; `sessions` reads the store while it runs
       for (let i = 0; i < 100; i++) {
         const list = JSON.parse(cli(['sessions', '--json'], env).out) as { sessions: Array<{ sessionKey: string }> };

@@ -45,7 +45,7 @@ describe('daemon', () => {
       store: { events: number };
       sessions: Record<string, number>;
     };
-    expect(health.sources.map((s) => s.id)).toEqual(['files']);
+    expect(health.sources.map((s) => s.id)).toEqual(['files', 'otlp']);
     expect(health.store.events).toBeGreaterThan(10);
     const eventsBefore = d1.store.countEvents();
     await d1.stop('restart');

@@ -23,6 +23,7 @@ import {
   setStatus,
   type TrackerState,
   toolKey,
+  trimTools,
   unstick,
 } from './state.js';
 import { narrationLine } from './text.js';
@@ -112,6 +113,7 @@ export function reduce(state: TrackerState, event: PulseEvent, limits: TrackerLi
       s.tools.push(t);
       state.openTools.set(s.key, (state.openTools.get(s.key) ?? 0) + 1);
       pushLine(s, { kind: 'tool', callId: e.callId, runId: e.runId, ts }, limits.maxStatusLines);
+      trimTools(state, s);
       return changed;
     }
     case 'tool.output':
@@ -218,14 +220,17 @@ function fmtAge(ms: number | undefined): string {
 }
 
 /**
- * Late events of the run that already finished (another source lagging behind the gateway's
- * agent.finished) still add their lines but do not start a new turn: a new turn is a new run.
+ * Activity that may start a new turn. Late events of the run that already finished (another
+ * source lagging behind the gateway's agent.finished) still add their lines but do not start
+ * a new turn: a new turn is a new run.
  */
 function resume(state: TrackerState, s: SessionState, runId: string | undefined, ts: number): void {
   if (runId !== undefined && runId === s.currentRunId && !s.runOpen && s.lastOutcome !== undefined) {
     unstick(state, s);
     return;
   }
+  // history from before the end (a source reading back, a row-derived spawn) is no new turn
+  if (s.endedAt !== undefined && ts <= s.endedAt && s.status !== 'active' && s.status !== 'stuck') return;
   activate(state, s, ts);
 }
 

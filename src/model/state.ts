@@ -35,6 +35,13 @@ export function createTrackerState(): TrackerState {
 export const FINISHED: ReadonlySet<SessionStatus> = new Set(['done', 'error', 'interrupted', 'idle']);
 const LIVE: ReadonlySet<SessionStatus> = new Set(['active', 'idle', 'stuck']);
 export const MAX_ERRORS = 50;
+/**
+ * Tools kept per session. OpenClaw reuses a main session for days, so its tool list would grow
+ * without end; past the cap the oldest finished ones go, in batches (the box shows only the
+ * last lines anyway).
+ */
+export const MAX_TOOLS = 5000;
+const TOOL_TRIM_BATCH = 500;
 
 export const toolKey = (runId: string, callId: string): string => `${runId}\u0000${callId}`;
 
@@ -238,6 +245,23 @@ export function closeRunningTools(
     state.inferredTools.add(t);
   }
   state.openTools.set(s.key, Math.max(0, open));
+}
+
+/** drops the oldest finished tools once a session holds MAX_TOOLS + a batch */
+export function trimTools(state: TrackerState, s: SessionState): void {
+  if (s.tools.length <= MAX_TOOLS + TOOL_TRIM_BATCH) return;
+  const idx = state.toolIndex.get(s.key);
+  let drop = s.tools.length - MAX_TOOLS;
+  const kept: ToolCallState[] = [];
+  for (const t of s.tools) {
+    if (drop > 0 && t.status !== 'running') {
+      drop--;
+      idx?.delete(toolKey(t.runId, t.callId));
+      continue;
+    }
+    kept.push(t);
+  }
+  s.tools = kept;
 }
 
 /** rebuilds the indexes from restored sessions */

@@ -315,3 +315,44 @@ describe('tools closed by inference', () => {
     expect(t.get(K)?.status).toBe('idle');
   });
 });
+
+describe('history after the end', () => {
+  it('activity older than the end of a finished session adds lines but no new turn', () => {
+    const t = createSessionTracker(testLimits);
+    t.apply(ev({ type: 'session.seen', ts: 5000, sessionKey: K, updatedAt: 5000, rowStatus: 'done' }));
+    t.apply(
+      ev({
+        type: 'subagent.spawned',
+        ts: 3000,
+        sessionKey: K,
+        parentKey: K,
+        childKey: 'agent:main:subagent:x',
+      }),
+    );
+    t.apply(ev({ type: 'assistant.text', ts: 4000, sessionKey: K, text: 'old words' }));
+    expect(t.get(K)).toMatchObject({ status: 'done', endedAt: 5000 });
+    expect(t.get(K)?.lines.map((l) => l.kind)).toEqual(['subagent', 'text']);
+    t.apply(ev({ type: 'assistant.text', ts: 6000, sessionKey: K, text: 'new words' }));
+    expect(t.get(K)).toMatchObject({ status: 'active', activeSince: 6000 });
+  });
+});
+
+describe('tool cap', () => {
+  it('keeps a long-lived session bounded, dropping the oldest finished tools', async () => {
+    const { MAX_TOOLS } = await import('./state.js');
+    const t = createSessionTracker(testLimits);
+    t.apply(ev({ type: 'tool.call', ts: 0, sessionKey: K, runId: 'r0', callId: 'open', name: 'exec' }));
+    for (let i = 1; i <= MAX_TOOLS + 600; i++) {
+      t.apply(ev({ type: 'tool.call', ts: i, sessionKey: K, runId: `r${i}`, callId: 'c', name: 'exec' }));
+      t.apply(ev({ type: 'tool.output', ts: i, sessionKey: K, runId: `r${i}`, callId: 'c', name: 'exec' }));
+    }
+    const s = t.get(K) as SessionState;
+    expect(s.tools.length).toBeLessThanOrEqual(MAX_TOOLS + 500);
+    expect(s.tools[0]?.callId).toBe('open'); // still running: kept
+    expect(s.tools.at(-1)?.runId).toBe(`r${MAX_TOOLS + 600}`);
+    // a dropped call seen again is new, not a duplicate: the index was trimmed with the list
+    expect(
+      t.apply(ev({ type: 'tool.call', ts: 99_999, sessionKey: K, runId: 'r1', callId: 'c', name: 'exec' })),
+    ).toEqual([K]);
+  });
+});

@@ -168,4 +168,21 @@ describe('HTTP API', () => {
     expect(await outside.text()).not.toContain('root:');
     fs.rmSync(ui, { recursive: true, force: true });
   });
+
+  it('answers garbage input with a 4xx JSON error, never a 500', async () => {
+    h = await createHarness();
+    for (const p of [
+      '/api/sessions/%E0%A4%A',
+      '/%E0%A4%A',
+      '/api/events?after=%E0',
+      '/api/sessions?status=%E0%A4%A',
+    ]) {
+      const r = await h.app.request(p);
+      expect(r.status, p).toBeGreaterThanOrEqual(400);
+      expect(r.status, p).toBeLessThan(500);
+      expect(((await r.json()) as { error: { code: string } }).error.code).toBeTruthy();
+    }
+    const post = await h.app.request('/api/sessions', { method: 'POST', body: '\u0000{' });
+    expect(post.status).toBe(404);
+  });
 });

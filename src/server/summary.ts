@@ -37,8 +37,10 @@ export interface SessionSummary {
 }
 
 export function toSummary(s: SessionState, now: number): SessionSummary {
+  // as the status boxes count it (render/format.ts elapsedMs): to the end, to now while it
+  // runs, else to the last event
   const from = s.activeSince ?? s.startedAt;
-  const end = s.endedAt ?? now;
+  const end = s.endedAt ?? (s.status === 'active' || s.status === 'stuck' ? now : s.lastEventAt);
   let lastText: string | undefined;
   for (let i = s.lines.length - 1; i >= 0; i--) {
     const l = s.lines[i];

@@ -17,18 +17,27 @@ const SCHEMA_VERSION = 2;
  * an 8-byte UNIQUE index is a fraction of the text one, and its high bits come from the key's
  * first segment (a transcript's session id) so one transcript's events land together in the
  * index instead of all over it. The key itself stays in the body; a hash collision (two keys,
- * one hash) is settled by comparing it and probing the next value (`insertOne`). Session keys
- * are interned to small integers (`session_keys`) for the per-session index.
+ * one hash) is settled by comparing it and probing the next value (`insertOne`).
+ *
+ * Which events belong to a session is kept per run, not per event: `session_runs` has one row
+ * per stretch of consecutive seqs of one session stored by one append (a source's read is
+ * mostly one session), so a per-session read is a few range scans of the events table and an
+ * append writes one index entry per event (the dedupe hash) instead of two. Session keys are
+ * interned to small integers (`session_keys`).
  */
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS events (
   seq INTEGER PRIMARY KEY,
   dkey INTEGER NOT NULL UNIQUE,
-  sid INTEGER NOT NULL,
   body TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS events_by_session ON events(sid, seq);
 CREATE TABLE IF NOT EXISTS session_keys (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS session_runs (
+  sid INTEGER NOT NULL,
+  first INTEGER NOT NULL,
+  last INTEGER NOT NULL,
+  PRIMARY KEY (sid, first)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS snapshots (session_key TEXT PRIMARY KEY, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS offsets (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS kv (ns TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (ns, key));
@@ -94,6 +103,7 @@ export function createSqliteStore(path: string, opts: SqliteStoreOptions = {}): 
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 5000');
+    for (const p of (process.env.CP_PRAGMA ?? '').split(';').filter(Boolean)) db.pragma(p); // EXPERIMENT
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version > SCHEMA_VERSION) {
       throw new StoreError(
@@ -113,8 +123,9 @@ export function createSqliteStore(path: string, opts: SqliteStoreOptions = {}): 
     throw new StoreError(`cannot open store ${path}: ${e.message ?? String(err)}`, path, e.code, { cause: err });
   }
 
-  const insertEvent = db.prepare('INSERT OR IGNORE INTO events (dkey, sid, body) VALUES (?, ?, ?)');
-  const insertEventAt = db.prepare('INSERT OR IGNORE INTO events (seq, dkey, sid, body) VALUES (?, ?, ?, ?)');
+  const insertEvent = db.prepare('INSERT OR IGNORE INTO events (dkey, body) VALUES (?, ?)');
+  const insertEventAt = db.prepare('INSERT OR IGNORE INTO events (seq, dkey, body) VALUES (?, ?, ?)');
+  const insertRun = db.prepare('INSERT INTO session_runs (sid, first, last) VALUES (?, ?, ?)');
   const selectByHash = db.prepare('SELECT body FROM events WHERE dkey = ?');
   const insertSessionKey = db.prepare('INSERT INTO session_keys (key) VALUES (?)');
   const selectSid = db.prepare('SELECT id FROM session_keys WHERE key = ?');
@@ -142,16 +153,39 @@ export function createSqliteStore(path: string, opts: SqliteStoreOptions = {}): 
   function insertOne(e: PulseEvent, seq?: number): number | undefined {
     const key = String(e.dedupeKey);
     const body = JSON.stringify(e);
-    const sid = sidOf(String(e.sessionKey));
     let h = hashOf(key);
     for (;;) {
-      const r = seq === undefined ? insertEvent.run(h, sid, body) : insertEventAt.run(seq, h, sid, body);
+      const r = seq === undefined ? insertEvent.run(h, body) : insertEventAt.run(seq, h, body);
       if (r.changes === 1) return Number(r.lastInsertRowid);
       const row = selectByHash.get(h) as { body: string } | undefined;
       if (!row) throw new Error(`event ${key} was neither stored nor found`);
       if ((JSON.parse(row.body) as { dedupeKey?: unknown }).dedupeKey === key) return undefined;
       h = nextHash(h);
     }
+  }
+
+  /** collects the runs of consecutive seqs per session of one append, written at its end */
+  function runWriter() {
+    let sid = -1;
+    let first = 0;
+    let last = 0;
+    return {
+      add(sessionKey: string, seq: number): void {
+        const id = sidOf(sessionKey);
+        if (id === sid && seq === last + 1) {
+          last = seq;
+          return;
+        }
+        if (sid >= 0) insertRun.run(sid, first, last);
+        sid = id;
+        first = seq;
+        last = seq;
+      },
+      end(): void {
+        if (sid >= 0) insertRun.run(sid, first, last);
+        sid = -1;
+      },
+    };
   }
 
   /** v1 rejected (as a duplicate) an event missing one of its indexed fields; so does v2 */
@@ -161,13 +195,19 @@ export function createSqliteStore(path: string, opts: SqliteStoreOptions = {}): 
   if (db.inTransaction) {
     try {
       const page = db.prepare('SELECT seq, body FROM events_v1 WHERE seq > ? ORDER BY seq LIMIT 5000');
+      const runs = runWriter();
       for (let after = 0; ; ) {
         const old = page.all(after) as Array<{ seq: number; body: string }>;
-        for (const r of old) insertOne(JSON.parse(r.body) as PulseEvent, r.seq);
+        for (const r of old) {
+          const e = JSON.parse(r.body) as PulseEvent;
+          const seq = insertOne(e, r.seq);
+          if (seq !== undefined) runs.add(String(e.sessionKey), seq);
+        }
         const last = old[old.length - 1];
         if (!last) break;
         after = last.seq;
       }
+      runs.end();
       db.exec('DROP TABLE events_v1');
       db.pragma(`user_version = ${SCHEMA_VERSION}`);
       db.exec('COMMIT');
@@ -186,7 +226,9 @@ export function createSqliteStore(path: string, opts: SqliteStoreOptions = {}): 
     'INSERT INTO offsets (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
   );
   const selectAfter = db.prepare('SELECT seq, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?');
-  const selectSession = db.prepare('SELECT seq, body FROM events WHERE sid = ? ORDER BY seq LIMIT ?');
+  const selectSession = db.prepare(
+    'SELECT e.seq, e.body FROM session_runs r JOIN events e ON e.seq BETWEEN r.first AND r.last WHERE r.sid = ? ORDER BY r.first, e.seq LIMIT ?',
+  );
   const selectLastSeq = db.prepare('SELECT COALESCE(MAX(seq), 0) AS s FROM events');
   const selectCount = db.prepare('SELECT COUNT(*) AS c FROM events');
   const upsertSnapshot = db.prepare(
@@ -210,11 +252,15 @@ export function createSqliteStore(path: string, opts: SqliteStoreOptions = {}): 
     (events: readonly PulseEvent[], offsets: readonly SourceOffset[] | undefined): AppendResult => {
       const stored: StoredEvent[] = [];
       let duplicates = 0;
+      const runs = runWriter();
       for (const event of events) {
         const seq = incomplete(event) ? undefined : insertOne(event);
-        if (seq !== undefined) stored.push({ seq, event });
-        else duplicates++;
+        if (seq !== undefined) {
+          stored.push({ seq, event });
+          runs.add(String(event.sessionKey), seq);
+        } else duplicates++;
       }
+      runs.end();
       if (offsets) for (const o of offsets) upsertOffset.run(o.key, JSON.stringify(o.value));
       return { stored, duplicates };
     },

@@ -3,6 +3,7 @@
  * Each returns human-readable differences (empty = conformant), so a failing test prints
  * exactly what clawpulse saw wrong, and the harness can poll "has this view caught up yet".
  */
+import { CHILD_LABEL } from './fake-model.js';
 import type { Expected, ExpectedSession } from './harness.js';
 import { type SessionSummary, summarize, type View } from './view.js';
 
@@ -92,6 +93,8 @@ export function mismatches(
       const child = sums.get(key);
       if (child && child.parentKey !== SPAWN_KEY)
         out.push(`child ${key}: parentKey ${child.parentKey} != ${SPAWN_KEY}`);
+      if (child && child.label !== CHILD_LABEL)
+        out.push(`child ${key}: label ${child.label} != ${CHILD_LABEL}`);
       const parent = sums.get(SPAWN_KEY);
       if (parent && !parent.children.includes(key))
         out.push(`${SPAWN_KEY}: children ${JSON.stringify(parent.children)} lack ${key}`);
@@ -103,7 +106,7 @@ export function mismatches(
   return out;
 }
 
-/** differences between two views of one run: keys, tool name/status sets, tokens, parent links */
+/** differences between two views of one run: keys, tool name/status sets, tokens, parent links, labels */
 export function viewDifferences(a: View, b: View): string[] {
   const sa = summarize(a);
   const sb = summarize(b);
@@ -132,6 +135,7 @@ export function viewDifferences(a: View, b: View): string[] {
       out.push(`${key}: cost ${a.name}=${x.costUsd} ${b.name}=${y.costUsd}`);
     if (x.parentKey !== y.parentKey)
       out.push(`${key}: parentKey ${a.name}=${x.parentKey} ${b.name}=${y.parentKey}`);
+    if (x.label !== y.label) out.push(`${key}: label ${a.name}=${x.label} ${b.name}=${y.label}`);
   }
   return out;
 }

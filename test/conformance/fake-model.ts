@@ -20,11 +20,12 @@ export const INTERNAL_MARKER = '<<<BEGIN_OPENCLAW_INTERNAL_CONTEXT>>>';
 export const FIXED_USAGE = { prompt_tokens: 1000, completion_tokens: 20 } as const;
 export const MAX_TOOL_CALLS = 4;
 export const CHILD_TAG = '[conf:child]';
+export const CHILD_LABEL = 'conf-child';
 export const FAIL_COMMAND = 'ls /nonexistent-clawpulse-conformance';
 export const MISSING_FILE = '/nonexistent-clawpulse-conformance/missing.txt';
 export const OK_COMMAND = 'ls /tmp | head -3';
 
-export type Scenario = 'tool' | 'spawn' | 'child' | 'overload' | 'fail' | 'toolfail' | 'none';
+export type Scenario = 'tool' | 'spawn' | 'child' | 'overload' | 'fail' | 'toolfail' | 'execfail' | 'none';
 
 export interface LoggedRequest {
   n: number;
@@ -86,13 +87,15 @@ function textOf(content: unknown): string {
 const isRealUser = (m: ChatMessage): boolean =>
   m.role === 'user' && !textOf(m.content).trimStart().startsWith(INTERNAL_MARKER);
 
+const NAMED: ReadonlySet<string> = new Set(['tool', 'spawn', 'overload', 'fail', 'toolfail', 'execfail']);
+const isScenario = (name: string | undefined): name is Scenario => name !== undefined && NAMED.has(name);
+
 /** `[Sat 2026-11-21 14:46 UTC] [conf:tool] ...` → 'tool'; a sub-agent's task message → 'child' */
 export function scenarioOf(text: string): Scenario {
   if (text.includes('[Subagent Task]') && text.includes(CHILD_TAG)) return 'child';
   const m = /^\s*(?:\[[^\]]*\bUTC\]\s*)?\[conf:([a-z]+)\]/.exec(text);
   const name = m?.[1];
-  if (name === 'tool' || name === 'spawn' || name === 'overload' || name === 'fail' || name === 'toolfail')
-    return name;
+  if (isScenario(name)) return name;
   // OpenClaw 2026.9 retries a failed turn with "[Queued user message from a previous active
   // turn; …]" wrapping the original text: the error scenarios must keep failing through it.
   if (text.includes('[conf:fail]')) return 'fail';
@@ -104,8 +107,7 @@ export function scenarioOf(text: string): Scenario {
 export function attributionOf(text: string): Scenario {
   if (text.includes('[Subagent Task]') && text.includes(CHILD_TAG)) return 'child';
   const name = /\[conf:([a-z]+)\]/.exec(text)?.[1];
-  if (name === 'tool' || name === 'spawn' || name === 'overload' || name === 'fail' || name === 'toolfail')
-    return name;
+  if (isScenario(name)) return name;
   return 'none';
 }
 
@@ -185,8 +187,10 @@ export async function startFakeModel(opts: FakeModelOptions): Promise<FakeModel>
         return tool('exec', { command: OK_COMMAND });
       case 'toolfail':
         return tool('read', { path: MISSING_FILE });
+      case 'execfail':
+        return tool('exec', { command: FAIL_COMMAND });
       case 'spawn': {
-        const args = { task: `${CHILD_TAG} list /tmp and report.`, label: 'conf-child' };
+        const args = { task: `${CHILD_TAG} list /tmp and report.`, label: CHILD_LABEL };
         if (tools.includes('sessions_spawn')) return tool('sessions_spawn', args);
         if (tools.includes('tool_call')) return tool('tool_call', { id: 'sessions_spawn', args });
         return text('No spawn tool offered.');

@@ -19,7 +19,7 @@ import {
 import { startWsCapture } from './ws-capture.js';
 
 /** the user-facing scenarios, in run order; 'child' is the sub-agent spawned by 'spawn' */
-export const SCENARIOS = ['tool', 'spawn', 'toolfail', 'overload', 'fail'] as const;
+export const SCENARIOS = ['tool', 'spawn', 'toolfail', 'execfail', 'overload', 'fail'] as const;
 export type RunScenario = (typeof SCENARIOS)[number];
 
 export const sessionKeyOf = (s: RunScenario): string => `agent:main:conf-${s}`;
@@ -171,7 +171,7 @@ export interface ExpectedSession {
 export type Expected = Map<Scenario, ExpectedSession>;
 
 /** what a tool call the fake asked for must end as, per scenario */
-const TOOL_STATUS: Partial<Record<Scenario, 'ok' | 'error'>> = { toolfail: 'error' };
+const TOOL_STATUS: Partial<Record<Scenario, 'ok' | 'error'>> = { toolfail: 'error', execfail: 'error' };
 /** provider prices configured in openclaw.json (USD per million tokens) */
 const PRICE = { input: 1, output: 2 };
 

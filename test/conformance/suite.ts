@@ -107,7 +107,15 @@ export function defineVersionSuite(
         if (s === 'fail') expect(a.code, `${s}: the CLI reports the terminal overload`).not.toBe(0);
         else expect(a.code, `${s}: ${a.stderr.slice(-300)}`).toBe(0);
       }
-      expect([...expected.keys()].sort()).toEqual(['child', 'fail', 'overload', 'spawn', 'tool', 'toolfail']);
+      expect([...expected.keys()].sort()).toEqual([
+        'child',
+        'execfail',
+        'fail',
+        'overload',
+        'spawn',
+        'tool',
+        'toolfail',
+      ]);
       expect(run.childKey, 'the spawn tool result names the child session').toMatch(/^agent:main:subagent:/);
       expect(expected.get('fail')?.calls).toBe(0);
       expect(expected.get('fail')?.errors529).toBeGreaterThan(0);
@@ -138,18 +146,18 @@ export function defineVersionSuite(
         const s = (view() as View).tracker.get(sessionKeyOf('fail'));
         expect(s?.errors.map((e) => e.status)).toContain(529);
       });
-      it.skipIf(!available)(`${name}: the failed read is an error tool call, the others ok${skip}`, () => {
-        const v = view() as View;
-        expect(v.tracker.get(sessionKeyOf('toolfail'))?.tools.map((t) => `${t.name}:${t.status}`)).toEqual([
-          'read:error',
-        ]);
-        expect(v.tracker.get(sessionKeyOf('tool'))?.tools.map((t) => `${t.name}:${t.status}`)).toEqual([
-          'exec:ok',
-        ]);
-        expect(
-          v.tracker.get(childKeyIn(v, run.childKey) ?? '')?.tools.map((t) => `${t.name}:${t.status}`),
-        ).toEqual(['exec:ok']);
-      });
+      it.skipIf(!available)(
+        `${name}: the failed read and the non-zero exec are error tool calls, the others ok${skip}`,
+        () => {
+          const v = view() as View;
+          const tools = (key: string | undefined) =>
+            v.tracker.get(key ?? '')?.tools.map((t) => `${t.name}:${t.status}`);
+          expect(tools(sessionKeyOf('toolfail'))).toEqual(['read:error']);
+          expect(tools(sessionKeyOf('execfail'))).toEqual(['exec:error']);
+          expect(tools(sessionKeyOf('tool'))).toEqual(['exec:ok']);
+          expect(tools(childKeyIn(v, run.childKey))).toEqual(['exec:ok']);
+        },
+      );
       it.skipIf(!available)(
         `${name}: once every run has ended, no session is shown active and the failed one is in error${skip}`,
         () => {

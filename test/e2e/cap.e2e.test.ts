@@ -6,13 +6,18 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/infra/clock.js';
 import { ensureUiBuilt, launchBrowser } from './browser.js';
-import { createHarness, sessionEvents, type Harness } from './harness.js';
+import { createHarness, type Harness, sessionEvents } from './harness.js';
 
 let h: Harness;
 let browser: Browser;
 
 beforeAll(async () => {
-  h = await createHarness({ listen: true, uiDir: ensureUiBuilt(), clock: systemClock, http: { sseMaxClients: 1 } });
+  h = await createHarness({
+    listen: true,
+    uiDir: ensureUiBuilt(),
+    clock: systemClock,
+    http: { sseMaxClients: 1 },
+  });
   browser = await launchBrowser();
 }, 240_000);
 

@@ -123,6 +123,7 @@ describe('dashboard (Chromium)', () => {
     await page.waitForSelector('li[data-key="agent:main:cron:stuck"][data-status="stuck"]');
     const order = await page.$$eval('li[data-key]', (els) => els.map((e) => e.getAttribute('data-key')));
     expect(order.slice(0, 2)).toEqual(['agent:main:cron:stuck', 'agent:research:web:42']);
+    expect(await page.title()).toBe('(2) clawpulse');
     await page.screenshot({ path: path.join(SHOTS, 'problems-first-dark.png') });
 
     await page.selectOption('select[aria-label="agent"]', 'ops');
@@ -182,8 +183,9 @@ describe('dashboard (Chromium)', () => {
     const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
     expect(bg).toBe('rgb(247, 248, 250)');
     await page.screenshot({ path: path.join(SHOTS, 'session-light.png') });
-    await page.click('.close');
+    await page.keyboard.press('Escape');
     await page.waitForSelector('[data-testid="feed"]');
+    expect(new URL(page.url()).pathname).toBe('/');
     await page.screenshot({ path: path.join(SHOTS, 'overview-light.png') });
   });
 

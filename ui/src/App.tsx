@@ -1,5 +1,5 @@
 /** The dashboard shell: header, filters, the session list, and either the feed or one session. */
-import { useDeferredValue, useMemo, useState } from 'react';
+import { useDeferredValue, useEffect, useMemo, useState } from 'react';
 import type { SessionStatus } from '../../src/model/session.js';
 import { Feed } from './Feed.js';
 import { STATUSES } from './format.js';
@@ -29,6 +29,18 @@ export function App({ live }: { live: LiveStore }) {
     for (const s of state.sessions.values()) c[s.status] = (c[s.status] ?? 0) + 1;
     return c;
   }, [state.sessions]);
+  // problems show in the tab title too, so a background tab still says when something is wrong
+  const problems = (counts.stuck ?? 0) + (counts.error ?? 0);
+  useEffect(() => {
+    document.title = problems ? `(${problems}) clawpulse` : 'clawpulse';
+  }, [problems]);
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'Escape' && !(e.target instanceof HTMLInputElement)) select(undefined);
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [select]);
 
   return (
     <div className="app">

@@ -1,5 +1,5 @@
 /** The live feed: the newest events across every session, newest on top. */
-import { memo } from 'react';
+import { memo, useMemo } from 'react';
 import type { PulseEvent } from '../../src/model/events.js';
 import type { SessionSummary } from '../../src/server/summary.js';
 import { fmtCost, fmtMs, fmtTime, fmtTokens } from './format.js';
@@ -53,12 +53,29 @@ export function describe(e: PulseEvent): { tag: string; text: string; tone?: 'er
   }
 }
 
+/**
+ * session.seen repeats every time sessions.json moves: the feed keeps the first sighting of a
+ * session (it says a session appeared) and drops the rest as bookkeeping
+ */
+function withoutRepeats(feed: readonly FeedItem[]): FeedItem[] {
+  const seen = new Set<string>();
+  const out: FeedItem[] = [];
+  for (const it of feed) {
+    if (!('gap' in it) && it.event.type === 'session.seen') {
+      if (seen.has(it.event.sessionKey)) continue;
+      seen.add(it.event.sessionKey);
+    }
+    out.push(it);
+  }
+  return out;
+}
+
 export function Feed(props: {
   feed: readonly FeedItem[];
   sessions: ReadonlyMap<string, SessionSummary>;
   onSelect: (key: string) => void;
 }) {
-  const items = props.feed.slice(-150).reverse();
+  const items = useMemo(() => withoutRepeats(props.feed).slice(-150).reverse(), [props.feed]);
   return (
     <div className="feed-wrap">
       <h2 className="pane-title">Live feed</h2>

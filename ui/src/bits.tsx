@@ -13,12 +13,17 @@ function Ticking({ from, offsetMs }: { from: number; offsetMs: number }) {
   return <>{fmtDuration(now + offsetMs - from)}</>;
 }
 
-/** elapsed of the current turn; ticks (in server time) until the session ends */
+/** elapsed of the current turn; ticks (in server time) while the session runs */
 export function Elapsed({ s, offsetMs }: { s: SessionSummary; offsetMs: number }) {
   const from = s.activeSince ?? s.startedAt;
+  const running = s.endedAt === undefined && (s.status === 'active' || s.status === 'stuck');
   return (
     <span className="elapsed" data-testid="elapsed">
-      {s.endedAt !== undefined ? fmtDuration(s.endedAt - from) : <Ticking from={from} offsetMs={offsetMs} />}
+      {running ? (
+        <Ticking from={from} offsetMs={offsetMs} />
+      ) : (
+        fmtDuration((s.endedAt ?? s.lastEventAt) - from)
+      )}
     </span>
   );
 }

@@ -16,10 +16,13 @@ export interface BoxLine {
 
 const TOOL_SUFFIX: Record<ToolCallState['status'], string> = { ok: '[OK]', error: '[ERR]', running: '...' };
 
+/** as the chat boxes count it: to the end, to now while running, else to the last event */
 function elapsed(s: SessionSummary | undefined, st: SessionState, now: number): number {
   const from = s?.activeSince ?? st.activeSince ?? st.startedAt;
   const end = s ? s.endedAt : st.endedAt;
-  return (end ?? now) - from;
+  const status = s?.status ?? st.status;
+  if (end !== undefined) return end - from;
+  return (status === 'active' || status === 'stuck' ? now : (s?.lastEventAt ?? st.lastEventAt)) - from;
 }
 
 export function statusBox(

@@ -55,6 +55,23 @@ describe('decodeTranscriptRow', () => {
     });
   });
 
+  it('never throws on corrupted compressed rows', () => {
+    const bytes = Buffer.from(real.event_zstd_base64, 'base64');
+    let seed = 7;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    let failures = 0;
+    for (let i = 0; i < 200; i++) {
+      const b = Buffer.from(bytes);
+      for (let k = 0; k <= rand(4); k++) b[rand(b.length)] = rand(256);
+      const d = decodeTranscriptRow(row({ event_zstd: new Uint8Array(b.subarray(0, 1 + rand(b.length))) }));
+      if (!d.ok) failures++;
+    }
+    expect(failures).toBeGreaterThan(150); // almost every corruption is caught (zstd checksum, size, JSON)
+  });
+
   it('the real row satisfies the real schema CHECK constraints of transcript_events', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'clawpulse-decode-'));
     dirs.push(dir);
