@@ -54,6 +54,8 @@ describe('scenario parsing', () => {
   it('reads the tag at the start of a (timestamped) user message, and a sub-agent task', () => {
     expect(scenarioOf('[Sat 2026-11-21 14:46 UTC] [conf:tool] go')).toBe('tool');
     expect(scenarioOf('please [conf:tool] later')).toBe('none');
+    expect(scenarioOf('[conf:execfail] x')).toBe('execfail');
+    expect(scenarioOf('[conf:nosuch] x')).toBe('none');
     expect(scenarioOf('[Subagent Context] x\n\n[Subagent Task]\n\n[conf:child] list')).toBe('child');
     expect(scenarioOf('[Queued user message from a previous active turn] [conf:fail] x')).toBe('fail');
     expect(attributionOf('[Queued user message] … [conf:overload] x')).toBe('overload');
@@ -135,6 +137,15 @@ describe('fake model over HTTP', () => {
     const fn = wrapped.choices[0].message.tool_calls[0].function;
     expect(fn.name).toBe('tool_call');
     expect(JSON.parse(fn.arguments)).toMatchObject({ id: 'sessions_spawn', args: { label: 'conf-child' } });
+  });
+
+  it('asks for a failing exec in the execfail scenario', async () => {
+    const body = (await (
+      await chat({ messages: [{ role: 'user', content: '[conf:execfail] x' }], tools: tools('exec') })
+    ).json()) as Record<string, J>;
+    const fn = body.choices[0].message.tool_calls[0].function;
+    expect(fn.name).toBe('exec');
+    expect(JSON.parse(fn.arguments)).toEqual({ command: FAIL_COMMAND });
   });
 
   it('answers 529 with an overloaded body: once for overload, always for fail', async () => {

@@ -128,6 +128,7 @@ export function SessionView({ sessionKey, live, state, onSelect }: Props) {
       <h3>Events</h3>
       <ol className="feed compact-feed">
         {model.events
+          .filter((it) => it.event.type !== 'session.seen') // bookkeeping, repeated on every store write
           .slice(-40)
           .reverse()
           .map((it) => {
