@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { silentLogger } from './infra/logger.js';
 import type { PulseEvent } from './model/events.js';
 import type { SessionState } from './model/session.js';
-import { emptyTokens } from './model/session.js';
+import { newSession } from './model/state.js';
 import type { SessionTracker } from './model/tracker.js';
 import { createPipeline, type PipelineUpdate } from './pipeline.js';
 import type { EventStore } from './store/event-store.js';
@@ -16,22 +16,7 @@ function recordingTracker(): SessionTracker & { applied: PulseEvent[] } {
     applied,
     apply(e) {
       applied.push(e);
-      const s: SessionState = sessions.get(e.sessionKey) ?? {
-        key: e.sessionKey,
-        agentId: e.agentId,
-        children: [],
-        status: 'active',
-        startedAt: e.ts,
-        lastEventAt: e.ts,
-        runs: 0,
-        runOpen: false,
-        lines: [],
-        tools: [],
-        tokens: emptyTokens(),
-        costUsd: 0,
-        errors: [],
-        compactions: 0,
-      };
+      const s: SessionState = sessions.get(e.sessionKey) ?? newSession(e.sessionKey, e.agentId, e.ts);
       s.lastEventAt = e.ts;
       sessions.set(e.sessionKey, s);
       return [e.sessionKey];

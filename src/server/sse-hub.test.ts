@@ -102,7 +102,7 @@ describe('SSE stream', () => {
     clock.advance(15_000);
     await r.waitFor((x) => x.comments.length >= 2);
     expect(r.ended).toBe(false);
-    clock.advance(30_000);
+    clock.advance(30_000); // the age limit has a 90–100 % jitter: 60 s is the most it can be
     await r.waitFor((x) => x.ended);
     expect(r.messages.at(-1)?.retry).toBe(2000);
     expect(h.sse.stats()).toMatchObject({ clients: 0, closedAge: 1 });
@@ -163,5 +163,20 @@ describe('SSE stream', () => {
     const b = await sse(`${h.url}/api/stream`);
     expect(b.status).toBe(503);
     expect(JSON.parse(b.body ?? '')).toMatchObject({ error: { code: 'shutting_down' } });
+  });
+
+  it('sends time-based status changes (ticks) as sessions messages without an id', async () => {
+    h = await createHarness({ listen: true });
+    const clock = h.clock as ManualClock;
+    const ev = sessionEvents('agent:main:tick', 'main', () => clock.now());
+    h.pipeline.ingest([ev.seen(), ev.started(), ev.text('working'), ev.finished('ok')]);
+    const r = await sse(`${h.url}/api/stream`);
+    await r.waitFor((x) => x.messages.length >= 1);
+    clock.advance(61_000);
+    h.pipeline.tick(clock.now()); // idle → done after the idle timeout
+    await r.waitFor((x) => x.messages.some((m) => m.event === 'sessions'));
+    const msg = r.messages.find((m) => m.event === 'sessions');
+    expect(msg?.id).toBeUndefined(); // the browser's Last-Event-ID stays on the last stored event
+    expect(JSON.parse(msg?.data ?? '{}').sessions[0]).toMatchObject({ key: 'agent:main:tick', status: 'done' });
   });
 });

@@ -34,6 +34,8 @@ export interface SseHubOptions {
   retryMs?: number;
   /** events sent with the snapshot for the live feed */
   recentEvents?: number;
+  /** for the max-age jitter (tests pin it) */
+  random?: () => number;
 }
 
 export interface SseStats {
@@ -233,6 +235,14 @@ export function createSseHub(o: SseHubOptions): SseHub {
     }
   });
 
+  /**
+   * 90–100 % of the max age: clients that connected together (after a restart) do not all
+   * reconnect in the same instant an hour later; never more than SSE_MAX_AGE_S
+   */
+  function ageLimit(): number {
+    return Math.round(o.maxAgeMs * (0.9 + 0.1 * (o.random ?? Math.random)()));
+  }
+
   function parseAfter(req: Request): number | undefined {
     const raw = req.headers.get('last-event-id') ?? new URL(req.url).searchParams.get('after');
     if (raw === null || raw === '') return undefined;
@@ -321,7 +331,7 @@ export function createSseHub(o: SseHubOptions): SseHub {
     client.ageTimer = o.clock.setTimeout(() => {
       stats.closedAge++;
       end(client);
-    }, o.maxAgeMs);
+    }, ageLimit());
     req.signal?.addEventListener('abort', () => remove(client), { once: true });
     scheduleHeartbeat();
     return new Response(stream, {

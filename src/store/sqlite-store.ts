@@ -103,7 +103,6 @@ export function createSqliteStore(path: string, opts: SqliteStoreOptions = {}): 
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 5000');
-    for (const p of (process.env.CP_PRAGMA ?? '').split(';').filter(Boolean)) db.pragma(p); // EXPERIMENT
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version > SCHEMA_VERSION) {
       throw new StoreError(

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   attributionOf,
+  FAIL_COMMAND,
   type FakeModel,
   FIXED_USAGE,
   INTERNAL_MARKER,

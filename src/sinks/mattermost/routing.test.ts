@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { emptyTokens, type SessionState } from '../../model/session.js';
+import type { SessionState } from '../../model/session.js';
+import { newSession } from '../../model/state.js';
 import { routeSession } from './routing.js';
 
 const CH = 'abcdefghijklmnopqrstuvwxyz';
@@ -7,23 +8,7 @@ const ROOT = 'zyxwvutsrqponmlkjihgfedcba';
 const DEF = '0123456789abcdefghijklmnop';
 
 function session(key: string, extra: Partial<SessionState> = {}): SessionState {
-  return {
-    key,
-    agentId: 'main',
-    children: [],
-    status: 'active',
-    startedAt: 0,
-    lastEventAt: 0,
-    runs: 0,
-    runOpen: false,
-    lines: [],
-    tools: [],
-    tokens: emptyTokens(),
-    costUsd: 0,
-    errors: [],
-    compactions: 0,
-    ...extra,
-  };
+  return { ...newSession(key, 'main', 0), ...extra };
 }
 
 describe('box routing', () => {

@@ -1,22 +1,11 @@
 /** The Mattermost sink's configuration and health shapes. */
+import type { Config } from '../../config/config.js';
 import type { BreakerStats } from '../../infra/breaker.js';
 import type { SinkCounters } from './box.js';
 import type { BoxMode } from './plugin-mode.js';
 
-/** the `mattermost` part of Config (structurally the same) */
-export interface MattermostConfig {
-  url?: string;
-  token?: string;
-  defaultChannel?: string;
-  throttleMs: number;
-  maxActiveSessions: number;
-  maxMessageChars: number;
-  breakerThreshold: number;
-  breakerCooldownMs: number;
-  pluginUrl?: string;
-  pluginSecret?: string;
-  pluginEnabled: boolean;
-}
+/** the `mattermost` part of the daemon's Config */
+export type MattermostConfig = Config['mattermost'];
 
 export interface MattermostSinkHealth {
   state: 'disabled' | 'starting' | 'ok' | 'degraded' | 'stopped';
