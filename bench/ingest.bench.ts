@@ -40,7 +40,7 @@ interface Input {
   count: number;
 }
 
-/** Real transcript lines, repeated per session with fresh entry ids so none dedupes away. */
+/** Real transcript lines, repeated per session with fresh random-looking entry ids so none dedupes away. */
 function makeInput(target: number): Input {
   const template = readFileSync(FIXTURE, 'utf8').trim().split('\n');
   const text: string[] = [];
@@ -51,7 +51,8 @@ function makeInput(target: number): Input {
       for (const line of template) {
         if (text.length >= target) break;
         if (round > 0 && line.includes('"type":"session"')) continue;
-        const id = (n++).toString(16).padStart(8, '0');
+        // OpenClaw's entry ids are random 8-hex strings: so are these (a bijection of n, no repeats)
+        const id = (Math.imul(n++ ^ 0x5bd1e995, 2654435761) >>> 0).toString(16).padStart(8, '0');
         session[text.length] = s;
         text.push(line.replace(/"id":"[0-9a-f]{8}"/, `"id":"${id}"`));
       }

@@ -101,6 +101,7 @@ export async function createOutputs(
     health: deps.health,
     metrics: () => metricsFrom(deps.health()),
     extraApps: [otlp.app],
+    modelLimits: config.model,
     uiDir: deps.uiDir ?? defaultUiDir(),
     clock,
   });

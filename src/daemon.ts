@@ -49,12 +49,7 @@ export async function startDaemon(config: Readonly<Config>, opts: DaemonOptions)
   logger.info({ config: redactConfig(config as Config) }, 'clawpulse starting');
 
   const store = createSqliteStore(config.dbPath);
-  const tracker = createSessionTracker({
-    maxStatusLines: config.model.maxStatusLines,
-    idleTimeoutMs: config.model.idleTimeoutMs,
-    maxSessionDurationMs: config.model.maxSessionDurationMs,
-    stuckAfterMs: config.model.stuckAfterMs,
-  });
+  const tracker = createSessionTracker(config.model);
   tracker.restore(store.loadSnapshots());
   const pipeline = createPipeline({ store, tracker, logger: logger.child({ part: 'pipeline' }), now: () => clock.now() });
 

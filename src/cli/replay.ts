@@ -15,12 +15,7 @@ import { loadToolLabels } from '../render/tool-labels.js';
 import { fail } from './config-from-cli.js';
 
 export function replayEvents(events: readonly PulseEvent[], config: Readonly<Config>): { tracker: SessionTracker; end: number } {
-  const tracker = createSessionTracker({
-    maxStatusLines: config.model.maxStatusLines,
-    idleTimeoutMs: config.model.idleTimeoutMs,
-    maxSessionDurationMs: config.model.maxSessionDurationMs,
-    stuckAfterMs: config.model.stuckAfterMs,
-  });
+  const tracker = createSessionTracker(config.model);
   const seen = new Set<string>();
   let last = 0;
   for (const e of events) {

@@ -19,12 +19,7 @@ export async function runTail(config: Readonly<Config>): Promise<void> {
   // logs would tear the redrawn screen: only errors, to stderr
   const logger = createLogger(config.logLevel === 'silent' ? 'silent' : 'error');
   const store = createSqliteStore(':memory:');
-  const tracker = createSessionTracker({
-    maxStatusLines: config.model.maxStatusLines,
-    idleTimeoutMs: config.model.idleTimeoutMs,
-    maxSessionDurationMs: config.model.maxSessionDurationMs,
-    stuckAfterMs: config.model.stuckAfterMs,
-  });
+  const tracker = createSessionTracker(config.model);
   const pipeline = createPipeline({ store, tracker, logger, snapshotEveryMs: Number.MAX_SAFE_INTEGER });
   const byKind = new Map<SourceKind, { health(): { state: string } }>();
   const arbiter = createSourceArbiter(pipeline, (k) => byKind.get(k)?.health().state === 'live');

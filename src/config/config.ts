@@ -127,6 +127,7 @@ export interface Config {
     pluginSecret?: string;
     pluginEnabled: boolean;
   };
+  /** the model's limits (a TrackerLimits) plus the tool labels file */
   model: {
     idleTimeoutMs: number;
     maxSessionDurationMs: number;

@@ -177,6 +177,9 @@ describe('SSE stream', () => {
     await r.waitFor((x) => x.messages.some((m) => m.event === 'sessions'));
     const msg = r.messages.find((m) => m.event === 'sessions');
     expect(msg?.id).toBeUndefined(); // the browser's Last-Event-ID stays on the last stored event
-    expect(JSON.parse(msg?.data ?? '{}').sessions[0]).toMatchObject({ key: 'agent:main:tick', status: 'done' });
+    expect(JSON.parse(msg?.data ?? '{}').sessions[0]).toMatchObject({
+      key: 'agent:main:tick',
+      status: 'done',
+    });
   });
 });

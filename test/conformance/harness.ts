@@ -115,7 +115,7 @@ export async function conformanceRun(opts: {
     }
     // The sub-agent finishes and announces to its parent after the parent's turn returned.
     const s0 = Date.now();
-    const expectedSoFar = () => expectedFrom(fake.requests());
+    const expectedSoFar = () => expectedFrom(fake.requests(), opts.version);
     const childDone = () => fake.requests().some((r) => r.scenario === 'spawn' && r.turnScenario === 'none');
     while (Date.now() - s0 < 30_000 && !(childDone() && started.every((o) => o.settled(expectedSoFar())))) {
       await new Promise((r) => setTimeout(r, 250));
@@ -171,11 +171,21 @@ export interface ExpectedSession {
 export type Expected = Map<Scenario, ExpectedSession>;
 
 /** what a tool call the fake asked for must end as, per scenario */
-const TOOL_STATUS: Partial<Record<Scenario, 'ok' | 'error'>> = { toolfail: 'error', execfail: 'error' };
+export function toolStatusFor(version: OpenclawVersion): Partial<Record<Scenario, 'ok' | 'error'>> {
+  // A non-zero exec exit: 2026.7.35 stores the tool result with isError:true, 2026.9.6 with
+  // isError:false (details.exitCode 2, status "completed"), and its gateway says the same.
+  // clawpulse follows OpenClaw's own flag, so the expectation follows the version.
+  return { toolfail: 'error', execfail: version === '2026.9.6' ? 'ok' : 'error' };
+}
 /** provider prices configured in openclaw.json (USD per million tokens) */
 const PRICE = { input: 1, output: 2 };
 
-export function expectedFrom(requests: readonly LoggedRequest[], childKey?: string): Expected {
+export function expectedFrom(
+  requests: readonly LoggedRequest[],
+  version: OpenclawVersion,
+  childKey?: string,
+): Expected {
+  const toolStatus = toolStatusFor(version);
   const out: Expected = new Map();
   for (const r of requests) {
     const key = r.scenario === 'child' ? (childKey ?? 'child') : `agent:main:conf-${r.scenario}`;
@@ -197,7 +207,7 @@ export function expectedFrom(requests: readonly LoggedRequest[], childKey?: stri
       e.tools.push({
         name: r.decision.name,
         wrapped: r.decision.name === 'tool_call' && typeof args.id === 'string' ? args.id : undefined,
-        status: TOOL_STATUS[r.scenario] ?? 'ok',
+        status: toolStatus[r.scenario] ?? 'ok',
       });
     }
   }

@@ -29,7 +29,8 @@ export function decodeLine(buf: Buffer): { value?: unknown; error?: string; empt
     }
   }
   if (text.endsWith('\r')) text = text.slice(0, -1);
-  if (!text.trim()) return { empty: true };
+  // a transcript line starts with '{' (so it is not blank: no trim copy for it)
+  if (text.charCodeAt(0) !== 0x7b && !text.trim()) return { empty: true };
   try {
     return { value: JSON.parse(text) };
   } catch (err) {
