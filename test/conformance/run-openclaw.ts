@@ -141,7 +141,7 @@ export interface GatewayHandle {
   stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number; killed: boolean }>;
 }
 
-export async function startGateway(oc: OpenclawEnv, timeoutMs = 90_000): Promise<GatewayHandle> {
+export async function startGateway(oc: OpenclawEnv, timeoutMs = 150_000): Promise<GatewayHandle> {
   const t0 = Date.now();
   const out = fs.openSync(path.join(oc.root, 'gateway.stdout.log'), 'a');
   const child = spawn(oc.node, [oc.openclawBin, 'gateway', 'run', '--verbose'], {

@@ -22,7 +22,7 @@ export function startWsCapture(opts: {
   readyTimeoutMs?: number;
 }): WsCapture {
   const list: Array<{ t: number; dir: 'in' | 'out'; frame: unknown }> = [];
-  const deadline = Date.now() + (opts.readyTimeoutMs ?? 90_000);
+  const deadline = Date.now() + (opts.readyTimeoutMs ?? 150_000);
   let ws: WebSocket;
   let closing = false;
   let isReady = false;
