@@ -9,28 +9,36 @@
  *   figure includes the tsx loader the bench runs under.
  * - Times are wall clock and process CPU time (user + system): on a shared, loaded machine the
  *   CPU figures are the stable ones, and "lines/s on one core" is what they measure.
- * - A stage split (decode, normalize, store, model, each alone on fresh state) runs afterwards
- *   on part of the input; every stage is reported as µs per line and as a multiple of the
- *   JSON.parse loop over the same lines.
+ * - A stage split (decode, normalize, store, model: CPU time of each, on fresh state) runs
+ *   afterwards on part of the input; every stage is reported as µs per line and as a multiple of
+ *   the JSON.parse loop over the same lines.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeLine, processLine } from '../src/ingest/files/line-processor.js';
 import { silentLogger } from '../src/infra/logger.js';
+import { decodeLine, processLine } from '../src/ingest/files/line-processor.js';
 import type { PulseEvent } from '../src/model/events.js';
 import { createSessionTracker } from '../src/model/tracker.js';
 import { createTranscriptNormalizer, type TranscriptNormalizer } from '../src/openclaw/normalize.js';
 import { createPipeline } from '../src/pipeline.js';
 import { createSqliteStore } from '../src/store/sqlite-store.js';
 
-const FIXTURE = new URL('../test/fixtures/openclaw/v2026.7.35/daa6b28a-5388-4104-8e50-89a5a783e4c6.jsonl', import.meta.url);
+const FIXTURE = new URL(
+  '../test/fixtures/openclaw/v2026.7.35/daa6b28a-5388-4104-8e50-89a5a783e4c6.jsonl',
+  import.meta.url,
+);
 const SESSIONS = 1000;
 const TARGET_LINES = 200_000;
 const STAGE_LINES = 60_000;
 /** the file source hands the pipeline one batch per read; 100 lines is a typical read here */
 const BATCH = 100;
-const LIMITS = { maxStatusLines: 15, idleTimeoutMs: 60_000, maxSessionDurationMs: 1_800_000, stuckAfterMs: 300_000 };
+const LIMITS = {
+  maxStatusLines: 15,
+  idleTimeoutMs: 60_000,
+  maxSessionDurationMs: 1_800_000,
+  stuckAfterMs: 300_000,
+};
 
 interface Input {
   data: Buffer;
@@ -81,18 +89,29 @@ const cpuMs = () => {
 const clock = (): Clock => ({ wall: performance.now(), cpu: cpuMs() });
 const since = (t: Clock): Clock => ({ wall: performance.now() - t.wall, cpu: cpuMs() - t.cpu });
 
-const line = (inp: Input, i: number): Buffer => inp.data.subarray(inp.start[i], (inp.start[i + 1] as number) - 1);
+const line = (inp: Input, i: number): Buffer =>
+  inp.data.subarray(inp.start[i], (inp.start[i + 1] as number) - 1);
 
 function parseLoop(inp: Input, count = inp.count): { t: Clock; sink: number } {
   const t0 = clock();
   let sink = 0;
-  for (let i = 0; i < count; i++) sink += (JSON.parse(line(inp, i).toString('utf8')) as { type: string }).type.length;
+  for (let i = 0; i < count; i++)
+    sink += (JSON.parse(line(inp, i).toString('utf8')) as { type: string }).type.length;
   return { t: since(t0), sink };
 }
 
+const sessionUuid = (s: number) =>
+  `${(0x9e3779b9 * (s + 1)).toString(16).slice(0, 8).padStart(8, '0')}-5388-4104-8e50-${s.toString(16).padStart(12, '0')}`;
+
 const normalizersFor = (): TranscriptNormalizer[] =>
   Array.from({ length: SESSIONS }, (_, s) =>
-    createTranscriptNormalizer({ sessionKey: `agent:main:bench:${s}`, agentId: 'main', sessionId: `s-${s}`, source: 'files' }),
+    // session ids are UUIDs in OpenClaw (they start every dedupe key of their transcript)
+    createTranscriptNormalizer({
+      sessionKey: `agent:main:bench:${s}`,
+      agentId: 'main',
+      sessionId: sessionUuid(s),
+      source: 'files',
+    }),
   );
 
 const rssMb = () => process.memoryUsage().rss / 1024 / 1024;
@@ -101,45 +120,47 @@ function gc(): void {
   for (let i = 0; i < 3; i++) globalThis.gc?.();
 }
 
-/** each stage alone, on fresh state, over the first `count` lines */
+/**
+ * The e2e loop again on fresh state over the first `count` lines, with CPU time taken around
+ * each stage of every batch (decode + normalize, store, model); decode alone is a separate
+ * pass, so normalize = processLine − decode. What is left of end-to-end is the pipeline itself.
+ */
 function stages(inp: Input, count: number, dir: string): Record<string, number> {
   const parse = parseLoop(inp, count).t.cpu;
 
-  let t0 = cpuMs();
-  const values: unknown[] = new Array(count);
-  for (let i = 0; i < count; i++) values[i] = decodeLine(line(inp, i)).value;
+  const t0 = cpuMs();
+  let sink = 0;
+  for (let i = 0; i < count; i++) sink += decodeLine(line(inp, i)).value ? 1 : 0;
   const decode = cpuMs() - t0;
 
   const normalizers = normalizersFor();
-  const batches: PulseEvent[][] = [];
-  let batch: PulseEvent[] = [];
-  t0 = cpuMs();
-  for (let i = 0; i < count; i++) {
-    const r = (normalizers[inp.session[i] as number] as TranscriptNormalizer).push(values[i]);
-    for (const e of r.events) batch.push(e);
-    if ((i + 1) % BATCH === 0) {
-      batches.push(batch);
-      batch = [];
-    }
-  }
-  const normalize = cpuMs() - t0;
-  if (batch.length) batches.push(batch);
-  values.length = 0;
-
   const store = createSqliteStore(join(dir, 'stage.sqlite'));
-  t0 = cpuMs();
-  for (const b of batches) store.append(b, [{ key: 'files:/bench/stage', value: { pos: 1 } }]);
-  const storeMs = cpuMs() - t0;
-  store.close();
-
   const tracker = createSessionTracker(LIMITS);
-  t0 = cpuMs();
-  for (const b of batches) for (const e of b) tracker.apply(e);
-  const model = cpuMs() - t0;
+  let processMs = 0;
+  let storeMs = 0;
+  let model = 0;
+  for (let from = 0; from < count; from += BATCH) {
+    const batch: PulseEvent[] = [];
+    const a = cpuMs();
+    for (let i = from; i < Math.min(count, from + BATCH); i++) {
+      const r = processLine(line(inp, i), normalizers[inp.session[i] as number] as TranscriptNormalizer);
+      for (const e of r.events) batch.push(e);
+    }
+    const b = cpuMs();
+    store.append(batch, [{ key: 'files:/bench/stage', value: { pos: from } }]);
+    const c = cpuMs();
+    for (const e of batch) tracker.apply(e);
+    const d = cpuMs();
+    processMs += b - a;
+    storeMs += c - b;
+    model += d - c;
+  }
+  store.close();
+  const normalize = processMs - decode;
 
   const us = (ms: number) => (ms * 1000) / count;
   return {
-    'stage lines (CPU time)': count,
+    'stage lines (CPU time)': sink > 0 ? count : 0,
     'stage µs/line JSON.parse loop': us(parse),
     'stage µs/line decode (processLine parse part)': us(decode),
     'stage µs/line normalize': us(normalize),
@@ -149,6 +170,46 @@ function stages(inp: Input, count: number, dir: string): Record<string, number> 
     'stage × JSON.parse: normalize': normalize / parse,
     'stage × JSON.parse: store': storeMs / parse,
     'stage × JSON.parse: model': model / parse,
+  };
+}
+
+/**
+ * One long session (the model keeps up to MAX_TOOLS tool calls per session): its model heap and
+ * the snapshot the pipeline writes for it every `snapshotEveryMs` while it is active. The RSS
+ * figures above hold for the short sessions of the main run; these scale them to long ones.
+ */
+function longSession(rounds: number): Record<string, number> {
+  const template = readFileSync(FIXTURE, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { type: string; id?: string });
+  gc();
+  const heap0 = process.memoryUsage().heapUsed;
+  const tracker = createSessionTracker({ ...LIMITS, maxSessionDurationMs: Number.MAX_SAFE_INTEGER });
+  const normalizer = createTranscriptNormalizer({
+    sessionKey: 'agent:main:long',
+    agentId: 'main',
+    sessionId: sessionUuid(99_999),
+    source: 'files',
+  });
+  let n = 0;
+  for (let r = 0; r < rounds; r++)
+    for (const v of template) {
+      if (r > 0 && v.type === 'session') continue;
+      for (const e of normalizer.push({ ...v, id: `L${(n++).toString(16)}` }).events) tracker.apply(e);
+    }
+  gc();
+  const heap = process.memoryUsage().heapUsed - heap0;
+  const state = tracker.get('agent:main:long');
+  const t0 = cpuMs();
+  const json = JSON.stringify(state);
+  const ms = cpuMs() - t0;
+  return {
+    'long session: lines': n,
+    'long session: tool calls kept in the model': state?.tools.length ?? 0,
+    'long session: model heap MB': heap / 1024 / 1024,
+    'long session: snapshot KB (written each flush while active)': json.length / 1024,
+    'long session: snapshot JSON.stringify ms (CPU)': ms,
   };
 }
 
@@ -203,6 +264,7 @@ export async function run(): Promise<Record<string, number | string>> {
   store.close();
 
   const split = stages(makeInput(STAGE_LINES), STAGE_LINES, dir);
+  const long = longSession(1500);
   rmSync(dir, { recursive: true, force: true });
   return {
     lines,
@@ -212,6 +274,7 @@ export async function run(): Promise<Record<string, number | string>> {
     'JSON.parse loop lines/s (CPU)': lines / (base.t.cpu / 1000),
     'end-to-end lines/s (CPU, one core)': lines / (e2e.cpu / 1000),
     'ratio end-to-end / JSON.parse (CPU)': base.t.cpu / e2e.cpu,
+    'end-to-end µs/line (CPU)': (e2e.cpu * 1000) / lines,
     'JSON.parse loop lines/s (wall)': lines / (base.t.wall / 1000),
     'end-to-end lines/s (wall)': lines / (e2e.wall / 1000),
     'ratio end-to-end / JSON.parse (wall)': base.t.wall / e2e.wall,
@@ -223,6 +286,7 @@ export async function run(): Promise<Record<string, number | string>> {
     'JS heap MB with 1,000 sessions (total)': mem.heapTotal / 1024 / 1024,
     'external MB with 1,000 sessions': mem.external / 1024 / 1024,
     ...split,
+    ...long,
     checksum: base.sink > 0 ? 'ok' : 'none',
   };
 }

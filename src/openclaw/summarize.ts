@@ -11,7 +11,10 @@ function clip(s: string, max: number): string {
   // only the first `max` characters survive, and tool outputs can be megabytes: collapse a window
   // first (a prefix of the collapsed text); a window that collapses too short takes the whole text
   if (s.length > max * 4) {
-    const head = s.slice(0, max * 4).replace(/\s+/g, ' ').trimStart();
+    const head = s
+      .slice(0, max * 4)
+      .replace(/\s+/g, ' ')
+      .trimStart();
     if (head.length > max + 1) return `${head.slice(0, max - 1)}…`;
   }
   const one = s.replace(/\s+/g, ' ').trim();

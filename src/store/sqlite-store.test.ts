@@ -1,10 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
 import Database from 'better-sqlite3';
-import { describeEventStoreContract } from './event-store.contract.js';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { PulseEvent } from '../model/events.js';
+import { describeEventStoreContract } from './event-store.contract.js';
 import { createSqliteStore, dedupeHash } from './sqlite-store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'clawpulse-store-'));
@@ -29,7 +29,6 @@ describe('sqlite store specifics', () => {
     raw.close();
     expect(() => createSqliteStore(path)).toThrow(/schema version 99/);
   });
-
 });
 
 describe('sqlite store: dedupe hash and schema upgrade', () => {
@@ -98,8 +97,14 @@ describe('sqlite store: dedupe hash and schema upgrade', () => {
       CREATE TABLE offsets (key TEXT PRIMARY KEY, value TEXT NOT NULL);
       CREATE TABLE kv (ns TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (ns, key));
     `);
-    const ins = raw.prepare('INSERT INTO events (seq, dedupe_key, session_key, type, ts, body) VALUES (?, ?, ?, ?, ?, ?)');
-    for (const [seq, e] of [[1, ev(1, 'a')], [2, ev(2, 'b')], [5, ev(5, 'a')]] as const)
+    const ins = raw.prepare(
+      'INSERT INTO events (seq, dedupe_key, session_key, type, ts, body) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    for (const [seq, e] of [
+      [1, ev(1, 'a')],
+      [2, ev(2, 'b')],
+      [5, ev(5, 'a')],
+    ] as const)
       ins.run(seq, e.dedupeKey, e.sessionKey, e.type, e.ts, JSON.stringify(e));
     raw.prepare('INSERT INTO offsets (key, value) VALUES (?, ?)').run('files:/x', '{"pos":3}');
     raw.pragma('user_version = 1');
@@ -108,7 +113,9 @@ describe('sqlite store: dedupe hash and schema upgrade', () => {
     const s = createSqliteStore(path);
     expect(s.lastSeq()).toBe(5);
     expect(s.readSession('a').map((x) => x.seq)).toEqual([1, 5]);
-    expect(s.readAfter(0, 10).map((x) => x.event.dedupeKey)).toEqual([ev(1, 'a'), ev(2, 'b'), ev(5, 'a')].map((e) => e.dedupeKey));
+    expect(s.readAfter(0, 10).map((x) => x.event.dedupeKey)).toEqual(
+      [ev(1, 'a'), ev(2, 'b'), ev(5, 'a')].map((e) => e.dedupeKey),
+    );
     expect(s.getOffset('files:/x')).toEqual({ pos: 3 });
     const r = s.append([ev(2, 'b'), ev(6, 'b')]);
     expect(r.duplicates).toBe(1);

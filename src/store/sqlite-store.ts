@@ -113,13 +113,17 @@ export function createSqliteStore(path: string, opts: SqliteStoreOptions = {}): 
     if (version === 1) {
       // v1 kept the dedupe key and session key as indexed text: its events move over below, in
       // this one transaction (a crash midway leaves the v1 store as it was)
-      db.exec('BEGIN IMMEDIATE; DROP INDEX IF EXISTS events_by_session; ALTER TABLE events RENAME TO events_v1;');
+      db.exec(
+        'BEGIN IMMEDIATE; DROP INDEX IF EXISTS events_by_session; ALTER TABLE events RENAME TO events_v1;',
+      );
     }
     db.exec(SCHEMA);
   } catch (err) {
     if (err instanceof StoreError) throw err;
     const e = err as { code?: string; message?: string };
-    throw new StoreError(`cannot open store ${path}: ${e.message ?? String(err)}`, path, e.code, { cause: err });
+    throw new StoreError(`cannot open store ${path}: ${e.message ?? String(err)}`, path, e.code, {
+      cause: err,
+    });
   }
 
   const insertEvent = db.prepare('INSERT OR IGNORE INTO events (dkey, body) VALUES (?, ?)');
@@ -130,14 +134,19 @@ export function createSqliteStore(path: string, opts: SqliteStoreOptions = {}): 
   const selectSid = db.prepare('SELECT id FROM session_keys WHERE key = ?');
   /** session key → id; ids added by a transaction that then failed are taken out again */
   const sids = new Map<string, number>();
-  for (const r of db.prepare('SELECT id, key FROM session_keys').iterate() as Iterable<{ id: number; key: string }>)
+  for (const r of db.prepare('SELECT id, key FROM session_keys').iterate() as Iterable<{
+    id: number;
+    key: string;
+  }>)
     sids.set(r.key, r.id);
   let addedSids: string[] = [];
 
   function sidOf(key: string): number {
     let id = sids.get(key);
     if (id === undefined) {
-      id = Number(insertSessionKey.run(key).lastInsertRowid);
+      // another connection to this file may have added it since this one loaded the table
+      const row = selectSid.get(key) as { id: number } | undefined;
+      id = row ? row.id : Number(insertSessionKey.run(key).lastInsertRowid);
       sids.set(key, id);
       addedSids.push(key);
     }
@@ -214,9 +223,14 @@ export function createSqliteStore(path: string, opts: SqliteStoreOptions = {}): 
       db.exec('ROLLBACK');
       db.close();
       const e = err as { code?: string; message?: string };
-      throw new StoreError(`store ${path}: upgrading to schema ${SCHEMA_VERSION} failed: ${e.message ?? String(err)}`, path, e.code, {
-        cause: err,
-      });
+      throw new StoreError(
+        `store ${path}: upgrading to schema ${SCHEMA_VERSION} failed: ${e.message ?? String(err)}`,
+        path,
+        e.code,
+        {
+          cause: err,
+        },
+      );
     }
     addedSids = [];
   } else db.pragma(`user_version = ${SCHEMA_VERSION}`);
@@ -238,7 +252,7 @@ export function createSqliteStore(path: string, opts: SqliteStoreOptions = {}): 
   const countSnapshots = db.prepare('SELECT COUNT(*) AS c FROM snapshots');
   const selectOffset = db.prepare('SELECT value FROM offsets WHERE key = ?');
   const selectOffsetsByPrefix = db.prepare(
-    "SELECT key, value FROM offsets WHERE substr(key, 1, length(?)) = ? ORDER BY key",
+    'SELECT key, value FROM offsets WHERE substr(key, 1, length(?)) = ? ORDER BY key',
   );
   const kvGet = db.prepare('SELECT value FROM kv WHERE ns = ? AND key = ?');
   const kvSet = db.prepare(
@@ -272,7 +286,10 @@ export function createSqliteStore(path: string, opts: SqliteStoreOptions = {}): 
   });
 
   const rows = (list: unknown[]): StoredEvent[] =>
-    (list as Array<{ seq: number; body: string }>).map((r) => ({ seq: r.seq, event: JSON.parse(r.body) as PulseEvent }));
+    (list as Array<{ seq: number; body: string }>).map((r) => ({
+      seq: r.seq,
+      event: JSON.parse(r.body) as PulseEvent,
+    }));
 
   /** Turns SQLite failures (disk full, read-only, I/O) into errors that say what and where. */
   function guard<T>(what: string, fn: () => T): T {
@@ -280,9 +297,14 @@ export function createSqliteStore(path: string, opts: SqliteStoreOptions = {}): 
       return fn();
     } catch (err) {
       const e = err as { code?: string; message?: string };
-      throw new StoreError(`store ${path}: ${what} failed: ${e.code ?? ''} ${e.message ?? String(err)}`.trim(), path, e.code, {
-        cause: err,
-      });
+      throw new StoreError(
+        `store ${path}: ${what} failed: ${e.code ?? ''} ${e.message ?? String(err)}`.trim(),
+        path,
+        e.code,
+        {
+          cause: err,
+        },
+      );
     }
   }
 
@@ -307,7 +329,8 @@ export function createSqliteStore(path: string, opts: SqliteStoreOptions = {}): 
     lastSeq: () => (selectLastSeq.get() as { s: number }).s,
     countEvents: () => (selectCount.get() as { c: number }).c,
     saveSnapshots: (sessions) => guard('saving snapshots', () => snapshotsTx(sessions)),
-    loadSnapshots: () => (selectSnapshots.all() as Array<{ body: string }>).map((r) => JSON.parse(r.body) as SessionState),
+    loadSnapshots: () =>
+      (selectSnapshots.all() as Array<{ body: string }>).map((r) => JSON.parse(r.body) as SessionState),
     loadSnapshot: (key) => {
       const r = selectSnapshot.get(key) as { body: string } | undefined;
       return r ? (JSON.parse(r.body) as SessionState) : undefined;

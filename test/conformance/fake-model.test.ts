@@ -60,6 +60,8 @@ describe('scenario parsing', () => {
     expect(scenarioOf('[Subagent Context] x\n\n[Subagent Task]\n\n[conf:child] list')).toBe('child');
     expect(scenarioOf('[Queued user message from a previous active turn] [conf:fail] x')).toBe('fail');
     expect(attributionOf('[Queued user message] … [conf:overload] x')).toBe('overload');
+    expect(attributionOf('[Sat 2026-11-21 16:00 UTC] [OpenClaw heartbeat poll]')).toBe('heartbeat');
+    expect(scenarioOf('[Sat 2026-11-21 16:00 UTC] [OpenClaw heartbeat poll]')).toBe('none');
   });
 });
 

@@ -25,7 +25,17 @@ export const FAIL_COMMAND = 'ls /nonexistent-clawpulse-conformance';
 export const MISSING_FILE = '/nonexistent-clawpulse-conformance/missing.txt';
 export const OK_COMMAND = 'ls /tmp | head -3';
 
-export type Scenario = 'tool' | 'spawn' | 'child' | 'overload' | 'fail' | 'toolfail' | 'execfail' | 'none';
+/** `heartbeat`: OpenClaw's own periodic poll of the main session (not started by the suite) */
+export type Scenario =
+  | 'tool'
+  | 'spawn'
+  | 'child'
+  | 'overload'
+  | 'fail'
+  | 'toolfail'
+  | 'execfail'
+  | 'heartbeat'
+  | 'none';
 
 export interface LoggedRequest {
   n: number;
@@ -106,6 +116,8 @@ export function scenarioOf(text: string): Scenario {
 /** which scenario a conversation belongs to, from its first real user message (tag anywhere) */
 export function attributionOf(text: string): Scenario {
   if (text.includes('[Subagent Task]') && text.includes(CHILD_TAG)) return 'child';
+  // the gateway polls agent:main:main on its own ("[OpenClaw heartbeat poll]") soon after start
+  if (/heartbeat (poll|wake)/i.test(text)) return 'heartbeat';
   const name = /\[conf:([a-z]+)\]/.exec(text)?.[1];
   if (isScenario(name)) return name;
   return 'none';

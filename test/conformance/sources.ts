@@ -10,6 +10,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { pino } from 'pino';
 import { createLogger, type Logger } from '../../src/infra/logger.js';
 import type { IngestSink, OffsetReader, Source } from '../../src/ingest/source.js';
+import type { PulseEvent } from '../../src/model/events.js';
 import { mismatches } from './compare.js';
 import type { Expected, LiveObserver } from './harness.js';
 import type { OpenclawEnv } from './run-openclaw.js';
@@ -140,4 +141,30 @@ export async function coldRead(
     await obs.stop();
   }
   return obs.view;
+}
+
+/**
+ * A restart: a fresh source given the live view's saved offsets (and its events, as the store
+ * would hold them) must add nothing: no re-read rows/lines under new dedupeKeys, nothing lost.
+ */
+export async function resumeRead(
+  kind: 'files' | 'sqlite',
+  oc: OpenclawEnv,
+  live: View,
+  timeoutMs = 15_000,
+): Promise<{ view: View; added: PulseEvent[] }> {
+  const obs = sourceObserver(kind, `${kind}-resumed`);
+  obs.view.ingest(live.events, live.listOffsets(''));
+  const before = obs.view.events.length;
+  const startedAt = Date.now();
+  await obs.start(oc);
+  try {
+    const end = startedAt + timeoutMs;
+    while (Date.now() < end && Date.now() - Math.max(startedAt, obs.view.lastNewEventAt) < QUIET_MS) {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  } finally {
+    await obs.stop();
+  }
+  return { view: obs.view, added: obs.view.events.slice(before) };
 }

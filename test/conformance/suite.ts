@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createSourceArbiter } from '../../src/ingest/arbiter.js';
+import type { PulseEvent } from '../../src/model/events.js';
 import { childKeyIn, mismatches, SPAWN_KEY, viewDifferences } from './compare.js';
 import {
   conformanceRun,
@@ -19,7 +20,7 @@ import {
   toolStatusFor,
 } from './harness.js';
 import { ensureInstalled, type OpenclawVersion } from './install.js';
-import { coldRead, type SourceName, sourceFile, sourceObserver } from './sources.js';
+import { coldRead, resumeRead, type SourceName, sourceFile, sourceObserver } from './sources.js';
 import { createView, summarize, type View } from './view.js';
 
 export function defineVersionSuite(
@@ -44,6 +45,7 @@ export function defineVersionSuite(
     let run: RunResult;
     let expected: Expected;
     let cold: View | undefined;
+    let resumed: { view: View; added: PulseEvent[] } | undefined;
     let failed = false;
 
     beforeEach((ctx) => {
@@ -68,6 +70,7 @@ export function defineVersionSuite(
         const t0 = Date.now();
         cold = await coldRead(storeKind, run.oc, expected, run.childKey);
         console.log(`[${version}] cold ${storeKind} read in ${Date.now() - t0} ms`);
+        resumed = await resumeRead(storeKind, run.oc, store.view);
       }
       const report = {
         version,
@@ -90,7 +93,7 @@ export function defineVersionSuite(
         ),
       };
       fs.writeFileSync(path.join(run.oc.root, 'conformance-report.json'), JSON.stringify(report, null, 2));
-      for (const v of [store?.view, gateway?.view, cold, merged]) {
+      for (const v of [store?.view, gateway?.view, cold, merged, resumed?.view]) {
         if (v)
           fs.writeFileSync(
             path.join(run.oc.root, `events-${v.name}.jsonl`),
@@ -108,7 +111,8 @@ export function defineVersionSuite(
         if (s === 'fail') expect(a.code, `${s}: the CLI reports the terminal overload`).not.toBe(0);
         else expect(a.code, `${s}: ${a.stderr.slice(-300)}`).toBe(0);
       }
-      expect([...expected.keys()].sort()).toEqual([
+      // plus, when the gateway's own heartbeat poll ran, 'heartbeat' (agent:main:main)
+      expect([...expected.keys()].filter((k) => k !== 'heartbeat').sort()).toEqual([
         'child',
         'execfail',
         'fail',
@@ -175,6 +179,15 @@ export function defineVersionSuite(
       () => {
         expect(viewDifferences(store?.view as View, cold as View)).toEqual([]);
         expect(mismatches(cold as View, expected, run.childKey)).toEqual([]);
+      },
+    );
+
+    it.skipIf(!has.store)(
+      `${storeKind}: a restart from the saved offsets re-reads nothing and loses nothing${has.store ? '' : missing(storeKind)}`,
+      () => {
+        const added = (resumed?.added ?? []).map((e) => `${e.type} ${e.sessionKey} ${e.dedupeKey}`);
+        expect(added).toEqual([]);
+        expect(viewDifferences(store?.view as View, resumed?.view as View)).toEqual([]);
       },
     );
 
