@@ -15,6 +15,7 @@ import {
   extractChildSessionKey,
   summarizeOutput,
   summarizeToolArgs,
+  toolResultFailed,
   unwrapToolCall,
 } from './summarize.js';
 import {
@@ -217,7 +218,7 @@ export function createTranscriptNormalizer(opts: NormalizerOptions): TranscriptN
     const details =
       m.details && typeof m.details === 'object' ? (m.details as Record<string, unknown>) : undefined;
     const text = contentText(m.content);
-    const isErr = m.isError === true || details?.status === 'error';
+    const isErr = toolResultFailed(m.isError, details);
     let durationMs = typeof details?.durationMs === 'number' ? details.durationMs : undefined;
     if (durationMs === undefined && call && m.timestamp !== undefined)
       durationMs = Math.max(0, m.timestamp - call.ts);

@@ -117,3 +117,17 @@ export function extractChildSessionKey(details: unknown, text: string): string |
   }
   return undefined;
 }
+
+/**
+ * Whether a tool result is a failure. OpenClaw sets `isError` only when the tool itself
+ * threw; a command that ran and exited non-zero comes back `isError: false` with
+ * `details: {status: "completed", exitCode: 2}` (2026.9.6, seen live; its own item event
+ * calls that tool "failed"), and some tools report `details.status: "error"`.
+ */
+export function toolResultFailed(isError: unknown, details: unknown): boolean {
+  if (isError === true) return true;
+  if (!details || typeof details !== 'object') return false;
+  const d = details as Record<string, unknown>;
+  if (d.status === 'error' || d.status === 'failed') return true;
+  return typeof d.exitCode === 'number' && d.exitCode !== 0;
+}

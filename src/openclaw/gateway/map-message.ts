@@ -10,6 +10,7 @@
  * `session.tool`/item events already reported them with their run id.
  */
 import type { LlmTokensEvent } from '../../model/events.js';
+import { toolResultFailed } from '../summarize.js';
 import { isObj, num, type Obj, str } from './frames.js';
 import { emitLlmError } from './map-agent.js';
 import { agentIdOf, emit, getRun, keys, type MapperState, type RunState } from './map-state.js';
@@ -110,8 +111,8 @@ export function mapMessage(
     if (!callId || !name) return;
     const run = runOf(o.callRuns?.get(callId) ?? runId);
     toolResult({ st, run, ts }, callId, name, {
-      isError: msg.isError === true,
-      result: { content: msg.content },
+      isError: toolResultFailed(msg.isError, msg.details),
+      result: { content: msg.content, details: msg.details },
     });
     return;
   }
@@ -129,8 +130,8 @@ export function mapMessage(
         str(b.toolName)
       ) {
         toolResult({ st, run: bRun, ts: bts }, str(b.toolCallId) as string, str(b.toolName) as string, {
-          isError: b.isError === true,
-          result: { content: b.content },
+          isError: toolResultFailed(b.isError, b.details),
+          result: { content: b.content, details: b.details },
         });
       }
     }

@@ -10,6 +10,7 @@
  * except when the wrapper itself fails (then its error is shown under the inner tool's name).
  */
 import { spawnDedupeKey } from '../sessions-json.js';
+import { toolResultFailed } from '../summarize.js';
 import { isObj, num, type Obj, str } from './frames.js';
 import {
   clip,
@@ -177,11 +178,11 @@ export function mapSessionTool(c: ToolCtx, data: Obj): void {
   if (data.phase === 'start') {
     toolStart(c, callId, name, data.args, str(data.meta));
   } else if (data.phase === 'result' || data.phase === 'end') {
-    const info: ToolResultInfo = { isError: data.isError === true };
+    const details = isObj(data.result) && isObj(data.result.details) ? data.result.details : undefined;
+    const info: ToolResultInfo = { isError: toolResultFailed(data.isError, details) };
     if (data.result !== undefined) info.result = data.result;
     const meta = str(data.meta);
     if (meta) info.meta = meta;
-    const details = isObj(data.result) && isObj(data.result.details) ? data.result.details : undefined;
     const d = num(details?.durationMs);
     if (d !== undefined) info.durationMs = d;
     toolResult(c, callId, name, info);
