@@ -9,12 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../config/config.js';
-import { startDaemon, type Daemon } from '../daemon.js';
+import { type Daemon, startDaemon } from '../daemon.js';
 import { playRecording } from '../demo/player.js';
-import { loadRecording } from '../demo/recording.js';
+import { loadRecording, mergeRecordings } from '../demo/recording.js';
 import { createLogger } from '../infra/logger.js';
 import { loadToolLabels } from '../render/tool-labels.js';
-import { configFromCli, type CommonOptions } from './config-from-cli.js';
+import { type CommonOptions, configFromCli } from './config-from-cli.js';
 import { startTerminalView } from './terminal-view.js';
 
 export interface DemoOptions extends CommonOptions {
@@ -39,7 +39,12 @@ export function recordingsDir(): string {
 export async function runDemo(opts: DemoOptions): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), 'clawpulse-demo-'));
   const stateDir = join(root, 'openclaw');
-  const base = { OPENCLAW_STATE_DIR: stateDir, CLAWPULSE_HOME: join(root, 'clawpulse'), SOURCES: 'files', POLL_INTERVAL_MS: '250' };
+  const base = {
+    OPENCLAW_STATE_DIR: stateDir,
+    CLAWPULSE_HOME: join(root, 'clawpulse'),
+    SOURCES: 'files',
+    POLL_INTERVAL_MS: '250',
+  };
   let config: Readonly<Config> = configFromCli({ ...opts, stateDir }, base);
   const useTerminal = opts.terminal !== false && Boolean(process.stdout.isTTY);
   const logger = createLogger(useTerminal ? 'error' : config.logLevel);
@@ -58,9 +63,13 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
   const recordings = readdirSync(recordingsDir(), { withFileTypes: true })
     .filter((d) => d.isDirectory())
     .map((d) => loadRecording(join(recordingsDir(), d.name)));
-  const players = recordings.map((rec) =>
-    playRecording(rec, { stateDir, speed: speed > 0 ? speed : 1, loopPauseMs: opts.once ? undefined : 8000 }),
-  );
+  const players = [
+    playRecording(mergeRecordings(recordings), {
+      stateDir,
+      speed: speed > 0 ? speed : 1,
+      loopPauseMs: opts.once ? undefined : 8000,
+    }),
+  ];
   const view = useTerminal
     ? startTerminalView(daemon.pipeline, {
         out: process.stdout,
@@ -68,7 +77,8 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
         header: `clawpulse demo — recorded real OpenClaw sessions. Dashboard: ${url}  (Ctrl-C quits)`,
       })
     : undefined;
-  if (!useTerminal) process.stdout.write(`clawpulse demo: dashboard ${url} (state dir ${stateDir}; Ctrl-C quits)\n`);
+  if (!useTerminal)
+    process.stdout.write(`clawpulse demo: dashboard ${url} (state dir ${stateDir}; Ctrl-C quits)\n`);
 
   const quit = async (code = 0) => {
     for (const p of players) p.stop();
@@ -83,7 +93,10 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     await Promise.all(players.map((p) => p.done));
     // let the daemon see the last lines, then show the final boxes and leave
     await new Promise((r) => setTimeout(r, 1500));
-    if (!useTerminal) process.stdout.write(`clawpulse demo: played ${recordings.length} recording(s); ${daemon.pipeline.tracker.all().length} sessions seen\n`);
+    if (!useTerminal)
+      process.stdout.write(
+        `clawpulse demo: played ${recordings.length} recording(s); ${daemon.pipeline.tracker.all().length} sessions seen\n`,
+      );
     await quit();
   }
 }

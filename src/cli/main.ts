@@ -15,7 +15,9 @@ const demo = () => import('./demo.js');
 const program = new Command();
 program
   .name('clawpulse')
-  .description('See live what your OpenClaw agents are doing: sessions, tools, sub-agents, tokens, cost, stuck states.')
+  .description(
+    'See live what your OpenClaw agents are doing: sessions, tools, sub-agents, tokens, cost, stuck states.',
+  )
   .version(VERSION);
 
 const common = (c: Command) =>
@@ -39,7 +41,9 @@ common(program.command('up'))
     const config = configFromCli(o);
     if (hasOpenClaw(config.sources.stateDir)) await (await start()).runForeground(config);
     else {
-      process.stderr.write(`clawpulse: no OpenClaw state in ${config.sources.stateDir}: playing the demo (recorded real sessions)\n`);
+      process.stderr.write(
+        `clawpulse: no OpenClaw state in ${config.sources.stateDir}: playing the demo (recorded real sessions)\n`,
+      );
       await (await demo()).runDemo(o);
     }
   });
@@ -65,7 +69,10 @@ common(program.command('status'))
   .description('is the daemon running; which sources are live and how far behind')
   .option('--json', 'machine-readable')
   .action(async (o: CommonOptions & { json?: boolean }) => {
-    process.exitCode = await (await import('./stop-status.js')).printStatus(configFromCli(o), Boolean(o.json));
+    process.exitCode = await (await import('./stop-status.js')).printStatus(
+      configFromCli(o),
+      Boolean(o.json),
+    );
   });
 
 common(program.command('tail'))
@@ -92,7 +99,9 @@ common(program.command('demo'))
   .option('--speed <x>', 'playback speed (1 = recorded pace)', '1')
   .option('--once', 'play once, then exit')
   .option('--no-terminal', 'do not draw the boxes in this terminal')
-  .action(async (o: CommonOptions & { speed?: string; once?: boolean; terminal?: boolean }) => (await demo()).runDemo(o));
+  .action(async (o: CommonOptions & { speed?: string; once?: boolean; terminal?: boolean }) =>
+    (await demo()).runDemo(o),
+  );
 
 program.parseAsync(process.argv).catch((err: Error) => {
   process.stderr.write(`clawpulse: ${err.message}\n`);

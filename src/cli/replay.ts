@@ -14,7 +14,10 @@ import { renderStatusBox } from '../render/status-box.js';
 import { loadToolLabels } from '../render/tool-labels.js';
 import { fail } from './config-from-cli.js';
 
-export function replayEvents(events: readonly PulseEvent[], config: Readonly<Config>): { tracker: SessionTracker; end: number } {
+export function replayEvents(
+  events: readonly PulseEvent[],
+  config: Readonly<Config>,
+): { tracker: SessionTracker; end: number } {
   const tracker = createSessionTracker(config.model);
   const seen = new Set<string>();
   let last = 0;

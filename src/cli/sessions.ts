@@ -35,6 +35,10 @@ export function listSessions(config: Readonly<Config>, json: boolean, now = Date
   ]);
   const head = ['STATUS', 'SESSION', 'LABEL', 'ELAPSED', 'TOKENS', 'COST', 'PARENT'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
   process.stdout.write(`${[line(head), ...rows.map(line)].join('\n')}\n`);
 }

@@ -31,7 +31,8 @@ export async function runForeground(config: Readonly<Config>): Promise<void> {
   } catch (err) {
     release();
     const e = err as NodeJS.ErrnoException;
-    if (e.code === 'EADDRINUSE') fail(`port ${config.http.port} on ${config.http.host} is in use: set HEALTH_PORT or --port`);
+    if (e.code === 'EADDRINUSE')
+      fail(`port ${config.http.port} on ${config.http.host} is in use: set HEALTH_PORT or --port`);
     fail(`could not start: ${e.message}`);
   }
   if (process.stderr.isTTY) {
@@ -58,7 +59,11 @@ export async function runForked(config: Readonly<Config>, argv: string[]): Promi
   const logFile = join(config.home, 'clawpulse.log');
   const out = openSync(logFile, 'a');
   const args = [...process.execArgv, process.argv[1] as string, ...argv.filter((a) => a !== '--fork')];
-  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', out, out], env: process.env });
+  const child = spawn(process.execPath, args, {
+    detached: true,
+    stdio: ['ignore', out, out],
+    env: process.env,
+  });
   child.unref();
   const pid = child.pid as number;
   const deadline = Date.now() + 20_000;

@@ -18,7 +18,9 @@ export async function stopDaemon(config: Readonly<Config>, timeoutMs = 20_000): 
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  process.stderr.write(`clawpulse: pid ${pid} did not stop within ${timeoutMs / 1000} s; it is still shutting down or hung\n`);
+  process.stderr.write(
+    `clawpulse: pid ${pid} did not stop within ${timeoutMs / 1000} s; it is still shutting down or hung\n`,
+  );
   return 1;
 }
 
@@ -63,7 +65,8 @@ export async function printStatus(config: Readonly<Config>, json: boolean): Prom
       const lag = s.lagMs > 0 ? `, ${Math.round(s.lagMs)} ms behind` : '';
       lines.push(`  source ${s.id}: ${s.state}${lag}${s.detail ? ` (${s.detail})` : ''}`);
     }
-    for (const s of health.sinks) lines.push(`  sink ${s.id}: breaker ${s.breaker}${s.lastError ? ` (${s.lastError})` : ''}`);
+    for (const s of health.sinks)
+      lines.push(`  sink ${s.id}: breaker ${s.breaker}${s.lastError ? ` (${s.lastError})` : ''}`);
     const counts = Object.entries(health.sessions)
       .filter(([, n]) => n > 0)
       .map(([k, n]) => `${n} ${k}`)

@@ -4,10 +4,10 @@
  * whether or not the daemon runs and never competes with it for the daemon's store.
  */
 import type { Config } from '../config/config.js';
-import { createSourceArbiter } from '../ingest/arbiter.js';
 import { createSources } from '../daemon-sources.js';
 import { systemClock } from '../infra/clock.js';
 import { createLogger } from '../infra/logger.js';
+import { createSourceArbiter } from '../ingest/arbiter.js';
 import type { SourceKind } from '../model/events.js';
 import { createSessionTracker } from '../model/tracker.js';
 import { createPipeline } from '../pipeline.js';

@@ -14,7 +14,12 @@ export interface TerminalView {
   stop(): void;
 }
 
-export function visibleRoots(all: readonly SessionState[], has: (k: string) => boolean, now: number, recentMs: number): SessionState[] {
+export function visibleRoots(
+  all: readonly SessionState[],
+  has: (k: string) => boolean,
+  now: number,
+  recentMs: number,
+): SessionState[] {
   return all
     .filter((s) => !s.parentKey || !has(s.parentKey))
     .filter((s) => LIVE.has(s.status) || now - (s.endedAt ?? s.lastEventAt) <= recentMs)
@@ -23,7 +28,13 @@ export function visibleRoots(all: readonly SessionState[], has: (k: string) => b
 
 export function startTerminalView(
   pipeline: Pipeline,
-  opts: { out: NodeJS.WriteStream; toolLabels: ToolLabels; frameMs?: number; recentMs?: number; header?: string },
+  opts: {
+    out: NodeJS.WriteStream;
+    toolLabels: ToolLabels;
+    frameMs?: number;
+    recentMs?: number;
+    header?: string;
+  },
 ): TerminalView {
   const { out } = opts;
   const frameMs = opts.frameMs ?? 100;
@@ -41,7 +52,13 @@ export function startTerminalView(
     const width = out.columns ?? 100;
     const height = out.rows ? out.rows - 2 : undefined;
     const body = roots.length
-      ? renderTerminalFrame(roots, (k) => tracker.get(k), { now, toolLabels: opts.toolLabels, width, height, color: Boolean(out.isTTY) })
+      ? renderTerminalFrame(roots, (k) => tracker.get(k), {
+          now,
+          toolLabels: opts.toolLabels,
+          width,
+          height,
+          color: Boolean(out.isTTY),
+        })
       : 'waiting for OpenClaw sessions…';
     out.write(redrawInPlace(`${opts.header ? `${opts.header}\n\n` : ''}${body}`));
   };

@@ -5,7 +5,7 @@
  */
 import { appendFileSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Recording, freshIds, shiftTimestamps } from './recording.js';
+import { freshIds, type Recording, shiftTimestamps } from './recording.js';
 
 export interface PlayerOptions {
   stateDir: string;
@@ -88,7 +88,8 @@ export function playRecording(recording: Recording, o: PlayerOptions): Player {
       }
       // the run is over: the entries say so, as OpenClaw's do
       for (const key of Object.keys(store)) {
-        if (rec.entries[key]) store[key] = { ...store[key], status: 'done', endedAt: now(), updatedAt: now() };
+        if (rec.entries[key])
+          store[key] = { ...store[key], status: 'done', endedAt: now(), updatedAt: now() };
       }
       writeStore();
       if (o.loopPauseMs === undefined) {

@@ -3,7 +3,7 @@
  * line writes. Timestamps are shifted to "now" when played, so the model sees live sessions.
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface RecordedLine {
@@ -21,9 +21,13 @@ export interface Recording {
 }
 
 export function loadRecording(dir: string): Recording {
-  const entries = JSON.parse(readFileSync(join(dir, 'sessions.json'), 'utf8')) as Record<string, Record<string, unknown>>;
+  const entries = JSON.parse(readFileSync(join(dir, 'sessions.json'), 'utf8')) as Record<
+    string,
+    Record<string, unknown>
+  >;
   const keyOfSession = new Map<string, string>();
-  for (const [key, e] of Object.entries(entries)) if (typeof e.sessionId === 'string') keyOfSession.set(e.sessionId, key);
+  for (const [key, e] of Object.entries(entries))
+    if (typeof e.sessionId === 'string') keyOfSession.set(e.sessionId, key);
   const lines: RecordedLine[] = [];
   for (const file of readdirSync(dir).filter((f) => /^[0-9a-f-]{36}\.jsonl$/.test(f))) {
     const sessionId = file.slice(0, 36);
@@ -48,7 +52,8 @@ export function shiftTimestamps(value: unknown, delta: number): unknown {
   if (!value || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
-    if (k === 'timestamp' && typeof v === 'string' && Number.isFinite(Date.parse(v))) out[k] = new Date(Date.parse(v) + delta).toISOString();
+    if (k === 'timestamp' && typeof v === 'string' && Number.isFinite(Date.parse(v)))
+      out[k] = new Date(Date.parse(v) + delta).toISOString();
     else if (k === 'timestamp' && typeof v === 'number') out[k] = v + delta;
     else out[k] = shiftTimestamps(v, delta);
   }
@@ -81,4 +86,20 @@ export function freshIds(rec: Recording): Recording {
       value: JSON.parse(swap(JSON.stringify(l.value))) as Record<string, unknown>,
     })),
   };
+}
+
+/**
+ * Several recordings as one, each starting at the same moment: they share one agent's
+ * sessions.json, which only one writer may own (as in OpenClaw).
+ */
+export function mergeRecordings(recs: readonly Recording[]): Recording {
+  const entries: Recording['entries'] = {};
+  const lines: RecordedLine[] = [];
+  for (const rec of recs) {
+    Object.assign(entries, rec.entries);
+    const first = rec.lines[0]?.ts ?? 0;
+    for (const l of rec.lines) lines.push({ ...l, ts: l.ts - first });
+  }
+  lines.sort((a, b) => a.ts - b.ts);
+  return { name: recs.map((r) => r.name).join('+'), entries, lines };
 }

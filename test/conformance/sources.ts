@@ -156,6 +156,9 @@ export async function resumeRead(
   const obs = sourceObserver(kind, `${kind}-resumed`);
   obs.view.ingest(live.events, live.listOffsets(''));
   const before = obs.view.events.length;
+  // count only what the restarted source itself sends again
+  obs.view.duplicates = 0;
+  obs.view.duplicateTypes = {};
   const startedAt = Date.now();
   await obs.start(oc);
   try {

@@ -23,6 +23,8 @@ export interface View extends IngestSink, OffsetReader {
   readonly tracker: SessionTracker;
   readonly events: PulseEvent[];
   duplicates: number;
+  /** duplicate sightings per event type (a source re-reading what its offsets say it read) */
+  duplicateTypes: Record<string, number>;
   /** wall time of the last new event (0 = none yet): lets the harness wait for a quiet view */
   lastNewEventAt: number;
   /** events the tracker threw on (a clawpulse bug if ever non-zero) */
@@ -38,12 +40,14 @@ export function createView(name: string, limits: TrackerLimits = VIEW_LIMITS): V
     tracker,
     events: [],
     duplicates: 0,
+    duplicateTypes: {},
     lastNewEventAt: 0,
     applyErrors: [],
     ingest(events: readonly PulseEvent[], offs?: readonly SourceOffset[]) {
       for (const e of events) {
         if (seen.has(e.dedupeKey)) {
           view.duplicates++;
+          view.duplicateTypes[e.type] = (view.duplicateTypes[e.type] ?? 0) + 1;
           continue;
         }
         seen.add(e.dedupeKey);
