@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/config.js';
 import { type Daemon, startDaemon } from '../src/daemon.js';
 import { silentLogger } from '../src/infra/logger.js';
-import { CHILD_ID, CHILD_KEY, PARENT_ID, fixtureTokenTotal, makeStateDir } from './support/state-dir.js';
+import { CHILD_ID, CHILD_KEY, fixtureTokenTotal, makeStateDir, PARENT_ID } from './support/state-dir.js';
 
 let daemon: Daemon | undefined;
 afterEach(async () => {
@@ -34,7 +34,9 @@ describe('daemon', () => {
     const config = configFor(root, stateDir);
     daemon = await startDaemon(config, { logger: silentLogger, tickMs: 50 });
     const d1 = daemon;
-    await expect.poll(() => d1.pipeline.tracker.get(CHILD_KEY)?.parentKey, { timeout: 10_000 }).toBe('agent:main:main');
+    await expect
+      .poll(() => d1.pipeline.tracker.get(CHILD_KEY)?.parentKey, { timeout: 10_000 })
+      .toBe('agent:main:main');
     await expect
       .poll(() => d1.pipeline.tracker.get('agent:main:main')?.tokens.total, { timeout: 10_000 })
       .toBe(fixtureTokenTotal(PARENT_ID));
@@ -56,20 +58,33 @@ describe('daemon', () => {
       id: 'feedbeef',
       parentId: null,
       timestamp: new Date().toISOString(),
-      message: { role: 'assistant', content: [{ type: 'text', text: 'written while clawpulse was down' }], stopReason: 'stop', timestamp: Date.now() },
+      message: {
+        role: 'assistant',
+        content: [{ type: 'text', text: 'written while clawpulse was down' }],
+        stopReason: 'stop',
+        timestamp: Date.now(),
+      },
     };
     appendFileSync(join(sessionsDir, `${PARENT_ID}.jsonl`), `${JSON.stringify(extra)}\n`);
 
     daemon = await startDaemon(config, { logger: silentLogger, tickMs: 50 });
     const d2 = daemon;
     await expect
-      .poll(() => d2.pipeline.tracker.get('agent:main:main')?.lines.some((l) => l.kind === 'text' && l.text.includes('while clawpulse was down')), {
-        timeout: 10_000,
-      })
+      .poll(
+        () =>
+          d2.pipeline.tracker
+            .get('agent:main:main')
+            ?.lines.some((l) => l.kind === 'text' && l.text.includes('while clawpulse was down')),
+        {
+          timeout: 10_000,
+        },
+      )
       .toBe(true);
     // the restart read only the new line: no earlier event was stored twice
     const texts = d2.store.readSession('agent:main:main').filter((e) => e.event.type === 'assistant.text');
-    expect(texts.filter((e) => (e.event as { text: string }).text.includes('while clawpulse was down'))).toHaveLength(1);
+    expect(
+      texts.filter((e) => (e.event as { text: string }).text.includes('while clawpulse was down')),
+    ).toHaveLength(1);
     expect(d2.store.countEvents()).toBeGreaterThan(eventsBefore);
     // only sessions.json (one small file, read whole at start) may be seen again; its entries dedupe
     expect(d2.pipeline.stats().duplicates).toBeLessThanOrEqual(4);

@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 
 export default async function clawpulseOnStartup(event, env = process.env) {
-  if (!event || event.type !== 'gateway' || event.action !== 'startup') return { started: false };
+  if (event?.type !== 'gateway' || event.action !== 'startup') return { started: false };
   const bin = env.CLAWPULSE_BIN || 'clawpulse';
   return new Promise((resolve) => {
     let child;

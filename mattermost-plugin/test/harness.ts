@@ -11,8 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
-import { launchChromium } from '../../test/support/chromium.js';
 import { build } from 'vite';
+import { launchChromium } from '../../test/support/chromium.js';
 import type { MmPost } from '../src/types.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -35,7 +35,6 @@ export interface Harness {
   apiRequests: ApiRequest[];
   close(): Promise<void>;
 }
-
 
 async function buildHost(outDir: string): Promise<string> {
   await build({
@@ -88,7 +87,11 @@ export async function startHarness(): Promise<Harness> {
       if (typeof answer === 'number') return send(answer, 'application/json', '{"status_code":403}');
       const posts = Object.fromEntries(answer.map((p) => [p.id, p]));
       const order = [...answer].sort((a, b) => (b.create_at ?? 0) - (a.create_at ?? 0)).map((p) => p.id);
-      return send(200, 'application/json', JSON.stringify({ order, posts, next_post_id: '', prev_post_id: '' }));
+      return send(
+        200,
+        'application/json',
+        JSON.stringify({ order, posts, next_post_id: '', prev_post_id: '' }),
+      );
     }
     if (url.pathname === '/favicon.ico') return send(204, 'image/x-icon', '');
     if (url.pathname === '/') return send(200, 'text/html', fs.readFileSync(hostHtml));
