@@ -25,11 +25,15 @@ const files = readdirSync(dir)
 let failed = 0;
 for (const f of files) {
   const t0 = Date.now();
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--expose-gc', fileURLToPath(import.meta.url), '--one', `${dir}${f}`], {
-    encoding: 'utf8',
-    timeout: 600_000,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', '--expose-gc', fileURLToPath(import.meta.url), '--one', `${dir}${f}`],
+    {
+      encoding: 'utf8',
+      timeout: 600_000,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const last = r.stdout.trim().split('\n').pop() ?? '';
   process.stdout.write(`\n== ${f} (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
   try {

@@ -8,11 +8,11 @@ import { fileURLToPath } from 'node:url';
 import type { Config } from './config/config.js';
 import type { DaemonHealth } from './daemon-health.js';
 import { metricsFrom } from './daemon-health.js';
+import type { Clock } from './infra/clock.js';
+import type { Logger } from './infra/logger.js';
 import type { SourceArbiter } from './ingest/arbiter.js';
 import { createOtlpReceiver } from './ingest/otlp/otlp-app.js';
 import type { SourceHealth } from './ingest/source.js';
-import type { Clock } from './infra/clock.js';
-import type { Logger } from './infra/logger.js';
 import type { Pipeline } from './pipeline.js';
 import { loadToolLabels } from './render/tool-labels.js';
 import type { SinkHealth } from './server/health.js';
@@ -66,7 +66,8 @@ export async function createOutputs(
           toolLabels,
         })
       : undefined;
-  if (!mattermost) logger.info('Mattermost not configured (MM_URL / MM_TOKEN): status boxes off, dashboard and terminal on');
+  if (!mattermost)
+    logger.info('Mattermost not configured (MM_URL / MM_TOKEN): status boxes off, dashboard and terminal on');
 
   const otlp = createOtlpReceiver({
     sink: deps.arbiter.sinkFor('otlp'),

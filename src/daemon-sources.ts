@@ -6,13 +6,13 @@
  * each session (gateway > sqlite > files), so nothing is counted twice.
  */
 import type { Config } from './config/config.js';
+import type { Clock } from './infra/clock.js';
+import type { Logger } from './infra/logger.js';
 import type { SourceArbiter } from './ingest/arbiter.js';
 import { createFileSource } from './ingest/files/file-source.js';
 import { createGatewaySource } from './ingest/gateway/gateway-source.js';
 import type { OffsetReader, Source } from './ingest/source.js';
 import { createSqliteSource } from './ingest/sqlite/sqlite-source.js';
-import type { Clock } from './infra/clock.js';
-import type { Logger } from './infra/logger.js';
 
 export type SourceName = 'gateway' | 'sqlite' | 'files';
 
@@ -49,7 +49,7 @@ export function createSources(
           clock,
           pollIntervalMs: Math.min(s.pollIntervalMs, 250),
         });
-      case 'gateway':
+      default: // 'gateway'
         return createGatewaySource({
           url: s.gatewayUrl,
           token: s.gatewayToken,

@@ -11,18 +11,18 @@
  */
 import type { Config } from './config/config.js';
 import { redactConfig } from './config/config.js';
+import { buildHealth, type DaemonHealth } from './daemon-health.js';
+import { createOutputs, type Outputs } from './daemon-outputs.js';
+import { createSources } from './daemon-sources.js';
+import { type Clock, systemClock } from './infra/clock.js';
+import type { Logger } from './infra/logger.js';
 import { createSourceArbiter } from './ingest/arbiter.js';
 import type { Source, SourceHealth } from './ingest/source.js';
-import { systemClock, type Clock } from './infra/clock.js';
-import type { Logger } from './infra/logger.js';
 import type { SourceKind } from './model/events.js';
 import { createSessionTracker } from './model/tracker.js';
 import { createPipeline, type Pipeline } from './pipeline.js';
-import { createSqliteStore } from './store/sqlite-store.js';
 import type { EventStore } from './store/event-store.js';
-import { buildHealth, type DaemonHealth } from './daemon-health.js';
-import { createSources } from './daemon-sources.js';
-import { createOutputs, type Outputs } from './daemon-outputs.js';
+import { createSqliteStore } from './store/sqlite-store.js';
 
 export interface DaemonOptions {
   logger: Logger;
@@ -51,7 +51,12 @@ export async function startDaemon(config: Readonly<Config>, opts: DaemonOptions)
   const store = createSqliteStore(config.dbPath);
   const tracker = createSessionTracker(config.model);
   tracker.restore(store.loadSnapshots());
-  const pipeline = createPipeline({ store, tracker, logger: logger.child({ part: 'pipeline' }), now: () => clock.now() });
+  const pipeline = createPipeline({
+    store,
+    tracker,
+    logger: logger.child({ part: 'pipeline' }),
+    now: () => clock.now(),
+  });
 
   const sourcesByKind = new Map<SourceKind, Source>();
   const isLive = (kind: SourceKind) => sourcesByKind.get(kind)?.health().state === 'live';
@@ -60,8 +65,17 @@ export async function startDaemon(config: Readonly<Config>, opts: DaemonOptions)
   for (const s of sources) sourcesByKind.set(s.kind, s);
 
   let outputs: Outputs | undefined;
-  const health = (): DaemonHealth => buildHealth({ sources, pipeline, store, outputs, arbiter, now: clock.now() });
-  outputs = await createOutputs(config, { pipeline, store, logger, clock, health, arbiter, uiDir: opts.uiDir });
+  const health = (): DaemonHealth =>
+    buildHealth({ sources, pipeline, store, outputs, arbiter, now: clock.now() });
+  outputs = await createOutputs(config, {
+    pipeline,
+    store,
+    logger,
+    clock,
+    health,
+    arbiter,
+    uiDir: opts.uiDir,
+  });
 
   for (const s of sources) {
     try {

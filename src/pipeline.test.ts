@@ -6,7 +6,7 @@ import { newSession } from './model/state.js';
 import type { SessionTracker } from './model/tracker.js';
 import { createPipeline, type PipelineUpdate } from './pipeline.js';
 import type { EventStore } from './store/event-store.js';
-import { StoreError, createSqliteStore } from './store/sqlite-store.js';
+import { createSqliteStore, StoreError } from './store/sqlite-store.js';
 
 /** A tracker that records what it was given: the pipeline's job is what reaches it, not the model. */
 function recordingTracker(): SessionTracker & { applied: PulseEvent[] } {
@@ -56,7 +56,11 @@ describe('pipeline', () => {
   });
 
   it('keeps ingesting when a listener throws', () => {
-    const p = createPipeline({ store: createSqliteStore(':memory:'), tracker: recordingTracker(), logger: silentLogger });
+    const p = createPipeline({
+      store: createSqliteStore(':memory:'),
+      tracker: recordingTracker(),
+      logger: silentLogger,
+    });
     let calls = 0;
     p.subscribe(() => {
       throw new Error('boom');
@@ -74,7 +78,12 @@ describe('pipeline', () => {
     const store: EventStore = {
       ...real,
       append: (events, offsets) => {
-        if (full) throw new StoreError('store x: append failed: SQLITE_FULL database or disk is full', 'x', 'SQLITE_FULL');
+        if (full)
+          throw new StoreError(
+            'store x: append failed: SQLITE_FULL database or disk is full',
+            'x',
+            'SQLITE_FULL',
+          );
         return real.append(events, offsets);
       },
     };
@@ -100,17 +109,32 @@ describe('pipeline', () => {
         throw new StoreError('full', 'x', 'SQLITE_FULL');
       },
     };
-    const p = createPipeline({ store, tracker: recordingTracker(), logger: silentLogger, maxPendingEvents: 5 });
+    const p = createPipeline({
+      store,
+      tracker: recordingTracker(),
+      logger: silentLogger,
+      maxPendingEvents: 5,
+    });
     for (let i = 0; i < 10; i++) p.ingest([ev(i), ev(i + 100)]);
     expect(p.stats().pendingEvents).toBeLessThanOrEqual(6);
   });
 
   it('writes snapshots of changed sessions on flush', () => {
     const store = createSqliteStore(':memory:');
-    const p = createPipeline({ store, tracker: recordingTracker(), logger: silentLogger, snapshotEveryMs: 1e9 });
+    const p = createPipeline({
+      store,
+      tracker: recordingTracker(),
+      logger: silentLogger,
+      snapshotEveryMs: 1e9,
+    });
     p.ingest([ev(1), ev(2, 's2')]);
     expect(store.loadSnapshots()).toHaveLength(0);
     p.flushSnapshots();
-    expect(store.loadSnapshots().map((s) => s.key).sort()).toEqual(['s1', 's2']);
+    expect(
+      store
+        .loadSnapshots()
+        .map((s) => s.key)
+        .sort(),
+    ).toEqual(['s1', 's2']);
   });
 });

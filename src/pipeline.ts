@@ -6,8 +6,9 @@
  * Listeners are called synchronously after each batch; a listener that throws is logged and
  * never stops ingest. Listeners that do I/O must queue it (every sink coalesces anyway).
  */
-import type { IngestSink } from './ingest/source.js';
+
 import type { Logger } from './infra/logger.js';
+import type { IngestSink } from './ingest/source.js';
 import type { PulseEvent, StoredEvent } from './model/events.js';
 import type { SessionState } from './model/session.js';
 import type { SessionTracker } from './model/tracker.js';
@@ -101,7 +102,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       result = store.append(events, offsets);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      if (storeError !== message) logger.error({ err }, 'store refused events; holding them in memory and retrying');
+      if (storeError !== message)
+        logger.error({ err }, 'store refused events; holding them in memory and retrying');
       storeError = message;
       return false;
     }
@@ -116,7 +118,10 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       try {
         for (const k of tracker.apply(s.event)) changed.push(k);
       } catch (err) {
-        logger.error({ err, type: s.event.type, sessionKey: s.event.sessionKey }, 'model could not apply event');
+        logger.error(
+          { err, type: s.event.type, sessionKey: s.event.sessionKey },
+          'model could not apply event',
+        );
       }
     }
     notify(stored, changed);

@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CHILD_KEY, FIXTURE_735, PARENT_ID, fixtureTokenTotal, makeStateDir } from './support/state-dir.js';
+import { CHILD_KEY, FIXTURE_735, fixtureTokenTotal, makeStateDir, PARENT_ID } from './support/state-dir.js';
 
 const MAIN = new URL('../src/cli/main.ts', import.meta.url).pathname;
 
@@ -45,13 +45,23 @@ describe('clawpulse CLI', () => {
     expect(text.out).toMatch(/^ {2}Sub-agent: fake-child$/m);
     expect(text.out).toMatch(/^ {2}exec: ls \/tmp \| head -3 \[OK\]$/m);
     const json = JSON.parse(cli(['replay', '--json', stateDir]).out) as {
-      sessions: Array<{ sessionKey: string; parentKey: string | null; tokens: { total: number }; tools: Array<{ name: string; status: string }> }>;
+      sessions: Array<{
+        sessionKey: string;
+        parentKey: string | null;
+        tokens: { total: number };
+        tools: Array<{ name: string; status: string }>;
+      }>;
     };
     const child = json.sessions.find((s) => s.sessionKey === CHILD_KEY);
     expect(child?.parentKey).toBe('agent:main:main');
     const parent = json.sessions.find((s) => s.sessionKey === 'agent:main:main');
     expect(parent?.tokens.total).toBe(fixtureTokenTotal(PARENT_ID));
-    expect(parent?.tools.map((t) => `${t.name}:${t.status}`)).toEqual(['exec:ok', 'sessions_spawn:ok', 'exec:ok', 'exec:ok']);
+    expect(parent?.tools.map((t) => `${t.name}:${t.status}`)).toEqual([
+      'exec:ok',
+      'sessions_spawn:ok',
+      'exec:ok',
+      'exec:ok',
+    ]);
   });
 
   it('replays a single transcript file', () => {
@@ -85,10 +95,15 @@ describe('clawpulse CLI', () => {
 
       let status = cli(['status', '--json'], env);
       expect(status.code).toBe(0);
-      expect(JSON.parse(status.out)).toMatchObject({ running: true, health: { sources: [{ id: 'files' }, { id: 'otlp' }] } });
+      expect(JSON.parse(status.out)).toMatchObject({
+        running: true,
+        health: { sources: [{ id: 'files' }, { id: 'otlp' }] },
+      });
       // the daemon stores what it reads; `sessions` reads the store while it runs
       for (let i = 0; i < 100; i++) {
-        const list = JSON.parse(cli(['sessions', '--json'], env).out) as { sessions: Array<{ sessionKey: string }> };
+        const list = JSON.parse(cli(['sessions', '--json'], env).out) as {
+          sessions: Array<{ sessionKey: string }>;
+        };
         if (list.sessions.some((s) => s.sessionKey === CHILD_KEY)) break;
         await new Promise((r) => setTimeout(r, 200));
         if (i === 99) throw new Error('sessions never listed the sub-agent');

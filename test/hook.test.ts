@@ -14,13 +14,21 @@ describe('OpenClaw gateway:startup hook', () => {
     chmodSync(bin, 0o755);
     const env = { ...process.env, CLAWPULSE_BIN: bin };
     expect(await handler({ type: 'command', action: 'new' }, env)).toEqual({ started: false });
-    const r = await handler({ type: 'gateway', action: 'startup', sessionKey: 'gateway:startup', context: {} }, env);
+    const r = await handler(
+      { type: 'gateway', action: 'startup', sessionKey: 'gateway:startup', context: {} },
+      env,
+    );
     expect(r.started).toBe(true);
-    await expect.poll(() => existsSync(out) && readFileSync(out, 'utf8').trim(), { timeout: 5000 }).toBe('start --fork');
+    await expect
+      .poll(() => existsSync(out) && readFileSync(out, 'utf8').trim(), { timeout: 5000 })
+      .toBe('start --fork');
   });
 
   it('never throws when clawpulse is not installed', async () => {
-    const r = await handler({ type: 'gateway', action: 'startup' }, { ...process.env, CLAWPULSE_BIN: '/nonexistent/clawpulse' });
+    const r = await handler(
+      { type: 'gateway', action: 'startup' },
+      { ...process.env, CLAWPULSE_BIN: '/nonexistent/clawpulse' },
+    );
     expect(r.started).toBe(false);
     expect(r.error).toMatch(/ENOENT/);
   });

@@ -13,7 +13,11 @@ describe('config', () => {
       pluginEnabled: true,
     });
     expect(c.mattermost.url).toBeUndefined();
-    expect(c.model).toMatchObject({ idleTimeoutMs: 60_000, maxSessionDurationMs: 1_800_000, maxStatusLines: 15 });
+    expect(c.model).toMatchObject({
+      idleTimeoutMs: 60_000,
+      maxSessionDurationMs: 1_800_000,
+      maxStatusLines: 15,
+    });
     expect(c.http).toMatchObject({ port: 9090, host: '127.0.0.1' });
     expect(c.logLevel).toBe('info');
     expect(c.sources.stateDir).toMatch(/\.openclaw$/);
@@ -46,7 +50,13 @@ describe('config', () => {
   it('names every bad variable, its value and what is expected, in one error', () => {
     let err: unknown;
     try {
-      loadConfig({ THROTTLE_MS: 'fast', HEALTH_PORT: '70000', LOG_LEVEL: 'loud', MM_URL: 'chat', MM_TOKEN: 'secret-value' });
+      loadConfig({
+        THROTTLE_MS: 'fast',
+        HEALTH_PORT: '70000',
+        LOG_LEVEL: 'loud',
+        MM_URL: 'chat',
+        MM_TOKEN: 'secret-value',
+      });
     } catch (e) {
       err = e;
     }

@@ -16,7 +16,13 @@ const intIn = (min: number, max: number) =>
     .trim()
     .regex(/^\d+$/, `a whole number from ${min} to ${max}`)
     .transform(Number)
-    .pipe(z.number().int().min(min, `a whole number from ${min} to ${max}`).max(max, `a whole number from ${min} to ${max}`));
+    .pipe(
+      z
+        .number()
+        .int()
+        .min(min, `a whole number from ${min} to ${max}`)
+        .max(max, `a whole number from ${min} to ${max}`),
+    );
 
 const bool = z
   .string()
@@ -90,7 +96,8 @@ const envSchema = {
     .trim()
     .regex(/^(auto|all|[a-z]+(,[a-z]+)*)$/, 'auto, all, or a comma list of gateway,sqlite,files')
     .refine(
-      (v) => v === 'auto' || v === 'all' || v.split(',').every((s) => ['gateway', 'sqlite', 'files'].includes(s)),
+      (v) =>
+        v === 'auto' || v === 'all' || v.split(',').every((s) => ['gateway', 'sqlite', 'files'].includes(s)),
       'auto, all, or a comma list of gateway,sqlite,files',
     )
     .default('auto'),
@@ -173,7 +180,13 @@ export class ConfigError extends Error {
   }
 }
 
-const SECRET_VARS = new Set(['MM_TOKEN', 'PLUGIN_SECRET', 'DASHBOARD_TOKEN', 'OPENCLAW_GATEWAY_TOKEN', 'OTLP_TOKEN']);
+const SECRET_VARS = new Set([
+  'MM_TOKEN',
+  'PLUGIN_SECRET',
+  'DASHBOARD_TOKEN',
+  'OPENCLAW_GATEWAY_TOKEN',
+  'OTLP_TOKEN',
+]);
 function redactValue(name: string, value: string): string {
   return SECRET_VARS.has(name) ? '[redacted]' : value;
 }
@@ -191,11 +204,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
   }
   if (problems.length) throw new ConfigError(problems);
   const p = out as Parsed;
-  if (p.MM_TOKEN && !p.MM_URL) problems.push({ name: 'MM_URL', value: '', expected: 'set when MM_TOKEN is set' });
+  if (p.MM_TOKEN && !p.MM_URL)
+    problems.push({ name: 'MM_URL', value: '', expected: 'set when MM_TOKEN is set' });
   if (problems.length) throw new ConfigError(problems);
 
   const home = resolve(expandHome(p.CLAWPULSE_HOME ?? join(homedir(), '.clawpulse')));
-  const mode = p.SOURCES === 'auto' || p.SOURCES === 'all' ? p.SOURCES : (p.SOURCES.split(',') as Array<'gateway' | 'sqlite' | 'files'>);
+  const mode =
+    p.SOURCES === 'auto' || p.SOURCES === 'all'
+      ? p.SOURCES
+      : (p.SOURCES.split(',') as Array<'gateway' | 'sqlite' | 'files'>);
   const config: Config = {
     mattermost: {
       url: p.MM_URL,
@@ -242,7 +259,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
   };
   if (!isLoopback(config.http.host) && !config.http.dashboardToken) {
     throw new ConfigError([
-      { name: 'HTTP_HOST', value: config.http.host, expected: 'a loopback address (127.0.0.1, ::1, localhost) unless DASHBOARD_TOKEN is set' },
+      {
+        name: 'HTTP_HOST',
+        value: config.http.host,
+        expected: 'a loopback address (127.0.0.1, ::1, localhost) unless DASHBOARD_TOKEN is set',
+      },
     ]);
   }
   return deepFreeze(config);
@@ -268,9 +289,17 @@ function deepFreeze<T>(o: T): Readonly<T> {
 export function redactConfig(c: Config): unknown {
   return {
     ...c,
-    mattermost: { ...c.mattermost, token: c.mattermost.token ? '[set]' : undefined, pluginSecret: c.mattermost.pluginSecret ? '[set]' : undefined },
+    mattermost: {
+      ...c.mattermost,
+      token: c.mattermost.token ? '[set]' : undefined,
+      pluginSecret: c.mattermost.pluginSecret ? '[set]' : undefined,
+    },
     sources: { ...c.sources, gatewayToken: c.sources.gatewayToken ? '[set]' : undefined },
-    http: { ...c.http, dashboardToken: c.http.dashboardToken ? '[set]' : undefined, otlpToken: c.http.otlpToken ? '[set]' : undefined },
+    http: {
+      ...c.http,
+      dashboardToken: c.http.dashboardToken ? '[set]' : undefined,
+      otlpToken: c.http.otlpToken ? '[set]' : undefined,
+    },
   };
 }
 

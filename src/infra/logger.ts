@@ -2,7 +2,7 @@
  * Structured logging (pino). Secrets never reach a log line: known secret fields are
  * redacted wherever they appear, and config objects are logged through `redactConfig`.
  */
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 
 export type { Logger } from 'pino';
 

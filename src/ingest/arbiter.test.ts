@@ -3,7 +3,12 @@ import type { PulseEvent, SourceKind } from '../model/events.js';
 import type { SourceOffset } from '../store/event-store.js';
 import { createSourceArbiter } from './arbiter.js';
 
-function ev(source: SourceKind, key: string, n: number, type: 'assistant.text' | 'session.seen' = 'assistant.text'): PulseEvent {
+function ev(
+  source: SourceKind,
+  key: string,
+  n: number,
+  type: 'assistant.text' | 'session.seen' = 'assistant.text',
+): PulseEvent {
   const base = { ts: n, source, sessionKey: key, agentId: 'main', dedupeKey: `${source}/${key}/${n}` };
   return type === 'session.seen' ? { ...base, type } : { ...base, type, text: `t${n}` };
 }
@@ -14,7 +19,12 @@ function collect() {
   return {
     got,
     offsets,
-    sink: { ingest: (e: readonly PulseEvent[], o?: readonly SourceOffset[]) => void (got.push(...e), offsets.push(...(o ?? []))) },
+    sink: {
+      ingest: (e: readonly PulseEvent[], o?: readonly SourceOffset[]) => {
+        got.push(...e);
+        offsets.push(...(o ?? []));
+      },
+    },
   };
 }
 

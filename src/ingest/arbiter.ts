@@ -22,7 +22,10 @@ export interface SourceArbiter {
   stats(): { dropped: number };
 }
 
-export function createSourceArbiter(target: IngestSink, isLive: (kind: SourceKind) => boolean): SourceArbiter {
+export function createSourceArbiter(
+  target: IngestSink,
+  isLive: (kind: SourceKind) => boolean,
+): SourceArbiter {
   const owner = new Map<string, SourceKind>();
   let dropped = 0;
 

@@ -83,7 +83,11 @@ export function describeEventStoreContract(name: string, open: OpenStore): void 
       const again = open('persist');
       expect(again.lastSeq()).toBe(1);
       expect(again.getOffset('files:/x.jsonl')).toEqual({ pos: 120, ino: 7 });
-      expect(again.loadSnapshot('agent:main:main')?.lines[0]).toEqual({ kind: 'text', text: 'hello ✓', ts: 2 });
+      expect(again.loadSnapshot('agent:main:main')?.lines[0]).toEqual({
+        kind: 'text',
+        text: 'hello ✓',
+        ts: 2,
+      });
       expect(again.loadSnapshots()).toHaveLength(1);
       expect(again.kvGet('mattermost', 'agent:main:main#1')).toBe('post123');
       // the next append continues the sequence
@@ -93,7 +97,13 @@ export function describeEventStoreContract(name: string, open: OpenStore): void 
 
     it('saves offsets in the same call as the events and lists them by prefix', () => {
       const s = open('offsets');
-      s.append([], [{ key: 'files:/a', value: { pos: 1 } }, { key: 'sqlite:/db:s1', value: { seq: 4 } }]);
+      s.append(
+        [],
+        [
+          { key: 'files:/a', value: { pos: 1 } },
+          { key: 'sqlite:/db:s1', value: { seq: 4 } },
+        ],
+      );
       s.setOffsets([{ key: 'files:/b', value: { pos: 2 } }]);
       s.append([text(1)], [{ key: 'files:/a', value: { pos: 10 } }]);
       expect(s.listOffsets('files:')).toEqual([

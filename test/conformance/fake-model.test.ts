@@ -14,7 +14,6 @@ import {
   startFakeModel,
 } from './fake-model.js';
 
-// biome-ignore lint/suspicious/noExplicitAny: the test walks loosely-typed JSON responses
 type J = any;
 
 let fake: FakeModel;

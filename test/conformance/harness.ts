@@ -11,6 +11,7 @@ import { FIXED_USAGE, type LoggedRequest, type Scenario, startFakeModel } from '
 import type { InstalledPaths, OpenclawVersion } from './install.js';
 import {
   type AgentRun,
+  cleanupOutsideTemp,
   createOpenclawEnv,
   type OpenclawEnv,
   runAgent,
@@ -73,6 +74,7 @@ export async function conformanceRun(opts: {
     root: rootTmp,
   });
   log(`[${opts.version}] run dir ${oc.root}`);
+  const tmpOpenclawExisted = fs.existsSync('/tmp/openclaw');
   const started: LiveObserver[] = [];
   const gateway = await startGateway(oc);
   const timings: RunResult['timings'] = {
@@ -128,6 +130,7 @@ export async function conformanceRun(opts: {
     timings.stopMs = st.ms;
     timings.gatewayKilled = st.killed;
     await fake.close();
+    cleanupOutsideTemp(oc, tmpOpenclawExisted);
   }
   timings.totalMs = Date.now() - t0;
   const requests = fake.requests();

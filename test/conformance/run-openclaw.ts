@@ -5,6 +5,7 @@
  * Nothing touches the real HOME. Every process started here is stopped by its PID.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -244,4 +245,41 @@ export async function runAgent(
   fs.writeFileSync(path.join(oc.root, `agent-${name}.out.json`), stdout);
   fs.writeFileSync(path.join(oc.root, `agent-${name}.err.log`), stderr);
   return { code, ms, stdout, stderr, json };
+}
+
+/**
+ * OpenClaw 2026.9 keeps 0-byte lifecycle lock files in a hard-coded
+ * `/tmp/openclaw-state-locks-<uid>/` (not movable by TMPDIR or the state dir), named by a hash
+ * of each database path; 2026.7 creates an empty `/tmp/openclaw` log folder. After a run, remove
+ * exactly what belongs to this run's databases (never anyone else's), and the log folder only
+ * if it is empty and was not there before.
+ */
+export function cleanupOutsideTemp(oc: OpenclawEnv, tmpOpenclawExisted: boolean): void {
+  const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
+  const lockDir = path.join(
+    '/tmp',
+    uid === undefined ? 'openclaw-state-locks' : `openclaw-state-locks-${uid}`,
+  );
+  const dbs = [
+    path.join(oc.stateDir, 'state/openclaw.sqlite'),
+    path.join(oc.stateDir, 'agents/main/agent/openclaw-agent.sqlite'),
+  ];
+  const hashes = dbs.map((p) => createHash('sha256').update(p).digest('hex').slice(0, 8));
+  let names: string[] = [];
+  try {
+    names = fs.readdirSync(lockDir);
+  } catch {
+    names = [];
+  }
+  for (const name of names) {
+    if (hashes.some((h) => name.endsWith(`.${h}.lock.sqlite`)))
+      fs.rmSync(path.join(lockDir, name), { force: true });
+  }
+  if (!tmpOpenclawExisted) {
+    try {
+      fs.rmdirSync('/tmp/openclaw'); // fails (kept) when not empty
+    } catch {
+      /* not there, or not empty: leave it */
+    }
+  }
 }

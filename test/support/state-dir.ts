@@ -14,9 +14,14 @@ export function makeStateDir(): { root: string; stateDir: string; sessionsDir: s
   const stateDir = join(root, 'openclaw');
   const sessionsDir = join(stateDir, 'agents', 'main', 'sessions');
   mkdirSync(sessionsDir, { recursive: true });
-  for (const id of [PARENT_ID, CHILD_ID]) copyFileSync(join(FIXTURE_735, `${id}.jsonl`), join(sessionsDir, `${id}.jsonl`));
-  const store = JSON.parse(readFileSync(join(FIXTURE_735, 'sessions.json'), 'utf8')) as Record<string, { sessionFile?: string }>;
-  for (const e of Object.values(store)) if (e.sessionFile) e.sessionFile = join(sessionsDir, e.sessionFile.split('/').pop() as string);
+  for (const id of [PARENT_ID, CHILD_ID])
+    copyFileSync(join(FIXTURE_735, `${id}.jsonl`), join(sessionsDir, `${id}.jsonl`));
+  const store = JSON.parse(readFileSync(join(FIXTURE_735, 'sessions.json'), 'utf8')) as Record<
+    string,
+    { sessionFile?: string }
+  >;
+  for (const e of Object.values(store))
+    if (e.sessionFile) e.sessionFile = join(sessionsDir, e.sessionFile.split('/').pop() as string);
   writeFileSync(join(sessionsDir, 'sessions.json'), JSON.stringify(store, null, 2));
   return { root, stateDir, sessionsDir };
 }
@@ -26,8 +31,11 @@ export function fixtureTokenTotal(id: string): number {
   let total = 0;
   for (const line of readFileSync(join(FIXTURE_735, `${id}.jsonl`), 'utf8').split('\n')) {
     if (!line.trim()) continue;
-    const u = (JSON.parse(line) as { message?: { usage?: { input: number; output: number; cacheRead: number; cacheWrite: number } } }).message
-      ?.usage;
+    const u = (
+      JSON.parse(line) as {
+        message?: { usage?: { input: number; output: number; cacheRead: number; cacheWrite: number } };
+      }
+    ).message?.usage;
     if (u) total += u.input + u.output + u.cacheRead + u.cacheWrite;
   }
   return total;

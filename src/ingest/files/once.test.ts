@@ -31,7 +31,7 @@ describe('one-shot readers (replay)', () => {
     const id = '44444444-2222-4333-8444-555555555555';
     fs.writeFileSync(
       path.join(ops, `${id}.jsonl`),
-      line(user('u1', 'x')) + 'garbage\n' + line(say('a1', 'ok')),
+      `${line(user('u1', 'x'))}garbage\n${line(say('a1', 'ok'))}`,
     );
     const r = readStateDirOnceWithStats(stateDir);
     expect(r.malformed).toBe(1);

@@ -33,7 +33,6 @@ async function call(method: string, path: string, body?: unknown, headers: Recor
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();
-  // biome-ignore lint/suspicious/noExplicitAny: test reads arbitrary JSON answers
   let json: any;
   try {
     json = JSON.parse(text);
