@@ -174,11 +174,11 @@ export interface ExpectedSession {
 export type Expected = Map<Scenario, ExpectedSession>;
 
 /** what a tool call the fake asked for must end as, per scenario */
-export function toolStatusFor(version: OpenclawVersion): Partial<Record<Scenario, 'ok' | 'error'>> {
+export function toolStatusFor(_version: OpenclawVersion): Partial<Record<Scenario, 'ok' | 'error'>> {
   // A non-zero exec exit: 2026.7.35 stores the tool result with isError:true, 2026.9.6 with
-  // isError:false (details.exitCode 2, status "completed"), and its gateway says the same.
-  // clawpulse follows OpenClaw's own flag, so the expectation follows the version.
-  return { toolfail: 'error', execfail: version === '2026.9.6' ? 'ok' : 'error' };
+  // isError:false (details.exitCode 2, status "completed"; its gateway says the same).
+  // clawpulse reads the exit code (src/openclaw/summarize.ts), so it is an error on both.
+  return { toolfail: 'error', execfail: 'error' };
 }
 /** provider prices configured in openclaw.json (USD per million tokens) */
 const PRICE = { input: 1, output: 2 };

@@ -2,7 +2,8 @@
  * Event sequences recorded from clawpulse's own sources following the REAL OpenClaw live
  * (conformance runs of 2026-11-21, one session each, in arrival order), replayed through the
  * model. They pin down, deterministically, what the live runs show only when timing allows:
- * OpenClaw saves the session row as `running` a moment AFTER the run's end, then as `done`.
+ * OpenClaw saves the session row as `running` a moment AFTER the run's end, then as `done`;
+ * the model once re-activated the session on that late row and never ended it again.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -34,6 +35,23 @@ describe.each([
     const after = events.slice(finished + 1).map((e) => (e.type === 'session.seen' ? e.rowStatus : e.type));
     expect(events[finished]).toMatchObject({ type: 'agent.finished', outcome: 'ok' });
     expect(after).toEqual(['running', 'done']);
+  });
+
+  it('never shows the session active again after its run finished (no flicker on the late row)', () => {
+    const view = createView(file);
+    const events = fs
+      .readFileSync(path.join(DIR, file), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as PulseEvent);
+    const after: string[] = [];
+    let finished = false;
+    for (const e of events) {
+      view.ingest([e]);
+      if (e.type === 'agent.finished') finished = true;
+      else if (finished) after.push(`${e.type}:${view.tracker.get('agent:main:conf-tool')?.status}`);
+    }
+    expect(after).toEqual(['session.seen:idle', 'session.seen:idle']);
   });
 
   it('leaves the session finished (not active) once the row says done', () => {

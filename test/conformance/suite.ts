@@ -152,7 +152,7 @@ export function defineVersionSuite(
         expect(s?.errors.map((e) => e.status)).toContain(529);
       });
       it.skipIf(!available)(
-        `${name}: the failed read is an error tool call, the non-zero exec as OpenClaw flags it, the others ok${skip}`,
+        `${name}: the failed read and the non-zero exec are error tool calls, the others ok${skip}`,
         () => {
           const v = view() as View;
           const tools = (key: string | undefined) =>
