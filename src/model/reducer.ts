@@ -165,7 +165,12 @@ export function reduce(state: TrackerState, event: PulseEvent, limits: TrackerLi
       err.retryable = e.retryable;
       const runId = e.runId ?? s.currentRunId;
       if (runId !== undefined) err.runId = runId;
-      addError(s, err);
+      // agent.finished may have recorded this failure first (gateway order): complete that entry
+      const same = s.errors.find(
+        (x) => x.runId === runId && x.status === undefined && sameFailure(x.message, err.message),
+      );
+      if (same) Object.assign(same, { status: err.status, retryable: err.retryable, message: err.message });
+      else addError(s, err);
       return changed;
     }
     case 'session.compacted': {
@@ -234,6 +239,11 @@ function resume(state: TrackerState, s: SessionState, runId: string | undefined,
   activate(state, s, ts);
 }
 
+/** one failure told twice (the run's end and the model error) often differs only by a prefix */
+function sameFailure(a: string, b: string): boolean {
+  return a === b || a.includes(b) || b.includes(a);
+}
+
 /** events of the run stopped at the max duration (no runId = the current run) stay quiet */
 function isStoppedRun(s: SessionState, runId: string | undefined): boolean {
   return s.stoppedRunId !== undefined && (runId ?? s.currentRunId) === s.stoppedRunId;
@@ -244,11 +254,7 @@ function agentFinished(state: TrackerState, s: SessionState, e: AgentFinishedEve
   if (failed) {
     const message = e.error || 'run failed';
     // llm.error usually reported the same failure a moment earlier: keep one entry
-    const dup = s.errors.some(
-      (x) =>
-        x.runId === e.runId &&
-        (x.message === message || message.includes(x.message) || x.message.includes(message)),
-    );
+    const dup = s.errors.some((x) => x.runId === e.runId && sameFailure(x.message, message));
     if (!dup) addError(s, { ts, message, runId: e.runId });
   }
   const toolStatus = e.outcome === 'ok' ? 'ok' : 'error';

@@ -49,9 +49,36 @@ export function mapAgentEvent(st: MapperState, p: Obj, now: number): void {
       run.assistant.set(item, text);
       return;
     }
+    case 'run_status':
+      if (data.phase === 'retrying') retrying(st, run, data, ts, seq);
+      return;
     default:
       return;
   }
+}
+
+/**
+ * 2026.9 tells when it retries a model call ("Provider temporarily unavailable. Retrying in 1s
+ * (1/8)", reason "overloaded"). Nothing else records those attempts — not even the transcript —
+ * so a 529 that a retry then cured is visible only here.
+ */
+function retrying(st: MapperState, run: RunState, data: Obj, ts: number, seq: number | undefined): void {
+  const message = str(data.message) ?? 'model call failed; retrying';
+  const reason = str(data.reason);
+  const parsed = parseLlmError(`${message} ${reason ?? ''}`, reason);
+  const attempt = num(data.retryAttempt) ?? num(data.attempt) ?? seq ?? ts;
+  emit(st, {
+    type: 'llm.error',
+    ts,
+    source: 'gateway',
+    sessionKey: run.sessionKey,
+    agentId: run.agentId,
+    dedupeKey: keys.run(run.runId, `retry-${attempt}`),
+    runId: run.runId,
+    ...(parsed.status !== undefined ? { status: parsed.status } : {}),
+    message: reason ? `${message} (${reason})` : message,
+    retryable: true,
+  });
 }
 
 function lifecycle(st: MapperState, run: RunState, data: Obj, ts: number, seq: number | undefined): void {
