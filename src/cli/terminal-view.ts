@@ -59,7 +59,9 @@ export function startTerminalView(
           height,
           color: Boolean(out.isTTY),
         })
-      : 'waiting for OpenClaw sessions…';
+      : tracker.all().length
+        ? `no active session right now (${tracker.all().length} finished earlier: \`clawpulse sessions\` lists them); waiting…`
+        : 'waiting for OpenClaw sessions…';
     out.write(redrawInPlace(`${opts.header ? `${opts.header}\n\n` : ''}${body}`));
   };
   const unsubscribe = pipeline.subscribe(() => {
