@@ -140,7 +140,10 @@ function App() {
   const Rhs = reg.rhs?.component;
   return (
     <>
-      <div data-testid="host-header" style={{ padding: 8, borderBottom: '1px solid #444', display: 'flex', gap: 8 }}>
+      <div
+        data-testid="host-header"
+        style={{ padding: 8, borderBottom: '1px solid #444', display: 'flex', gap: 8 }}
+      >
         <b>~town-square</b>
         {reg.headerButtons.map((b) => (
           <button key={b.text} type="button" data-testid="host-header-button" onClick={b.action}>
@@ -176,7 +179,12 @@ function App() {
 }
 
 function emit(event: string, post: MmPost) {
-  reg.ws[event]?.({ event, data: { post: JSON.stringify(post) }, broadcast: { channel_id: post.channel_id }, seq: 1 });
+  reg.ws[event]?.({
+    event,
+    data: { post: JSON.stringify(post) },
+    broadcast: { channel_id: post.channel_id },
+    seq: 1,
+  });
 }
 
 w.__host = {

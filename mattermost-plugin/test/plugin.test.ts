@@ -55,7 +55,10 @@ const advance = (page: Page, ms: number) =>
     for (let i = 0; i < 2; i++) await new Promise((r) => requestAnimationFrame(() => r(null)));
   }, ms);
 const color = (page: Page, selector: string) =>
-  page.locator(selector).first().evaluate((el) => getComputedStyle(el).color);
+  page
+    .locator(selector)
+    .first()
+    .evaluate((el) => getComputedStyle(el).color);
 const shot = (page: Page, name: string) => page.screenshot({ path: path.join(screenshotDir, `${name}.png`) });
 
 describe('package', () => {
@@ -112,8 +115,12 @@ describe('LiveStatusPost', () => {
     // theme: text colour, ok/error/running tags
     expect(await color(page, '[data-testid=ls-box]')).toBe('rgb(221, 221, 221)');
     expect(await color(page, '[data-tool-status=ok] [data-testid=ls-tool-tag]')).toBe('rgb(6, 214, 160)');
-    expect(await color(page, '[data-tool-status=error] [data-testid=ls-tool-tag]')).toBe('rgb(255, 107, 107)');
-    expect(await color(page, '[data-tool-status=running] [data-testid=ls-tool-tag]')).toBe('rgb(245, 171, 0)');
+    expect(await color(page, '[data-tool-status=error] [data-testid=ls-tool-tag]')).toBe(
+      'rgb(255, 107, 107)',
+    );
+    expect(await color(page, '[data-tool-status=running] [data-testid=ls-tool-tag]')).toBe(
+      'rgb(245, 171, 0)',
+    );
     expect(await page.locator('[data-tool-status=error]').innerText()).toContain('[ERR]');
     expect(await page.locator('[data-tool-status=ok]').first().innerText()).toMatch(/\[OK\]/);
     // a finished sub-agent starts folded, a running one open; the fold toggles
@@ -136,7 +143,9 @@ describe('LiveStatusPost', () => {
     await shot(page, 'post-active');
     // the duration follows the injected clock
     await advance(page, 5000);
-    await page.waitForFunction(() => document.querySelector('[data-testid=ls-header]')?.textContent?.includes('43s'));
+    await page.waitForFunction(() =>
+      document.querySelector('[data-testid=ls-header]')?.textContent?.includes('43s'),
+    );
     expect(errors).toEqual([]);
   });
 
@@ -147,7 +156,9 @@ describe('LiveStatusPost', () => {
     await planner.getByTestId('ls-child-toggle').click();
     const edited = post('p1', mainTree('done'), { update_at: T0 + 20_000 });
     await send(page, edited, 'post_edited');
-    await page.waitForFunction(() => document.querySelector('[data-testid=ls-box]')?.getAttribute('data-status') === 'done');
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid=ls-box]')?.getAttribute('data-status') === 'done',
+    );
     expect(await page.getByTestId('ls-header').innerText()).toMatch(/\[DONE\]\s*main\s*\|\s*53s/);
     expect(await page.locator('[data-tool-status=running]').count()).toBe(0);
     expect(await planner.getAttribute('data-expanded')).toBe('true');
@@ -163,14 +174,26 @@ describe('LiveStatusPost', () => {
     const bad: MmPost[] = [
       post('b1', null, { message: 'fallback one' }),
       { ...post('b2', null, { message: 'fallback two' }), props: { livestatus: '{broken' } },
-      { ...post('b3', null, { message: 'fallback three' }), props: { livestatus: { v: 1, root: { sessionKey: 5 } } } },
-      { ...post('b4', null, { message: 'fallback four' }), props: { livestatus: { v: 2, root: mainTree() } } },
+      {
+        ...post('b3', null, { message: 'fallback three' }),
+        props: { livestatus: { v: 1, root: { sessionKey: 5 } } },
+      },
+      {
+        ...post('b4', null, { message: 'fallback four' }),
+        props: { livestatus: { v: 2, root: mainTree() } },
+      },
       { ...post('b5', null, { message: 'fallback five' }), props: null },
     ];
     for (const p of bad) await send(page, p);
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=ls-fallback]').length === 5);
     const texts = await page.getByTestId('ls-fallback').allInnerTexts();
-    expect(texts).toEqual(['fallback one', 'fallback two', 'fallback three', 'fallback four', 'fallback five']);
+    expect(texts).toEqual([
+      'fallback one',
+      'fallback two',
+      'fallback three',
+      'fallback four',
+      'fallback five',
+    ]);
     expect(await page.getByTestId('ls-box').count()).toBe(0);
     // a bad line or child is dropped, the rest still renders
     const partlyBad = mainTree();
@@ -185,7 +208,10 @@ describe('LiveStatusPost', () => {
   it('follows new lines unless the user scrolled up', async () => {
     const { page } = await open();
     const many = (n: number) =>
-      node({ sessionKey: 'long', lines: Array.from({ length: n }, (_, i) => ({ kind: 'text' as const, text: `line ${i}` })) });
+      node({
+        sessionKey: 'long',
+        lines: Array.from({ length: n }, (_, i) => ({ kind: 'text' as const, text: `line ${i}` })),
+      });
     await send(page, post('s1', many(80)));
     const scroll = page.getByTestId('ls-scroll');
     await scroll.waitFor();
@@ -226,7 +252,9 @@ describe('right-hand panel', () => {
     expect(h.apiRequests).toHaveLength(0);
     await page.getByTestId('host-header-button').click();
     const rhs = page.getByTestId('ls-rhs');
-    await page.waitForFunction(() => document.querySelector('[data-testid=ls-rhs]')?.getAttribute('data-load') === 'loaded');
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid=ls-rhs]')?.getAttribute('data-load') === 'loaded',
+    );
     expect(h.apiRequests).toEqual([
       { url: `/api/v4/channels/${CHANNEL}/posts?per_page=60`, requestedWith: 'XMLHttpRequest' },
     ]);
@@ -252,13 +280,19 @@ describe('right-hand panel', () => {
     ];
     await page.evaluate(() => (window as any).__host.reconnect());
     await page.waitForFunction(
-      () => document.querySelector('[data-testid=ls-rhs-done] [data-session-key=old-active]')?.getAttribute('data-status') === 'error',
+      () =>
+        document
+          .querySelector('[data-testid=ls-rhs-done] [data-session-key=old-active]')
+          ?.getAttribute('data-status') === 'error',
     );
     expect(h.apiRequests).toHaveLength(2);
     // a session that ends leaves the running list
     await send(page, post('r1', mainTree('done'), { update_at: T0 + 50_000 }), 'post_edited');
     await page.waitForFunction(
-      () => !document.querySelector('[data-testid=ls-rhs-live] [data-session-key="agent:main:mattermost:channel:abc"]'),
+      () =>
+        !document.querySelector(
+          '[data-testid=ls-rhs-live] [data-session-key="agent:main:mattermost:channel:abc"]',
+        ),
     );
     expect(errors).toEqual([]);
   });
@@ -269,7 +303,9 @@ describe('right-hand panel', () => {
     await page.evaluate((c) => (window as any).__host.selectChannel(c), OTHER_CHANNEL);
     await send(page, post('e1', node({ sessionKey: 'k1', label: 'watcher' }), { channel_id: OTHER_CHANNEL }));
     await page.getByTestId('host-header-button').click();
-    await page.waitForFunction(() => document.querySelector('[data-testid=ls-rhs]')?.getAttribute('data-load') === 'error');
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid=ls-rhs]')?.getAttribute('data-load') === 'error',
+    );
     expect(await page.getByTestId('ls-rhs-load').innerText()).toContain('HTTP 403');
     expect(await page.getByTestId('ls-rhs-live').getByTestId('ls-session').count()).toBe(1);
   });
@@ -338,7 +374,9 @@ describe('floating widget', () => {
     expect(after?.y).toBeCloseTo(before.y - 300, 0);
     await shot(page, 'widget-expanded');
     await page.getByTestId('ls-widget-collapse').click();
-    await page.waitForFunction(() => document.querySelector('[data-testid=ls-widget]')?.getAttribute('data-collapsed') === 'true');
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid=ls-widget]')?.getAttribute('data-collapsed') === 'true',
+    );
     expect(await page.getByTestId('ls-widget-count').innerText()).toBe('2');
     const dot = await widget.boundingBox();
     expect(dot?.width).toBe(40);
@@ -368,11 +406,15 @@ describe('floating widget', () => {
     expect(movedDot?.y).toBe((after?.y ?? 0) + 40);
     // a click (no movement) on the dot unfolds it in place; the keyboard works too
     await widget.click();
-    await page.waitForFunction(() => document.querySelector('[data-testid=ls-widget]')?.getAttribute('data-collapsed') === 'false');
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid=ls-widget]')?.getAttribute('data-collapsed') === 'false',
+    );
     expect((await widget.boundingBox())?.x).toBe(movedDot?.x);
     await page.getByTestId('ls-widget-collapse').click();
     await widget.focus();
     await page.keyboard.press('Enter');
-    await page.waitForFunction(() => document.querySelector('[data-testid=ls-widget]')?.getAttribute('data-collapsed') === 'false');
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid=ls-widget]')?.getAttribute('data-collapsed') === 'false',
+    );
   });
 });
