@@ -37,6 +37,7 @@ describe('demo', () => {
       .map((d) => loadRecording(join(recordingsDir(), d.name)));
     expect(recs.length).toBeGreaterThanOrEqual(2);
     const merged = mergeRecordings(recs);
+    const playedFrom = Date.now();
     player = playRecording(merged, { stateDir, speed: 20 });
     await player.done;
 
@@ -59,5 +60,17 @@ describe('demo', () => {
     const child = tracker.all().find((s) => s.label === 'fake-child');
     expect(child?.parentKey).toBe('agent:main:main');
     expect(tracker.get('agent:main:main')?.children).toContain(child?.key);
+    // every recording plays now: no time of any session lies outside the playback
+    for (const s of tracker.all()) {
+      for (const t of [
+        s.startedAt,
+        s.lastEventAt,
+        s.activeSince ?? s.startedAt,
+        s.endedAt ?? s.lastEventAt,
+      ]) {
+        expect(t).toBeGreaterThanOrEqual(playedFrom - 60_000);
+        expect(t).toBeLessThanOrEqual(Date.now() + 1000);
+      }
+    }
   });
 });

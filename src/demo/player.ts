@@ -5,7 +5,7 @@
  */
 import { appendFileSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freshIds, type Recording, shiftTimestamps } from './recording.js';
+import { freshIds, type Recording, shiftEntry, shiftTimestamps } from './recording.js';
 
 export interface PlayerOptions {
   stateDir: string;
@@ -63,14 +63,13 @@ export function playRecording(recording: Recording, o: PlayerOptions): Player {
       while (i < rec.lines.length && (schedule[i] as number) / speed <= now() - start) {
         const line = rec.lines[i] as Recording['lines'][number];
         // the line's own time becomes "when it was played"
-        const delta = start + (schedule[i] as number) / speed - line.ts;
+        const delta = Math.round(start + (schedule[i] as number) / speed - line.ts);
         const value = shiftTimestamps(line.value, delta);
         const entry = rec.entries[line.sessionKey] ?? {};
         const file = join(dir, `${line.sessionId}.jsonl`);
         const t = Math.round(line.ts + delta);
         store[line.sessionKey] = {
-          ...(shiftTimestamps(entry, delta) as Record<string, unknown>),
-          ...shiftEpochFields(entry, delta),
+          ...shiftEntry(entry, delta),
           sessionFile: file,
           updatedAt: t,
           status: 'running',
@@ -111,14 +110,4 @@ export function playRecording(recording: Recording, o: PlayerOptions): Player {
       finish();
     },
   };
-}
-
-/** sessions.json keeps epoch-ms times in fields like sessionStartedAt: shift those too */
-function shiftEpochFields(entry: Record<string, unknown>, delta: number): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const k of ['sessionStartedAt', 'lastInteractionAt', 'lastActivityAt', 'startedAt']) {
-    const v = entry[k];
-    if (typeof v === 'number') out[k] = Math.round(v + delta);
-  }
-  return out;
 }

@@ -93,13 +93,38 @@ export function freshIds(rec: Recording): Recording {
  * sessions.json, which only one writer may own (as in OpenClaw).
  */
 export function mergeRecordings(recs: readonly Recording[]): Recording {
+  const starts = recs.map((r) => r.lines[0]?.ts).filter((t): t is number => t !== undefined);
+  const base = starts.length ? Math.min(...starts) : 0;
   const entries: Recording['entries'] = {};
   const lines: RecordedLine[] = [];
   for (const rec of recs) {
-    Object.assign(entries, rec.entries);
-    const first = rec.lines[0]?.ts ?? 0;
-    for (const l of rec.lines) lines.push({ ...l, ts: l.ts - first });
+    // move the whole recording, its lines' own timestamps included, to start at `base`
+    const offset = base - (rec.lines[0]?.ts ?? base);
+    for (const [key, e] of Object.entries(rec.entries)) entries[key] = shiftEntry(e, offset);
+    for (const l of rec.lines)
+      lines.push({
+        ...l,
+        ts: l.ts + offset,
+        value: shiftTimestamps(l.value, offset) as Record<string, unknown>,
+      });
   }
   lines.sort((a, b) => a.ts - b.ts);
   return { name: recs.map((r) => r.name).join('+'), entries, lines };
+}
+
+/** a sessions.json entry moved in time: ISO `timestamp`s and its epoch-ms time fields */
+export function shiftEntry(entry: Record<string, unknown>, delta: number): Record<string, unknown> {
+  const out = shiftTimestamps(entry, delta) as Record<string, unknown>;
+  for (const k of [
+    'sessionStartedAt',
+    'lastInteractionAt',
+    'lastActivityAt',
+    'startedAt',
+    'endedAt',
+    'updatedAt',
+  ]) {
+    const v = entry[k];
+    if (typeof v === 'number') out[k] = Math.round(v + delta);
+  }
+  return out;
 }
