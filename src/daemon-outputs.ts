@@ -71,7 +71,7 @@ export async function createOutputs(
 
   const otlp = createOtlpReceiver({
     sink: deps.arbiter.sinkFor('otlp'),
-    logger: logger.child({ source: 'otlp' }),
+    logger,
     token: config.http.otlpToken,
     maxBodyBytes: config.http.otlpMaxBodyBytes,
     clock,

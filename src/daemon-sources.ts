@@ -26,8 +26,8 @@ export function createSources(
 ): Source[] {
   const { arbiter, offsets, logger, clock } = deps;
   const s = config.sources;
+  // each source tags its own log lines (source: files|sqlite|gateway)
   return selectedSources(s.mode).map((name): Source => {
-    const log = logger.child({ source: name });
     switch (name) {
       case 'files':
         return createFileSource({
@@ -36,7 +36,7 @@ export function createSources(
           sessionsJson: s.sessionsJson,
           sink: arbiter.sinkFor('files'),
           offsets,
-          logger: log,
+          logger,
           clock,
           pollIntervalMs: s.pollIntervalMs,
         });
@@ -45,7 +45,7 @@ export function createSources(
           stateDir: s.stateDir,
           sink: arbiter.sinkFor('sqlite'),
           offsets,
-          logger: log,
+          logger,
           clock,
           pollIntervalMs: Math.min(s.pollIntervalMs, 250),
         });
@@ -56,7 +56,7 @@ export function createSources(
           stateDir: s.stateDir,
           sink: arbiter.sinkFor('gateway'),
           offsets,
-          logger: log,
+          logger,
           clock,
         });
     }

@@ -48,7 +48,8 @@ export interface FileSource extends Source {
 }
 
 export function createFileSource(deps: FileSourceDeps): FileSource {
-  const { sink, logger } = deps;
+  const { sink } = deps;
+  const logger = deps.logger.child({ source: 'files' });
   const clock = deps.clock ?? systemClock;
   const pollMs = deps.pollIntervalMs ?? 1000;
   const waitMs = deps.sessionWaitMs ?? 2000;
