@@ -89,8 +89,7 @@ export async function createOutputs(
         failures: h.failures,
         queued: h.boxes.waiting,
         lastError: h.reason ?? h.breaker?.lastError,
-        // the rest (mode, boxes, why disabled) as the sink reports it
-        ...{ detail: { state: h.state, mode: h.mode, modeReason: h.modeReason, boxes: h.boxes, url: h.url } },
+        detail: { state: h.state, mode: h.mode, modeReason: h.modeReason, boxes: h.boxes, url: h.url },
       },
     ];
   };

@@ -22,6 +22,8 @@ export interface SinkHealth {
   queued?: number;
   lastError?: string;
   lastSuccessAt?: number;
+  /** what else the sink reports about itself (mode, boxes, why it is disabled ...) */
+  detail?: Record<string, unknown>;
 }
 
 export type SessionCounts = Record<SessionStatus, number>;
