@@ -13,18 +13,17 @@ export interface DaemonHealth extends HealthReport {
   pipeline: PipelineStats & { droppedByArbiter: number };
 }
 
-const startedAt = Date.now();
-
 export function buildHealth(parts: {
   sources: readonly Source[];
   pipeline: Pipeline;
   store: EventStore;
   outputs?: { sinks(): SinkHealth[]; receivers(): SourceHealth[] };
   arbiter: SourceArbiter;
+  startedAt: number;
   now: number;
 }): DaemonHealth {
   const report = buildHealthReport({
-    startedAt,
+    startedAt: parts.startedAt,
     now: parts.now,
     version: VERSION,
     sources: [...parts.sources.map((s) => s.health()), ...(parts.outputs?.receivers() ?? [])],

@@ -8,11 +8,12 @@
 import type { Config } from './config/config.js';
 import type { Clock } from './infra/clock.js';
 import type { Logger } from './infra/logger.js';
-import type { SourceArbiter } from './ingest/arbiter.js';
+import { createSourceArbiter, type SourceArbiter } from './ingest/arbiter.js';
 import { createFileSource } from './ingest/files/file-source.js';
 import { createGatewaySource } from './ingest/gateway/gateway-source.js';
-import type { OffsetReader, Source } from './ingest/source.js';
+import type { IngestSink, OffsetReader, Source } from './ingest/source.js';
 import { createSqliteSource } from './ingest/sqlite/sqlite-source.js';
+import type { SourceKind } from './model/events.js';
 
 export type SourceName = 'gateway' | 'sqlite' | 'files';
 
@@ -20,7 +21,22 @@ export function selectedSources(mode: Config['sources']['mode']): SourceName[] {
   return mode === 'auto' || mode === 'all' ? ['gateway', 'sqlite', 'files'] : [...new Set(mode)];
 }
 
-export function createSources(
+/**
+ * The selected sources, each feeding the pipeline through the arbiter, which asks the sources
+ * themselves whether the owner of a session is still live. Used by the daemon and by `tail`.
+ */
+export function createArbitratedSources(
+  config: Readonly<Config>,
+  deps: { sink: IngestSink; offsets: OffsetReader; logger: Logger; clock: Clock },
+): { sources: Source[]; arbiter: SourceArbiter } {
+  const byKind = new Map<SourceKind, Source>();
+  const arbiter = createSourceArbiter(deps.sink, (kind) => byKind.get(kind)?.health().state === 'live');
+  const sources = createSources(config, { ...deps, arbiter });
+  for (const s of sources) byKind.set(s.kind, s);
+  return { sources, arbiter };
+}
+
+function createSources(
   config: Readonly<Config>,
   deps: { arbiter: SourceArbiter; offsets: OffsetReader; logger: Logger; clock: Clock },
 ): Source[] {

@@ -13,12 +13,10 @@ import type { Config } from './config/config.js';
 import { redactConfig } from './config/config.js';
 import { buildHealth, type DaemonHealth } from './daemon-health.js';
 import { createOutputs, type Outputs } from './daemon-outputs.js';
-import { createSources } from './daemon-sources.js';
+import { createArbitratedSources } from './daemon-sources.js';
 import { type Clock, systemClock } from './infra/clock.js';
 import type { Logger } from './infra/logger.js';
-import { createSourceArbiter } from './ingest/arbiter.js';
 import type { Source, SourceHealth } from './ingest/source.js';
-import type { SourceKind } from './model/events.js';
 import { createSessionTracker } from './model/tracker.js';
 import { createPipeline, type Pipeline } from './pipeline.js';
 import type { EventStore } from './store/event-store.js';
@@ -58,15 +56,17 @@ export async function startDaemon(config: Readonly<Config>, opts: DaemonOptions)
     now: () => clock.now(),
   });
 
-  const sourcesByKind = new Map<SourceKind, Source>();
-  const isLive = (kind: SourceKind) => sourcesByKind.get(kind)?.health().state === 'live';
-  const arbiter = createSourceArbiter(pipeline, isLive);
-  const sources = createSources(config, { arbiter, offsets: store, logger, clock });
-  for (const s of sources) sourcesByKind.set(s.kind, s);
+  const { sources, arbiter } = createArbitratedSources(config, {
+    sink: pipeline,
+    offsets: store,
+    logger,
+    clock,
+  });
 
+  const startedAt = clock.now();
   let outputs: Outputs | undefined;
   const health = (): DaemonHealth =>
-    buildHealth({ sources, pipeline, store, outputs, arbiter, now: clock.now() });
+    buildHealth({ sources, pipeline, store, outputs, arbiter, startedAt, now: clock.now() });
   outputs = await createOutputs(config, {
     pipeline,
     store,

@@ -4,11 +4,9 @@
  * whether or not the daemon runs and never competes with it for the daemon's store.
  */
 import type { Config } from '../config/config.js';
-import { createSources } from '../daemon-sources.js';
+import { createArbitratedSources } from '../daemon-sources.js';
 import { systemClock } from '../infra/clock.js';
 import { createLogger } from '../infra/logger.js';
-import { createSourceArbiter } from '../ingest/arbiter.js';
-import type { SourceKind } from '../model/events.js';
 import { createSessionTracker } from '../model/tracker.js';
 import { createPipeline } from '../pipeline.js';
 import { loadToolLabels } from '../render/tool-labels.js';
@@ -21,10 +19,12 @@ export async function runTail(config: Readonly<Config>): Promise<void> {
   const store = createSqliteStore(':memory:');
   const tracker = createSessionTracker(config.model);
   const pipeline = createPipeline({ store, tracker, logger, snapshotEveryMs: Number.MAX_SAFE_INTEGER });
-  const byKind = new Map<SourceKind, { health(): { state: string } }>();
-  const arbiter = createSourceArbiter(pipeline, (k) => byKind.get(k)?.health().state === 'live');
-  const sources = createSources(config, { arbiter, offsets: store, logger, clock: systemClock });
-  for (const s of sources) byKind.set(s.kind, s);
+  const { sources } = createArbitratedSources(config, {
+    sink: pipeline,
+    offsets: store,
+    logger,
+    clock: systemClock,
+  });
   for (const s of sources) await s.start().catch(() => undefined);
   const ticker = setInterval(() => pipeline.tick(Date.now()), 1000);
   const view = startTerminalView(pipeline, {
