@@ -56,7 +56,6 @@ export function playRecording(recording: Recording, o: PlayerOptions): Player {
       schedule.push(at);
     });
     const start = now();
-    const firstTs = rec.lines[0]?.ts ?? start;
     let i = 0;
     const step = () => {
       if (stopped) return;
@@ -97,7 +96,6 @@ export function playRecording(recording: Recording, o: PlayerOptions): Player {
       }
       timer = setTimeout(() => playOnce(freshIds(recording)), o.loopPauseMs);
     };
-    void firstTs;
     step();
   };
 
