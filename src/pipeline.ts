@@ -137,7 +137,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       pendingEvents -= dropped?.events.length ?? 0;
       logger.error(
         { dropped: dropped?.events.length, maxPendingEvents },
-        'store has failed for too long; dropped the oldest held events (their sources re-read them after a restart, as their offsets were not saved)',
+        'store has failed for too long; dropped the oldest held events: they are lost from history (the live view already missed them)',
       );
     }
   }
