@@ -12,7 +12,7 @@
  *   command_output  repeats the exec tool's result; not needed.
  */
 import { isObj, num, type Obj, str } from './frames.js';
-import { parseLlmError } from './llm-error.js';
+import { type ParsedLlmError, parseLlmError } from './llm-error.js';
 import { agentIdOf, emit, getRun, keys, type MapperState, type RunState } from './map-state.js';
 import { mapToolItem } from './map-tools.js';
 
@@ -67,17 +67,23 @@ function retrying(st: MapperState, run: RunState, data: Obj, ts: number, seq: nu
   const reason = str(data.reason);
   const parsed = parseLlmError(`${message} ${reason ?? ''}`, reason);
   const attempt = num(data.retryAttempt) ?? num(data.attempt) ?? seq ?? ts;
+  const text = reason ? `${message} (${reason})` : message;
+  emitRunLlmError(st, run, ts, `retry-${attempt}`, { ...parsed, message: text, retryable: true });
+}
+
+/** the llm.error of a run, keyed so a replayed frame dedupes */
+function emitRunLlmError(st: MapperState, run: RunState, ts: number, what: string, e: ParsedLlmError): void {
   emit(st, {
     type: 'llm.error',
     ts,
     source: 'gateway',
     sessionKey: run.sessionKey,
     agentId: run.agentId,
-    dedupeKey: keys.run(run.runId, `retry-${attempt}`),
+    dedupeKey: keys.run(run.runId, what),
     runId: run.runId,
-    ...(parsed.status !== undefined ? { status: parsed.status } : {}),
-    message: reason ? `${message} (${reason})` : message,
-    retryable: true,
+    message: e.message,
+    retryable: e.retryable,
+    ...(e.status !== undefined ? { status: e.status } : {}),
   });
 }
 
@@ -157,19 +163,7 @@ export function emitLlmError(
 ): void {
   if (run.llmErrorEmitted) return;
   run.llmErrorEmitted = true;
-  const parsed = parseLlmError(message, kind);
-  emit(st, {
-    type: 'llm.error',
-    ts,
-    source: 'gateway',
-    sessionKey: run.sessionKey,
-    agentId: run.agentId,
-    dedupeKey: keys.run(run.runId, 'llm-error'),
-    runId: run.runId,
-    message: parsed.message,
-    retryable: parsed.retryable,
-    ...(parsed.status !== undefined ? { status: parsed.status } : {}),
-  });
+  emitRunLlmError(st, run, ts, 'llm-error', parseLlmError(message, kind));
 }
 
 /** Emits the buffered assistant text of a run, unless a persisted message already carried it. */
