@@ -7,6 +7,7 @@ import type {
   AgentFinishedEvent,
   PulseEvent,
   SubagentFinishedEvent,
+  SubagentSpawnedEvent,
   ToolErrorEvent,
   ToolOutputEvent,
 } from './events.js';
@@ -123,16 +124,8 @@ export function reduce(state: TrackerState, event: PulseEvent, limits: TrackerLi
       const parent = e.parentKey === s.key ? s : state.sessions.get(e.parentKey);
       if (parent && !isStoppedRun(parent, e.runId)) resume(state, parent, e.runId, ts);
       else unstick(state, s);
-      const child = ensureSession(
-        state,
-        e.childKey,
-        agentIdFromKey(e.childKey) ?? e.agentId,
-        ts,
-        changed,
-        limits,
-      );
+      const child = childOf(state, e, ts, changed, limits);
       if (e.label && !child.label) child.label = e.label;
-      changed.push(child.key);
       linkChild(state, child, e.parentKey, ts, changed, limits);
       return changed;
     }
@@ -316,15 +309,14 @@ function toolDone(
   return changed;
 }
 
-function subagentFinished(
+/** the child session a spawn or finish event names (created when first heard of); it changes */
+function childOf(
   state: TrackerState,
-  s: SessionState,
-  e: SubagentFinishedEvent,
+  e: SubagentSpawnedEvent | SubagentFinishedEvent,
   ts: number,
   changed: string[],
   limits: TrackerLimits,
-): void {
-  unstick(state, s);
+): SessionState {
   const child = ensureSession(
     state,
     e.childKey,
@@ -334,6 +326,19 @@ function subagentFinished(
     limits,
   );
   changed.push(child.key);
+  return child;
+}
+
+function subagentFinished(
+  state: TrackerState,
+  s: SessionState,
+  e: SubagentFinishedEvent,
+  ts: number,
+  changed: string[],
+  limits: TrackerLimits,
+): void {
+  unstick(state, s);
+  const child = childOf(state, e, ts, changed, limits);
   // the finish is no spawn point: link only a child not linked yet
   if (!child.parentKey) linkChild(state, child, e.parentKey, ts, changed, limits);
   if (child.status !== 'active' && child.status !== 'idle' && child.status !== 'stuck') return;
