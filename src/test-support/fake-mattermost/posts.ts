@@ -107,6 +107,12 @@ export class PostStore {
     return undefined;
   }
 
+  /** whether a create with this pending_post_id has begun and not finished (for tests) */
+  inFlight(pendingId: string): boolean {
+    const hit = this.pending.get(pendingId);
+    return hit !== undefined && !hit.postId;
+  }
+
   /** on error the cache entry is removed, so a retry proceeds (as the server does) */
   abortCreate(pendingId: string): void {
     if (pendingId) this.pending.delete(pendingId);

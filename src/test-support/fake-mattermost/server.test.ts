@@ -109,9 +109,10 @@ describe('fake Mattermost', () => {
   });
 
   it('answers 500 deduplicate pending while the first create is in flight', async () => {
-    mm.slow(150);
+    mm.slow(2000); // wide enough that the retry lands while the first is in flight, even under load
     const first = create({ pending_post_id: 'p2' });
-    await new Promise((r) => setTimeout(r, 50)); // let the first request reach the server
+    // the first create is in the server's pending cache before the retry is sent
+    await expect.poll(() => mm.store.inFlight('p2'), { timeout: 5000 }).toBe(true);
     mm.slow(0);
     const second = await create({ pending_post_id: 'p2' });
     expect(second.status).toBe(500);
