@@ -2,6 +2,10 @@
  * End-to-end ingest: transcript lines through parse → normalize → SQLite store (a real file,
  * WAL) → model, against a bare JSON.parse loop over the same lines in the same run.
  *
+ * - Each append is one read of one transcript, as the file source does it: the lines one session
+ *   wrote since the last read. Two regimes: a read per agent turn (about 20 lines: a live daemon
+ *   keeping up) and a read per 10 turns (about 200 lines: a daemon under load, whose reads grow
+ *   with the backlog, or one catching up at start). The first is the headline figure.
  * - The input is one buffer (as a file source reads it: lines are views into a chunk), so it can
  *   be released before memory is measured.
  * - RSS is measured in the daemon's steady state: input released and GC'd, 1,000 sessions active
@@ -31,8 +35,6 @@ const FIXTURE = new URL(
 const SESSIONS = 1000;
 const TARGET_LINES = 200_000;
 const STAGE_LINES = 60_000;
-/** the file source hands the pipeline one batch per read; 100 lines is a typical read here */
-const BATCH = 100;
 const LIMITS = {
   maxStatusLines: 15,
   idleTimeoutMs: 60_000,
@@ -45,27 +47,40 @@ interface Input {
   /** line i is data[start[i], start[i + 1] - 1) (the newline excluded) */
   start: Uint32Array;
   session: Uint16Array;
+  /** the first line of each read, then `count` */
+  reads: number[];
   count: number;
 }
 
-/** Real transcript lines, repeated per session with fresh random-looking entry ids so none dedupes away. */
-function makeInput(target: number): Input {
+/**
+ * Real transcript lines: the fixture (one agent turn with tools and a sub-agent) repeated as
+ * turn after turn of 1,000 sessions, with fresh random-looking entry ids so none dedupes away.
+ * Ordered in reads of `turnsPerRead` turns of one session, the sessions taking turns.
+ */
+function makeInput(target: number, turnsPerRead: number): Input {
   const template = readFileSync(FIXTURE, 'utf8').trim().split('\n');
   const text: string[] = [];
   const session = new Uint16Array(target);
+  const reads: number[] = [];
+  const turns = new Uint32Array(SESSIONS);
   let n = 0;
-  for (let round = 0; text.length < target; round++) {
+  while (text.length < target) {
     for (let s = 0; s < SESSIONS && text.length < target; s++) {
-      for (const line of template) {
-        if (text.length >= target) break;
-        if (round > 0 && line.includes('"type":"session"')) continue;
-        // OpenClaw's entry ids are random 8-hex strings: so are these (a bijection of n, no repeats)
-        const id = (Math.imul(n++ ^ 0x5bd1e995, 2654435761) >>> 0).toString(16).padStart(8, '0');
-        session[text.length] = s;
-        text.push(line.replace(/"id":"[0-9a-f]{8}"/, `"id":"${id}"`));
+      reads.push(text.length);
+      for (let t = 0; t < turnsPerRead; t++) {
+        for (const line of template) {
+          if (text.length >= target) break;
+          if ((turns[s] as number) > 0 && line.includes('"type":"session"')) continue;
+          // OpenClaw's entry ids are random 8-hex strings: so are these (a bijection of n, no repeats)
+          const id = (Math.imul(n++ ^ 0x5bd1e995, 2654435761) >>> 0).toString(16).padStart(8, '0');
+          session[text.length] = s;
+          text.push(line.replace(/"id":"[0-9a-f]{8}"/, `"id":"${id}"`));
+        }
+        turns[s] = (turns[s] as number) + 1;
       }
     }
   }
+  reads.push(text.length);
   const data = Buffer.from(`${text.join('\n')}\n`);
   const start = new Uint32Array(text.length + 1);
   let at = 0;
@@ -74,7 +89,7 @@ function makeInput(target: number): Input {
     at = data.indexOf(0x0a, at) + 1;
   }
   start[text.length] = at;
-  return { data, start, session, count: text.length };
+  return { data, start, session, reads, count: text.length };
 }
 
 /** wall and CPU milliseconds since `t` */
@@ -139,10 +154,12 @@ function stages(inp: Input, count: number, dir: string): Record<string, number> 
   let processMs = 0;
   let storeMs = 0;
   let model = 0;
-  for (let from = 0; from < count; from += BATCH) {
+  for (let r = 0; r + 1 < inp.reads.length && (inp.reads[r] as number) < count; r++) {
+    const from = inp.reads[r] as number;
+    const to = Math.min(count, inp.reads[r + 1] as number);
     const batch: PulseEvent[] = [];
     const a = cpuMs();
-    for (let i = from; i < Math.min(count, from + BATCH); i++) {
+    for (let i = from; i < to; i++) {
       const r = processLine(line(inp, i), normalizers[inp.session[i] as number] as TranscriptNormalizer);
       for (const e of r.events) batch.push(e);
     }
@@ -213,43 +230,65 @@ function longSession(rounds: number): Record<string, number> {
   };
 }
 
-export async function run(): Promise<Record<string, number | string>> {
-  const rssStart = rssMb();
-  let input: Input | undefined = makeInput(TARGET_LINES);
-  const lines = input.count;
-  const inputMb = input.data.length / 1024 / 1024;
+interface E2e {
+  t: Clock;
+  events: number;
+  tracker: ReturnType<typeof createSessionTracker>;
+  store: ReturnType<typeof createSqliteStore>;
+}
 
-  const base = parseLoop(input);
-
-  const dir = mkdtempSync(join(tmpdir(), 'clawpulse-bench-'));
-  const store = createSqliteStore(join(dir, 'bench.sqlite'));
+/** the daemon's ingest path on fresh state: per read, decode + normalize its lines, then one pipeline.ingest */
+function endToEnd(inp: Input, path: string): E2e {
+  const store = createSqliteStore(path);
   const tracker = createSessionTracker(LIMITS);
   const pipeline = createPipeline({ store, tracker, logger: silentLogger, snapshotEveryMs: 1000 });
   const normalizers = normalizersFor();
-
   const t0 = clock();
   let events = 0;
-  let batch: PulseEvent[] = [];
-  let inBatch = 0;
-  for (let i = 0; i < lines; i++) {
-    const s = input.session[i] as number;
-    const r = processLine(line(input, i), normalizers[s] as TranscriptNormalizer);
-    for (const e of r.events) batch.push(e);
-    if (++inBatch === BATCH) {
-      events += batch.length;
-      pipeline.ingest(batch, [{ key: `files:/bench/${s}`, value: { pos: inBatch } }]);
-      batch = [];
-      inBatch = 0;
-    }
+  for (let r = 0; r + 1 < inp.reads.length; r++) {
+    const from = inp.reads[r] as number;
+    const to = inp.reads[r + 1] as number;
+    const s = inp.session[from] as number;
+    const normalizer = normalizers[s] as TranscriptNormalizer;
+    const batch: PulseEvent[] = [];
+    for (let i = from; i < to; i++)
+      for (const e of processLine(line(inp, i), normalizer).events) batch.push(e);
+    events += batch.length;
+    pipeline.ingest(batch, [{ key: `files:/bench/${s}.jsonl`, value: { pos: inp.start[to] } }]);
   }
-  if (batch.length) pipeline.ingest(batch);
-  events += batch.length;
   pipeline.flushSnapshots();
-  const e2e = since(t0);
+  return { t: since(t0), events, tracker, store };
+}
+
+/** the run under load, keeping only its figures (its model and store are released) */
+function underLoad(inp: Input, path: string): { t: Clock; stored: number } {
+  const r = endToEnd(inp, path);
+  const stored = r.store.countEvents();
+  r.store.close();
+  return { t: r.t, stored };
+}
+
+export async function run(): Promise<Record<string, number | string>> {
+  const rssStart = rssMb();
+  const dir = mkdtempSync(join(tmpdir(), 'clawpulse-bench-'));
+
+  // under load: reads of 10 turns; on fresh state, then released before the live run
+  let input: Input | undefined = makeInput(TARGET_LINES, 10);
+  const baseLoad = parseLoop(input);
+  const load = underLoad(input, join(dir, 'load.sqlite'));
+
+  // live: a read per turn; the headline, and the state memory is measured in
+  input = makeInput(TARGET_LINES, 1);
+  const lines = input.count;
+  const reads = input.reads.length - 1;
+  const inputMb = input.data.length / 1024 / 1024;
+  const base = parseLoop(input);
+  const live = endToEnd(input, join(dir, 'bench.sqlite'));
+  const { tracker, store, events } = live;
+  const e2e = live.t;
 
   // the daemon's steady state: input gone, 1,000 sessions in the model, the store open
   input = undefined;
-  batch = [];
   gc();
   const rssBurst = rssMb();
   // a daemon is idle between bursts: V8's memory reducer then gives back the young generation
@@ -263,7 +302,7 @@ export async function run(): Promise<Record<string, number | string>> {
   const stored = store.countEvents();
   store.close();
 
-  const split = stages(makeInput(STAGE_LINES), STAGE_LINES, dir);
+  const split = stages(makeInput(STAGE_LINES, 1), STAGE_LINES, dir);
   const long = longSession(1500);
   rmSync(dir, { recursive: true, force: true });
   return {
@@ -275,6 +314,10 @@ export async function run(): Promise<Record<string, number | string>> {
     'end-to-end lines/s (CPU, one core)': lines / (e2e.cpu / 1000),
     'ratio end-to-end / JSON.parse (CPU)': base.t.cpu / e2e.cpu,
     'end-to-end µs/line (CPU)': (e2e.cpu * 1000) / lines,
+    'reads (appends), a read per turn': reads,
+    'under load, reads of 10 turns: lines/s (CPU)': lines / (load.t.cpu / 1000),
+    'under load: ratio to JSON.parse (CPU)': baseLoad.t.cpu / load.t.cpu,
+    'under load: events stored': load.stored,
     'JSON.parse loop lines/s (wall)': lines / (base.t.wall / 1000),
     'end-to-end lines/s (wall)': lines / (e2e.wall / 1000),
     'ratio end-to-end / JSON.parse (wall)': base.t.wall / e2e.wall,

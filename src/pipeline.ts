@@ -129,6 +129,17 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     return true;
   }
 
+  /** commits the store's open group (appends are committed in groups) and reports a failure */
+  function commitStore(): void {
+    try {
+      store.flush();
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      if (storeError !== message) logger.error({ err }, 'store cannot commit accepted events; retrying');
+      storeError = message;
+    }
+  }
+
   function hold(batch: PendingBatch): void {
     pending.push(batch);
     pendingEvents += batch.events.length;
@@ -191,6 +202,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     },
     tick(t: number) {
       if (pending.length) retryPending();
+      commitStore();
       notify([], tracker.tick(t));
       maybeSnapshot();
     },

@@ -65,6 +65,15 @@ export function describeEventStoreContract(name: string, open: OpenStore): void 
       s.close();
     });
 
+    it('dedupes within a session: the same dedupeKey in another session is another fact', () => {
+      const s = open('dedupe-scope');
+      const inB = { ...text(1), sessionKey: 'agent:main:other' };
+      const r = s.append([text(1), inB, text(1), inB]);
+      expect(r.stored.map((x) => x.event.sessionKey)).toEqual(['agent:main:main', 'agent:main:other']);
+      expect(r.duplicates).toBe(2);
+      s.close();
+    });
+
     it('reads events back after a sequence number and per session, oldest first', () => {
       const s = open('read');
       s.append([text(1, 'a'), text(2, 'b'), text(3, 'a'), text(4, 'b')]);

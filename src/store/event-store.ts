@@ -25,10 +25,15 @@ export interface AppendResult {
 
 export interface EventStore {
   /**
-   * Appends events, dropping those whose dedupeKey is already stored, and saves the given
-   * offsets in the same transaction: after a crash either both are there or neither.
+   * Appends events, dropping those whose dedupeKey is already stored for their session (a
+   * dedupeKey names a fact within its session), and saves the given offsets in the same
+   * transaction: after a crash either both are there or neither. Appends may be committed in
+   * groups, a few milliseconds late (`flush` commits at once); what they return is final: the
+   * store writes it, or fails every later append until it can.
    */
   append(events: readonly PulseEvent[], offsets?: readonly SourceOffset[]): AppendResult;
+  /** commits appends waiting in an open group; throws when the store cannot write them */
+  flush(): void;
   /** events with seq > after, oldest first, at most `limit` */
   readAfter(after: number, limit: number): StoredEvent[];
   /** events of one session, oldest first */

@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { PulseEvent } from '../model/events.js';
 import { describeEventStoreContract } from './event-store.contract.js';
-import { createSqliteStore, dedupeHash } from './sqlite-store.js';
+import { createSqliteStore } from './sqlite-store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'clawpulse-store-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -42,9 +42,15 @@ describe('sqlite store: dedupe hash and schema upgrade', () => {
     text: `line ${n}`,
   });
 
-  it('keeps two different keys whose hashes collide, and still drops true duplicates', () => {
+  it('keeps two keys whose hashes differ in one lane only, and still drops true duplicates', () => {
     const path = join(dir, 'collide.sqlite');
-    const open = () => createSqliteStore(path, { hash: () => 42n });
+    // lanes 0 and 1 collide for every key; lane 2 tells them apart
+    const hash = (key: string, out: Uint32Array) => {
+      out[0] = 42;
+      out[1] = 7;
+      out[2] = Number(/e(\d+)/.exec(key)?.[1] ?? 0) + 1;
+    };
+    const open = () => createSqliteStore(path, { hash });
     const s = open();
     expect(s.append([ev(1), ev(2), ev(3)]).stored.map((x) => x.seq)).toEqual([1, 2, 3]);
     const r = s.append([ev(2), ev(4), ev(1)]);
@@ -63,14 +69,34 @@ describe('sqlite store: dedupe hash and schema upgrade', () => {
     again.close();
   });
 
-  it('spreads hashes: the first key segment sets the high bits, the whole key the rest', () => {
-    const a = dedupeHash('s-1/aaaa/tool.call/0');
-    const b = dedupeHash('s-1/bbbb/tool.call/0');
-    const c = dedupeHash('s-2/aaaa/tool.call/0');
-    expect(a >> 48n).toBe(b >> 48n);
-    expect(a).not.toBe(b);
-    expect(a >> 48n).not.toBe(c >> 48n);
-    expect(dedupeHash('s-1/aaaa/tool.call/0')).toBe(a);
+  it('dedupes a session whose set was dropped for memory, by reloading it from its chunks', () => {
+    const path = join(dir, 'evict.sqlite');
+    // room for about one session's set: every other session's set is dropped and reloaded
+    const s = createSqliteStore(path, { dedupeBytes: 1 });
+    for (let round = 0; round < 3; round++) {
+      for (const key of ['a', 'b', 'c']) {
+        const r = s.append([ev(round, key), ev(round + 1, key)]);
+        expect(r.stored.map((x) => x.event.dedupeKey)).toEqual(
+          round === 0 ? [ev(0, key).dedupeKey, ev(1, key).dedupeKey] : [ev(round + 1, key).dedupeKey],
+        );
+      }
+    }
+    expect(s.countEvents()).toBe(12);
+    s.close();
+  });
+
+  it('keeps chunks of at most 512 events and reads across their edges', () => {
+    const s = createSqliteStore(join(dir, 'chunks.sqlite'));
+    const many = Array.from({ length: 1300 }, (_, i) => ev(i, i < 1200 ? 'long' : 'short'));
+    expect(s.append(many).stored.at(-1)?.seq).toBe(1300);
+    expect(s.readAfter(510, 5).map((x) => x.seq)).toEqual([511, 512, 513, 514, 515]);
+    expect(s.readAfter(1198, 4).map((x) => x.event.sessionKey)).toEqual(['long', 'long', 'short', 'short']);
+    expect(s.readSession('long')).toHaveLength(1200);
+    expect(s.readSession('short', 3).map((x) => x.seq)).toEqual([1201, 1202, 1203]);
+    s.close();
+    const raw = new Database(join(dir, 'chunks.sqlite'), { readonly: true });
+    expect(raw.prepare('SELECT n FROM chunks ORDER BY first').pluck().all()).toEqual([512, 512, 176, 100]);
+    raw.close();
   });
 
   it('a session a failed append introduced is not remembered', () => {
@@ -120,9 +146,124 @@ describe('sqlite store: dedupe hash and schema upgrade', () => {
     const r = s.append([ev(2, 'b'), ev(6, 'b')]);
     expect(r.duplicates).toBe(1);
     expect(r.stored.map((x) => x.seq)).toEqual([6]);
+    expect(s.countEvents()).toBe(4);
     s.close();
     const check = new Database(path, { readonly: true });
-    expect(check.pragma('user_version', { simple: true })).toBe(2);
+    expect(check.pragma('user_version', { simple: true })).toBe(3);
     check.close();
+  });
+
+  it('upgrades a schema 2 store in place, keeping seqs, session ids and dedupe', () => {
+    const path = join(dir, 'v2.sqlite');
+    const raw = new Database(path);
+    raw.exec(`
+      CREATE TABLE events (seq INTEGER PRIMARY KEY, dkey INTEGER NOT NULL UNIQUE, body TEXT NOT NULL);
+      CREATE TABLE session_keys (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE);
+      CREATE TABLE session_runs (sid INTEGER NOT NULL, first INTEGER NOT NULL, last INTEGER NOT NULL,
+        PRIMARY KEY (sid, first)) WITHOUT ROWID;
+      CREATE TABLE snapshots (session_key TEXT PRIMARY KEY, body TEXT NOT NULL);
+      CREATE TABLE offsets (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE kv (ns TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (ns, key));
+      INSERT INTO session_keys (id, key) VALUES (1, 'a'), (2, 'b');
+      INSERT INTO session_runs VALUES (1, 1, 2), (2, 3, 3), (1, 4, 4);
+    `);
+    const ins = raw.prepare('INSERT INTO events (seq, dkey, body) VALUES (?, ?, ?)');
+    const old = [ev(1, 'a'), ev(2, 'a'), ev(3, 'b'), ev(4, 'a')];
+    for (const [i, e] of old.entries()) ins.run(i + 1, i * 1000, JSON.stringify(e));
+    raw.pragma('user_version = 2');
+    raw.close();
+
+    const s = createSqliteStore(path);
+    expect(s.lastSeq()).toBe(4);
+    expect(s.countEvents()).toBe(4);
+    expect(s.readSession('a').map((x) => x.seq)).toEqual([1, 2, 4]);
+    expect(s.readAfter(1, 10).map((x) => x.event.dedupeKey)).toEqual(old.slice(1).map((e) => e.dedupeKey));
+    const r = s.append([ev(3, 'b'), ev(2, 'a'), ev(5, 'b')]);
+    expect(r.duplicates).toBe(2);
+    expect(r.stored.map((x) => x.seq)).toEqual([5]);
+    s.close();
+    const check = new Database(path, { readonly: true });
+    expect(check.pragma('user_version', { simple: true })).toBe(3);
+    expect(
+      check.prepare("SELECT name FROM sqlite_master WHERE name IN ('events', 'session_runs')").all(),
+    ).toEqual([]);
+    check.close();
+  });
+
+  it('commits appends in groups: other connections see them after flush or the commit delay', async () => {
+    const path = join(dir, 'group.sqlite');
+    const s = createSqliteStore(path, { commitDelayMs: 5 });
+    s.append([ev(1), ev(2)]);
+    expect(s.readAfter(0, 10)).toHaveLength(2); // this connection sees its own group
+    const other = new Database(path, { readonly: true });
+    const count = () => other.prepare('SELECT COALESCE(SUM(n), 0) FROM chunks').pluck().get();
+    expect(count()).toBe(0);
+    s.flush();
+    expect(count()).toBe(2);
+    s.append([ev(3)]);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(count()).toBe(3);
+    other.close();
+    s.close();
+  });
+
+  it('writes a group again, with its seqs, when SQLite rolled it back before its commit', () => {
+    let raw: Database.Database | undefined;
+    const s = createSqliteStore(join(dir, 'redo.sqlite'), {
+      configure: (db) => {
+        raw = db;
+      },
+    });
+    expect(
+      s.append([ev(1), ev(2, 'new-key')], [{ key: 'files:/a', value: { pos: 2 } }]).stored.map((x) => x.seq),
+    ).toEqual([1, 2]);
+    raw?.exec('ROLLBACK'); // what SQLite does to the open transaction on some disk-full or I/O errors
+    expect(s.append([ev(3)]).stored.map((x) => x.seq)).toEqual([3]);
+    s.flush();
+    expect(s.readAfter(0, 10).map((x) => [x.seq, x.event.dedupeKey])).toEqual([
+      [1, ev(1).dedupeKey],
+      [2, ev(2, 'new-key').dedupeKey],
+      [3, ev(3).dedupeKey],
+    ]);
+    expect(s.readSession('new-key').map((x) => x.seq)).toEqual([2]);
+    expect(s.getOffset('files:/a')).toEqual({ pos: 2 });
+    expect(s.append([ev(2, 'new-key')]).duplicates).toBe(1);
+    s.close();
+  });
+
+  it('refuses appends while the disk is full and loses none of the accepted ones', () => {
+    let raw: Database.Database | undefined;
+    const path = join(dir, 'full.sqlite');
+    const s = createSqliteStore(path, {
+      configure: (db) => {
+        raw = db;
+      },
+    });
+    const db = raw as Database.Database;
+    s.append([ev(1), ev(2)]);
+    s.flush();
+    const pages = db.pragma('page_count', { simple: true }) as number;
+    db.pragma(`max_page_count = ${pages + 12}`); // room for a few of the appends below
+    const big = (n: number): PulseEvent => ({ ...ev(n), text: 'x'.repeat(20_000) });
+    const accepted: number[] = [];
+    let refused = 0;
+    for (let n = 3; n < 40; n++) {
+      try {
+        accepted.push(...s.append([big(n)]).stored.map((x) => x.seq));
+      } catch (err) {
+        expect(String(err)).toMatch(/full/i);
+        refused++;
+      }
+    }
+    expect(accepted.length).toBeGreaterThan(0);
+    expect(refused).toBeGreaterThan(0);
+    db.pragma('max_page_count = 1000000'); // space again
+    s.flush();
+    expect(s.append([big(100)]).stored.map((x) => x.seq)).toEqual([accepted.length + 3]);
+    s.close();
+    const again = createSqliteStore(path);
+    const seqs = again.readAfter(0, 1000).map((x) => x.seq);
+    expect(seqs).toEqual(Array.from({ length: accepted.length + 3 }, (_, i) => i + 1));
+    again.close();
   });
 });

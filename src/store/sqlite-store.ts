@@ -1,81 +1,27 @@
 /**
- * The SQLite EventStore (better-sqlite3, WAL). Append-only events with a gap-free sequence
- * number, a UNIQUE dedupeKey (a second sighting of a fact is dropped), session snapshots,
- * source offsets (saved in the same transaction as the events they cover) and a small kv.
+ * The SQLite EventStore (better-sqlite3, WAL). Events are appended in chunks (see
+ * `sqlite-schema.ts`) with a gap-free sequence number; a second sighting of a fact (same
+ * dedupeKey in the same session) is dropped; session snapshots, source offsets (saved in the
+ * same transaction as the events they cover) and a small kv sit beside them.
+ *
+ * Dedupe is checked in memory: each session's set of 96-bit key hashes (`session-dedupe.ts`) is
+ * loaded from its chunks on first use, so an append touches no index per event. One process
+ * writes a store (the daemon's PID file sees to that); if another writer's events show up, the
+ * sets are reloaded.
  */
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { PulseEvent, StoredEvent } from '../model/events.js';
 import type { SessionState } from '../model/session.js';
+import { hashKey } from './dedupe-hash.js';
 import type { AppendResult, EventStore, SourceOffset } from './event-store.js';
+import { type ChunkRow, createGroupCommit, type WriteLog } from './group-commit.js';
+import { createSessionDedupe } from './session-dedupe.js';
+import { beginUpgrade, MISSING_SEQS, SCHEMA, SCHEMA_VERSION, STORE_NS } from './sqlite-schema.js';
 
-const SCHEMA_VERSION = 2;
-
-/**
- * Events are keyed for dedupe by a 64-bit hash of their dedupeKey (`dedupeHash`), not the text:
- * an 8-byte UNIQUE index is a fraction of the text one, and its high bits come from the key's
- * first segment (a transcript's session id) so one transcript's events land together in the
- * index instead of all over it. The key itself stays in the body; a hash collision (two keys,
- * one hash) is settled by comparing it and probing the next value (`insertOne`).
- *
- * Which events belong to a session is kept per run, not per event: `session_runs` has one row
- * per stretch of consecutive seqs of one session stored by one append (a source's read is
- * mostly one session), so a per-session read is a few range scans of the events table and an
- * append writes one index entry per event (the dedupe hash) instead of two. Session keys are
- * interned to small integers (`session_keys`).
- */
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS events (
-  seq INTEGER PRIMARY KEY,
-  dkey INTEGER NOT NULL UNIQUE,
-  body TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS session_keys (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE);
-CREATE TABLE IF NOT EXISTS session_runs (
-  sid INTEGER NOT NULL,
-  first INTEGER NOT NULL,
-  last INTEGER NOT NULL,
-  PRIMARY KEY (sid, first)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS snapshots (session_key TEXT PRIMARY KEY, body TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS offsets (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS kv (ns TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (ns, key));
-`;
-
-const hashBuf = Buffer.alloc(8);
-
-/**
- * 64-bit hash of a dedupe key (as a signed BigInt, SQLite's INTEGER): bits 63..48 hash the key's
- * first `/`-separated segment (locality), bits 47..0 hash the whole key (two 32-bit
- * multiply-xorshift lanes). Stable across versions: it is stored.
- */
-export function dedupeHash(key: string): bigint {
-  let h1 = 0xdeadbeef;
-  let h2 = 0x41c6ce57;
-  let p = 0x811c9dc5;
-  let inPrefix = true;
-  for (let i = 0; i < key.length; i++) {
-    const c = key.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 2654435761);
-    h2 = Math.imul(h2 ^ c, 1597334677);
-    if (inPrefix) {
-      if (c === 0x2f) inPrefix = false;
-      else p = Math.imul(p ^ c, 16777619);
-    }
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  p = Math.imul(p ^ (p >>> 15), 2246822507);
-  p ^= p >>> 13;
-  hashBuf.writeUInt32LE(h1 >>> 0, 0);
-  hashBuf.writeUInt32LE(((p & 0xffff0000) | (h2 & 0xffff)) >>> 0, 4);
-  return hashBuf.readBigInt64LE(0);
-}
-
-const MAX_I64 = 0x7fffffffffffffffn;
-const MIN_I64 = -0x8000000000000000n;
-const nextHash = (h: bigint): bigint => (h === MAX_I64 ? MIN_I64 : h + 1n);
+/** events per chunk at most: a reader wanting a few events parses at most this many */
+const MAX_CHUNK = 512;
 
 export class StoreError extends Error {
   constructor(
@@ -90,14 +36,20 @@ export class StoreError extends Error {
 }
 
 export interface SqliteStoreOptions {
-  /** the dedupe key hash (tests force collisions with it); `dedupeHash` by default */
-  hash?: (dedupeKey: string) => bigint;
+  /** the dedupe hash (tests use it to force collisions); `hashKey` by default */
+  hash?: (dedupeKey: string, out: Uint32Array) => void;
+  /** memory the per-session dedupe sets may hold before the least recently used are dropped */
+  dedupeBytes?: number;
+  /** how long an append may wait for its group's commit (20 ms) */
+  commitDelayMs?: number;
+  /** called with the open database (tests use it to make the disk "full") */
+  configure?: (db: Database.Database) => void;
 }
 
-export function createSqliteStore(path: string, opts: SqliteStoreOptions = {}): EventStore {
-  const hashOf = opts.hash ?? dedupeHash;
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  let db: Database.Database;
+const errorOf = (err: unknown) => err as { code?: string; message?: string };
+
+function openDatabase(path: string): { db: Database.Database; upgrading: boolean } {
+  let db: Database.Database | undefined;
   try {
     db = new Database(path);
     db.pragma('journal_mode = WAL');
@@ -110,28 +62,41 @@ export function createSqliteStore(path: string, opts: SqliteStoreOptions = {}): 
         path,
       );
     }
-    if (version === 1) {
-      // v1 kept the dedupe key and session key as indexed text: its events move over below, in
-      // this one transaction (a crash midway leaves the v1 store as it was)
-      db.exec(
-        'BEGIN IMMEDIATE; DROP INDEX IF EXISTS events_by_session; ALTER TABLE events RENAME TO events_v1;',
-      );
-    }
+    const upgrading = beginUpgrade(db, version);
     db.exec(SCHEMA);
+    return { db, upgrading };
   } catch (err) {
+    if (db?.inTransaction) db.exec('ROLLBACK');
+    db?.close();
     if (err instanceof StoreError) throw err;
-    const e = err as { code?: string; message?: string };
+    const e = errorOf(err);
     throw new StoreError(`cannot open store ${path}: ${e.message ?? String(err)}`, path, e.code, {
       cause: err,
     });
   }
+}
 
-  const insertEvent = db.prepare('INSERT OR IGNORE INTO events (dkey, body) VALUES (?, ?)');
-  const insertEventAt = db.prepare('INSERT OR IGNORE INTO events (seq, dkey, body) VALUES (?, ?, ?)');
-  const insertRun = db.prepare('INSERT INTO session_runs (sid, first, last) VALUES (?, ?, ?)');
-  const selectByHash = db.prepare('SELECT body FROM events WHERE dkey = ?');
+/** v1 rejected (as a duplicate) an event missing one of its indexed fields; so do v2 and v3 */
+const incomplete = (e: PulseEvent): boolean =>
+  e.dedupeKey == null || e.sessionKey == null || e.type == null || e.ts == null || Number.isNaN(e.ts);
+
+export function createSqliteStore(path: string, opts: SqliteStoreOptions = {}): EventStore {
+  const hashOf = opts.hash ?? hashKey;
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const { db, upgrading } = openDatabase(path);
+  opts.configure?.(db);
+
+  const insertChunk = db.prepare('INSERT INTO chunks (first, sid, n, hashes, body) VALUES (?, ?, ?, ?, ?)');
+  const selectLast = db.prepare('SELECT first + n - 1 FROM chunks ORDER BY first DESC LIMIT 1').pluck();
+  const selectSessionHashes = db.prepare('SELECT hashes FROM chunks WHERE sid = ? ORDER BY first').pluck();
+  const selectChunkAt = db
+    .prepare('SELECT first FROM chunks WHERE first <= ? ORDER BY first DESC LIMIT 1')
+    .pluck();
+  const selectChunksFrom = db.prepare('SELECT first, body FROM chunks WHERE first >= ? ORDER BY first');
+  const selectSessionChunks = db.prepare('SELECT first, body FROM chunks WHERE sid = ? ORDER BY first');
   const insertSessionKey = db.prepare('INSERT INTO session_keys (key) VALUES (?)');
-  const selectSid = db.prepare('SELECT id FROM session_keys WHERE key = ?');
+  const selectSid = db.prepare('SELECT id FROM session_keys WHERE key = ?').pluck();
+
   /** session key → id; ids added by a transaction that then failed are taken out again */
   const sids = new Map<string, number>();
   for (const r of db.prepare('SELECT id, key FROM session_keys').iterate() as Iterable<{
@@ -140,110 +105,75 @@ export function createSqliteStore(path: string, opts: SqliteStoreOptions = {}): 
   }>)
     sids.set(r.key, r.id);
   let addedSids: string[] = [];
+  /** the log of the group the running append writes into (its rows are rewritten if the commit fails) */
+  let log: WriteLog | undefined;
 
   function sidOf(key: string): number {
     let id = sids.get(key);
     if (id === undefined) {
       // another connection to this file may have added it since this one loaded the table
-      const row = selectSid.get(key) as { id: number } | undefined;
-      id = row ? row.id : Number(insertSessionKey.run(key).lastInsertRowid);
+      id = selectSid.get(key) as number | undefined;
+      if (id === undefined) {
+        id = Number(insertSessionKey.run(key).lastInsertRowid);
+        log?.keys.push([id, key]);
+      }
       sids.set(key, id);
       addedSids.push(key);
     }
     return id;
   }
 
+  const dedupe = createSessionDedupe((sid, set) => {
+    for (const blob of selectSessionHashes.iterate(sid) as Iterable<Buffer>) set.addPacked(blob);
+  }, opts.dedupeBytes);
+
+  const dbLastSeq = (): number => (selectLast.get() as number | undefined) ?? 0;
+  let lastSeq = 0;
+
   /**
-   * Stores one event unless its dedupeKey is already stored; returns its seq, or undefined for
-   * a duplicate. On a hash hit the stored key is compared: a different key (a collision) probes
-   * the next hash value, so every key keeps one stable slot (events are never deleted).
+   * Collects the new events of one append into chunks (consecutive events of one session) and
+   * writes each when the session changes, when it is full, or at the end.
    */
-  function insertOne(e: PulseEvent, seq?: number): number | undefined {
-    const key = String(e.dedupeKey);
-    const body = JSON.stringify(e);
-    let h = hashOf(key);
-    for (;;) {
-      const r = seq === undefined ? insertEvent.run(h, body) : insertEventAt.run(seq, h, body);
-      if (r.changes === 1) return Number(r.lastInsertRowid);
-      const row = selectByHash.get(h) as { body: string } | undefined;
-      if (!row) throw new Error(`event ${key} was neither stored nor found`);
-      if ((JSON.parse(row.body) as { dedupeKey?: unknown }).dedupeKey === key) return undefined;
-      h = nextHash(h);
+  const lanes = new Uint32Array(3);
+  const chunkHashes = Buffer.alloc(MAX_CHUNK * 12);
+  let chunk: PulseEvent[] = [];
+  let chunkSid = -1;
+
+  function flushChunk(stored: StoredEvent[] | undefined, first = lastSeq + 1): void {
+    const n = chunk.length;
+    if (!n) return;
+    const row: ChunkRow = [
+      first,
+      chunkSid,
+      n,
+      Buffer.from(chunkHashes.subarray(0, n * 12)),
+      JSON.stringify(chunk),
+    ];
+    insertChunk.run(row);
+    if (log) {
+      log.chunks.push(row);
+      log.events += n;
     }
+    if (stored) for (let i = 0; i < n; i++) stored.push({ seq: first + i, event: chunk[i] as PulseEvent });
+    lastSeq = first + n - 1;
+    chunk = [];
   }
 
-  /** collects the runs of consecutive seqs per session of one append, written at its end */
-  function runWriter() {
-    let sid = -1;
-    let first = 0;
-    let last = 0;
-    return {
-      add(sessionKey: string, seq: number): void {
-        const id = sidOf(sessionKey);
-        if (id === sid && seq === last + 1) {
-          last = seq;
-          return;
-        }
-        if (sid >= 0) insertRun.run(sid, first, last);
-        sid = id;
-        first = seq;
-        last = seq;
-      },
-      end(): void {
-        if (sid >= 0) insertRun.run(sid, first, last);
-        sid = -1;
-      },
-    };
+  /** adds an event (its hash in `lanes`) to the running chunk */
+  function pushToChunk(event: PulseEvent): void {
+    const o = chunk.length * 12;
+    chunkHashes.writeUInt32LE(lanes[0] as number, o);
+    chunkHashes.writeUInt32LE(lanes[1] as number, o + 4);
+    chunkHashes.writeUInt32LE(lanes[2] as number, o + 8);
+    chunk.push(event);
   }
 
-  /** v1 rejected (as a duplicate) an event missing one of its indexed fields; so does v2 */
-  const incomplete = (e: PulseEvent): boolean =>
-    e.dedupeKey == null || e.sessionKey == null || e.type == null || e.ts == null || Number.isNaN(e.ts);
-
-  if (db.inTransaction) {
-    try {
-      const page = db.prepare('SELECT seq, body FROM events_v1 WHERE seq > ? ORDER BY seq LIMIT 5000');
-      const runs = runWriter();
-      for (let after = 0; ; ) {
-        const old = page.all(after) as Array<{ seq: number; body: string }>;
-        for (const r of old) {
-          const e = JSON.parse(r.body) as PulseEvent;
-          const seq = insertOne(e, r.seq);
-          if (seq !== undefined) runs.add(String(e.sessionKey), seq);
-        }
-        const last = old[old.length - 1];
-        if (!last) break;
-        after = last.seq;
-      }
-      runs.end();
-      db.exec('DROP TABLE events_v1');
-      db.pragma(`user_version = ${SCHEMA_VERSION}`);
-      db.exec('COMMIT');
-    } catch (err) {
-      db.exec('ROLLBACK');
-      db.close();
-      const e = err as { code?: string; message?: string };
-      throw new StoreError(
-        `store ${path}: upgrading to schema ${SCHEMA_VERSION} failed: ${e.message ?? String(err)}`,
-        path,
-        e.code,
-        {
-          cause: err,
-        },
-      );
-    }
-    addedSids = [];
-  } else db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  /** sessions whose dedupe set took hashes in the running append (forgotten if it rolls back) */
+  const touched = new Set<number>();
 
   const upsertOffset = db.prepare(
     'INSERT INTO offsets (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
   );
-  const selectAfter = db.prepare('SELECT seq, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?');
-  const selectSession = db.prepare(
-    'SELECT e.seq, e.body FROM session_runs r JOIN events e ON e.seq BETWEEN r.first AND r.last WHERE r.sid = ? ORDER BY r.first, e.seq LIMIT ?',
-  );
-  const selectLastSeq = db.prepare('SELECT COALESCE(MAX(seq), 0) AS s FROM events');
-  const selectCount = db.prepare('SELECT COUNT(*) AS c FROM events');
   const upsertSnapshot = db.prepare(
     'INSERT INTO snapshots (session_key, body) VALUES (?, ?) ON CONFLICT(session_key) DO UPDATE SET body = excluded.body',
   );
@@ -260,24 +190,121 @@ export function createSqliteStore(path: string, opts: SqliteStoreOptions = {}): 
   );
   const kvDelete = db.prepare('DELETE FROM kv WHERE ns = ? AND key = ?');
   const kvList = db.prepare('SELECT key, value FROM kv WHERE ns = ? ORDER BY key');
+  if (upgrading) {
+    try {
+      copyOldEvents();
+    } catch (err) {
+      db.exec('ROLLBACK');
+      db.close();
+      const e = errorOf(err);
+      throw new StoreError(
+        `store ${path}: upgrading to schema ${SCHEMA_VERSION} failed: ${e.message ?? String(err)}`,
+        path,
+        e.code,
+        { cause: err },
+      );
+    }
+    addedSids = [];
+  } else db.pragma(`user_version = ${SCHEMA_VERSION}`);
 
-  const appendTx = db.transaction(
-    (events: readonly PulseEvent[], offsets: readonly SourceOffset[] | undefined): AppendResult => {
-      const stored: StoredEvent[] = [];
-      let duplicates = 0;
-      const runs = runWriter();
-      for (const event of events) {
-        const seq = incomplete(event) ? undefined : insertOne(event);
-        if (seq !== undefined) {
-          stored.push({ seq, event });
-          runs.add(String(event.sessionKey), seq);
-        } else duplicates++;
+  /** schema 1/2 → 3: the old rows, in seq order, become chunks with the same seqs */
+  function copyOldEvents(): void {
+    const page = db.prepare('SELECT seq, body FROM events_old WHERE seq > ? ORDER BY seq LIMIT 5000');
+    let count = 0;
+    let first = 0;
+    for (let after = 0; ; ) {
+      const rows = page.all(after) as Array<{ seq: number; body: string }>;
+      for (const r of rows) {
+        const e = JSON.parse(r.body) as PulseEvent;
+        const sid = sidOf(String(e.sessionKey));
+        // a seq gap starts a new chunk too (a chunk's seqs are consecutive)
+        const fits = r.seq === first + chunk.length && sid === chunkSid && chunk.length < MAX_CHUNK;
+        if (!fits) {
+          flushChunk(undefined, first);
+          first = r.seq;
+          chunkSid = sid;
+        }
+        hashOf(String(e.dedupeKey), lanes);
+        pushToChunk(e);
+        count++;
       }
-      runs.end();
-      if (offsets) for (const o of offsets) upsertOffset.run(o.key, JSON.stringify(o.value));
-      return { stored, duplicates };
-    },
+      const last = rows[rows.length - 1];
+      if (!last) break;
+      after = last.seq;
+    }
+    flushChunk(undefined, first);
+    kvSet.run(STORE_NS, MISSING_SEQS, String(lastSeq - count));
+    db.exec('DROP TABLE events_old');
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    db.exec('COMMIT');
+  }
+
+  const missingSeqs = Number(
+    (kvGet.get(STORE_NS, MISSING_SEQS) as { value: string } | undefined)?.value ?? 0,
   );
+  lastSeq = dbLastSeq();
+
+  const insertSessionKeyAt = db.prepare('INSERT OR IGNORE INTO session_keys (id, key) VALUES (?, ?)');
+  const group = createGroupCommit(db, {
+    maxDelayMs: opts.commitDelayMs,
+    // the group holds the write lock from here on: only now can another writer's rows appear
+    onBegin: () => {
+      const inDb = dbLastSeq();
+      if (inDb !== lastSeq) {
+        // another writer appended: what this process remembers of the sessions is stale
+        dedupe.clear();
+        lastSeq = inDb;
+      }
+    },
+    rewrite: (redo) => {
+      for (const k of redo.keys) insertSessionKeyAt.run(k);
+      for (const c of redo.chunks) insertChunk.run(c);
+      for (const [k, v] of redo.offsets) upsertOffset.run(k, v);
+    },
+  });
+
+  const writeEvents = (
+    events: readonly PulseEvent[],
+    offsets: readonly SourceOffset[] | undefined,
+  ): AppendResult => {
+    const stored: StoredEvent[] = [];
+    let duplicates = 0;
+    let key: string | undefined;
+    let sid = -1;
+    let set = undefined as ReturnType<typeof dedupe.get> | undefined;
+    chunk = [];
+    chunkSid = -1;
+    for (const event of events) {
+      if (incomplete(event)) {
+        duplicates++;
+        continue;
+      }
+      if (event.sessionKey !== key || !set) {
+        key = event.sessionKey;
+        sid = sidOf(key);
+        set = dedupe.get(sid);
+      }
+      hashOf(event.dedupeKey, lanes);
+      if (!set.add(lanes[0] as number, lanes[1] as number, lanes[2] as number)) {
+        duplicates++;
+        continue;
+      }
+      if (sid !== chunkSid || chunk.length === MAX_CHUNK) {
+        flushChunk(stored);
+        chunkSid = sid;
+        touched.add(sid);
+      }
+      pushToChunk(event);
+    }
+    flushChunk(stored);
+    if (offsets)
+      for (const o of offsets) {
+        const value = JSON.stringify(o.value);
+        upsertOffset.run(o.key, value);
+        log?.offsets.set(o.key, value);
+      }
+    return { stored, duplicates };
+  };
   const setOffsetsTx = db.transaction((offsets: readonly SourceOffset[]) => {
     for (const o of offsets) upsertOffset.run(o.key, JSON.stringify(o.value));
   });
@@ -285,49 +312,83 @@ export function createSqliteStore(path: string, opts: SqliteStoreOptions = {}): 
     for (const s of sessions) upsertSnapshot.run(s.key, JSON.stringify(s));
   });
 
-  const rows = (list: unknown[]): StoredEvent[] =>
-    (list as Array<{ seq: number; body: string }>).map((r) => ({
-      seq: r.seq,
-      event: JSON.parse(r.body) as PulseEvent,
-    }));
-
   /** Turns SQLite failures (disk full, read-only, I/O) into errors that say what and where. */
   function guard<T>(what: string, fn: () => T): T {
     try {
       return fn();
     } catch (err) {
-      const e = err as { code?: string; message?: string };
+      const e = errorOf(err);
       throw new StoreError(
         `store ${path}: ${what} failed: ${e.code ?? ''} ${e.message ?? String(err)}`.trim(),
         path,
         e.code,
-        {
-          cause: err,
-        },
+        { cause: err },
       );
     }
+  }
+
+  /** the events of chunk rows, oldest first, with seq > after, at most `limit` */
+  function eventsOf(rows: Iterable<{ first: number; body: string }>, after: number, limit: number) {
+    const out: StoredEvent[] = [];
+    if (limit <= 0) return out;
+    for (const r of rows) {
+      const events = JSON.parse(r.body) as PulseEvent[];
+      for (let i = Math.max(0, after + 1 - r.first); i < events.length; i++) {
+        out.push({ seq: r.first + i, event: events[i] as PulseEvent });
+        if (out.length >= limit) return out;
+      }
+    }
+    return out;
   }
 
   return {
     append: (events, offsets) => {
       addedSids = [];
+      touched.clear();
+      const before = lastSeq;
       try {
-        return guard('append', () => appendTx(events, offsets));
+        const result = guard('append', () =>
+          group.run((into) => {
+            log = into;
+            try {
+              return writeEvents(events, offsets);
+            } finally {
+              log = undefined;
+            }
+          }),
+        );
+        dedupe.trim();
+        return result;
       } catch (err) {
-        // rolled back: the session ids it added are gone from the database
+        // rolled back: the session ids, hashes and seqs it added are gone from the database
         for (const k of addedSids) sids.delete(k);
+        for (const sid of touched) dedupe.forget(sid);
+        lastSeq = before;
         throw err;
       } finally {
         addedSids = [];
+        chunk = [];
       }
     },
-    readAfter: (after, limit) => rows(selectAfter.all(after, limit)),
-    readSession: (key, limit = 1_000_000) => {
-      const sid = sids.get(key) ?? (selectSid.get(key) as { id: number } | undefined)?.id;
-      return sid === undefined ? [] : rows(selectSession.all(sid, limit));
+    readAfter: (after, limit) => {
+      const from = (selectChunkAt.get(after + 1) as number | undefined) ?? 0;
+      return eventsOf(
+        selectChunksFrom.iterate(from) as Iterable<{ first: number; body: string }>,
+        after,
+        limit,
+      );
     },
-    lastSeq: () => (selectLastSeq.get() as { s: number }).s,
-    countEvents: () => (selectCount.get() as { c: number }).c,
+    readSession: (key, limit = 1_000_000) => {
+      const sid = sids.get(key) ?? (selectSid.get(key) as number | undefined);
+      if (sid === undefined) return [];
+      return eventsOf(
+        selectSessionChunks.iterate(sid) as Iterable<{ first: number; body: string }>,
+        0,
+        limit,
+      );
+    },
+    lastSeq: dbLastSeq,
+    countEvents: () => dbLastSeq() - missingSeqs,
     saveSnapshots: (sessions) => guard('saving snapshots', () => snapshotsTx(sessions)),
     loadSnapshots: () =>
       (selectSnapshots.all() as Array<{ body: string }>).map((r) => JSON.parse(r.body) as SessionState),
@@ -344,10 +405,24 @@ export function createSqliteStore(path: string, opts: SqliteStoreOptions = {}): 
         key: r.key,
         value: JSON.parse(r.value),
       })),
-    setOffsets: (offsets) => guard('saving offsets', () => setOffsetsTx(offsets)),
+    setOffsets: (offsets) =>
+      guard('saving offsets', () => {
+        group.flush();
+        setOffsetsTx(offsets);
+      }),
+    flush: () => guard('commit', () => group.flush()),
     kvGet: (ns, key) => (kvGet.get(ns, key) as { value: string } | undefined)?.value,
-    kvSet: (ns, key, value) => guard('kv write', () => void kvSet.run(ns, key, value)),
-    kvDelete: (ns, key) => guard('kv delete', () => void kvDelete.run(ns, key)),
+    // outputs' own state is committed on its own, never held back in (or lost with) a group
+    kvSet: (ns, key, value) =>
+      guard('kv write', () => {
+        group.flush();
+        kvSet.run(ns, key, value);
+      }),
+    kvDelete: (ns, key) =>
+      guard('kv delete', () => {
+        group.flush();
+        kvDelete.run(ns, key);
+      }),
     kvList: (ns) => kvList.all(ns) as Array<{ key: string; value: string }>,
     stats: () => {
       let bytes = 0;
@@ -360,16 +435,19 @@ export function createSqliteStore(path: string, opts: SqliteStoreOptions = {}): 
           }
         }
       }
+      const last = dbLastSeq();
       return {
         path,
-        events: (selectCount.get() as { c: number }).c,
+        events: last - missingSeqs,
         sessions: (countSnapshots.get() as { c: number }).c,
-        lastSeq: (selectLastSeq.get() as { s: number }).s,
+        lastSeq: last,
         bytes,
       };
     },
     close: () => {
-      if (db.open) db.close();
+      if (!db.open) return;
+      group.close();
+      db.close();
     },
   };
 }

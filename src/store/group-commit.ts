@@ -1,0 +1,176 @@
+/**
+ * Group commit for the SQLite store: appends write into one open transaction, committed at most
+ * `maxDelayMs` later or once it holds `maxEvents` events, instead of one commit per append. A
+ * commit writes every page the transaction touched to the WAL; per read of a live transcript
+ * (a few lines) that cost more than the lines themselves.
+ *
+ * What a group wrote is also kept in memory (`WriteLog`: the rows, not the events) until it is
+ * committed. If the commit fails (disk full, I/O error) or SQLite rolls the whole transaction
+ * back, the log is kept as `redo` and written again before anything else: appends already told
+ * the model about those events, so they must reach the disk as they were, with the same seqs.
+ * While the redo cannot be written, appends fail (the pipeline holds their batches), so memory
+ * stays bounded by one group.
+ *
+ * Durability: a crash loses at most the open group, together with the source offsets it would
+ * have advanced, so the sources read those lines again on restart.
+ */
+import type Database from 'better-sqlite3';
+
+/** one chunk row: first seq, session id, event count, hashes blob, body */
+export type ChunkRow = [number, number, number, Buffer, string];
+
+export interface WriteLog {
+  chunks: ChunkRow[];
+  /** session keys interned by the group: [id, key] */
+  keys: Array<[number, string]>;
+  /** offset key → JSON value (the last one written wins) */
+  offsets: Map<string, string>;
+  events: number;
+}
+
+export const emptyLog = (): WriteLog => ({ chunks: [], keys: [], offsets: new Map(), events: 0 });
+
+function mergeInto(into: WriteLog, from: WriteLog): void {
+  for (const c of from.chunks) into.chunks.push(c);
+  for (const k of from.keys) into.keys.push(k);
+  for (const [k, v] of from.offsets) into.offsets.set(k, v);
+  into.events += from.events;
+}
+
+export interface GroupCommitOptions {
+  /** how long an append may stay uncommitted */
+  maxDelayMs?: number;
+  /** a group holding this many events is committed at once */
+  maxEvents?: number;
+  /** writes a log's rows again (inside a transaction this module opens) */
+  rewrite: (log: WriteLog) => void;
+  /** called when a group's transaction has begun (the write lock is held until its commit) */
+  onBegin?: () => void;
+}
+
+export interface GroupCommit {
+  /**
+   * Runs `write` inside the open group (opening one), as a savepoint: if it throws, only its own
+   * rows are undone. `write` records its rows in the log it is given.
+   */
+  run<T>(write: (log: WriteLog) => T): T;
+  /** commits the open group and any redo now; throws when they cannot be written */
+  flush(): void;
+  /** true while written rows wait for a commit or a redo */
+  pending(): boolean;
+  /** commits what it can and stops the timer (before the database closes) */
+  close(): void;
+}
+
+export function createGroupCommit(db: Database.Database, opts: GroupCommitOptions): GroupCommit {
+  const maxDelayMs = opts.maxDelayMs ?? 20;
+  const maxEvents = opts.maxEvents ?? 5000;
+  let group: WriteLog | undefined;
+  let redo: WriteLog | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const savepoint = db.transaction(<T>(write: (log: WriteLog) => T, log: WriteLog): T => write(log));
+
+  /** the open transaction is gone (failed commit, or SQLite rolled it back): keep its rows */
+  function keepForRedo(): void {
+    if (db.inTransaction) {
+      try {
+        db.exec('ROLLBACK');
+      } catch {
+        // already rolled back by SQLite
+      }
+    }
+    if (group && (group.chunks.length || group.keys.length || group.offsets.size)) {
+      if (!redo) redo = emptyLog();
+      mergeInto(redo, group);
+    }
+    group = undefined;
+  }
+
+  function commit(): void {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    if (!group) return;
+    try {
+      if (db.inTransaction) db.exec('COMMIT');
+      else throw new Error('the transaction was rolled back before its commit');
+      group = undefined;
+    } catch (err) {
+      keepForRedo();
+      throw err;
+    }
+  }
+
+  function writeRedo(): void {
+    if (!redo) return;
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      opts.rewrite(redo);
+      db.exec('COMMIT');
+      redo = undefined;
+    } catch (err) {
+      if (db.inTransaction) db.exec('ROLLBACK');
+      throw err;
+    }
+  }
+
+  function open(): void {
+    db.exec('BEGIN IMMEDIATE');
+    group = emptyLog();
+    opts.onBegin?.();
+    // commits in the background; a failure there is kept as redo and reported by the next call
+    timer = setTimeout(() => {
+      try {
+        commit();
+      } catch {
+        // kept for redo
+      }
+    }, maxDelayMs);
+    timer.unref();
+  }
+
+  return {
+    run(write) {
+      writeRedo();
+      if (!group || !db.inTransaction) {
+        if (group) keepForRedo();
+        writeRedo();
+        open();
+      }
+      const part = emptyLog();
+      let result: ReturnType<typeof write>;
+      try {
+        result = savepoint(write, part);
+      } catch (err) {
+        // SQLite may roll back the whole transaction on disk full or I/O errors
+        if (!db.inTransaction) keepForRedo();
+        throw err;
+      }
+      mergeInto(group as WriteLog, part);
+      if ((group as WriteLog).events >= maxEvents) {
+        try {
+          commit();
+        } catch {
+          // this append is in the redo log: it succeeded; the failure shows on the next call
+        }
+      }
+      return result;
+    },
+    flush() {
+      try {
+        commit();
+      } catch {
+        // kept for redo, written just below
+      }
+      writeRedo();
+    },
+    pending: () => group !== undefined || redo !== undefined,
+    close() {
+      try {
+        commit();
+        writeRedo();
+      } catch {
+        // what is lost is what a crash would lose: the sources read it again (offsets too)
+      }
+    },
+  };
+}
