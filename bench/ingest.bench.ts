@@ -172,6 +172,9 @@ function stages(inp: Input, count: number, dir: string): Record<string, number> 
     storeMs += c - b;
     model += d - c;
   }
+  const f = cpuMs();
+  store.flush(); // the last group's commit
+  storeMs += cpuMs() - f;
   store.close();
   const normalize = processMs - decode;
 

@@ -46,6 +46,8 @@ export interface GroupCommitOptions {
   rewrite: (log: WriteLog) => void;
   /** called when a group's transaction has begun (the write lock is held until its commit) */
   onBegin?: () => void;
+  /** writes a group's source offsets, once per key, just before its commit */
+  writeOffsets: (offsets: Map<string, string>) => void;
 }
 
 export interface GroupCommit {
@@ -58,6 +60,8 @@ export interface GroupCommit {
   flush(): void;
   /** true while written rows wait for a commit or a redo */
   pending(): boolean;
+  /** offsets accepted but not yet committed (they are written at the commit), the newest last */
+  pendingOffsets(): Array<[string, string]>;
   /** commits what it can and stops the timer (before the database closes) */
   close(): void;
 }
@@ -91,8 +95,10 @@ export function createGroupCommit(db: Database.Database, opts: GroupCommitOption
     timer = undefined;
     if (!group) return;
     try {
-      if (db.inTransaction) db.exec('COMMIT');
-      else throw new Error('the transaction was rolled back before its commit');
+      if (!db.inTransaction) throw new Error('the transaction was rolled back before its commit');
+      // offsets are written once per group, not per append: a source saves one with every read
+      if (group.offsets.size) opts.writeOffsets(group.offsets);
+      db.exec('COMMIT');
       group = undefined;
     } catch (err) {
       keepForRedo();
@@ -139,7 +145,7 @@ export function createGroupCommit(db: Database.Database, opts: GroupCommitOption
       const part = emptyLog();
       let result: ReturnType<typeof write>;
       try {
-        result = savepoint(write, part);
+        result = savepoint(write, part) as ReturnType<typeof write>;
       } catch (err) {
         // SQLite may roll back the whole transaction on disk full or I/O errors
         if (!db.inTransaction) keepForRedo();
@@ -164,6 +170,7 @@ export function createGroupCommit(db: Database.Database, opts: GroupCommitOption
       writeRedo();
     },
     pending: () => group !== undefined || redo !== undefined,
+    pendingOffsets: () => [...(redo?.offsets ?? []), ...(group?.offsets ?? [])],
     close() {
       try {
         commit();

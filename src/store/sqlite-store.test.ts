@@ -244,7 +244,7 @@ describe('sqlite store: dedupe hash and schema upgrade', () => {
     s.flush();
     const pages = db.pragma('page_count', { simple: true }) as number;
     db.pragma(`max_page_count = ${pages + 12}`); // room for a few of the appends below
-    const big = (n: number): PulseEvent => ({ ...ev(n), text: 'x'.repeat(20_000) });
+    const big = (n: number): PulseEvent => ({ ...ev(n), text: 'x'.repeat(20_000) }) as PulseEvent;
     const accepted: number[] = [];
     let refused = 0;
     for (let n = 3; n < 40; n++) {

@@ -261,6 +261,9 @@ export function createSqliteStore(path: string, opts: SqliteStoreOptions = {}): 
       for (const c of redo.chunks) insertChunk.run(c);
       for (const [k, v] of redo.offsets) upsertOffset.run(k, v);
     },
+    writeOffsets: (pending) => {
+      for (const [k, v] of pending) upsertOffset.run(k, v);
+    },
   });
 
   const writeEvents = (
@@ -297,12 +300,8 @@ export function createSqliteStore(path: string, opts: SqliteStoreOptions = {}): 
       pushToChunk(event);
     }
     flushChunk(stored);
-    if (offsets)
-      for (const o of offsets) {
-        const value = JSON.stringify(o.value);
-        upsertOffset.run(o.key, value);
-        log?.offsets.set(o.key, value);
-      }
+    // written once per group, at its commit (`writeOffsets`)
+    if (offsets) for (const o of offsets) log?.offsets.set(o.key, JSON.stringify(o.value));
     return { stored, duplicates };
   };
   const setOffsetsTx = db.transaction((offsets: readonly SourceOffset[]) => {
@@ -397,14 +396,18 @@ export function createSqliteStore(path: string, opts: SqliteStoreOptions = {}): 
       return r ? (JSON.parse(r.body) as SessionState) : undefined;
     },
     getOffset: (key) => {
+      const pending = group.pendingOffsets().findLast(([k]) => k === key);
+      if (pending) return JSON.parse(pending[1]);
       const r = selectOffset.get(key) as { value: string } | undefined;
       return r ? JSON.parse(r.value) : undefined;
     },
-    listOffsets: (prefix) =>
-      (selectOffsetsByPrefix.all(prefix, prefix) as Array<{ key: string; value: string }>).map((r) => ({
-        key: r.key,
-        value: JSON.parse(r.value),
-      })),
+    listOffsets: (prefix) => {
+      const all = new Map<string, string>();
+      for (const r of selectOffsetsByPrefix.all(prefix, prefix) as Array<{ key: string; value: string }>)
+        all.set(r.key, r.value);
+      for (const [k, v] of group.pendingOffsets()) if (k.startsWith(prefix)) all.set(k, v);
+      return [...all.keys()].sort().map((key) => ({ key, value: JSON.parse(all.get(key) as string) }));
+    },
     setOffsets: (offsets) =>
       guard('saving offsets', () => {
         group.flush();
