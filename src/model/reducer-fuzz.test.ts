@@ -86,7 +86,7 @@ function checkInvariants(state: TrackerState): void {
   for (const s of state.sessions.values()) {
     expect(s.lines.length).toBeLessThanOrEqual(limits.maxStatusLines);
     const running = s.tools.filter((t) => t.status === 'running').length;
-    expect(state.openTools.get(s.key)).toBe(running);
+    expect(state.indexes.get(s.key)?.open).toBe(running);
     const live = s.status === 'active' || s.status === 'idle' || s.status === 'stuck';
     expect(state.live.has(s.key)).toBe(live);
     for (const c of s.children) expect(state.sessions.get(c)?.parentKey).toBe(s.key);

@@ -19,11 +19,13 @@ import {
   agentIdFromKey,
   closeRunningTools,
   ensureSession,
+  findTool,
+  indexTool,
   linkChild,
   pushLine,
+  type SessionIndex,
   setStatus,
   type TrackerState,
-  toolKey,
   trimTools,
   unstick,
 } from './state.js';
@@ -35,17 +37,33 @@ export { createTrackerState } from './state.js';
 
 const num = (x: unknown): number => (typeof x === 'number' && Number.isFinite(x) ? x : 0);
 
-export function reduce(state: TrackerState, event: PulseEvent, limits: TrackerLimits): string[] {
+/** what an event that changed nothing returns (frozen: shared by every such call) */
+const NOTHING: readonly string[] = Object.freeze([]);
+
+export function reduce(state: TrackerState, event: PulseEvent, limits: TrackerLimits): readonly string[] {
   const e = event;
-  if (!e || typeof e.sessionKey !== 'string' || !e.sessionKey || !wellFormed(e)) return [];
+  if (!e) return NOTHING;
+  const key = e.sessionKey;
+  if (typeof key !== 'string' || !key || !wellFormed(e)) return NOTHING;
   const ts = num(e.ts);
-  const changed: string[] = [];
   if (e.type === 'session.seen') {
+    const changed: string[] = [];
     sessionSeen(state, e, ts, changed, limits);
     return changed;
   }
-  const s = ensureSession(state, e.sessionKey, e.agentId, ts, changed, limits);
-  changed.push(s.key);
+  let ix = state.indexes.get(key);
+  // the keys that changed when the session is the only one: its shared frozen `[key]` (most
+  // events allocate no result), but a new session may first adopt children that waited for
+  // it, and their keys come before its own
+  let own: readonly string[];
+  if (ix) own = ix.own;
+  else {
+    const changed: string[] = [];
+    ix = ensureSession(state, key, e.agentId, ts, changed, limits);
+    changed.push(key);
+    own = changed;
+  }
+  const s = ix.session;
   // session.stuck is a verdict about silence, not activity: it must not reset the silence clock
   if (e.type !== 'session.stuck' && ts > s.lastEventAt) s.lastEventAt = ts;
   // sources replaying history (sessions.json before its transcript) deliver older facts later
@@ -53,10 +71,10 @@ export function reduce(state: TrackerState, event: PulseEvent, limits: TrackerLi
 
   switch (e.type) {
     case 'agent.started': {
-      if (e.runId === s.stoppedRunId) return changed;
+      if (e.runId === s.stoppedRunId) return own;
       if (s.currentRunId === e.runId && s.runOpen) {
         unstick(state, s);
-        return changed;
+        return own;
       }
       // a session known only from its spawn/row (nothing done yet): its activation starts
       // with its first run, as OpenClaw's own runtimeMs counts it
@@ -77,30 +95,28 @@ export function reduce(state: TrackerState, event: PulseEvent, limits: TrackerLi
       s.currentRunId = e.runId;
       s.runOpen = true;
       activate(state, s, ts);
-      return changed;
+      return own;
     }
     case 'agent.finished':
       agentFinished(state, s, e, ts);
-      return changed;
+      return own;
     case 'agent.step_started': {
       if (e.model) s.model = e.model;
       if (e.provider) s.provider = e.provider;
-      if (isStoppedRun(s, e.runId)) return changed;
+      if (isStoppedRun(s, e.runId)) return own;
       resume(state, s, e.runId, ts);
-      return changed;
+      return own;
     }
     case 'assistant.text': {
-      if (isStoppedRun(s, e.runId)) return changed;
+      if (isStoppedRun(s, e.runId)) return own;
       resume(state, s, e.runId, ts);
       const text = narrationLine(e.text);
       if (text) pushLine(s, { kind: 'text', text, ts }, limits.maxStatusLines);
-      return changed;
+      return own;
     }
     case 'tool.call': {
-      const idx = state.toolIndex.get(s.key);
-      const k = toolKey(e.runId, e.callId);
-      if (!idx || idx.has(k)) return []; // duplicate sighting: nothing changed
-      if (isStoppedRun(s, e.runId)) return changed;
+      if (findTool(ix, e.runId, e.callId)) return NOTHING; // duplicate sighting: nothing changed
+      if (isStoppedRun(s, e.runId)) return own;
       resume(state, s, e.runId, ts);
       const t: ToolCallState = {
         callId: e.callId,
@@ -110,17 +126,18 @@ export function reduce(state: TrackerState, event: PulseEvent, limits: TrackerLi
         startedAt: ts,
       };
       if (e.args !== undefined) t.args = e.args;
-      idx.set(k, t);
+      indexTool(ix, t);
       s.tools.push(t);
-      state.openTools.set(s.key, (state.openTools.get(s.key) ?? 0) + 1);
+      ix.open++;
       pushLine(s, { kind: 'tool', callId: e.callId, runId: e.runId, ts }, limits.maxStatusLines);
       trimTools(state, s);
-      return changed;
+      return own;
     }
     case 'tool.output':
     case 'tool.error':
-      return toolDone(state, s, e, ts, changed, limits);
+      return toolDone(state, ix, e, ts, own, limits);
     case 'subagent.spawned': {
+      const changed = [...own];
       const parent = e.parentKey === s.key ? s : state.sessions.get(e.parentKey);
       if (parent && !isStoppedRun(parent, e.runId)) resume(state, parent, e.runId, ts);
       else unstick(state, s);
@@ -129,9 +146,11 @@ export function reduce(state: TrackerState, event: PulseEvent, limits: TrackerLi
       linkChild(state, child, e.parentKey, ts, changed, limits);
       return changed;
     }
-    case 'subagent.finished':
+    case 'subagent.finished': {
+      const changed = [...own];
       subagentFinished(state, s, e, ts, changed, limits);
       return changed;
+    }
     case 'llm.tokens': {
       unstick(state, s);
       const t = s.tokens;
@@ -149,7 +168,7 @@ export function reduce(state: TrackerState, event: PulseEvent, limits: TrackerLi
       s.costUsd += num(e.costUsd);
       if (e.model) s.model = e.model;
       if (e.provider) s.provider = e.provider;
-      return changed;
+      return own;
     }
     case 'llm.error': {
       unstick(state, s);
@@ -164,7 +183,7 @@ export function reduce(state: TrackerState, event: PulseEvent, limits: TrackerLi
       );
       if (same) Object.assign(same, { status: err.status, retryable: err.retryable, message: err.message });
       else addError(s, err);
-      return changed;
+      return own;
     }
     case 'session.compacted': {
       unstick(state, s);
@@ -172,23 +191,23 @@ export function reduce(state: TrackerState, event: PulseEvent, limits: TrackerLi
       if (e.mode === 'rewrite') {
         pushLine(s, { kind: 'system', text: '[session compacted - continuing]', ts }, limits.maxStatusLines);
       }
-      return changed;
+      return own;
     }
     case 'session.reset': {
       unstick(state, s);
       if (e.sessionId) s.sessionId = e.sessionId;
       s.lines = [];
-      return changed;
+      return own;
     }
     case 'session.stuck': {
-      if (s.status !== 'active' && s.status !== 'stuck') return [];
+      if (s.status !== 'active' && s.status !== 'stuck') return NOTHING;
       setStatus(state, s, 'stuck');
       s.note = e.reason || `no activity for ${fmtAge(e.ageMs)}`;
-      return changed;
+      return own;
     }
     default:
       // an event type this build does not know: counted by the caller, never fatal
-      return [];
+      return NOTHING;
   }
 }
 
@@ -267,21 +286,19 @@ function agentFinished(state: TrackerState, s: SessionState, e: AgentFinishedEve
 
 function toolDone(
   state: TrackerState,
-  s: SessionState,
+  ix: SessionIndex,
   e: ToolOutputEvent | ToolErrorEvent,
   ts: number,
-  changed: string[],
+  own: readonly string[],
   limits: TrackerLimits,
-): string[] {
+): readonly string[] {
+  const s = ix.session;
   unstick(state, s);
-  const idx = state.toolIndex.get(s.key);
-  if (!idx) return changed;
-  const k = toolKey(e.runId, e.callId);
   const status = e.type === 'tool.output' ? 'ok' : 'error';
-  let t = idx.get(k);
+  let t = findTool(ix, e.runId, e.callId);
   const correcting = t !== undefined && t.status !== 'running' && state.inferredTools.has(t);
   // closed by its own output already: a duplicate sighting
-  if (t && t.status !== 'running' && !correcting) return [];
+  if (t && t.status !== 'running' && !correcting) return NOTHING;
   if (t && correcting) {
     // its run ended (or a new one began) before its output arrived from a slower source
     state.inferredTools.delete(t);
@@ -289,24 +306,24 @@ function toolDone(
     t.durationMs = e.durationMs !== undefined ? num(e.durationMs) : Math.max(0, ts - t.startedAt);
     if (e.type === 'tool.error') t.error = String(e.error ?? 'error');
     else t.error = undefined;
-    return changed;
+    return own;
   }
   if (!t) {
     // the call happened before we were watching: show it, already finished
-    if (isStoppedRun(s, e.runId)) return changed;
+    if (isStoppedRun(s, e.runId)) return own;
     const dur = e.durationMs !== undefined ? num(e.durationMs) : 0;
     t = { callId: e.callId, runId: e.runId, name: e.name, status: 'running', startedAt: ts - dur };
-    idx.set(k, t);
+    indexTool(ix, t);
     s.tools.push(t);
-    state.openTools.set(s.key, (state.openTools.get(s.key) ?? 0) + 1);
+    ix.open++;
     pushLine(s, { kind: 'tool', callId: e.callId, runId: e.runId, ts }, limits.maxStatusLines);
   }
   t.status = status;
   t.endedAt = ts;
   t.durationMs = e.durationMs !== undefined ? num(e.durationMs) : Math.max(0, ts - t.startedAt);
   if (e.type === 'tool.error') t.error = String(e.error ?? 'error');
-  state.openTools.set(s.key, Math.max(0, (state.openTools.get(s.key) ?? 1) - 1));
-  return changed;
+  ix.open = Math.max(0, ix.open - 1);
+  return own;
 }
 
 /** the child session a spawn or finish event names (created when first heard of); it changes */
@@ -324,7 +341,7 @@ function childOf(
     ts,
     changed,
     limits,
-  );
+  ).session;
   changed.push(child.key);
   return child;
 }

@@ -8,10 +8,8 @@ import { emptyTokens } from './session.js';
 
 export interface TrackerState {
   sessions: Map<string, SessionState>;
-  /** per session: `${runId}\0${callId}` → tool (call ids repeat across runs) */
-  toolIndex: Map<string, Map<string, ToolCallState>>;
-  /** per session: how many tools are running (stuck detection without scanning tools) */
-  openTools: Map<string, number>;
+  /** per session key: the session with what the reducer keeps beside it */
+  indexes: Map<string, SessionIndex>;
   /** keys of sessions that tick() must look at: active, idle, stuck */
   live: Set<string>;
   /** parent key → children that named it before it was seen */
@@ -21,11 +19,34 @@ export interface TrackerState {
   inferredTools: WeakSet<ToolCallState>;
 }
 
+/** one session and what the tracker keeps beside it: one lookup per event finds all of it */
+export interface SessionIndex {
+  /** the same object as in `sessions` */
+  session: SessionState;
+  /**
+   * `[session.key]`, frozen: what apply returns when only this session changed (most events),
+   * shared instead of allocated per event
+   */
+  own: readonly string[];
+  /**
+   * runId → the run's tools (call ids repeat across runs). Nested, not one map keyed by
+   * runId+callId: a tool event then builds and hashes no key string.
+   */
+  tools: Map<string, RunTools>;
+  /** how many tools are running (stuck detection without scanning tools) */
+  open: number;
+}
+
+/**
+ * A run's tools by callId: the tool itself while the run has only one (many runs: no map to
+ * allocate and keep), a map from its second tool on.
+ */
+type RunTools = ToolCallState | Map<string, ToolCallState>;
+
 export function createTrackerState(): TrackerState {
   return {
     sessions: new Map(),
-    toolIndex: new Map(),
-    openTools: new Map(),
+    indexes: new Map(),
     live: new Set(),
     pendingChildren: new Map(),
     inferredTools: new WeakSet(),
@@ -33,7 +54,6 @@ export function createTrackerState(): TrackerState {
 }
 
 export const FINISHED: ReadonlySet<SessionStatus> = new Set(['done', 'error', 'interrupted', 'idle']);
-const LIVE: ReadonlySet<SessionStatus> = new Set(['active', 'idle', 'stuck']);
 export const MAX_ERRORS = 50;
 /**
  * Tools kept per session. OpenClaw reuses a main session for days, so its tool list would grow
@@ -43,7 +63,45 @@ export const MAX_ERRORS = 50;
 export const MAX_TOOLS = 5000;
 const TOOL_TRIM_BATCH = 500;
 
-export const toolKey = (runId: string, callId: string): string => `${runId}\u0000${callId}`;
+const newIndex = (s: SessionState): SessionIndex => ({
+  session: s,
+  own: Object.freeze([s.key]),
+  tools: new Map(),
+  open: 0,
+});
+
+export function findTool(ix: SessionIndex, runId: string, callId: string): ToolCallState | undefined {
+  const run = ix.tools.get(runId);
+  if (run instanceof Map) return run.get(callId);
+  return run?.callId === callId ? run : undefined;
+}
+
+/** indexes `t` by its (runId, callId), replacing a tool indexed there before */
+export function indexTool(ix: SessionIndex, t: ToolCallState): void {
+  const run = ix.tools.get(t.runId);
+  if (run instanceof Map) run.set(t.callId, t);
+  else if (run === undefined || run.callId === t.callId) ix.tools.set(t.runId, t);
+  else ix.tools.set(t.runId, secondTool(run, t));
+}
+
+/** a run's second tool: from now on the run needs a map */
+function secondTool(first: ToolCallState, t: ToolCallState): Map<string, ToolCallState> {
+  const run = new Map<string, ToolCallState>();
+  run.set(first.callId, first);
+  run.set(t.callId, t);
+  return run;
+}
+
+function unindexTool(ix: SessionIndex, t: ToolCallState): void {
+  const run = ix.tools.get(t.runId);
+  if (run instanceof Map) {
+    run.delete(t.callId);
+    // a run whose tools were all trimmed leaves no empty map behind
+    if (run.size === 0) ix.tools.delete(t.runId);
+  } else if (run?.callId === t.callId) {
+    ix.tools.delete(t.runId);
+  }
+}
 
 /** `agent:<agentId>:...` → agentId */
 export function agentIdFromKey(key: string): string | undefined {
@@ -54,9 +112,13 @@ export function agentIdFromKey(key: string): string | undefined {
 
 export function setStatus(state: TrackerState, s: SessionState, status: SessionStatus): void {
   s.status = status;
-  if (LIVE.has(status)) state.live.add(s.key);
+  if (isLive(status)) state.live.add(s.key);
   else state.live.delete(s.key);
 }
+
+/** active, idle or stuck: tick() must look at the session (a Set lookup costs more per event) */
+const isLive = (status: SessionStatus): boolean =>
+  status === 'active' || status === 'idle' || status === 'stuck';
 
 export function newSession(key: string, agentId: string, ts: number): SessionState {
   return {
@@ -84,13 +146,23 @@ export function addSession(
   s: SessionState,
   changed: string[],
   limits: TrackerLimits,
-): void {
+): SessionIndex {
+  const ix = newIndex(s);
   state.sessions.set(s.key, s);
-  state.toolIndex.set(s.key, new Map());
-  state.openTools.set(s.key, 0);
+  state.indexes.set(s.key, ix);
   setStatus(state, s, s.status);
   const waiting = state.pendingChildren.get(s.key);
-  if (!waiting) return;
+  if (waiting) adoptWaiting(state, s, waiting, changed, limits);
+  return ix;
+}
+
+function adoptWaiting(
+  state: TrackerState,
+  s: SessionState,
+  waiting: string[],
+  changed: string[],
+  limits: TrackerLimits,
+): void {
   state.pendingChildren.delete(s.key);
   for (const childKey of waiting) {
     const child = state.sessions.get(childKey);
@@ -100,6 +172,7 @@ export function addSession(
   }
 }
 
+/** the session named `key`, created (as of `ts`) when first heard of */
 export function ensureSession(
   state: TrackerState,
   key: string,
@@ -107,13 +180,11 @@ export function ensureSession(
   ts: number,
   changed: string[],
   limits: TrackerLimits,
-): SessionState {
-  let s = state.sessions.get(key);
-  if (!s) {
-    s = newSession(key, agentId || agentIdFromKey(key) || 'unknown', ts);
-    addSession(state, s, changed, limits);
-  }
-  return s;
+): SessionIndex {
+  const ix = state.indexes.get(key);
+  if (ix) return ix;
+  const s = newSession(key, agentId || agentIdFromKey(key) || 'unknown', ts);
+  return addSession(state, s, changed, limits);
 }
 
 /**
@@ -180,17 +251,32 @@ function wouldCycle(state: TrackerState, childKey: string, parentKey: string): b
  * `max`, dropping the oldest narration/tool line first: sub-agent lines stay.
  */
 export function pushLine(s: SessionState, line: StatusLine, max: number): void {
-  let i = s.lines.length;
-  // equal times keep arrival order; the common in-order case costs one comparison
-  while (i > 0 && (s.lines[i - 1]?.ts ?? 0) > line.ts) i--;
-  if (i === s.lines.length) s.lines.push(line);
-  else s.lines.splice(i, 0, line);
+  const lines = s.lines;
   const cap = Math.max(1, max);
-  while (s.lines.length > cap) {
-    let i = 0;
-    while (i < s.lines.length && s.lines[i]?.kind === 'subagent') i++;
-    s.lines.splice(i < s.lines.length ? i : 0, 1);
-  }
+  let i = lines.length;
+  // equal times keep arrival order; the common in-order case costs one comparison
+  while (i > 0 && (lines[i - 1]?.ts ?? 0) > line.ts) i--;
+  if (i === lines.length) lines.push(line);
+  // older than every line of a full box: it would be the first line dropped again (history
+  // replayed behind newer lines), so it is not inserted at all
+  else if (i > 0 || lines.length < cap || line.kind === 'subagent') insertLine(lines, i, line);
+  while (lines.length > cap) dropOldestLine(lines);
+}
+
+/** splice(i, 0, line) without allocating splice's result array */
+function insertLine(lines: StatusLine[], i: number, line: StatusLine): void {
+  lines.push(line);
+  for (let j = lines.length - 1; j > i; j--) lines[j] = lines[j - 1] as StatusLine;
+  lines[i] = line;
+}
+
+/** drops the oldest line that is not a sub-agent line (the oldest line when all are) */
+function dropOldestLine(lines: StatusLine[]): void {
+  let i = 0;
+  while (i < lines.length && lines[i]?.kind === 'subagent') i++;
+  // the usual case is the first line: shift() allocates nothing, splice() returns an array
+  if (i === 0 || i === lines.length) lines.shift();
+  else lines.splice(i, 1);
 }
 
 export function addError(s: SessionState, err: SessionState['errors'][number]): void {
@@ -233,8 +319,9 @@ export function closeRunningTools(
   ts: number,
   error?: string,
 ): void {
-  let open = state.openTools.get(s.key) ?? 0;
-  if (open <= 0) return;
+  const ix = state.indexes.get(s.key);
+  if (!ix || ix.open <= 0) return;
+  let open = ix.open;
   for (const t of s.tools) {
     if (t.status !== 'running' || (runId !== undefined && t.runId !== runId)) continue;
     t.status = status;
@@ -244,19 +331,19 @@ export function closeRunningTools(
     open--;
     state.inferredTools.add(t);
   }
-  state.openTools.set(s.key, Math.max(0, open));
+  ix.open = Math.max(0, open);
 }
 
 /** drops the oldest finished tools once a session holds MAX_TOOLS + a batch */
 export function trimTools(state: TrackerState, s: SessionState): void {
   if (s.tools.length <= MAX_TOOLS + TOOL_TRIM_BATCH) return;
-  const idx = state.toolIndex.get(s.key);
+  const ix = state.indexes.get(s.key);
   let drop = s.tools.length - MAX_TOOLS;
   const kept: ToolCallState[] = [];
   for (const t of s.tools) {
     if (drop > 0 && t.status !== 'running') {
       drop--;
-      idx?.delete(toolKey(t.runId, t.callId));
+      if (ix) unindexTool(ix, t);
       continue;
     }
     kept.push(t);
@@ -266,19 +353,16 @@ export function trimTools(state: TrackerState, s: SessionState): void {
 
 /** rebuilds the indexes from restored sessions */
 export function reindex(state: TrackerState): void {
-  state.toolIndex.clear();
-  state.openTools.clear();
+  state.indexes.clear();
   state.live.clear();
   state.pendingChildren.clear();
   for (const s of state.sessions.values()) {
-    const idx = new Map<string, ToolCallState>();
-    let open = 0;
+    const ix = newIndex(s);
     for (const t of s.tools) {
-      idx.set(toolKey(t.runId, t.callId), t);
-      if (t.status === 'running') open++;
+      indexTool(ix, t);
+      if (t.status === 'running') ix.open++;
     }
-    state.toolIndex.set(s.key, idx);
-    state.openTools.set(s.key, open);
+    state.indexes.set(s.key, ix);
     setStatus(state, s, s.status);
   }
   for (const s of state.sessions.values()) {

@@ -57,7 +57,7 @@ export function tickState(state: TrackerState, now: number, limits: TrackerLimit
       state.live.delete(key);
       continue;
     }
-    let v = classify(s, now, limits, state.openTools.get(key) ?? 0);
+    let v = classify(s, now, limits, state.indexes.get(key)?.open ?? 0);
     // a parent waiting on a busy sub-agent is not stuck: its silence is the child's work
     if (v?.kind === 'stuck' && now - latestInTree(state, s, 0) < limits.stuckAfterMs) v = undefined;
     if (!v) continue;

@@ -145,6 +145,62 @@ describe('tools, text, tokens', () => {
     expect(s.children).toEqual([C]);
   });
 
+  it('a line older than every line of a full box is dropped at once; a sub-agent line stays', () => {
+    const t = tracker({ ...testLimits, maxStatusLines: 2 });
+    for (const [ts, text] of [
+      [10, 'b'],
+      [20, 'c'],
+      [5, 'old'],
+    ] as const) {
+      t.apply(ev({ type: 'assistant.text', ts, sessionKey: K, text }));
+    }
+    t.apply(ev({ type: 'tool.call', ts: 1, sessionKey: K, runId: 'r', callId: 'x', name: 'exec' }));
+    const s = t.get(K) as SessionState;
+    expect(s.lines.map((l) => (l.kind === 'text' ? l.text : l.kind))).toEqual(['b', 'c']);
+    expect(s.tools).toHaveLength(1); // the call is recorded even when its line is not shown
+    t.apply(ev({ type: 'subagent.spawned', ts: 2, sessionKey: K, parentKey: K, childKey: C }));
+    expect(s.lines.map((l) => (l.kind === 'text' ? l.text : l.kind))).toEqual(['subagent', 'c']);
+  });
+
+  it('an event that changes only its own session returns just its key, every time', () => {
+    const t = tracker();
+    const a = t.apply(ev({ type: 'agent.started', ts: 0, sessionKey: K, runId: 'r' }));
+    const b = t.apply(ev({ type: 'assistant.text', ts: 1, sessionKey: K, text: 'hi' }));
+    const c = t.apply(ev({ type: 'assistant.text', ts: 2, sessionKey: K, text: 'again' }));
+    expect([a, b, c]).toEqual([[K], [K], [K]]);
+    // shared between calls, so nobody may change it
+    expect(Object.isFrozen(c)).toBe(true);
+    // an event that changes more sessions lists them all (a key may repeat)
+    const spawn = t.apply(ev({ type: 'subagent.spawned', ts: 3, sessionKey: K, parentKey: K, childKey: C }));
+    expect(new Set(spawn)).toEqual(new Set([K, C]));
+  });
+
+  it('finds each tool of a run with many calls, whichever output comes first', () => {
+    const t = tracker();
+    const ids = ['a', 'b', 'c', 'd'];
+    for (const runId of ['r1', 'r2']) {
+      for (const callId of ids)
+        t.apply(ev({ type: 'tool.call', ts: 1, sessionKey: K, runId, callId, name: 'exec' }));
+    }
+    for (const callId of [...ids].reverse()) {
+      t.apply(ev({ type: 'tool.output', ts: 5, sessionKey: K, runId: 'r2', callId, name: 'exec' }));
+    }
+    t.apply(
+      ev({ type: 'tool.error', ts: 6, sessionKey: K, runId: 'r1', callId: 'c', name: 'exec', error: 'x' }),
+    );
+    const s = t.get(K) as SessionState;
+    expect(s.tools.map((x) => `${x.runId}/${x.callId}:${x.status}`)).toEqual([
+      'r1/a:running',
+      'r1/b:running',
+      'r1/c:error',
+      'r1/d:running',
+      'r2/a:ok',
+      'r2/b:ok',
+      'r2/c:ok',
+      'r2/d:ok',
+    ]);
+  });
+
   it('sums tokens and cost', () => {
     const t = tracker();
     const tok = {

@@ -9,8 +9,11 @@ import { createTrackerState, reindex, rootOf } from './state.js';
 import { interruptAllState, tickState } from './stuck.js';
 
 export interface SessionTracker {
-  /** applies one event; returns the keys of the sessions whose state changed */
-  apply(event: PulseEvent): string[];
+  /**
+   * applies one event; returns the keys of the sessions whose state changed (read-only: the
+   * array may be shared between calls)
+   */
+  apply(event: PulseEvent): readonly string[];
   /** time-based transitions (idle → done, stuck, stopped at max duration); returns changed keys */
   tick(now: number): string[];
   get(key: string): SessionState | undefined;
