@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { PulseEvent } from '../model/events.js';
 import { createTranscriptNormalizer } from './normalize.js';
 import { parseSessionsJson, sessionEntryToEvents } from './sessions-json.js';
+import { parseTranscriptLine } from './transcript.js';
 
 const FIX = path.resolve('test/fixtures/openclaw/v2026.7.35');
 const PARENT = 'daa6b28a-5388-4104-8e50-89a5a783e4c6';
@@ -367,5 +368,108 @@ describe('2026.9 line shapes (header v4, __openclaw run ids)', () => {
     ]);
     expect(ofType(evs, 'agent.started').map((e) => e.runId)).toEqual(['R1', 'announce:v1:x']);
     expect(ofType(evs, 'agent.finished').map((e) => e.runId)).toEqual(['R1', 'announce:v1:x']);
+  });
+});
+
+describe('lines are read in place, as parseTranscriptLine would give them', () => {
+  // fields of the wrong type, unusable blocks before usable ones, non-finite numbers (1e400)
+  const lines: unknown[] = [
+    { type: 'session', id: 7, timestamp: 5 },
+    msg('u', {
+      role: 'user',
+      content: [null, 3, { type: 'text', text: 'go' }],
+      timestamp: 'x',
+      idempotencyKey: 4,
+    }),
+    msg('a', {
+      role: 'assistant',
+      content: [
+        { type: 'toolCall', name: 'exec' },
+        [],
+        { type: 'text', text: 1 },
+        { type: 'text', text: 'hi' },
+        { type: 'toolCall', id: 'c1', name: 'exec', arguments: { command: 'ls  -l\n' } },
+      ],
+      model: 1,
+      provider: 'p',
+      usage: { input: '12', output: 3, cacheRead: Number.POSITIVE_INFINITY, cost: { total: 'x' } },
+      stopReason: 7,
+      errorMessage: { m: 1 },
+      timestamp: Number.NaN,
+      __openclaw: { runId: 5 },
+    }),
+    msg('t', {
+      role: 'toolResult',
+      toolCallId: 'c1',
+      toolName: 9,
+      content: 'ok',
+      isError: 'true',
+      timestamp: 9,
+    }),
+    { type: 'custom', id: 'p', customType: 'openclaw:prompt-error', data: 'no' },
+    { type: 'compaction', timestamp: '2026-11-21T10:00:00.000Z' },
+  ];
+
+  it('gives the same events as pushEntry of the parsed entries', () => {
+    const opts = { sessionKey: 'k', agentId: 'main', sessionId: 's', source: 'files' } as const;
+    const raw = createTranscriptNormalizer(opts);
+    const parsed = createTranscriptNormalizer(opts);
+    for (const line of lines) {
+      const r = parseTranscriptLine(line);
+      if (!r.ok) throw new Error(r.error);
+      expect(JSON.stringify(raw.push(line).events)).toBe(JSON.stringify(parsed.pushEntry(r.entry)));
+    }
+    expect(raw.state()).toEqual(parsed.state());
+  });
+
+  it('numbers blocks without the unusable ones', () => {
+    const evs = normalizeLines(lines, 's');
+    expect(ofType(evs, 'assistant.text')[0]?.dedupeKey).toBe('s/a/assistant.text/0');
+    expect(ofType(evs, 'tool.call')[0]).toMatchObject({ dedupeKey: 's/a/tool.call/1', args: 'ls -l' });
+    expect(ofType(evs, 'llm.tokens')[0]).toMatchObject({ input: 0, output: 3, cacheRead: 0, costUsd: 0 });
+    expect(ofType(evs, 'llm.tokens')[0]).not.toHaveProperty('model');
+  });
+});
+
+describe('open tool calls', () => {
+  const call = (id: string, callId: string, runId?: string) =>
+    msg(id, {
+      role: 'assistant',
+      content: [{ type: 'toolCall', id: callId, name: 'exec', arguments: {} }],
+      stopReason: 'toolUse',
+      timestamp: 1,
+      ...(runId ? { __openclaw: { runId } } : {}),
+    });
+  const result = (id: string, callId: string) =>
+    msg(id, { role: 'toolResult', toolCallId: callId, content: 'ok', timestamp: 2 });
+
+  it('keeps the newest 256; a result for an evicted call still reports (orphaned, no duration)', () => {
+    const n = createTranscriptNormalizer({
+      sessionKey: 'k',
+      agentId: 'main',
+      sessionId: 's',
+      source: 'files',
+    });
+    n.push(msg('u', { role: 'user', content: 'go', timestamp: 0 }));
+    for (let i = 0; i < 300; i++) n.push(call(`a${i}`, `c${i}`));
+    const st = n.state();
+    expect(st.pending).toHaveLength(256);
+    expect(st.pending[0]?.[1]).toBe('c44');
+    expect(n.push(result('t0', 'c0')).events[0]).not.toHaveProperty('durationMs');
+    expect(n.push(result('t1', 'c299')).events[0]).toMatchObject({ durationMs: 1 });
+    expect(n.state().pending).toHaveLength(255);
+  });
+
+  it('ids that join to the same run/call key are one pending call, as before', () => {
+    // `${runId}\n${callId}`: run 'r' with call 'x\nc' and run 'r\nx' with call 'c' are one key
+    const n = createTranscriptNormalizer({
+      sessionKey: 'k',
+      agentId: 'main',
+      sessionId: 's',
+      source: 'files',
+    });
+    n.push(call('a1', 'x\nc', 'r'));
+    n.push(call('a2', 'c', 'r\nx'));
+    expect(n.state().pending).toEqual([['r\nx', 'c', 'exec', 1]]);
   });
 });

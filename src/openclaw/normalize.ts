@@ -7,8 +7,24 @@
  * starts at a real user message, or at an assistant message that follows a terminal one
  * (stop/error/aborted: a retry, a sub-agent completion turn). The derived run id is built from
  * the entry id of the line that started it, so it is the same after a restart or a rewrite.
+ *
+ * Speed: this runs for every transcript line, next to a JSON.parse of it. A line is read in
+ * place (no typed copy: `lineError` rejects what parseTranscriptLine rejects, and each field is
+ * read with the reader that copy is made with), and events are whole object literals.
  */
-import type { AgentFinishedEvent, PulseEvent, RunOutcome, SourceKind } from '../model/events.js';
+import type {
+  AgentFinishedEvent,
+  AgentStepStartedEvent,
+  LlmErrorEvent,
+  LlmTokensEvent,
+  PulseEvent,
+  RunOutcome,
+  SourceKind,
+  SubagentSpawnedEvent,
+  ToolErrorEvent,
+  ToolOutputEvent,
+} from '../model/events.js';
+import { parseIsoTime } from './iso-time.js';
 import { spawnDedupeKey } from './sessions-json.js';
 import {
   classifyLlmError,
@@ -19,17 +35,17 @@ import {
   unwrapToolCall,
 } from './summarize.js';
 import {
-  type AssistantMessage,
-  type CustomEntry,
+  type ContentBlock,
   contentText,
   INTERNAL_CONTEXT_PREFIX,
-  isAssistant,
-  isToolResult,
-  isUser,
-  parseTranscriptLine,
-  type ToolResultMessage,
+  isObj,
+  isUsableBlock,
+  lineError,
+  num,
+  type Obj,
+  openclawRunId,
+  str,
   type TranscriptEntry,
-  type UserMessage,
 } from './transcript.js';
 
 /** what survives a restart (the file source saves it with its offset) */
@@ -60,8 +76,94 @@ export interface TranscriptNormalizer {
 }
 
 const MAX_PENDING = 256;
-const TERMINAL = new Set(['stop', 'error', 'aborted']);
 
+interface PendingCall {
+  runId: string;
+  callId: string;
+  name: string;
+  ts: number;
+  label?: string;
+}
+
+/**
+ * Open tool calls, oldest first: what a Map on `${runId}\n${callId}` would hold, kept as a short
+ * array (a session has a few calls open; MAX_PENDING bounds it) because building and hashing
+ * that key for every call and result cost as much as the rest of normalizing the result.
+ */
+class PendingCalls {
+  readonly calls: PendingCall[] = [];
+
+  /** index of the call with this key (keys are unique), or -1; a result usually answers a recent call */
+  indexOf(runId: string, callId: string): number {
+    const calls = this.calls;
+    for (let i = calls.length - 1; i >= 0; i--) if (sameKey(calls[i] as PendingCall, runId, callId)) return i;
+    return -1;
+  }
+
+  get(runId: string, callId: string): PendingCall | undefined {
+    const i = this.indexOf(runId, callId);
+    return i < 0 ? undefined : this.calls[i];
+  }
+
+  /** like Map.set: a call with the same key is replaced where it is */
+  set(call: PendingCall): void {
+    const i = this.indexOf(call.runId, call.callId);
+    if (i < 0) this.calls.push(call);
+    else this.calls[i] = call;
+  }
+
+  /** drops the oldest calls beyond `max` */
+  keepNewest(max: number): void {
+    if (this.calls.length > max) this.calls.splice(0, this.calls.length - max);
+  }
+
+  delete(runId: string, callId: string): void {
+    const i = this.indexOf(runId, callId);
+    if (i >= 0) this.calls.splice(i, 1);
+  }
+
+  /** the last call (in call order) with this call id, of any run */
+  lastWithCallId(callId: string): PendingCall | undefined {
+    for (let i = this.calls.length - 1; i >= 0; i--)
+      if (this.calls[i]?.callId === callId) return this.calls[i];
+    return undefined;
+  }
+}
+
+/** whether `${p.runId}\n${p.callId}` === `${runId}\n${callId}`, mostly without building them */
+function sameKey(p: PendingCall, runId: string, callId: string): boolean {
+  if (p.runId.length === runId.length) return p.callId === callId && p.runId === runId;
+  // ids of other lengths join to the same key only when a newline in them lines them up
+  return (
+    p.runId.length + p.callId.length === runId.length + callId.length &&
+    `${p.runId}\n${p.callId}` === `${runId}\n${callId}`
+  );
+}
+
+/*
+ * Dedupe keys are `${sessionId}/${entryId}/${type}/${index}` and stay in memory with their
+ * events. Built as the line's `${sessionId}/${entryId}` plus a constant `/${type}/${index}`,
+ * a key is one concatenation and the keys of a line share their prefix (a template literal
+ * per key made five strings).
+ */
+const TEXT_SUFFIXES: string[] = [];
+const CALL_SUFFIXES: string[] = [];
+/** `/${type}/${index}` of a block's event, cached for the first blocks of a message */
+function blockSuffix(cache: string[], type: string, i: number): string {
+  if (i >= 64) return `/${type}/${i}`;
+  let suffix = cache[i];
+  if (suffix === undefined) cache[i] = suffix = `/${type}/${i}`;
+  return suffix;
+}
+
+/*
+ * Events are object literals with every field in catalog order (type, ts, source, sessionKey,
+ * agentId, dedupeKey, then their own): they are JSON-stringified into the store, so the order is
+ * part of the output. A spread of a shared base built each event field by field, several times
+ * slower. Optional fields that are nearly always there (a step's model, a call's args, a
+ * result's output) get a literal with them: a field added afterwards lands in a separate
+ * property array (measured: ~0.1 µs a line).
+ */
 export function createTranscriptNormalizer(opts: NormalizerOptions): TranscriptNormalizer {
   let { sessionKey, agentId } = opts;
   const { sessionId, source } = opts;
@@ -70,24 +172,20 @@ export function createTranscriptNormalizer(opts: NormalizerOptions): TranscriptN
   let runOpen = init?.runOpen ?? false;
   let step = init?.step ?? 0;
   let lastTs = init?.lastTs;
-  const pending = new Map<
-    string,
-    { runId: string; callId: string; name: string; ts: number; label?: string }
-  >();
+  const pending = new PendingCalls();
   for (const [r, c, name, ts, label] of init?.pending ?? []) {
-    pending.set(
-      `${r}\n${c}`,
-      label ? { runId: r, callId: c, name, ts, label } : { runId: r, callId: c, name, ts },
-    );
+    pending.set(label ? { runId: r, callId: c, name, ts, label } : { runId: r, callId: c, name, ts });
   }
 
-  const base = (ts: number, dedupeKey: string) => ({ ts, source, sessionKey, agentId, dedupeKey });
-  const key = (entryId: string, type: string, idx = 0) => `${sessionId}/${entryId}/${type}/${idx}`;
+  // the line being normalized: its entry id, and `${sessionId}/${entryId}` for its keys
+  const sessionPrefix = `${sessionId}/`;
+  let entryId = '';
+  let keyPrefix = '';
 
-  function entryTs(entry: { timestamp?: string }, msgTs?: number): number {
+  function entryTs(timestamp: string | undefined, msgTs?: number): number {
     let t = msgTs;
-    if (t === undefined && entry.timestamp) {
-      const p = Date.parse(entry.timestamp);
+    if (t === undefined && timestamp) {
+      const p = parseIsoTime(timestamp);
       if (Number.isFinite(p)) t = p;
     }
     if (t === undefined) t = lastTs ?? 0;
@@ -95,178 +193,235 @@ export function createTranscriptNormalizer(opts: NormalizerOptions): TranscriptN
     return t;
   }
 
-  function startRun(id: string, entryId: string, ts: number, out: PulseEvent[]): void {
+  function startRun(id: string, ts: number, out: PulseEvent[]): void {
     runId = id;
     runOpen = true;
     step = 0;
-    out.push({ type: 'agent.started', ...base(ts, key(entryId, 'agent.started')), runId: id });
+    const dedupeKey = `${keyPrefix}/agent.started/0`;
+    out.push({ type: 'agent.started', ts, source, sessionKey, agentId, dedupeKey, runId: id });
   }
 
-  function onUser(m: UserMessage, entryId: string, ts: number, out: PulseEvent[]): void {
+  function onUser(m: Obj, ts: number, out: PulseEvent[]): void {
     const text = contentText(m.content);
     if (text.trimStart().startsWith(INTERNAL_CONTEXT_PREFIX)) return;
-    const idem = m.idempotencyKey && /^(.+):user$/.exec(m.idempotencyKey)?.[1];
-    startRun(m.__openclaw?.runId ?? idem ?? `${sessionId}:r:${entryId}`, entryId, ts, out);
+    const idemKey = str(m.idempotencyKey);
+    const idem = idemKey && /^(.+):user$/.exec(idemKey)?.[1];
+    startRun(openclawRunId(m.__openclaw) ?? idem ?? `${sessionId}:r:${entryId}`, ts, out);
   }
 
-  function onAssistant(m: AssistantMessage, entryId: string, ts: number, out: PulseEvent[]): void {
-    const native = m.__openclaw?.runId;
-    if (native && native !== runId) startRun(native, entryId, ts, out);
-    else if (!runOpen || !runId) startRun(`${sessionId}:r:${entryId}`, entryId, ts, out);
+  function onAssistant(m: Obj, ts: number, out: PulseEvent[]): void {
+    const native = openclawRunId(m.__openclaw);
+    if (native && native !== runId) startRun(native, ts, out);
+    else if (!runOpen || !runId) startRun(`${sessionId}:r:${entryId}`, ts, out);
     const run = runId as string;
+    const model = str(m.model);
+    const provider = str(m.provider);
     step++;
-    const stepEv: PulseEvent = {
-      type: 'agent.step_started',
-      ...base(ts, key(entryId, 'agent.step_started')),
-      runId: run,
-      step,
-    };
-    if (m.model) stepEv.model = m.model;
-    if (m.provider) stepEv.provider = m.provider;
-    out.push(stepEv);
+    const dedupeKey = `${keyPrefix}/agent.step_started/0`;
+    const type = 'agent.step_started';
+    out.push(
+      model && provider
+        ? { type, ts, source, sessionKey, agentId, dedupeKey, runId: run, step, model, provider }
+        : withModel<AgentStepStartedEvent>(
+            { type, ts, source, sessionKey, agentId, dedupeKey, runId: run, step },
+            model,
+            provider,
+          ),
+    );
 
-    const blocks = Array.isArray(m.content)
-      ? m.content
-      : typeof m.content === 'string'
-        ? [{ type: 'text', text: m.content }]
-        : [];
-    blocks.forEach((b, i) => {
-      if (b.type === 'text') {
-        const text = (b as { text?: unknown }).text;
-        if (typeof text === 'string' && text.trim()) {
-          out.push({
-            type: 'assistant.text',
-            ...base(ts, key(entryId, 'assistant.text', i)),
-            runId: run,
-            text,
-          });
-        }
-      } else if (b.type === 'toolCall') {
-        const tc = b as { id?: unknown; name?: unknown; arguments?: unknown };
-        if (typeof tc.id !== 'string' || typeof tc.name !== 'string') return;
-        const inner = unwrapToolCall(tc.name, tc.arguments);
-        const ev: PulseEvent = {
-          type: 'tool.call',
-          ...base(ts, key(entryId, 'tool.call', i)),
-          runId: run,
-          callId: tc.id,
-          name: inner.name,
-        };
-        const args = summarizeToolArgs(inner.name, inner.args);
-        if (args) ev.args = args;
-        out.push(ev);
-        const label = inner.name === 'sessions_spawn' ? labelOf(inner.args) : undefined;
-        remember({ runId: run, callId: tc.id, name: inner.name, ts, ...(label ? { label } : {}) });
-      }
-    });
+    // blocks are numbered as the parsed content has them: without the unusable ones
+    const c = m.content;
+    if (Array.isArray(c)) {
+      let i = 0;
+      for (const b of c) if (isUsableBlock(b)) onBlock(b, i++, run, ts, out);
+    } else if (typeof c === 'string') onBlock({ type: 'text', text: c }, 0, run, ts, out);
 
-    const u = m.usage;
-    if (u) {
-      const tokens = {
-        input: u.input ?? 0,
-        output: u.output ?? 0,
-        cacheRead: u.cacheRead ?? 0,
-        cacheWrite: u.cacheWrite ?? 0,
-        costUsd: u.cost?.total ?? 0,
-      };
-      if (tokens.input || tokens.output || tokens.cacheRead || tokens.cacheWrite || tokens.costUsd) {
-        const ev: PulseEvent = {
-          type: 'llm.tokens',
-          ...base(ts, key(entryId, 'llm.tokens')),
-          runId: run,
-          ...tokens,
-          reasoning: 0,
-        };
-        if (m.model) ev.model = m.model;
-        if (m.provider) ev.provider = m.provider;
-        out.push(ev);
-      }
-    }
+    if (isObj(m.usage)) onUsage(m, run, ts, out);
 
     const stop = m.stopReason;
-    if (stop === 'error') {
-      const message = m.errorMessage ?? 'model call failed';
-      out.push({
-        type: 'llm.error',
-        ...base(ts, key(entryId, 'llm.error')),
-        runId: run,
-        message,
-        ...classifyLlmError(message),
-      });
-    }
-    if (stop && TERMINAL.has(stop)) {
+    const errorMessage = str(m.errorMessage);
+    if (stop === 'error') out.push(llmError(ts, run, errorMessage ?? 'model call failed'));
+    if (stop === 'stop' || stop === 'error' || stop === 'aborted') {
       const outcome: RunOutcome = stop === 'stop' ? 'ok' : stop === 'error' ? 'error' : 'aborted';
+      const dedupeKey = `${keyPrefix}/agent.finished/0`;
       const fin: AgentFinishedEvent = {
         type: 'agent.finished',
-        ...base(ts, key(entryId, 'agent.finished')),
+        ts,
+        source,
+        sessionKey,
+        agentId,
+        dedupeKey,
         runId: run,
         outcome,
       };
-      if (outcome !== 'ok' && m.errorMessage) fin.error = m.errorMessage;
+      if (outcome !== 'ok' && errorMessage) fin.error = errorMessage;
       out.push(fin);
       runOpen = false;
     }
   }
 
-  function onToolResult(m: ToolResultMessage, entryId: string, ts: number, out: PulseEvent[]): void {
-    const callId = m.toolCallId;
-    let call = runId ? pending.get(`${runId}\n${callId}`) : undefined;
-    if (!call) for (const p of pending.values()) if (p.callId === callId) call = p;
-    if (call) pending.delete(`${call.runId}\n${callId}`);
+  /** one usable content block of an assistant message: text and tool calls make events */
+  function onBlock(b: ContentBlock, i: number, run: string, ts: number, out: PulseEvent[]): void {
+    if (b.type === 'text') {
+      const text = (b as { text: string }).text;
+      if (text.trim()) {
+        const dedupeKey = keyPrefix + blockSuffix(TEXT_SUFFIXES, 'assistant.text', i);
+        out.push({ type: 'assistant.text', ts, source, sessionKey, agentId, dedupeKey, runId: run, text });
+      }
+    } else if (b.type === 'toolCall') {
+      const tc = b as { id: string; name: string; arguments?: unknown };
+      const inner = unwrapToolCall(tc.name, tc.arguments);
+      const dedupeKey = keyPrefix + blockSuffix(CALL_SUFFIXES, 'tool.call', i);
+      const type = 'tool.call';
+      const callId = tc.id;
+      const name = inner.name;
+      const args = summarizeToolArgs(name, inner.args);
+      out.push(
+        args
+          ? { type, ts, source, sessionKey, agentId, dedupeKey, runId: run, callId, name, args }
+          : { type, ts, source, sessionKey, agentId, dedupeKey, runId: run, callId, name },
+      );
+      const label = name === 'sessions_spawn' ? labelOf(inner.args) : undefined;
+      remember(label ? { runId: run, callId, name, ts, label } : { runId: run, callId, name, ts });
+    }
+  }
+
+  /** llm.tokens of a message with a usage object, unless every count is zero */
+  function onUsage(m: Obj, run: string, ts: number, out: PulseEvent[]): void {
+    const u = m.usage as Obj;
+    const input = num(u.input) ?? 0;
+    const output = num(u.output) ?? 0;
+    const cacheRead = num(u.cacheRead) ?? 0;
+    const cacheWrite = num(u.cacheWrite) ?? 0;
+    const costUsd = (isObj(u.cost) ? num(u.cost.total) : undefined) ?? 0;
+    if (!(input || output || cacheRead || cacheWrite || costUsd)) return;
+    const dedupeKey = `${keyPrefix}/llm.tokens/0`;
+    const ev: LlmTokensEvent = {
+      type: 'llm.tokens',
+      ts,
+      source,
+      sessionKey,
+      agentId,
+      dedupeKey,
+      runId: run,
+      input,
+      output,
+      cacheRead,
+      cacheWrite,
+      costUsd,
+      reasoning: 0,
+    };
+    out.push(withModel(ev, str(m.model), str(m.provider)));
+  }
+
+  /** llm.error: `status` (when one can be read) comes between `message` and `retryable` */
+  function llmError(ts: number, run: string | undefined, message: string): LlmErrorEvent {
+    const dedupeKey = `${keyPrefix}/llm.error/0`;
+    const ev = { type: 'llm.error', ts, source, sessionKey, agentId, dedupeKey } as LlmErrorEvent;
+    if (run) ev.runId = run;
+    ev.message = message;
+    const info = classifyLlmError(message);
+    if (info.status !== undefined) ev.status = info.status;
+    ev.retryable = info.retryable;
+    return ev;
+  }
+
+  function onToolResult(m: Obj, ts: number, out: PulseEvent[]): void {
+    const callId = m.toolCallId as string;
+    const toolName = str(m.toolName);
+    let call = runId ? pending.get(runId, callId) : undefined;
+    if (!call) call = pending.lastWithCallId(callId);
+    if (call) pending.delete(call.runId, callId);
     const run = call?.runId ?? runId ?? `${sessionId}:r:orphan`;
-    const name = call?.name ?? unwrapToolCall(m.toolName ?? 'unknown', undefined).name;
-    const details =
-      m.details && typeof m.details === 'object' ? (m.details as Record<string, unknown>) : undefined;
+    const name = call?.name ?? toolName ?? 'unknown';
+    const details = m.details && typeof m.details === 'object' ? (m.details as Obj) : undefined;
     const text = contentText(m.content);
-    const isErr = toolResultFailed(m.isError, details);
+    const timestamp = num(m.timestamp);
     let durationMs = typeof details?.durationMs === 'number' ? details.durationMs : undefined;
-    if (durationMs === undefined && call && m.timestamp !== undefined)
-      durationMs = Math.max(0, m.timestamp - call.ts);
-    const common = { runId: run, callId, name, ...(durationMs !== undefined ? { durationMs } : {}) };
-    if (isErr) {
+    if (durationMs === undefined && call && timestamp !== undefined)
+      durationMs = Math.max(0, timestamp - call.ts);
+    if (toolResultFailed(m.isError, details)) {
       const detailErr = typeof details?.error === 'string' ? details.error : undefined;
       const error = summarizeOutput(detailErr ?? text) ?? 'tool failed';
-      out.push({ type: 'tool.error', ...base(ts, key(entryId, 'tool.error')), ...common, error });
+      const dedupeKey = `${keyPrefix}/tool.error/0`;
+      // durationMs, when known, comes before error
+      const ev = { type: 'tool.error', ts, source, sessionKey, agentId, dedupeKey } as ToolErrorEvent;
+      ev.runId = run;
+      ev.callId = callId;
+      ev.name = name;
+      if (durationMs !== undefined) ev.durationMs = durationMs;
+      ev.error = error;
+      out.push(ev);
       return;
     }
     const output = summarizeOutput(text);
-    out.push({
-      type: 'tool.output',
-      ...base(ts, key(entryId, 'tool.output')),
-      ...common,
-      ...(output ? { output } : {}),
-    });
-    if (name === 'sessions_spawn' || m.toolName === 'sessions_spawn') {
+    const dedupeKey = `${keyPrefix}/tool.output/0`;
+    const type = 'tool.output';
+    if (durationMs !== undefined && output) {
+      out.push({
+        type,
+        ts,
+        source,
+        sessionKey,
+        agentId,
+        dedupeKey,
+        runId: run,
+        callId,
+        name,
+        durationMs,
+        output,
+      });
+    } else {
+      const ev: ToolOutputEvent = {
+        type,
+        ts,
+        source,
+        sessionKey,
+        agentId,
+        dedupeKey,
+        runId: run,
+        callId,
+        name,
+      };
+      if (durationMs !== undefined) ev.durationMs = durationMs;
+      if (output) ev.output = output;
+      out.push(ev);
+    }
+    if (name === 'sessions_spawn' || toolName === 'sessions_spawn') {
       const childKey = extractChildSessionKey(m.details, text);
       if (childKey) {
-        out.push({
+        const sp: SubagentSpawnedEvent = {
           type: 'subagent.spawned',
-          ...base(ts, spawnDedupeKey(sessionKey, childKey)),
+          ts,
+          source,
+          sessionKey,
+          agentId,
+          dedupeKey: spawnDedupeKey(sessionKey, childKey),
           parentKey: sessionKey,
           childKey,
           runId: run,
-          ...(call?.label ? { label: call.label } : {}),
-        });
+        };
+        if (call?.label) sp.label = call.label;
+        out.push(sp);
       }
     }
   }
 
-  function onCustom(e: CustomEntry, entryId: string, ts: number, out: PulseEvent[]): void {
+  function onCustom(e: Obj, ts: number, out: PulseEvent[]): void {
     if (e.customType !== 'openclaw:prompt-error') return;
-    const data = (e.data && typeof e.data === 'object' ? e.data : {}) as Record<string, unknown>;
+    const data = (e.data && typeof e.data === 'object' ? e.data : {}) as Obj;
     const message = typeof data.error === 'string' ? data.error : 'prompt failed';
     const run = runId ?? (typeof data.runId === 'string' ? data.runId : undefined);
-    out.push({
-      type: 'llm.error',
-      ...base(ts, key(entryId, 'llm.error')),
-      ...(run ? { runId: run } : {}),
-      message,
-      ...classifyLlmError(message),
-    });
+    out.push(llmError(ts, run, message));
     if (runOpen && runId) {
+      const dedupeKey = `${keyPrefix}/agent.finished/0`;
       out.push({
         type: 'agent.finished',
-        ...base(ts, key(entryId, 'agent.finished')),
+        ts,
+        source,
+        sessionKey,
+        agentId,
+        dedupeKey,
         runId,
         outcome: 'error',
         error: message,
@@ -275,64 +430,62 @@ export function createTranscriptNormalizer(opts: NormalizerOptions): TranscriptN
     }
   }
 
-  function remember(p: { runId: string; callId: string; name: string; ts: number; label?: string }): void {
-    pending.set(`${p.runId}\n${p.callId}`, p);
+  function remember(p: PendingCall): void {
+    pending.set(p);
     // calls whose result never came (crash, abort) must not accumulate forever
-    while (pending.size > MAX_PENDING) {
-      const oldest = pending.keys().next().value;
-      if (oldest === undefined) break;
-      pending.delete(oldest);
-    }
+    pending.keepNewest(MAX_PENDING);
   }
 
-  function pushEntry(entry: TranscriptEntry): PulseEvent[] {
+  /** a line that passed lineError (or a parsed entry: it passes too and reads the same) */
+  function normalizeLine(v: Obj): PulseEvent[] {
     const out: PulseEvent[] = [];
-    const entryId =
-      entry.id ?? (entry.type === 'session' ? 'header' : `noid-${entry.timestamp ?? lastTs ?? 0}`);
-    switch (entry.type) {
+    const type = v.type as string;
+    const timestamp = str(v.timestamp);
+    entryId = str(v.id) ?? (type === 'session' ? 'header' : `noid-${timestamp ?? lastTs ?? 0}`);
+    keyPrefix = sessionPrefix + entryId;
+    switch (type) {
       case 'message': {
-        const m = entry.message;
-        const ts = entryTs(entry, m.timestamp);
-        if (isUser(m)) onUser(m, entryId, ts, out);
-        else if (isAssistant(m)) onAssistant(m, entryId, ts, out);
-        else if (isToolResult(m)) onToolResult(m, entryId, ts, out);
+        const m = v.message as Obj;
+        const ts = entryTs(timestamp, num(m.timestamp));
+        const role = m.role;
+        if (role === 'user') onUser(m, ts, out);
+        else if (role === 'assistant') onAssistant(m, ts, out);
+        else if (role === 'toolResult' && typeof m.toolCallId === 'string') onToolResult(m, ts, out);
         break;
       }
-      case 'compaction':
-        out.push({
-          type: 'session.compacted',
-          ...base(entryTs(entry), key(entryId, 'session.compacted')),
-          mode: 'append',
-        });
+      case 'compaction': {
+        const ts = entryTs(timestamp);
+        const dedupeKey = `${keyPrefix}/session.compacted/0`;
+        out.push({ type: 'session.compacted', ts, source, sessionKey, agentId, dedupeKey, mode: 'append' });
         break;
-      case 'reset':
-        out.push({
-          type: 'session.reset',
-          ...base(entryTs(entry), key(entryId, 'session.reset')),
-          sessionId,
-        });
+      }
+      case 'reset': {
+        const ts = entryTs(timestamp);
+        const dedupeKey = `${keyPrefix}/session.reset/0`;
+        out.push({ type: 'session.reset', ts, source, sessionKey, agentId, dedupeKey, sessionId });
         break;
+      }
       case 'custom':
-        onCustom(entry, entryId, entryTs(entry), out);
+        onCustom(v, entryTs(timestamp), out);
         break;
       default:
-        entryTs(entry);
+        entryTs(timestamp);
     }
     return out;
   }
 
   return {
     push(raw) {
-      const r = parseTranscriptLine(raw);
-      if (!r.ok) return { events: [], error: r.error };
-      return { events: pushEntry(r.entry) };
+      const error = lineError(raw);
+      if (error !== undefined) return { events: [], error };
+      return { events: normalizeLine(raw as Obj) };
     },
-    pushEntry,
+    pushEntry: (entry) => normalizeLine(entry as unknown as Obj),
     state() {
       const st: NormalizerState = {
         runOpen,
         step,
-        pending: [...pending.values()].map((p) =>
+        pending: pending.calls.map((p) =>
           p.label ? [p.runId, p.callId, p.name, p.ts, p.label] : [p.runId, p.callId, p.name, p.ts],
         ),
       };
@@ -345,6 +498,17 @@ export function createTranscriptNormalizer(opts: NormalizerOptions): TranscriptN
       if (a) agentId = a;
     },
   };
+}
+
+/** model and provider when set (added after the literal: they come last) */
+function withModel<T extends { model?: string; provider?: string }>(
+  ev: T,
+  model: string | undefined,
+  provider: string | undefined,
+): T {
+  if (model) ev.model = model;
+  if (provider) ev.provider = provider;
+  return ev;
 }
 
 function labelOf(args: unknown): string | undefined {

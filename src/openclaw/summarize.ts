@@ -7,17 +7,62 @@
 const MAX_ARGS = 120;
 const MAX_OUTPUT = 200;
 
-function clip(s: string, max: number): string {
-  // only the first `max` characters survive, and tool outputs can be megabytes: collapse a window
-  // first (a prefix of the collapsed text); a window that collapses too short takes the whole text
-  if (s.length > max * 4) {
-    const head = s
-      .slice(0, max * 4)
-      .replace(/\s+/g, ' ')
-      .trimStart();
-    if (head.length > max + 1) return `${head.slice(0, max - 1)}…`;
+/**
+ * JavaScript whitespace, what `\s` matches and `trim()` removes: WhiteSpace and LineTerminator
+ * (Unicode Zs as V8 has it; U+180E is no longer one).
+ */
+function isSpace(c: number): boolean {
+  if (c <= 0x20) return c === 0x20 || (c >= 0x09 && c <= 0x0d);
+  if (c < 0xa0) return false;
+  return (
+    c === 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000 ||
+    c === 0xfeff
+  );
+}
+
+/**
+ * `s` on one line, at most `max` (>= 1) characters: whitespace runs become one space, the ends
+ * are trimmed, and a longer result keeps its first `max - 1` characters plus `…`. The same as
+ *
+ *     const one = s.replace(/\s+/g, ' ').trim();
+ *     return one.length > max ? `${one.slice(0, max - 1)}…` : one;
+ *
+ * but tool outputs can be megabytes and most arguments need no change: this reads `s` only
+ * until the result is known to be too long, returns `s` itself when there is nothing to
+ * change, and copies the text between whitespace runs as whole slices.
+ */
+export function clip(s: string, max: number): string {
+  const len = s.length;
+  let i = 0;
+  while (i < len && isSpace(s.charCodeAt(i))) i++;
+  // the result is pieces (text whose only whitespace is single spaces between other characters)
+  // joined by one space
+  const pieces: string[] = [];
+  let n = 0; // result length so far
+  while (i < len) {
+    if (pieces.length > 0) n++; // the space before this piece
+    const start = i;
+    // reading past max + 1 result characters cannot change the answer
+    const stop = Math.min(len, start + max + 1 - n);
+    while (i < stop) {
+      const c = s.charCodeAt(i);
+      if (isSpace(c) && (c !== 0x20 || i + 1 >= len || isSpace(s.charCodeAt(i + 1)))) break;
+      i++;
+    }
+    if (start === 0 && i === len && len <= max) return s; // nothing to change
+    pieces.push(s.slice(start, i));
+    n += i - start;
+    if (n > max) break;
+    while (i < len && isSpace(s.charCodeAt(i))) i++;
   }
-  const one = s.replace(/\s+/g, ' ').trim();
+  const one = pieces.join(' ');
   return one.length > max ? `${one.slice(0, max - 1)}…` : one;
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { contentText, parseTranscriptLine, parseTranscriptText } from './transcript.js';
+import { contentText, lineError, parseTranscriptLine, parseTranscriptText } from './transcript.js';
 
 describe('parseTranscriptLine', () => {
   it('keeps known fields, passes unknown blocks, drops unusable blocks and non-numbers', () => {
@@ -42,5 +42,40 @@ describe('parseTranscriptLine', () => {
       '{"type":"session","version":4,"id":"s","timestamp":"2026-11-21T10:00:00.000Z","cwd":"/w"}',
     );
     expect(h).toMatchObject({ ok: true, entry: { type: 'session', version: 4, cwd: '/w' } });
+  });
+
+  it('lineError is the error parseTranscriptLine gives', () => {
+    const lines: unknown[] = [
+      null,
+      [],
+      'x',
+      {},
+      { type: 1 },
+      { type: 'message' },
+      { type: 'message', message: [] },
+      { type: 'message', message: { role: 2 } },
+      { type: 'message', message: { role: 'toolResult' } },
+      { type: 'message', message: { role: 'toolResult', toolCallId: 'c' } },
+      { type: 'message', message: { role: 'whatever' } },
+      { type: 'custom' },
+    ];
+    for (const line of lines) {
+      const r = parseTranscriptLine(line);
+      expect(lineError(line)).toBe(r.ok ? undefined : r.error);
+    }
+  });
+
+  it('contentText reads unparsed content as parsed content reads', () => {
+    const raw = [
+      null,
+      3,
+      { type: 'text', text: 1 },
+      { type: 'text', text: 'a' },
+      { type: 'image' },
+      { type: 'text', text: 'b' },
+    ];
+    expect(contentText(raw)).toBe('a\nb');
+    expect(contentText(7)).toBe('');
+    expect(contentText({ type: 'text', text: 'x' })).toBe('');
   });
 });
