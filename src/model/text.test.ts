@@ -5,16 +5,10 @@
  * markdown markers, directives, surrogate pairs and lone surrogates.
  */
 import { describe, expect, it } from 'vitest';
-import { narrationLine, truncateCodePoints } from './text.js';
+import { narrationLine, truncateByArray, truncateCodePoints } from './text.js';
 
-function referenceTruncate(s: string, max: number): string {
-  const cps = Array.from(s);
-  if (cps.length <= max) return s;
-  return `${cps
-    .slice(0, Math.max(0, max - 1))
-    .join('')
-    .trimEnd()}…`;
-}
+/** the plain definition (Array.from per code point) the fast path must match */
+const referenceTruncate = truncateByArray;
 
 function referenceNarration(text: string, max = 200): string | undefined {
   if (typeof text !== 'string' || text.length === 0) return undefined;

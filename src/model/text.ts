@@ -91,7 +91,7 @@ export function truncateCodePoints(s: string, max: number): string {
 }
 
 /** the definition truncateCodePoints follows (kept for a negative, fractional or non-finite `max`) */
-function truncateByArray(s: string, max: number): string {
+export function truncateByArray(s: string, max: number): string {
   const cps = Array.from(s);
   if (cps.length <= max) return s;
   return `${cps

@@ -22,34 +22,36 @@ export class HashSet96 {
   }
 
   has(a: number, b: number, c: number): boolean {
-    const t = this.table;
-    for (let i = this.slot(a, b); ; i = (i + 1) & this.mask) {
-      const o = i * 3;
-      const x = t[o] as number;
-      const y = t[o + 1] as number;
-      const z = t[o + 2] as number;
-      if (x === a && y === b && z === c) return true;
-      if ((x | y | z) === 0) return false;
-    }
+    const o = this.probe(a, b, c);
+    return (
+      (this.table[o] as number) !== 0 ||
+      (this.table[o + 1] as number) !== 0 ||
+      (this.table[o + 2] as number) !== 0
+    );
   }
 
   /** adds the hash; false when it was already there */
   add(a: number, b: number, c: number): boolean {
     if ((this.size + 1) * 4 > (this.mask + 1) * 3) this.grow();
     const t = this.table;
+    const o = this.probe(a, b, c);
+    if (((t[o] as number) | (t[o + 1] as number) | (t[o + 2] as number)) !== 0) return false;
+    t[o] = a;
+    t[o + 1] = b;
+    t[o + 2] = c;
+    this.size++;
+    return true;
+  }
+
+  /** the offset of the hash's slot, or of the free slot where it belongs */
+  private probe(a: number, b: number, c: number): number {
+    const t = this.table;
     for (let i = this.slot(a, b); ; i = (i + 1) & this.mask) {
       const o = i * 3;
       const x = t[o] as number;
       const y = t[o + 1] as number;
       const z = t[o + 2] as number;
-      if ((x | y | z) === 0) {
-        t[o] = a;
-        t[o + 1] = b;
-        t[o + 2] = c;
-        this.size++;
-        return true;
-      }
-      if (x === a && y === b && z === c) return false;
+      if ((x === a && y === b && z === c) || (x | y | z) === 0) return o;
     }
   }
 
