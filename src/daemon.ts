@@ -18,7 +18,7 @@ import { type Clock, systemClock } from './infra/clock.js';
 import type { Logger } from './infra/logger.js';
 import type { Source, SourceHealth } from './ingest/source.js';
 import { createSessionTracker } from './model/tracker.js';
-import { createPipeline, type Pipeline } from './pipeline.js';
+import { createPipeline, type Pipeline, restoreModel } from './pipeline.js';
 import type { EventStore } from './store/event-store.js';
 import { createSqliteStore } from './store/sqlite-store.js';
 
@@ -48,7 +48,8 @@ export async function startDaemon(config: Readonly<Config>, opts: DaemonOptions)
 
   const store = createSqliteStore(config.dbPath);
   const tracker = createSessionTracker(config.model);
-  tracker.restore(store.loadSnapshots());
+  const replayed = restoreModel(store, tracker, logger);
+  if (replayed) logger.info({ replayed }, 'replayed the events stored after the last snapshot');
   const pipeline = createPipeline({
     store,
     tracker,

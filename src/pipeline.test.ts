@@ -4,7 +4,8 @@ import type { PulseEvent } from './model/events.js';
 import type { SessionState } from './model/session.js';
 import { newSession } from './model/state.js';
 import type { SessionTracker } from './model/tracker.js';
-import { createPipeline, type PipelineUpdate } from './pipeline.js';
+import { createSessionTracker } from './model/tracker.js';
+import { createPipeline, type PipelineUpdate, restoreModel } from './pipeline.js';
 import type { EventStore } from './store/event-store.js';
 import { createSqliteStore, StoreError } from './store/sqlite-store.js';
 
@@ -136,5 +137,46 @@ describe('pipeline', () => {
         .map((s) => s.key)
         .sort(),
     ).toEqual(['s1', 's2']);
+  });
+
+  it('a restart (even after a crash) rebuilds the model from the last snapshots plus the events stored after them', () => {
+    const limits = {
+      maxStatusLines: 15,
+      idleTimeoutMs: 60_000,
+      maxSessionDurationMs: 1_800_000,
+      stuckAfterMs: 300_000,
+    };
+    const store = createSqliteStore(':memory:');
+    const tracker = createSessionTracker(limits);
+    const p = createPipeline({ store, tracker, logger: silentLogger, snapshotEveryMs: 1e9 });
+    const started = (n: number, key: string): PulseEvent => ({
+      type: 'agent.started',
+      ts: n,
+      source: 'files',
+      sessionKey: key,
+      agentId: 'main',
+      dedupeKey: `start${n}/${key}`,
+      runId: `r${n}`,
+    });
+    p.ingest([started(1, 's1'), ev(2), started(3, 's2'), ev(4, 's2')]);
+    p.flushSnapshots();
+    expect(store.snapshotSeq()).toBe(4);
+    // stored but never snapshotted: what a crash right now would leave
+    p.ingest([ev(5), ev(6, 's2'), started(7, 's3'), ev(8, 's3')]);
+
+    const again = createSessionTracker(limits);
+    expect(restoreModel(store, again)).toBe(4);
+    expect(JSON.stringify(again.all())).toBe(JSON.stringify(tracker.all()));
+    expect(again.get('s3')?.lines.map((l) => l.text)).toContain('t8');
+  });
+
+  it('a store whose snapshots carry no seq (older clawpulse) restores its snapshots only', () => {
+    const store = createSqliteStore(':memory:');
+    const p = createPipeline({ store, tracker: recordingTracker(), logger: silentLogger });
+    p.ingest([ev(1), ev(2)]);
+    store.saveSnapshots(p.tracker.all()); // no seq: as older versions saved them
+    const again = recordingTracker();
+    expect(restoreModel(store, again)).toBe(0);
+    expect(again.applied).toHaveLength(0);
   });
 });

@@ -57,7 +57,10 @@ export interface PipelineDeps {
   store: EventStore;
   tracker: SessionTracker;
   logger: Logger;
-  /** snapshots are written at most this often (they are derived; events are the truth) */
+  /**
+   * snapshots are written at most this often (5 s): they are derived, and a restart replays the
+   * stored events after the last one (`restoreModel`), so a longer interval loses nothing
+   */
   snapshotEveryMs?: number;
   /** at most this many events are held while the store fails; beyond it the oldest batches are dropped, loudly */
   maxPendingEvents?: number;
@@ -67,7 +70,7 @@ export interface PipelineDeps {
 export function createPipeline(deps: PipelineDeps): Pipeline {
   const { store, tracker, logger } = deps;
   const now = deps.now ?? Date.now;
-  const snapshotEveryMs = deps.snapshotEveryMs ?? 1000;
+  const snapshotEveryMs = deps.snapshotEveryMs ?? 5000;
   const listeners = new Set<PipelineListener>();
   const dirty = new Set<string>();
   let lastSnapshotAt = now();
@@ -179,9 +182,11 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     }
     dirty.clear();
     try {
-      store.saveSnapshots(list);
+      // every stored event has been applied (ingest applies what it stores before returning)
+      store.saveSnapshots(list, store.lastSeq());
     } catch (err) {
-      logger.error({ err }, 'saving session snapshots failed; they are rebuilt from events on restart');
+      for (const s of list) dirty.add(s.key);
+      logger.error({ err }, 'saving session snapshots failed; will retry');
     }
   }
 
@@ -213,4 +218,35 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     flushSnapshots,
     stats: () => ({ ...counters, pendingEvents, storeError }),
   };
+}
+
+/**
+ * Rebuilds the model from the store: the last snapshots, then every stored event after the seq
+ * they were saved at (events stored after the last snapshot save, e.g. before a crash).
+ * A store whose snapshots carry no seq (older clawpulse) gets its snapshots only.
+ */
+export function restoreModel(store: EventStore, tracker: SessionTracker, logger?: Logger): number {
+  const snapshots = store.loadSnapshots();
+  tracker.restore(snapshots);
+  let after = store.snapshotSeq();
+  if (after === undefined) {
+    if (snapshots.length) return 0;
+    after = 0;
+  }
+  let replayed = 0;
+  for (;;) {
+    const page = store.readAfter(after, 5000);
+    const last = page[page.length - 1];
+    if (!last) break;
+    for (const s of page) {
+      try {
+        tracker.apply(s.event);
+      } catch (err) {
+        logger?.error({ err, seq: s.seq, type: s.event.type }, 'model could not apply a stored event');
+      }
+    }
+    replayed += page.length;
+    after = last.seq;
+  }
+  return replayed;
 }

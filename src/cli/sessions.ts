@@ -2,6 +2,8 @@
 import { existsSync } from 'node:fs';
 import type { Config } from '../config/config.js';
 import { formatDuration } from '../model/format.js';
+import { createSessionTracker } from '../model/tracker.js';
+import { restoreModel } from '../pipeline.js';
 import { formatTokens } from '../render/format.js';
 import { toReplayJson } from '../render/json-view.js';
 import { createSqliteStore } from '../store/sqlite-store.js';
@@ -13,8 +15,11 @@ export function listSessions(config: Readonly<Config>, json: boolean, now = Date
     return;
   }
   const store = createSqliteStore(config.dbPath);
-  const sessions = store.loadSnapshots();
+  // snapshots plus the events stored after them: what the daemon's model holds
+  const tracker = createSessionTracker(config.model);
+  restoreModel(store, tracker);
   store.close();
+  const sessions = tracker.all();
   if (json) {
     process.stdout.write(`${JSON.stringify(toReplayJson(sessions), null, 2)}\n`);
     return;

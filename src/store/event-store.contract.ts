@@ -86,10 +86,12 @@ export function describeEventStoreContract(name: string, open: OpenStore): void 
     it('keeps events, offsets, snapshots and kv across a reopen', () => {
       const s = open('persist');
       s.append([text(1)], [{ key: 'files:/x.jsonl', value: { pos: 120, ino: 7 } }]);
-      s.saveSnapshots([session('agent:main:main')]);
+      expect(s.snapshotSeq()).toBeUndefined();
+      s.saveSnapshots([session('agent:main:main')], 1);
       s.kvSet('mattermost', 'agent:main:main#1', 'post123');
       s.close();
       const again = open('persist');
+      expect(again.snapshotSeq()).toBe(1);
       expect(again.lastSeq()).toBe(1);
       expect(again.getOffset('files:/x.jsonl')).toEqual({ pos: 120, ino: 7 });
       expect(again.loadSnapshot('agent:main:main')?.lines[0]).toEqual({

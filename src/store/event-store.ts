@@ -41,8 +41,14 @@ export interface EventStore {
   lastSeq(): number;
   countEvents(): number;
 
-  saveSnapshots(sessions: readonly SessionState[]): void;
+  /**
+   * Saves session snapshots; with `appliedSeq`, also records (in the same transaction) that
+   * every snapshot holds all stored events up to that seq, so a restart replays only the rest.
+   */
+  saveSnapshots(sessions: readonly SessionState[], appliedSeq?: number): void;
   loadSnapshots(): SessionState[];
+  /** the `appliedSeq` of the last snapshot save that had one */
+  snapshotSeq(): number | undefined;
   loadSnapshot(sessionKey: string): SessionState | undefined;
 
   getOffset(key: string): unknown;

@@ -35,6 +35,8 @@ CREATE TABLE IF NOT EXISTS kv (ns TEXT NOT NULL, key TEXT NOT NULL, value TEXT N
 export const STORE_NS = 'clawpulse.store';
 /** seqs a schema 1 or 2 store skipped (it dropped incomplete events after numbering them) */
 export const MISSING_SEQS = 'missing-seqs';
+/** the seq every saved snapshot is current to (a restart replays the events after it) */
+export const SNAPSHOT_SEQ = 'snapshot-seq';
 
 /**
  * Versions 1 and 2 kept one row per event in `events (seq, ..., body)`. Renames that table out

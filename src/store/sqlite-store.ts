@@ -18,7 +18,14 @@ import { hashKey } from './dedupe-hash.js';
 import type { AppendResult, EventStore, SourceOffset } from './event-store.js';
 import { type ChunkRow, createGroupCommit, type WriteLog } from './group-commit.js';
 import { createSessionDedupe } from './session-dedupe.js';
-import { beginUpgrade, MISSING_SEQS, SCHEMA, SCHEMA_VERSION, STORE_NS } from './sqlite-schema.js';
+import {
+  beginUpgrade,
+  MISSING_SEQS,
+  SCHEMA,
+  SCHEMA_VERSION,
+  SNAPSHOT_SEQ,
+  STORE_NS,
+} from './sqlite-schema.js';
 
 /** events per chunk at most: a reader wanting a few events parses at most this many */
 const MAX_CHUNK = 512;
@@ -307,8 +314,9 @@ export function createSqliteStore(path: string, opts: SqliteStoreOptions = {}): 
   const setOffsetsTx = db.transaction((offsets: readonly SourceOffset[]) => {
     for (const o of offsets) upsertOffset.run(o.key, JSON.stringify(o.value));
   });
-  const snapshotsTx = db.transaction((sessions: readonly SessionState[]) => {
+  const snapshotsTx = db.transaction((sessions: readonly SessionState[], appliedSeq?: number) => {
     for (const s of sessions) upsertSnapshot.run(s.key, JSON.stringify(s));
+    if (appliedSeq !== undefined) kvSet.run(STORE_NS, SNAPSHOT_SEQ, String(appliedSeq));
   });
 
   /** Turns SQLite failures (disk full, read-only, I/O) into errors that say what and where. */
@@ -388,7 +396,13 @@ export function createSqliteStore(path: string, opts: SqliteStoreOptions = {}): 
     },
     lastSeq: dbLastSeq,
     countEvents: () => dbLastSeq() - missingSeqs,
-    saveSnapshots: (sessions) => guard('saving snapshots', () => snapshotsTx(sessions)),
+    // joins the open group: the snapshots commit with the events they hold
+    saveSnapshots: (sessions, appliedSeq) =>
+      guard('saving snapshots', () => snapshotsTx(sessions, appliedSeq)),
+    snapshotSeq: () => {
+      const v = (kvGet.get(STORE_NS, SNAPSHOT_SEQ) as { value: string } | undefined)?.value;
+      return v === undefined ? undefined : Number(v);
+    },
     loadSnapshots: () =>
       (selectSnapshots.all() as Array<{ body: string }>).map((r) => JSON.parse(r.body) as SessionState),
     loadSnapshot: (key) => {
