@@ -228,7 +228,7 @@ function longSession(rounds: number): Record<string, number> {
     'long session: lines': n,
     'long session: tool calls kept in the model': state?.tools.length ?? 0,
     'long session: model heap MB': heap / 1024 / 1024,
-    'long session: snapshot KB (written each flush while active)': json.length / 1024,
+    'long session: snapshot KB (written every 5 s while active)': json.length / 1024,
     'long session: snapshot JSON.stringify ms (CPU)': ms,
   };
 }
@@ -244,7 +244,7 @@ interface E2e {
 function endToEnd(inp: Input, path: string): E2e {
   const store = createSqliteStore(path);
   const tracker = createSessionTracker(LIMITS);
-  const pipeline = createPipeline({ store, tracker, logger: silentLogger, snapshotEveryMs: 1000 });
+  const pipeline = createPipeline({ store, tracker, logger: silentLogger });
   const normalizers = normalizersFor();
   const t0 = clock();
   let events = 0;
