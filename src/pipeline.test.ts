@@ -28,6 +28,7 @@ function recordingTracker(): SessionTracker & { applied: PulseEvent[] } {
     rootOf: (k) => sessions.get(k),
     restore: () => {},
     interruptAll: () => [],
+    evict: () => [],
   };
 }
 
@@ -167,7 +168,7 @@ describe('pipeline', () => {
     const again = createSessionTracker(limits);
     expect(restoreModel(store, again)).toBe(4);
     expect(JSON.stringify(again.all())).toBe(JSON.stringify(tracker.all()));
-    expect(again.get('s3')?.lines.map((l) => l.text)).toContain('t8');
+    expect(again.get('s3')?.lines.map((l) => (l as { text?: string }).text)).toContain('t8');
   });
 
   it('a store whose snapshots carry no seq (older clawpulse) restores its snapshots only', () => {
@@ -178,5 +179,49 @@ describe('pipeline', () => {
     const again = recordingTracker();
     expect(restoreModel(store, again)).toBe(0);
     expect(again.applied).toHaveLength(0);
+  });
+
+  it('finished sessions leave the live model after the retention, and come back with their stored state', () => {
+    const HOUR = 3600_000;
+    const limits = {
+      maxStatusLines: 15,
+      idleTimeoutMs: 60_000,
+      maxSessionDurationMs: 1_800_000,
+      stuckAfterMs: 300_000,
+      retainFinishedMs: HOUR,
+    };
+    const store = createSqliteStore(':memory:');
+    const tracker = createSessionTracker(limits);
+    let clock = 0;
+    const p = createPipeline({ store, tracker, logger: silentLogger, now: () => clock });
+    const tokens = (ts: number): PulseEvent => ({
+      type: 'llm.tokens',
+      ts,
+      source: 'files',
+      sessionKey: 's1',
+      agentId: 'main',
+      dedupeKey: `tok${ts}`,
+      input: 100,
+      output: 10,
+      cacheRead: 0,
+      cacheWrite: 0,
+      reasoning: 0,
+      costUsd: 0.5,
+    });
+    p.ingest([ev(1), tokens(2)]);
+    clock = 2 * 60_000;
+    p.tick(clock); // idle → done, snapshot saved
+    p.flushSnapshots();
+    expect(tracker.get('s1')?.status).toBe('done');
+    clock = 30 * 60_000;
+    p.tick(clock); // not a minute since the last eviction pass... and not an hour quiet anyway
+    expect(tracker.get('s1')).toBeDefined();
+    clock = 2 * HOUR;
+    p.tick(clock);
+    expect(tracker.get('s1')).toBeUndefined();
+    expect(store.loadSnapshot('s1')?.tokens.total).toBe(110); // still in the store
+    p.ingest([tokens(clock + 1)]);
+    expect(tracker.get('s1')?.tokens.total).toBe(220);
+    expect(tracker.get('s1')?.costUsd).toBe(1);
   });
 });

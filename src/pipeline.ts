@@ -74,6 +74,18 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   const listeners = new Set<PipelineListener>();
   const dirty = new Set<string>();
   let lastSnapshotAt = now();
+  /** finished sessions leave the live model at most this often (a walk over every session) */
+  const evictEveryMs = 60_000;
+  let lastEvictAt = Number.NEGATIVE_INFINITY;
+  /** sessions evicted by this process: a new event of one first brings back its stored state */
+  const evicted = new Set<string>();
+
+  function comeBack(key: string): void {
+    evicted.delete(key);
+    if (tracker.get(key)) return;
+    const snap = store.loadSnapshot(key);
+    if (snap) tracker.restore([snap]);
+  }
   const maxPendingEvents = deps.maxPendingEvents ?? 500_000;
   const counters = { ingested: 0, duplicates: 0, batches: 0, listenerErrors: 0 };
   const pending: PendingBatch[] = [];
@@ -119,6 +131,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     const changed: string[] = [];
     for (const s of stored) {
       try {
+        if (evicted.size && evicted.has(s.event.sessionKey)) comeBack(s.event.sessionKey);
         for (const k of tracker.apply(s.event)) changed.push(k);
       } catch (err) {
         logger.error(
@@ -208,6 +221,19 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     tick(t: number) {
       if (pending.length) retryPending();
       commitStore();
+      if (t - lastEvictAt >= evictEveryMs) {
+        lastEvictAt = t;
+        const gone = tracker.evict(t);
+        for (const k of gone) {
+          dirty.delete(k);
+          evicted.add(k);
+        }
+        if (gone.length)
+          logger.info(
+            { sessions: gone.length },
+            'finished sessions left the live view (they stay in the store)',
+          );
+      }
       notify([], tracker.tick(t));
       maybeSnapshot();
     },

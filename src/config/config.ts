@@ -85,6 +85,7 @@ const envSchema = {
   MAX_SESSION_DURATION_S: intIn(1, 30 * 86_400).default(1800),
   MAX_STATUS_LINES: intIn(1, 1000).default(15),
   STUCK_AFTER_S: intIn(1, 86_400).default(300),
+  RETAIN_FINISHED_S: intIn(60, 365 * 86_400).default(86_400),
   TOOL_LABELS_FILE: str.optional(),
   // sources
   OPENCLAW_STATE_DIR: str.optional(),
@@ -140,6 +141,7 @@ export interface Config {
     maxSessionDurationMs: number;
     maxStatusLines: number;
     stuckAfterMs: number;
+    retainFinishedMs: number;
     toolLabelsFile?: string;
   };
   sources: {
@@ -232,6 +234,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       maxSessionDurationMs: p.MAX_SESSION_DURATION_S * 1000,
       maxStatusLines: p.MAX_STATUS_LINES,
       stuckAfterMs: p.STUCK_AFTER_S * 1000,
+      retainFinishedMs: p.RETAIN_FINISHED_S * 1000,
       toolLabelsFile: p.TOOL_LABELS_FILE && resolve(expandHome(p.TOOL_LABELS_FILE)),
     },
     sources: {

@@ -100,6 +100,8 @@ export interface TrackerLimits {
   maxSessionDurationMs: number;
   /** no event for this long while a run or a tool is open = stuck */
   stuckAfterMs: number;
+  /** finished sessions quiet this long leave the live model (they stay in the store); 24 h */
+  retainFinishedMs?: number;
 }
 
 export const emptyTokens = (): TokenTotals => ({

@@ -3,6 +3,7 @@
  * reducer (reducer.ts): apply(event) / tick(now) return the keys of sessions that changed.
  */
 import type { PulseEvent } from './events.js';
+import { evictFinished } from './evict.js';
 import { reduce } from './reducer.js';
 import { emptyTokens, type SessionState, type TrackerLimits } from './session.js';
 import { createTrackerState, reindex, rootOf } from './state.js';
@@ -24,7 +25,14 @@ export interface SessionTracker {
   restore(snapshots: readonly SessionState[]): void;
   /** marks every active/idle/stuck session interrupted (shutdown); returns changed keys */
   interruptAll(now: number, note?: string): string[];
+  /**
+   * drops trees of sessions finished and quiet for `retainFinishedMs` (24 h) from the live model
+   * (they stay in the store); returns the keys dropped
+   */
+  evict(now: number): string[];
 }
+
+const DEFAULT_RETAIN_MS = 24 * 3600_000;
 
 export function createSessionTracker(limits: TrackerLimits): SessionTracker {
   const state = createTrackerState();
@@ -50,5 +58,6 @@ export function createSessionTracker(limits: TrackerLimits): SessionTracker {
       reindex(state);
     },
     interruptAll: (now, note) => interruptAllState(state, now, note),
+    evict: (now) => evictFinished(state, now, limits.retainFinishedMs ?? DEFAULT_RETAIN_MS),
   };
 }

@@ -57,13 +57,15 @@ export function createApiRoutes(deps: {
 
   api.get('/sessions/:key', (c) => {
     const key = c.req.param('key');
-    const session = pipeline.tracker.get(key);
+    // a session that left the live model (finished long ago) is read from its stored snapshot
+    const get = (k: string) => pipeline.tracker.get(k) ?? store.loadSnapshot(k);
+    const session = get(key);
     if (!session) return jsonError(c, 404, 'not_found', 'no such session');
     const t = now();
     const seen = new Set<string>();
     const states: SessionState[] = [];
     const tree = (k: string, depth: number): SessionTreeNode | undefined => {
-      const s = pipeline.tracker.get(k);
+      const s = get(k);
       if (!s || seen.has(k)) return undefined;
       seen.add(k);
       states.push(s);
@@ -73,7 +75,7 @@ export function createApiRoutes(deps: {
           : s.children.map((ck) => tree(ck, depth + 1)).filter((n): n is SessionTreeNode => !!n);
       return { summary: toSummary(s, t), children };
     };
-    const root = pipeline.tracker.rootOf(key) ?? session;
+    const root = pipeline.tracker.rootOf(key) ?? storedRoot(session, get);
     const events = store.readSession(key);
     const tokenSeries: TokenPoint[] = [];
     let tokens = 0;
@@ -119,4 +121,15 @@ export function createApiRoutes(deps: {
 
   api.all('*', (c) => jsonError(c, 404, 'not_found', 'no such API route'));
   return api;
+}
+
+/** the root of a stored session's tree, following parent links (bounded, cycle-safe) */
+function storedRoot(s: SessionState, get: (k: string) => SessionState | undefined): SessionState {
+  let root = s;
+  for (let i = 0; i < MAX_TREE_DEPTH && root.parentKey; i++) {
+    const parent = get(root.parentKey);
+    if (!parent) break;
+    root = parent;
+  }
+  return root;
 }

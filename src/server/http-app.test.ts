@@ -94,6 +94,25 @@ describe('HTTP API', () => {
     expect(await missing.json()).toEqual({ error: { code: 'not_found', message: 'no such session' } });
   });
 
+  it('serves a session that left the live model (finished long ago) from its stored snapshot', async () => {
+    h = await createHarness();
+    feedTree(h);
+    const clock = h.clock as ManualClock;
+    h.pipeline.interruptAll(clock.now()); // finished (and snapshotted)
+    clock.advance(48 * 3600_000);
+    h.pipeline.tick(clock.now());
+    expect(h.pipeline.tracker.all()).toEqual([]);
+    const list = (await (await h.app.request('/api/sessions')).json()) as { sessions: unknown[] };
+    expect(list.sessions).toEqual([]);
+    const res = await h.app.request(`/api/sessions/${encodeURIComponent('agent:main:subagent:1234')}`);
+    expect(res.status).toBe(200);
+    const d = (await res.json()) as SessionDetail;
+    expect(d.session.status).toBe('interrupted');
+    expect(d.tree.summary.key).toBe('agent:main:mattermost:channel:abc');
+    expect(d.tree.children.map((c) => c.summary.key)).toEqual(['agent:main:subagent:1234']);
+    expect(d.tokenSeries).toEqual([]);
+  });
+
   it('pages event history with nextAfter and rejects bad paging', async () => {
     h = await createHarness();
     feedTree(h);
