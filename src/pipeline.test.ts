@@ -3,6 +3,7 @@ import { silentLogger } from './infra/logger.js';
 import type { PulseEvent } from './model/events.js';
 import type { SessionState } from './model/session.js';
 import { newSession } from './model/state.js';
+import { testLimits } from './model/test-events.js';
 import type { SessionTracker } from './model/tracker.js';
 import { createSessionTracker } from './model/tracker.js';
 import { createPipeline, type PipelineUpdate, restoreModel } from './pipeline.js';
@@ -141,12 +142,7 @@ describe('pipeline', () => {
   });
 
   it('a restart (even after a crash) rebuilds the model from the last snapshots plus the events stored after them', () => {
-    const limits = {
-      maxStatusLines: 15,
-      idleTimeoutMs: 60_000,
-      maxSessionDurationMs: 1_800_000,
-      stuckAfterMs: 300_000,
-    };
+    const limits = testLimits;
     const store = createSqliteStore(':memory:');
     const tracker = createSessionTracker(limits);
     const p = createPipeline({ store, tracker, logger: silentLogger, snapshotEveryMs: 1e9 });
@@ -183,13 +179,7 @@ describe('pipeline', () => {
 
   it('finished sessions leave the live model after the retention, and come back with their stored state', () => {
     const HOUR = 3600_000;
-    const limits = {
-      maxStatusLines: 15,
-      idleTimeoutMs: 60_000,
-      maxSessionDurationMs: 1_800_000,
-      stuckAfterMs: 300_000,
-      retainFinishedMs: HOUR,
-    };
+    const limits = { ...testLimits, retainFinishedMs: HOUR };
     const store = createSqliteStore(':memory:');
     const tracker = createSessionTracker(limits);
     let clock = 0;
