@@ -55,7 +55,7 @@ export interface SqliteStoreOptions {
 
 const errorOf = (err: unknown) => err as { code?: string; message?: string };
 
-function openDatabase(path: string): { db: Database.Database; upgrading: boolean } {
+function openDatabase(path: string): { db: Database.Database; upgrading: boolean; version: number } {
   let db: Database.Database | undefined;
   try {
     db = new Database(path);
@@ -71,7 +71,7 @@ function openDatabase(path: string): { db: Database.Database; upgrading: boolean
     }
     const upgrading = beginUpgrade(db, version);
     db.exec(SCHEMA);
-    return { db, upgrading };
+    return { db, upgrading, version };
   } catch (err) {
     if (db?.inTransaction) db.exec('ROLLBACK');
     db?.close();
@@ -90,7 +90,7 @@ const incomplete = (e: PulseEvent): boolean =>
 export function createSqliteStore(path: string, opts: SqliteStoreOptions = {}): EventStore {
   const hashOf = opts.hash ?? hashKey;
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const { db, upgrading } = openDatabase(path);
+  const { db, upgrading, version } = openDatabase(path);
   opts.configure?.(db);
 
   const insertChunk = db.prepare('INSERT INTO chunks (first, sid, n, hashes, body) VALUES (?, ?, ?, ?, ?)');
@@ -212,7 +212,10 @@ export function createSqliteStore(path: string, opts: SqliteStoreOptions = {}): 
       );
     }
     addedSids = [];
-  } else db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  } else if (version !== SCHEMA_VERSION) {
+    // a new store (an existing one is not written to: a reader must not wait for the daemon's lock)
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }
 
   /** schema 1/2 → 3: the old rows, in seq order, become chunks with the same seqs */
   function copyOldEvents(): void {
