@@ -207,6 +207,20 @@ describe('sqlite store: dedupe hash and schema upgrade', () => {
     s.close();
   });
 
+  it('another connection opens and reads the store while a group holds the write lock', () => {
+    const path = join(dir, 'reader.sqlite');
+    const writer = createSqliteStore(path);
+    writer.append([ev(1)]);
+    writer.flush();
+    writer.append([ev(2)]); // an open group: the write lock is held
+    const reader = createSqliteStore(path, { commitDelayMs: 60_000 }); // would fail with SQLITE_BUSY if it wrote
+    expect(reader.lastSeq()).toBe(1);
+    writer.flush();
+    expect(reader.lastSeq()).toBe(2);
+    reader.close();
+    writer.close();
+  });
+
   it('writes a group again, with its seqs, when SQLite rolled it back before its commit', () => {
     let raw: Database.Database | undefined;
     const s = createSqliteStore(join(dir, 'redo.sqlite'), {
