@@ -28,7 +28,7 @@ export interface WriteLog {
   events: number;
 }
 
-export const emptyLog = (): WriteLog => ({ chunks: [], keys: [], offsets: new Map(), events: 0 });
+const emptyLog = (): WriteLog => ({ chunks: [], keys: [], offsets: new Map(), events: 0 });
 
 function mergeInto(into: WriteLog, from: WriteLog): void {
   for (const c of from.chunks) into.chunks.push(c);
@@ -58,8 +58,6 @@ export interface GroupCommit {
   run<T>(write: (log: WriteLog) => T): T;
   /** commits the open group and any redo now; throws when they cannot be written */
   flush(): void;
-  /** true while written rows wait for a commit or a redo */
-  pending(): boolean;
   /** offsets accepted but not yet committed (they are written at the commit), the newest last */
   pendingOffsets(): Array<[string, string]>;
   /** commits what it can and stops the timer (before the database closes) */
@@ -119,6 +117,15 @@ export function createGroupCommit(db: Database.Database, opts: GroupCommitOption
     }
   }
 
+  function flush(): void {
+    try {
+      commit();
+    } catch {
+      // kept for redo, written just below
+    }
+    writeRedo();
+  }
+
   function open(): void {
     db.exec('BEGIN IMMEDIATE');
     group = emptyLog();
@@ -136,12 +143,10 @@ export function createGroupCommit(db: Database.Database, opts: GroupCommitOption
 
   return {
     run(write) {
+      // a redo exists only while no group is open; SQLite may have ended the open one
+      if (group && !db.inTransaction) keepForRedo();
       writeRedo();
-      if (!group || !db.inTransaction) {
-        if (group) keepForRedo();
-        writeRedo();
-        open();
-      }
+      if (!group) open();
       const part = emptyLog();
       let result: ReturnType<typeof write>;
       try {
@@ -161,20 +166,11 @@ export function createGroupCommit(db: Database.Database, opts: GroupCommitOption
       }
       return result;
     },
-    flush() {
-      try {
-        commit();
-      } catch {
-        // kept for redo, written just below
-      }
-      writeRedo();
-    },
-    pending: () => group !== undefined || redo !== undefined,
+    flush,
     pendingOffsets: () => [...(redo?.offsets ?? []), ...(group?.offsets ?? [])],
     close() {
       try {
-        commit();
-        writeRedo();
+        flush();
       } catch {
         // what is lost is what a crash would lose: the sources read it again (offsets too)
       }

@@ -15,9 +15,6 @@ export interface SessionDedupe {
   /** forgets a session's set (after a rolled back append, whose hashes it may hold) */
   forget(sid: number): void;
   clear(): void;
-  /** bytes held by every loaded set */
-  bytes(): number;
-  sessions(): number;
 }
 
 /** `load(sid, set)` adds to `set` every hash the store holds for session `sid` */
@@ -70,7 +67,5 @@ export function createSessionDedupe(
       sets.clear();
       knownBytes = 0;
     },
-    bytes: total,
-    sessions: () => sets.size,
   };
 }
