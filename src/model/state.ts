@@ -379,12 +379,18 @@ export function reindex(state: TrackerState): void {
 }
 
 export function rootOf(state: TrackerState, key: string): SessionState | undefined {
-  let s = state.sessions.get(key);
+  const s = state.sessions.get(key);
+  return s && rootVia(s, (k) => state.sessions.get(k));
+}
+
+/** follows parent links from `s` through `get` to the top it can reach */
+export function rootVia(s: SessionState, get: (key: string) => SessionState | undefined): SessionState {
+  let root = s;
   // bounded walk: a corrupt snapshot with a parent cycle must not hang the daemon
-  for (let i = 0; s?.parentKey && i < 64; i++) {
-    const p = state.sessions.get(s.parentKey);
+  for (let i = 0; root.parentKey && i < 64; i++) {
+    const p = get(root.parentKey);
     if (!p) break;
-    s = p;
+    root = p;
   }
-  return s;
+  return root;
 }

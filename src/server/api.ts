@@ -1,6 +1,7 @@
 /** The JSON API the dashboard (and scripts) read: sessions, one session, event history. */
 import { Hono } from 'hono';
 import type { SessionState, SessionStatus, TrackerLimits } from '../model/session.js';
+import { rootVia } from '../model/state.js';
 import type { Pipeline } from '../pipeline.js';
 import type { EventStore } from '../store/event-store.js';
 import { jsonError } from './errors.js';
@@ -75,7 +76,7 @@ export function createApiRoutes(deps: {
           : s.children.map((ck) => tree(ck, depth + 1)).filter((n): n is SessionTreeNode => !!n);
       return { summary: toSummary(s, t), children };
     };
-    const root = pipeline.tracker.rootOf(key) ?? storedRoot(session, get);
+    const root = pipeline.tracker.rootOf(key) ?? rootVia(session, get);
     const events = store.readSession(key);
     const tokenSeries: TokenPoint[] = [];
     let tokens = 0;
@@ -121,15 +122,4 @@ export function createApiRoutes(deps: {
 
   api.all('*', (c) => jsonError(c, 404, 'not_found', 'no such API route'));
   return api;
-}
-
-/** the root of a stored session's tree, following parent links (bounded, cycle-safe) */
-function storedRoot(s: SessionState, get: (k: string) => SessionState | undefined): SessionState {
-  let root = s;
-  for (let i = 0; i < MAX_TREE_DEPTH && root.parentKey; i++) {
-    const parent = get(root.parentKey);
-    if (!parent) break;
-    root = parent;
-  }
-  return root;
 }
