@@ -116,10 +116,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     try {
       result = store.append(events, offsets);
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      if (storeError !== message)
-        logger.error({ err }, 'store refused events; holding them in memory and retrying');
-      storeError = message;
+      noteStoreError(err, 'store refused events; holding them in memory and retrying');
       return false;
     }
     if (storeError) logger.info({ recovered: storeError }, 'store accepts events again');
@@ -150,10 +147,15 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     try {
       store.flush();
     } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      if (storeError !== message) logger.error({ err }, 'store cannot commit accepted events; retrying');
-      storeError = message;
+      noteStoreError(err, 'store cannot commit accepted events; retrying');
     }
+  }
+
+  /** keeps the failure for /health, logging it once (not on every retry of the same failure) */
+  function noteStoreError(err: unknown, what: string): void {
+    const message = err instanceof Error ? err.message : String(err);
+    if (storeError !== message) logger.error({ err }, what);
+    storeError = message;
   }
 
   function hold(batch: PendingBatch): void {
