@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { PulseEvent } from '../model/events.js';
 import { describeEventStoreContract } from './event-store.contract.js';
 import { createSqliteStore } from './sqlite-store.js';
@@ -190,21 +190,28 @@ describe('sqlite store: dedupe hash and schema upgrade', () => {
     check.close();
   });
 
-  it('commits appends in groups: other connections see them after flush or the commit delay', async () => {
-    const path = join(dir, 'group.sqlite');
-    const s = createSqliteStore(path, { commitDelayMs: 5 });
-    s.append([ev(1), ev(2)]);
-    expect(s.readAfter(0, 10)).toHaveLength(2); // this connection sees its own group
-    const other = new Database(path, { readonly: true });
-    const count = () => other.prepare('SELECT COALESCE(SUM(n), 0) FROM chunks').pluck().get();
-    expect(count()).toBe(0);
-    s.flush();
-    expect(count()).toBe(2);
-    s.append([ev(3)]);
-    await new Promise((r) => setTimeout(r, 30));
-    expect(count()).toBe(3);
-    other.close();
-    s.close();
+  it('commits appends in groups: other connections see them after flush or the commit delay', () => {
+    vi.useFakeTimers(); // the commit delay runs on the faked clock
+    try {
+      const path = join(dir, 'group.sqlite');
+      const s = createSqliteStore(path, { commitDelayMs: 20 });
+      s.append([ev(1), ev(2)]);
+      expect(s.readAfter(0, 10)).toHaveLength(2); // this connection sees its own group
+      const other = new Database(path, { readonly: true });
+      const count = () => other.prepare('SELECT COALESCE(SUM(n), 0) FROM chunks').pluck().get();
+      expect(count()).toBe(0);
+      s.flush();
+      expect(count()).toBe(2);
+      s.append([ev(3)]);
+      vi.advanceTimersByTime(19);
+      expect(count()).toBe(2);
+      vi.advanceTimersByTime(1);
+      expect(count()).toBe(3);
+      other.close();
+      s.close();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('another connection opens and reads the store while a group holds the write lock', () => {
