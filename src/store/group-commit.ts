@@ -5,9 +5,11 @@
  * (a few lines) that cost more than the lines themselves.
  *
  * What a group wrote is also kept in memory (`WriteLog`: the rows, not the events) until it is
- * committed. If the commit fails (disk full, I/O error) or SQLite rolls the whole transaction
- * back, the log is kept as `redo` and written again before anything else: appends already told
- * the model about those events, so they must reach the disk as they were, with the same seqs.
+ * committed. If the commit fails (disk full, I/O error), SQLite rolls the whole transaction
+ * back, or an append fails half-way (then the group is rolled back on purpose, and that append's
+ * own rows are not in the log), the log is kept as `redo` and written again before anything
+ * else: appends already told the model about those events, so they must reach the disk as they
+ * were, with the same seqs.
  * While the redo cannot be written, appends fail (the pipeline holds their batches), so memory
  * stays bounded by one group.
  *
@@ -52,8 +54,10 @@ export interface GroupCommitOptions {
 
 export interface GroupCommit {
   /**
-   * Runs `write` inside the open group (opening one), as a savepoint: if it throws, only its own
-   * rows are undone. `write` records its rows in the log it is given.
+   * Runs `write` inside the open group (opening one); `write` records its rows in the log it is
+   * given. If it throws, the group is rolled back and the earlier appends' rows become the redo:
+   * a savepoint per append would undo only its own rows, but cost more than the rest of the
+   * append's SQLite work on a read of a few lines, for a path taken only on disk or I/O errors.
    */
   run<T>(write: (log: WriteLog) => T): T;
   /** commits the open group and any redo now; throws when they cannot be written */
@@ -70,7 +74,6 @@ export function createGroupCommit(db: Database.Database, opts: GroupCommitOption
   let group: WriteLog | undefined;
   let redo: WriteLog | undefined;
   let timer: NodeJS.Timeout | undefined;
-  const savepoint = db.transaction(<T>(write: (log: WriteLog) => T, log: WriteLog): T => write(log));
 
   /** the open transaction is gone (failed commit, or SQLite rolled it back): keep its rows */
   function keepForRedo(): void {
@@ -150,10 +153,11 @@ export function createGroupCommit(db: Database.Database, opts: GroupCommitOption
       const part = emptyLog();
       let result: ReturnType<typeof write>;
       try {
-        result = savepoint(write, part) as ReturnType<typeof write>;
+        result = write(part);
       } catch (err) {
-        // SQLite may roll back the whole transaction on disk full or I/O errors
-        if (!db.inTransaction) keepForRedo();
+        // its rows are mixed into the open transaction: undo the whole group, keep the earlier
+        // appends' rows (not this one's) to be written again before anything else
+        keepForRedo();
         throw err;
       }
       mergeInto(group as WriteLog, part);

@@ -252,6 +252,28 @@ describe('sqlite store: dedupe hash and schema upgrade', () => {
     s.close();
   });
 
+  it('an append that fails half-way leaves none of its rows, and keeps the earlier appends of its group', () => {
+    const path = join(dir, 'half.sqlite');
+    const s = createSqliteStore(path);
+    s.append([ev(1)], [{ key: 'files:/a', value: { pos: 1 } }]);
+    // the second session's chunk cannot be serialized: the first session's chunk is already in
+    const bad = { ...ev(3, 'other-key'), n: 1n } as unknown as PulseEvent;
+    expect(() => s.append([ev(2), bad], [{ key: 'files:/a', value: { pos: 3 } }])).toThrow(/BigInt/);
+    expect(s.lastSeq()).toBe(1);
+    expect(s.append([ev(4, 'other-key')]).stored.map((x) => x.seq)).toEqual([2]);
+    // ev(2) was not stored: it is new when it comes again
+    expect(s.append([ev(2)]).stored.map((x) => x.seq)).toEqual([3]);
+    s.close();
+    const again = createSqliteStore(path);
+    expect(again.readAfter(0, 10).map((x) => [x.seq, x.event.ts])).toEqual([
+      [1, ev(1).ts],
+      [2, ev(4).ts],
+      [3, ev(2).ts],
+    ]);
+    expect(again.getOffset('files:/a')).toEqual({ pos: 1 });
+    again.close();
+  });
+
   it('refuses appends while the disk is full and loses none of the accepted ones', () => {
     let raw: Database.Database | undefined;
     const path = join(dir, 'full.sqlite');

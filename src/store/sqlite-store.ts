@@ -253,6 +253,11 @@ export function createSqliteStore(path: string, opts: SqliteStoreOptions = {}): 
     (kvGet.get(STORE_NS, MISSING_SEQS) as { value: string } | undefined)?.value ?? 0,
   );
   lastSeq = dbLastSeq();
+  /**
+   * The last seq given out: the database's, or this writer's while a rolled-back group waits in
+   * the redo log to be written again (its events were accepted with their seqs).
+   */
+  const seqNow = (): number => Math.max(dbLastSeq(), lastSeq);
 
   const insertSessionKeyAt = db.prepare('INSERT OR IGNORE INTO session_keys (id, key) VALUES (?, ?)');
   const group = createGroupCommit(db, {
@@ -397,8 +402,8 @@ export function createSqliteStore(path: string, opts: SqliteStoreOptions = {}): 
         limit,
       );
     },
-    lastSeq: dbLastSeq,
-    countEvents: () => dbLastSeq() - missingSeqs,
+    lastSeq: seqNow,
+    countEvents: () => seqNow() - missingSeqs,
     // joins the open group: the snapshots commit with the events they hold
     saveSnapshots: (sessions, appliedSeq) =>
       guard('saving snapshots', () => snapshotsTx(sessions, appliedSeq)),
@@ -455,7 +460,7 @@ export function createSqliteStore(path: string, opts: SqliteStoreOptions = {}): 
           }
         }
       }
-      const last = dbLastSeq();
+      const last = seqNow();
       return {
         path,
         events: last - missingSeqs,
