@@ -23,7 +23,8 @@ function text(n: number, key = 'agent:main:main'): PulseEvent {
   };
 }
 
-function session(key: string): SessionState {
+/** a plain session snapshot (the sqlite tests use it too) */
+export function session(key: string): SessionState {
   return {
     key,
     agentId: 'main',

@@ -75,7 +75,8 @@ export function createGroupCommit(db: Database.Database, opts: GroupCommitOption
   let redo: WriteLog | undefined;
   let timer: NodeJS.Timeout | undefined;
 
-  /** the open transaction is gone (failed commit, or SQLite rolled it back): keep its rows */
+  /** the open transaction is gone or must go (a failed commit or append, or SQLite rolled it
+   * back): keep its rows */
   function keepForRedo(): void {
     if (db.inTransaction) {
       try {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { PulseEvent } from '../model/events.js';
-import { describeEventStoreContract } from './event-store.contract.js';
+import { describeEventStoreContract, session } from './event-store.contract.js';
 import { createSqliteStore } from './sqlite-store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'clawpulse-store-'));
@@ -249,6 +249,25 @@ describe('sqlite store: dedupe hash and schema upgrade', () => {
     expect(s.readSession('new-key').map((x) => x.seq)).toEqual([2]);
     expect(s.getOffset('files:/a')).toEqual({ pos: 2 });
     expect(s.append([ev(2, 'new-key')]).duplicates).toBe(1);
+    s.close();
+  });
+
+  it('snapshots saved while a rolled-back group waits are written after it, never ahead of their seq', () => {
+    let raw: Database.Database | undefined;
+    const path = join(dir, 'snap-redo.sqlite');
+    const s = createSqliteStore(path, {
+      configure: (db) => {
+        raw = db;
+      },
+    });
+    s.append([ev(1)]);
+    raw?.exec('ROLLBACK'); // SQLite dropped the open group: seq 1 waits in the redo log
+    s.saveSnapshots([session(ev(1).sessionKey)], s.lastSeq());
+    const other = createSqliteStore(path);
+    expect(other.lastSeq()).toBeGreaterThanOrEqual(other.snapshotSeq() ?? 0);
+    s.flush();
+    expect([other.snapshotSeq(), other.lastSeq()]).toEqual([1, 1]);
+    other.close();
     s.close();
   });
 

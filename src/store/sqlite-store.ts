@@ -404,9 +404,10 @@ export function createSqliteStore(path: string, opts: SqliteStoreOptions = {}): 
     },
     lastSeq: seqNow,
     countEvents: () => seqNow() - missingSeqs,
-    // joins the open group: the snapshots commit with the events they hold
+    // joins the group (a redo first): the snapshots commit with the events they hold, never
+    // before them, so the seq they claim is always on disk when they are
     saveSnapshots: (sessions, appliedSeq) =>
-      guard('saving snapshots', () => snapshotsTx(sessions, appliedSeq)),
+      guard('saving snapshots', () => group.run(() => snapshotsTx(sessions, appliedSeq))),
     snapshotSeq: () => {
       const v = (kvGet.get(STORE_NS, SNAPSHOT_SEQ) as { value: string } | undefined)?.value;
       return v === undefined ? undefined : Number(v);
