@@ -5,10 +5,23 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { PulseEvent } from '../model/events.js';
 import { describeEventStoreContract, session } from './event-store.contract.js';
+import type { EventStore } from './event-store.js';
 import { createSqliteStore } from './sqlite-store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'clawpulse-store-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** a store and its raw connection, for tests that make SQLite fail under it */
+function openWithRaw(name: string): { s: EventStore; raw: Database.Database; path: string } {
+  let raw: Database.Database | undefined;
+  const path = join(dir, name);
+  const s = createSqliteStore(path, {
+    configure: (db) => {
+      raw = db;
+    },
+  });
+  return { s, raw: raw as Database.Database, path };
+}
 
 describeEventStoreContract('sqlite', (id) => createSqliteStore(join(dir, `${id}.sqlite`)));
 
@@ -229,16 +242,11 @@ describe('sqlite store: dedupe hash and schema upgrade', () => {
   });
 
   it('writes a group again, with its seqs, when SQLite rolled it back before its commit', () => {
-    let raw: Database.Database | undefined;
-    const s = createSqliteStore(join(dir, 'redo.sqlite'), {
-      configure: (db) => {
-        raw = db;
-      },
-    });
+    const { s, raw } = openWithRaw('redo.sqlite');
     expect(
       s.append([ev(1), ev(2, 'new-key')], [{ key: 'files:/a', value: { pos: 2 } }]).stored.map((x) => x.seq),
     ).toEqual([1, 2]);
-    raw?.exec('ROLLBACK'); // what SQLite does to the open transaction on some disk-full or I/O errors
+    raw.exec('ROLLBACK'); // what SQLite does to the open transaction on some disk-full or I/O errors
     expect(s.append([ev(3)]).stored.map((x) => x.seq)).toEqual([3]);
     s.flush();
     expect(s.readAfter(0, 10).map((x) => [x.seq, x.event.dedupeKey])).toEqual([
@@ -253,15 +261,9 @@ describe('sqlite store: dedupe hash and schema upgrade', () => {
   });
 
   it('snapshots saved while a rolled-back group waits are written after it, never ahead of their seq', () => {
-    let raw: Database.Database | undefined;
-    const path = join(dir, 'snap-redo.sqlite');
-    const s = createSqliteStore(path, {
-      configure: (db) => {
-        raw = db;
-      },
-    });
+    const { s, raw, path } = openWithRaw('snap-redo.sqlite');
     s.append([ev(1)]);
-    raw?.exec('ROLLBACK'); // SQLite dropped the open group: seq 1 waits in the redo log
+    raw.exec('ROLLBACK'); // SQLite dropped the open group: seq 1 waits in the redo log
     s.saveSnapshots([session(ev(1).sessionKey)], s.lastSeq());
     const other = createSqliteStore(path);
     expect(other.lastSeq()).toBeGreaterThanOrEqual(other.snapshotSeq() ?? 0);
@@ -294,14 +296,7 @@ describe('sqlite store: dedupe hash and schema upgrade', () => {
   });
 
   it('refuses appends while the disk is full and loses none of the accepted ones', () => {
-    let raw: Database.Database | undefined;
-    const path = join(dir, 'full.sqlite');
-    const s = createSqliteStore(path, {
-      configure: (db) => {
-        raw = db;
-      },
-    });
-    const db = raw as Database.Database;
+    const { s, raw: db, path } = openWithRaw('full.sqlite');
     s.append([ev(1), ev(2)]);
     s.flush();
     const pages = db.pragma('page_count', { simple: true }) as number;
