@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { clip } from './summarize.js';
+import { CLIP_MARK, clip } from './summarize.js';
 
 /** what clip stands for */
 function reference(s: string, max: number): string {
   const one = s.replace(/\s+/g, ' ').trim();
-  return one.length > max ? `${one.slice(0, max - 1)}…` : one;
+  if (one.length <= max) return one;
+  return max > 3 ? `${one.slice(0, max - 3)}...` : one.slice(0, max);
 }
 
 describe('clip', () => {
@@ -33,6 +34,13 @@ describe('clip', () => {
       depth === 0 ? [s] : [s, ...alphabet.flatMap((c) => all(s + c, depth - 1))];
     for (const s of all('', 7))
       for (let max = 1; max <= 8; max++) expect(clip(s, max)).toBe(reference(s, max));
+  });
+
+  it('ends a cut text with the ASCII mark, at exactly max characters', () => {
+    const cut = clip(`${'ab '.repeat(100)}`, 200);
+    expect(cut).toHaveLength(200);
+    expect(cut.endsWith(CLIP_MARK)).toBe(true);
+    expect(/^[\x20-\x7e]*$/.test(cut)).toBe(true);
   });
 
   it('returns an unchanged text as it is', () => {

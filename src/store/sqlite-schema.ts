@@ -1,9 +1,9 @@
 /**
- * The SQLite store's schema (version 3) and the in-place upgrade from versions 1 and 2.
+ * The SQLite store's schema (version 4) and the in-place upgrade from versions 1, 2 and 3.
  *
  * Events are stored in chunks: one row per run of consecutive events of one session written by
- * one append (a source's read is mostly one session), holding the events as a JSON array and
- * their dedupe hashes as a blob. Writing a burst is then one row per chunk instead of one row
+ * one append (a source's read is mostly one session), holding the events as a JSON array (without
+ * the fields the row already says: `chunk-codec.ts`) and their dedupe hashes as a blob. Writing a burst is then one row per chunk instead of one row
  * plus one unique-index entry per event: the index entries, scattered over the whole index, made
  * every commit write many pages (schema 2 spent about half its time there).
  *
@@ -14,7 +14,8 @@
  */
 import type Database from 'better-sqlite3';
 
-export const SCHEMA_VERSION = 3;
+/** 4: chunk bodies leave out the session key (and a repeated agentId and source); 3 wrote them */
+export const SCHEMA_VERSION = 4;
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS chunks (

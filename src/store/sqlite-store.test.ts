@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { PulseEvent } from '../model/events.js';
+import { hashKey } from './dedupe-hash.js';
 import { describeEventStoreContract, session } from './event-store.contract.js';
 import type { EventStore } from './event-store.js';
+import { SCHEMA } from './sqlite-schema.js';
 import { createSqliteStore } from './sqlite-store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'clawpulse-store-'));
@@ -162,7 +164,7 @@ describe('sqlite store: dedupe hash and schema upgrade', () => {
     expect(s.countEvents()).toBe(4);
     s.close();
     const check = new Database(path, { readonly: true });
-    expect(check.pragma('user_version', { simple: true })).toBe(3);
+    expect(check.pragma('user_version', { simple: true })).toBe(4);
     check.close();
   });
 
@@ -196,11 +198,47 @@ describe('sqlite store: dedupe hash and schema upgrade', () => {
     expect(r.stored.map((x) => x.seq)).toEqual([5]);
     s.close();
     const check = new Database(path, { readonly: true });
-    expect(check.pragma('user_version', { simple: true })).toBe(3);
+    expect(check.pragma('user_version', { simple: true })).toBe(4);
     expect(
       check.prepare("SELECT name FROM sqlite_master WHERE name IN ('events', 'session_runs')").all(),
     ).toEqual([]);
     check.close();
+  });
+
+  it('reads a schema 3 store as it was, dedupes across the upgrade, and marks it 4 when it writes', () => {
+    const path = join(dir, 'v3.sqlite');
+    const raw = new Database(path);
+    raw.exec(SCHEMA);
+    raw.exec("INSERT INTO session_keys (id, key) VALUES (1, 'a')");
+    const old = [ev(1, 'a'), { ...ev(2, 'a'), agentId: 'ops' }];
+    const hashes = Buffer.alloc(old.length * 12);
+    const lanes = new Uint32Array(3);
+    for (const [i, e] of old.entries()) {
+      hashKey(e.dedupeKey, lanes);
+      for (let l = 0; l < 3; l++) hashes.writeUInt32LE(lanes[l] as number, i * 12 + l * 4);
+    }
+    // schema 3 wrote every field of every event
+    raw
+      .prepare('INSERT INTO chunks (first, sid, n, hashes, body) VALUES (1, 1, 2, ?, ?)')
+      .run(hashes, JSON.stringify(old));
+    raw.pragma('user_version = 3');
+    raw.close();
+
+    const s = createSqliteStore(path);
+    const version = () => {
+      const check = new Database(path, { readonly: true });
+      const v = check.pragma('user_version', { simple: true });
+      check.close();
+      return v;
+    };
+    expect(s.readAfter(0, 10).map((x) => x.event)).toEqual(old);
+    expect(version()).toBe(3);
+    const r = s.append([ev(1, 'a'), ev(3, 'a'), ev(4, 'a')]);
+    expect(r.duplicates).toBe(1);
+    s.flush();
+    expect(version()).toBe(4);
+    expect(s.readSession('a').map((x) => x.event)).toEqual([...old, ev(3, 'a'), ev(4, 'a')]);
+    s.close();
   });
 
   it('commits appends in groups: other connections see them after flush or the commit delay', () => {

@@ -14,6 +14,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { PulseEvent, StoredEvent } from '../model/events.js';
 import type { SessionState } from '../model/session.js';
+import { decodeChunk, encodeChunk } from './chunk-codec.js';
 import { hashKey } from './dedupe-hash.js';
 import type { AppendResult, EventStore, SourceOffset } from './event-store.js';
 import { type ChunkRow, createGroupCommit, type WriteLog } from './group-commit.js';
@@ -51,6 +52,13 @@ export interface SqliteStoreOptions {
   commitDelayMs?: number;
   /** called with the open database (tests use it to make the disk "full") */
   configure?: (db: Database.Database) => void;
+}
+
+/** a chunk row as read back: its first seq, body and (when joined) session key */
+interface ChunkRead {
+  first: number;
+  body: string;
+  key?: string;
 }
 
 const errorOf = (err: unknown) => err as { code?: string; message?: string };
@@ -99,7 +107,9 @@ export function createSqliteStore(path: string, opts: SqliteStoreOptions = {}): 
   const selectChunkAt = db
     .prepare('SELECT first FROM chunks WHERE first <= ? ORDER BY first DESC LIMIT 1')
     .pluck();
-  const selectChunksFrom = db.prepare('SELECT first, body FROM chunks WHERE first >= ? ORDER BY first');
+  const selectChunksFrom = db.prepare(
+    'SELECT c.first, c.body, k.key FROM chunks c JOIN session_keys k ON k.id = c.sid WHERE c.first >= ? ORDER BY c.first',
+  );
   const selectSessionChunks = db.prepare('SELECT first, body FROM chunks WHERE sid = ? ORDER BY first');
   const insertSessionKey = db.prepare('INSERT INTO session_keys (key) VALUES (?)');
   const selectSid = db.prepare('SELECT id FROM session_keys WHERE key = ?').pluck();
@@ -154,7 +164,7 @@ export function createSqliteStore(path: string, opts: SqliteStoreOptions = {}): 
       chunkSid,
       n,
       Buffer.from(chunkHashes.subarray(0, n * 12)),
-      JSON.stringify(chunk),
+      encodeChunk(chunk),
     ];
     insertChunk.run(row);
     if (log) {
@@ -212,12 +222,24 @@ export function createSqliteStore(path: string, opts: SqliteStoreOptions = {}): 
       );
     }
     addedSids = [];
-  } else if (version !== SCHEMA_VERSION) {
+  } else if (version === 0) {
     // a new store (an existing one is not written to: a reader must not wait for the daemon's lock)
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }
+  /**
+   * Schema 3 → 4 changed only how bodies are written (schema 3 bodies read the same), so a schema
+   * 3 store is marked 4 by the transaction that writes its first schema 4 body: from then on an
+   * older clawpulse, which would read those events without their session key, refuses it.
+   */
+  const markVersion =
+    version === 3
+      ? () => {
+          if (db.pragma('user_version', { simple: true }) !== SCHEMA_VERSION)
+            db.pragma(`user_version = ${SCHEMA_VERSION}`);
+        }
+      : () => {};
 
-  /** schema 1/2 → 3: the old rows, in seq order, become chunks with the same seqs */
+  /** schema 1/2 → 4: the old rows, in seq order, become chunks with the same seqs */
   function copyOldEvents(): void {
     const page = db.prepare('SELECT seq, body FROM events_old WHERE seq > ? ORDER BY seq LIMIT 5000');
     let count = 0;
@@ -264,6 +286,7 @@ export function createSqliteStore(path: string, opts: SqliteStoreOptions = {}): 
     maxDelayMs: opts.commitDelayMs,
     // the group holds the write lock from here on: only now can another writer's rows appear
     onBegin: () => {
+      markVersion();
       const inDb = dbLastSeq();
       if (inDb !== lastSeq) {
         // another writer appended: what this process remembers of the sessions is stale
@@ -272,6 +295,7 @@ export function createSqliteStore(path: string, opts: SqliteStoreOptions = {}): 
       }
     },
     rewrite: (redo) => {
+      markVersion();
       for (const k of redo.keys) insertSessionKeyAt.run(k);
       for (const c of redo.chunks) insertChunk.run(c);
       for (const [k, v] of redo.offsets) upsertOffset.run(k, v);
@@ -342,12 +366,12 @@ export function createSqliteStore(path: string, opts: SqliteStoreOptions = {}): 
     }
   }
 
-  /** the events of chunk rows, oldest first, with seq > after, at most `limit` */
-  function eventsOf(rows: Iterable<{ first: number; body: string }>, after: number, limit: number) {
+  /** the events of chunk rows (of `key`'s session, or each row's `key`), oldest first, with seq > after, at most `limit` */
+  function eventsOf(rows: Iterable<ChunkRead>, after: number, limit: number, key?: string) {
     const out: StoredEvent[] = [];
     if (limit <= 0) return out;
     for (const r of rows) {
-      const events = JSON.parse(r.body) as PulseEvent[];
+      const events = decodeChunk(r.body, key ?? (r.key as string));
       for (let i = Math.max(0, after + 1 - r.first); i < events.length; i++) {
         out.push({ seq: r.first + i, event: events[i] as PulseEvent });
         if (out.length >= limit) return out;
@@ -387,20 +411,12 @@ export function createSqliteStore(path: string, opts: SqliteStoreOptions = {}): 
     },
     readAfter: (after, limit) => {
       const from = (selectChunkAt.get(after + 1) as number | undefined) ?? 0;
-      return eventsOf(
-        selectChunksFrom.iterate(from) as Iterable<{ first: number; body: string }>,
-        after,
-        limit,
-      );
+      return eventsOf(selectChunksFrom.iterate(from) as Iterable<ChunkRead>, after, limit);
     },
     readSession: (key, limit = 1_000_000) => {
       const sid = sids.get(key) ?? (selectSid.get(key) as number | undefined);
       if (sid === undefined) return [];
-      return eventsOf(
-        selectSessionChunks.iterate(sid) as Iterable<{ first: number; body: string }>,
-        0,
-        limit,
-      );
+      return eventsOf(selectSessionChunks.iterate(sid) as Iterable<ChunkRead>, 0, limit, key);
     },
     lastSeq: seqNow,
     countEvents: () => seqNow() - missingSeqs,

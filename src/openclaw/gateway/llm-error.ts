@@ -1,3 +1,5 @@
+import { cutToMax } from '../summarize.js';
+
 /**
  * Reads a provider failure out of OpenClaw's error text (lifecycle `error`, chat `errorMessage`,
  * a persisted assistant message with stopReason "error"): the HTTP-ish status when the text or
@@ -47,7 +49,7 @@ export function parseLlmError(message: string, errorKind?: string): ParsedLlmErr
     (kind !== undefined && RETRYABLE_KIND.has(kind)) ||
     RETRYABLE_TEXT.test(message);
   const out: ParsedLlmError = {
-    message: message.length > 500 ? `${message.slice(0, 499)}…` : message,
+    message: cutToMax(message, 500),
     retryable,
   };
   if (status !== undefined) out.status = status;

@@ -10,6 +10,7 @@
  */
 import type { PulseEvent } from '../../model/events.js';
 import { parseSessionKey } from '../session-key.js';
+import { cutToMax } from '../summarize.js';
 import { isObj, num, type Obj, str } from './frames.js';
 
 export interface RunState {
@@ -183,9 +184,7 @@ export function messageText(content: unknown): string | undefined {
   return parts.length ? parts.join('\n') : undefined;
 }
 
-export function clip(s: string, max: number): string {
-  return s.length > max ? `${s.slice(0, max - 1)}…` : s;
-}
+export const clip = cutToMax;
 
 function safeJson(v: unknown): string | undefined {
   try {
