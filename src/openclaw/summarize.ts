@@ -10,7 +10,7 @@ const MAX_OUTPUT = 200;
 /**
  * Ends a text clawpulse cut short. ASCII on purpose: '…' (U+2026) makes V8 store the cut text,
  * and the JSON of every stored chunk holding it, as a two-byte string, twice the memory and a
- * slow UTF-8 path into SQLite; the ingest bench ran about 20% slower with it.
+ * slow UTF-8 path into SQLite; the ingest bench ran 10–20% slower with it.
  */
 export const CLIP_MARK = '...';
 

@@ -3,8 +3,8 @@
  * already says. Every event of a chunk belongs to the row's session (`sid`), and nearly every
  * event has the agentId and source of the chunk's first one; so `sessionKey` is left out of every
  * event, and `agentId` / `source` out of every event after the first that repeats them. Decoding
- * puts them back. A fifth of the bytes and three of the ten strings per event go, which is
- * serializing, binding to SQLite and writing saved.
+ * puts them back: a fifth fewer bytes to serialize, bind to SQLite and write, and three strings
+ * fewer per event.
  *
  * (Writing the session id that starts a transcript's dedupe keys and run ids once per chunk, and
  * cutting it from each, would save another fifth of the bytes, but cutting and restoring the
