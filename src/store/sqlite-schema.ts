@@ -3,9 +3,10 @@
  *
  * Events are stored in chunks: one row per run of consecutive events of one session written by
  * one append (a source's read is mostly one session), holding the events as a JSON array (without
- * the fields the row already says: `chunk-codec.ts`) and their dedupe hashes as a blob. Writing a burst is then one row per chunk instead of one row
- * plus one unique-index entry per event: the index entries, scattered over the whole index, made
- * every commit write many pages (schema 2 spent about half its time there).
+ * the fields the row already says: `chunk-codec.ts`) and their dedupe hashes as a blob. Writing a
+ * burst is then one row per chunk instead of one row plus one unique-index entry per event: the
+ * index entries, scattered over the whole index, made every commit write many pages (schema 2
+ * spent about half its time there).
  *
  * - `chunks.first` (the rowid) is the seq of the chunk's first event; its events have seqs
  *   first .. first + n - 1. Seqs are gap-free and never reused.

@@ -151,13 +151,13 @@ export function summarizeArgs(name: string, args: unknown, fallback?: string): s
       str(a.url) ??
       str(a.query) ??
       str(a.pattern);
-    if (pick) return clip(pick, 160);
+    if (pick) return cutToMax(pick, 160);
     const json = safeJson(a);
-    if (json && json !== '{}') return clip(json, 160);
+    if (json && json !== '{}') return cutToMax(json, 160);
   } else if (typeof args === 'string' && args) {
-    return clip(args, 160);
+    return cutToMax(args, 160);
   }
-  return fallback ? clip(fallback, 160) : undefined;
+  return fallback ? cutToMax(fallback, 160) : undefined;
 }
 
 /** the text of a tool result (`{content:[{type:"text",text}]}`) or a plain string */
@@ -183,8 +183,6 @@ export function messageText(content: unknown): string | undefined {
       parts.push(b.text.trim());
   return parts.length ? parts.join('\n') : undefined;
 }
-
-export const clip = cutToMax;
 
 function safeJson(v: unknown): string | undefined {
   try {

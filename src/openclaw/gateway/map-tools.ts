@@ -10,10 +10,9 @@
  * except when the wrapper itself fails (then its error is shown under the inner tool's name).
  */
 import { spawnDedupeKey } from '../sessions-json.js';
-import { toolResultFailed } from '../summarize.js';
+import { cutToMax, toolResultFailed } from '../summarize.js';
 import { isObj, num, type Obj, str } from './frames.js';
 import {
-  clip,
   emit,
   keys,
   type MapperState,
@@ -103,10 +102,10 @@ function emitResult(c: ToolCtx, callId: string, name: string, r: ToolResultInfo)
     ...(durationMs !== undefined ? { durationMs } : {}),
   };
   if (r.isError) {
-    emit(st, { ...base, type: 'tool.error', error: clip(text ?? r.meta ?? 'tool failed', 500) });
+    emit(st, { ...base, type: 'tool.error', error: cutToMax(text ?? r.meta ?? 'tool failed', 500) });
   } else {
     const output = text ?? r.meta;
-    emit(st, { ...base, type: 'tool.output', ...(output ? { output: clip(output, 500) } : {}) });
+    emit(st, { ...base, type: 'tool.output', ...(output ? { output: cutToMax(output, 500) } : {}) });
   }
 }
 
