@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { PulseEvent } from '../model/events.js';
-import { createTranscriptNormalizer } from './normalize.js';
+import { createTranscriptNormalizer, sessionTag } from './normalize.js';
 import { parseSessionsJson, sessionEntryToEvents } from './sessions-json.js';
 import { parseTranscriptLine } from './transcript.js';
 
@@ -30,9 +30,9 @@ describe('transcript normalizer on the real 2026.7.35 parent transcript', () => 
   it('finds three runs: local turn, gateway turn with the spawn, announce turn', () => {
     const started = ofType(evs, 'agent.started');
     expect(started.map((e) => e.runId)).toEqual([
-      `${PARENT}:r:e532d698`,
-      `${PARENT}:r:2ac9b877`,
-      `${PARENT}:r:dd3098ba`,
+      `${sessionTag(PARENT)}:r:e532d698`,
+      `${sessionTag(PARENT)}:r:2ac9b877`,
+      `${sessionTag(PARENT)}:r:dd3098ba`,
     ]);
     const finished = ofType(evs, 'agent.finished');
     expect(finished.map((e) => e.outcome)).toEqual(['ok', 'ok', 'ok']);
@@ -471,5 +471,40 @@ describe('open tool calls', () => {
     n.push(call('a1', 'x\nc', 'r'));
     n.push(call('a2', 'c', 'r\nx'));
     expect(n.state().pending).toEqual([['r\nx', 'c', 'exec', 1]]);
+  });
+});
+
+describe('session tag (the session part of run ids)', () => {
+  it('is 8 hex digits for a UUID, different for UUIDs that share their time-ordered part', () => {
+    // two UUIDv7 of the same millisecond share their first 12 hex digits; two UUIDv1 of one host their last 12
+    const v7a = '019a8f2c-1b3d-7a00-8c11-5f0e2d3c4b5a';
+    const v7b = '019a8f2c-1b3d-7a00-9d22-6a1f3e4d5c6b';
+    const v1a = '6fa459ea-ee8a-11ee-9c1b-0242ac120002';
+    const v1b = '6fa45b3e-ee8a-11ee-9c1b-0242ac120002';
+    const tags = [v7a, v7b, v1a, v1b, PARENT].map(sessionTag);
+    for (const t of tags) expect(t).toMatch(/^[0-9a-f]{8}$/);
+    expect(new Set(tags).size).toBe(tags.length);
+    expect(sessionTag('s1')).toBe('s1');
+  });
+
+  it('keeps apart the runs of two transcripts of one session key whose entry ids repeat', () => {
+    const runs = ['11111111-2222-4333-8444-555555555555', '99999999-2222-4333-8444-555555555555'].map(
+      (sessionId) => {
+        const n = createTranscriptNormalizer({
+          sessionKey: 'agent:main:k',
+          agentId: 'main',
+          sessionId,
+          source: 'files',
+        });
+        const evs = n.push({
+          type: 'message',
+          id: 'u1',
+          message: { role: 'user', content: 'hi', timestamp: 1 },
+        }).events;
+        return evs.find((e) => e.type === 'agent.started')?.runId;
+      },
+    );
+    expect(runs[0]).toMatch(/^[0-9a-f]{8}:r:u1$/);
+    expect(runs[0]).not.toBe(runs[1]);
   });
 });

@@ -156,6 +156,22 @@ function blockSuffix(cache: string[], type: string, i: number): string {
   return suffix;
 }
 
+/**
+ * What a transcript's dedupe keys and run ids say of its session: 8 hex digits of a hash of the
+ * session id. Keys are unique within a session key (the store's dedupe scope) by their entry id;
+ * the tag keeps apart the transcripts one session key goes through (each reset starts one, and
+ * its random 8-hex entry ids may repeat an older one's). The whole UUID was 28 more characters
+ * in two fields of every stored event, a fifth of its bytes. A hash, not a slice of the id:
+ * every part of a UUID is fixed or time-ordered in some version (v1, v7). An id of 8 characters
+ * or fewer is its own tag.
+ */
+export function sessionTag(sessionId: string): string {
+  if (sessionId.length <= 8) return sessionId;
+  let h = 0x811c9dc5; // FNV-1a
+  for (let i = 0; i < sessionId.length; i++) h = Math.imul(h ^ sessionId.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(16).padStart(8, '0');
+}
+
 /*
  * Events are object literals with every field in catalog order (type, ts, source, sessionKey,
  * agentId, dedupeKey, then their own): they are JSON-stringified into the store, so the order is
@@ -179,6 +195,7 @@ export function createTranscriptNormalizer(opts: NormalizerOptions): TranscriptN
 
   // the line being normalized: its entry id, and `${sessionId}/${entryId}` for its keys
   const sessionPrefix = `${sessionId}/`;
+  const tag = sessionTag(sessionId);
   let entryId = '';
   let keyPrefix = '';
 
@@ -206,13 +223,13 @@ export function createTranscriptNormalizer(opts: NormalizerOptions): TranscriptN
     if (text.trimStart().startsWith(INTERNAL_CONTEXT_PREFIX)) return;
     const idemKey = str(m.idempotencyKey);
     const idem = idemKey && /^(.+):user$/.exec(idemKey)?.[1];
-    startRun(openclawRunId(m.__openclaw) ?? idem ?? `${sessionId}:r:${entryId}`, ts, out);
+    startRun(openclawRunId(m.__openclaw) ?? idem ?? `${tag}:r:${entryId}`, ts, out);
   }
 
   function onAssistant(m: Obj, ts: number, out: PulseEvent[]): void {
     const native = openclawRunId(m.__openclaw);
     if (native && native !== runId) startRun(native, ts, out);
-    else if (!runOpen || !runId) startRun(`${sessionId}:r:${entryId}`, ts, out);
+    else if (!runOpen || !runId) startRun(`${tag}:r:${entryId}`, ts, out);
     const run = runId as string;
     const model = str(m.model);
     const provider = str(m.provider);
@@ -332,7 +349,7 @@ export function createTranscriptNormalizer(opts: NormalizerOptions): TranscriptN
     let call = runId ? pending.get(runId, callId) : undefined;
     if (!call) call = pending.lastWithCallId(callId);
     if (call) pending.delete(call.runId, callId);
-    const run = call?.runId ?? runId ?? `${sessionId}:r:orphan`;
+    const run = call?.runId ?? runId ?? `${tag}:r:orphan`;
     const name = call?.name ?? toolName ?? 'unknown';
     const details = m.details && typeof m.details === 'object' ? (m.details as Obj) : undefined;
     const text = contentText(m.content);

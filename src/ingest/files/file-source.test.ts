@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock, systemClock } from '../../infra/clock.js';
 import { silentLogger } from '../../infra/logger.js';
+import { sessionTag } from '../../openclaw/normalize.js';
 import { createFileSource, type FileSource } from './file-source.js';
 import type { FileOffsetValue } from './follower.js';
 import { createMemorySink, line, type MemorySink, say, tempStateDir, user, waitFor } from './test-helpers.js';
@@ -181,10 +182,10 @@ describe('file source edge cases', () => {
     fs.appendFileSync(file, line(user('u4', 'four')) + line(say('a4', 'fourth')));
     await src.scanNow();
     expect(sink.ofType('agent.started').map((e) => e.runId)).toEqual([
-      `${SID}:r:u1`,
-      `${SID}:r:u2`,
-      `${SID}:r:u3`,
-      `${SID}:r:u4`,
+      `${sessionTag(SID)}:r:u1`,
+      `${sessionTag(SID)}:r:u2`,
+      `${sessionTag(SID)}:r:u3`,
+      `${sessionTag(SID)}:r:u4`,
     ]);
     expect(sink.duplicates).toBe(0);
     // a rewrite by rename (new inode) with new lines in it
@@ -193,7 +194,7 @@ describe('file source edge cases', () => {
     fs.renameSync(tmp, file);
     await src.scanNow();
     expect(sink.ofType('session.compacted')).toHaveLength(2);
-    expect(sink.ofType('agent.started').at(-1)?.runId).toBe(`${SID}:r:u5`);
+    expect(sink.ofType('agent.started').at(-1)?.runId).toBe(`${sessionTag(SID)}:r:u5`);
     expect(sink.ofType('assistant.text').map((t) => t.text)).toEqual(['first', 'second', 'third', 'fourth']);
   });
 
@@ -218,7 +219,10 @@ describe('file source edge cases', () => {
     );
     await src.scanNow();
     expect(sink.ofType('session.compacted')).toHaveLength(1);
-    expect(sink.ofType('agent.started').map((e) => e.runId)).toEqual([`${SID}:r:u1`, `${SID}:r:u2`]);
+    expect(sink.ofType('agent.started').map((e) => e.runId)).toEqual([
+      `${sessionTag(SID)}:r:u1`,
+      `${sessionTag(SID)}:r:u2`,
+    ]);
     expect(sink.ofType('assistant.text').map((e) => e.text)).toEqual(['first', 'second']);
     expect(sink.duplicates).toBe(0);
   });
