@@ -167,6 +167,88 @@ describe('pipeline', () => {
     expect(again.get('s3')?.lines.map((l) => (l as { text?: string }).text)).toContain('t8');
   });
 
+  it('spaces snapshot saves by the bytes they write, and a restart after deferred saves still rebuilds the model', () => {
+    const store = createSqliteStore(':memory:');
+    const tracker = createSessionTracker(testLimits);
+    let clock = 0;
+    let saves = 0;
+    const counted: EventStore = {
+      ...store,
+      saveSnapshots: (list, seq) => {
+        saves++;
+        return store.saveSnapshots(list, seq);
+      },
+    };
+    const p = createPipeline({
+      store: counted,
+      tracker,
+      logger: silentLogger,
+      now: () => clock,
+      snapshotEveryMs: 5000,
+      snapshotBytesPerSec: 10_000,
+      snapshotMaxDelayMs: 60_000,
+    });
+    const call = (n: number): PulseEvent => ({
+      type: 'tool.call',
+      ts: n,
+      source: 'files',
+      sessionKey: 's1',
+      agentId: 'main',
+      dedupeKey: `call${n}`,
+      runId: 'r1',
+      callId: `c${n}`,
+      name: 'exec',
+      args: `echo ${'x'.repeat(80)} ${n}`,
+    });
+    let n = 0;
+    /** a second of activity: ten tool calls, the pipeline's tick */
+    const second = () => {
+      clock += 1000;
+      p.ingest(Array.from({ length: 10 }, () => call(++n)));
+      p.tick(clock);
+    };
+    for (let i = 0; i < 30; i++) second();
+    // small snapshots: every 5 s
+    expect(saves).toBe(6);
+    for (let i = 0; i < 400; i++) second();
+    const bytes = JSON.stringify(tracker.get('s1')).length;
+    expect(bytes).toBeGreaterThan(300_000);
+    // a save of B bytes waits B / 10 kB/s (capped at 60 s): far fewer than one per 5 s
+    const before = saves;
+    for (let i = 0; i < 120; i++) second();
+    expect(saves - before).toBeLessThanOrEqual(3);
+    expect(saves - before).toBeGreaterThanOrEqual(2);
+    // a crash now: the last snapshot is up to a minute old, the events after it are replayed
+    const again = createSessionTracker(testLimits);
+    expect(restoreModel(store, again)).toBeGreaterThan(0);
+    again.tick(clock); // what time does to the model (stuck, idle) comes with the daemon's tick
+    expect(JSON.stringify(again.all())).toBe(JSON.stringify(tracker.all()));
+  });
+
+  it('a save is due after snapshotMaxEvents applied events, however long the delay', () => {
+    const store = createSqliteStore(':memory:');
+    let saves = 0;
+    const counted: EventStore = {
+      ...store,
+      saveSnapshots: (list, seq) => {
+        saves++;
+        return store.saveSnapshots(list, seq);
+      },
+    };
+    const p = createPipeline({
+      store: counted,
+      tracker: recordingTracker(),
+      logger: silentLogger,
+      now: () => 0,
+      snapshotMaxEvents: 50,
+    });
+    for (let i = 0; i < 49; i++) p.ingest([ev(i)]);
+    expect(saves).toBe(0);
+    p.ingest([ev(49)]);
+    expect(saves).toBe(1);
+    expect(store.snapshotSeq()).toBe(50);
+  });
+
   it('a store whose snapshots carry no seq (older clawpulse) restores its snapshots only', () => {
     const store = createSqliteStore(':memory:');
     const p = createPipeline({ store, tracker: recordingTracker(), logger: silentLogger });

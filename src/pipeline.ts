@@ -62,6 +62,15 @@ export interface PipelineDeps {
    * stored events after the last one (`restoreModel`), so a longer interval loses nothing
    */
   snapshotEveryMs?: number;
+  /**
+   * what snapshot writes may average (64 KiB/s): after a save of B bytes the next one waits
+   * B / rate, between `snapshotEveryMs` and `snapshotMaxDelayMs` (60 s). A session keeping
+   * thousands of tool calls is a snapshot of a megabyte, rewritten whole on every save.
+   */
+  snapshotBytesPerSec?: number;
+  snapshotMaxDelayMs?: number;
+  /** a save is due anyway once this many events were applied since the last (bounds the replay at restart) */
+  snapshotMaxEvents?: number;
   /** at most this many events are held while the store fails; beyond it the oldest batches are dropped, loudly */
   maxPendingEvents?: number;
   now?: () => number;
@@ -71,6 +80,12 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   const { store, tracker, logger } = deps;
   const now = deps.now ?? Date.now;
   const snapshotEveryMs = deps.snapshotEveryMs ?? 5000;
+  const snapshotBytesPerSec = deps.snapshotBytesPerSec ?? 64 * 1024;
+  const snapshotMaxDelayMs = Math.max(snapshotEveryMs, deps.snapshotMaxDelayMs ?? 60_000);
+  const snapshotMaxEvents = deps.snapshotMaxEvents ?? 200_000;
+  /** how long after the last save the next is due (grows with the bytes the last one wrote) */
+  let snapshotDelayMs = snapshotEveryMs;
+  let appliedSinceSnapshot = 0;
   const listeners = new Set<PipelineListener>();
   const dirty = new Set<string>();
   let lastSnapshotAt = now();
@@ -137,6 +152,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         );
       }
     }
+    appliedSinceSnapshot += stored.length;
     notify(stored, changed);
     maybeSnapshot();
     return true;
@@ -184,11 +200,12 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
 
   function maybeSnapshot(): void {
     const t = now();
-    if (t - lastSnapshotAt >= snapshotEveryMs) flushSnapshots();
+    if (t - lastSnapshotAt >= snapshotDelayMs || appliedSinceSnapshot >= snapshotMaxEvents) flushSnapshots();
   }
 
   function flushSnapshots(): void {
     lastSnapshotAt = now();
+    appliedSinceSnapshot = 0;
     if (!dirty.size) return;
     const list: SessionState[] = [];
     for (const key of dirty) {
@@ -198,7 +215,11 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     dirty.clear();
     try {
       // every stored event has been applied (ingest applies what it stores before returning)
-      store.saveSnapshots(list, store.lastSeq());
+      const bytes = store.saveSnapshots(list, store.lastSeq());
+      snapshotDelayMs = Math.min(
+        snapshotMaxDelayMs,
+        Math.max(snapshotEveryMs, (bytes / snapshotBytesPerSec) * 1000),
+      );
     } catch (err) {
       for (const s of list) dirty.add(s.key);
       logger.error({ err }, 'saving session snapshots failed; will retry');

@@ -44,8 +44,9 @@ export interface EventStore {
   /**
    * Saves session snapshots; with `appliedSeq`, also records (in the same transaction) that
    * every snapshot holds all stored events up to that seq, so a restart replays only the rest.
+   * Returns the bytes written (the snapshots' JSON).
    */
-  saveSnapshots(sessions: readonly SessionState[], appliedSeq?: number): void;
+  saveSnapshots(sessions: readonly SessionState[], appliedSeq?: number): number;
   loadSnapshots(): SessionState[];
   /** the `appliedSeq` of the last snapshot save that had one */
   snapshotSeq(): number | undefined;

@@ -347,8 +347,14 @@ export function createSqliteStore(path: string, opts: SqliteStoreOptions = {}): 
     for (const o of offsets) upsertOffset.run(o.key, JSON.stringify(o.value));
   });
   const snapshotsTx = db.transaction((sessions: readonly SessionState[], appliedSeq?: number) => {
-    for (const s of sessions) upsertSnapshot.run(s.key, JSON.stringify(s));
+    let bytes = 0;
+    for (const s of sessions) {
+      const body = JSON.stringify(s);
+      bytes += body.length;
+      upsertSnapshot.run(s.key, body);
+    }
     if (appliedSeq !== undefined) kvSet.run(STORE_NS, SNAPSHOT_SEQ, String(appliedSeq));
+    return bytes;
   });
 
   /** Turns SQLite failures (disk full, read-only, I/O) into errors that say what and where. */
