@@ -41,7 +41,7 @@ function mergeInto(into: WriteLog, from: WriteLog): void {
 
 export interface GroupCommitOptions {
   /** how long an append may stay uncommitted */
-  maxDelayMs?: number;
+  maxDelayMs: number;
   /** a group holding this many events is committed at once */
   maxEvents?: number;
   /** writes a log's rows again (inside a transaction this module opens) */
@@ -69,7 +69,7 @@ export interface GroupCommit {
 }
 
 export function createGroupCommit(db: Database.Database, opts: GroupCommitOptions): GroupCommit {
-  const maxDelayMs = opts.maxDelayMs ?? 20;
+  const maxDelayMs = opts.maxDelayMs;
   const maxEvents = opts.maxEvents ?? 5000;
   let group: WriteLog | undefined;
   let redo: WriteLog | undefined;

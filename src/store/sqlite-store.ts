@@ -31,6 +31,15 @@ import {
 /** events per chunk at most: a reader wanting a few events parses at most this many */
 const MAX_CHUNK = 512;
 
+/**
+ * How long an append may wait for its group's commit. Every commit rewrites whole pages in the
+ * WAL however little it holds: a commit per line of a quiet daemon wrote ~14 KB for a line of
+ * ~500 bytes (`npm run bench -- store-wal`). A second (the daemon's tick commits as often)
+ * groups the lines of a second. Waiting loses nothing the sources cannot give again: offsets
+ * commit with the events they cover, and the model and the API see events before their commit.
+ */
+export const DEFAULT_COMMIT_DELAY_MS = 1000;
+
 export class StoreError extends Error {
   constructor(
     message: string,
@@ -48,7 +57,7 @@ export interface SqliteStoreOptions {
   hash?: (dedupeKey: string, out: Uint32Array) => void;
   /** memory the per-session dedupe sets may hold before the least recently used are dropped */
   dedupeBytes?: number;
-  /** how long an append may wait for its group's commit (20 ms) */
+  /** how long an append may wait for its group's commit (`DEFAULT_COMMIT_DELAY_MS`) */
   commitDelayMs?: number;
   /** called with the open database (tests use it to make the disk "full") */
   configure?: (db: Database.Database) => void;
@@ -283,7 +292,7 @@ export function createSqliteStore(path: string, opts: SqliteStoreOptions = {}): 
 
   const insertSessionKeyAt = db.prepare('INSERT OR IGNORE INTO session_keys (id, key) VALUES (?, ?)');
   const group = createGroupCommit(db, {
-    maxDelayMs: opts.commitDelayMs,
+    maxDelayMs: opts.commitDelayMs ?? DEFAULT_COMMIT_DELAY_MS,
     // the group holds the write lock from here on: only now can another writer's rows appear
     onBegin: () => {
       markVersion();
