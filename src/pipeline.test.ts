@@ -43,6 +43,20 @@ const ev = (n: number, key = 's1'): PulseEvent => ({
   text: `t${n}`,
 });
 
+/** an in-memory store whose snapshot saves are counted */
+function countingSaves(): { store: EventStore; counted: EventStore; saves: () => number } {
+  const store = createSqliteStore(':memory:');
+  let n = 0;
+  const counted: EventStore = {
+    ...store,
+    saveSnapshots: (list, seq) => {
+      n++;
+      return store.saveSnapshots(list, seq);
+    },
+  };
+  return { store, counted, saves: () => n };
+}
+
 describe('pipeline', () => {
   it('stores, drops duplicates before the model, and tells listeners what changed', () => {
     const store = createSqliteStore(':memory:');
@@ -168,17 +182,9 @@ describe('pipeline', () => {
   });
 
   it('spaces snapshot saves by the bytes they write, and a restart after deferred saves still rebuilds the model', () => {
-    const store = createSqliteStore(':memory:');
+    const { store, counted, saves } = countingSaves();
     const tracker = createSessionTracker(testLimits);
     let clock = 0;
-    let saves = 0;
-    const counted: EventStore = {
-      ...store,
-      saveSnapshots: (list, seq) => {
-        saves++;
-        return store.saveSnapshots(list, seq);
-      },
-    };
     const p = createPipeline({
       store: counted,
       tracker,
@@ -209,15 +215,15 @@ describe('pipeline', () => {
     };
     for (let i = 0; i < 30; i++) second();
     // small snapshots: every 5 s
-    expect(saves).toBe(6);
+    expect(saves()).toBe(6);
     for (let i = 0; i < 400; i++) second();
     const bytes = JSON.stringify(tracker.get('s1')).length;
     expect(bytes).toBeGreaterThan(300_000);
     // a save of B bytes waits B / 10 kB/s (capped at 60 s): far fewer than one per 5 s
-    const before = saves;
+    const before = saves();
     for (let i = 0; i < 120; i++) second();
-    expect(saves - before).toBeLessThanOrEqual(3);
-    expect(saves - before).toBeGreaterThanOrEqual(2);
+    expect(saves() - before).toBeLessThanOrEqual(3);
+    expect(saves() - before).toBeGreaterThanOrEqual(2);
     // a crash now: the last snapshot is up to a minute old, the events after it are replayed
     const again = createSessionTracker(testLimits);
     expect(restoreModel(store, again)).toBeGreaterThan(0);
@@ -226,15 +232,7 @@ describe('pipeline', () => {
   });
 
   it('a save is due after snapshotMaxEvents applied events, however long the delay', () => {
-    const store = createSqliteStore(':memory:');
-    let saves = 0;
-    const counted: EventStore = {
-      ...store,
-      saveSnapshots: (list, seq) => {
-        saves++;
-        return store.saveSnapshots(list, seq);
-      },
-    };
+    const { store, counted, saves } = countingSaves();
     const p = createPipeline({
       store: counted,
       tracker: recordingTracker(),
@@ -243,9 +241,9 @@ describe('pipeline', () => {
       snapshotMaxEvents: 50,
     });
     for (let i = 0; i < 49; i++) p.ingest([ev(i)]);
-    expect(saves).toBe(0);
+    expect(saves()).toBe(0);
     p.ingest([ev(49)]);
-    expect(saves).toBe(1);
+    expect(saves()).toBe(1);
     expect(store.snapshotSeq()).toBe(50);
   });
 
