@@ -2,7 +2,7 @@
  * The demo: the bundled real recordings played into a temp state dir, the daemon following
  * it. What a new user sees must be true: errors, failed tools, the sub-agent under its parent.
  */
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -15,14 +15,17 @@ import { silentLogger } from '../src/infra/logger.js';
 
 let daemon: Daemon | undefined;
 let player: Player | undefined;
+let root: string | undefined;
 afterEach(async () => {
   player?.stop();
   await daemon?.stop('test');
+  if (root) rmSync(root, { recursive: true, force: true });
+  root = undefined;
 });
 
 describe('demo', () => {
   it('plays every bundled recording and the daemon shows what really happened', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'clawpulse-demo-test-'));
+    root = mkdtempSync(join(tmpdir(), 'clawpulse-demo-test-'));
     const stateDir = join(root, 'openclaw');
     const config = loadConfig({
       OPENCLAW_STATE_DIR: stateDir,
