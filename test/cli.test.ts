@@ -2,11 +2,10 @@
  * The clawpulse command as a user runs it: real processes (node + tsx), temp dirs, PID file.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tempDir } from '../src/test-support/temp-dir.js';
 import { CHILD_KEY, FIXTURE_735, fixtureTokenTotal, makeStateDir, PARENT_ID } from './support/state-dir.js';
 
 const MAIN = new URL('../src/cli/main.ts', import.meta.url).pathname;
@@ -81,7 +80,7 @@ describe('clawpulse CLI', () => {
     const env = {
       HOME: root,
       OPENCLAW_STATE_DIR: stateDir,
-      CLAWPULSE_HOME: join(mkdtempSync(join(tmpdir(), 'clawpulse-home-')), 'cp'),
+      CLAWPULSE_HOME: join(tempDir('clawpulse-home-'), 'cp'),
       SOURCES: 'files',
       HEALTH_PORT: String(await freePort()),
     };

@@ -1,13 +1,13 @@
-import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error plain JS hook shipped for OpenClaw
 import handler from '../hooks/clawpulse/handler.js';
+import { tempDir } from '../src/test-support/temp-dir.js';
 
 describe('OpenClaw gateway:startup hook', () => {
   it('runs `clawpulse start --fork` on gateway:startup only', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'clawpulse-hook-'));
+    const dir = tempDir('clawpulse-hook-');
     const bin = join(dir, 'fake-clawpulse');
     const out = join(dir, 'args.txt');
     writeFileSync(bin, `#!/bin/sh\necho "$@" > ${out}\n`);

@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tempDir } from '../test-support/temp-dir.js';
 import { AlreadyRunningError, claimPidFile, readLivePid } from './pidfile.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'clawpulse-pid-'));
+const dir = tempDir('clawpulse-pid-');
 
 describe('pid file', () => {
   it('claims, reports the live pid and releases', () => {

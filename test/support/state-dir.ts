@@ -1,7 +1,7 @@
 /** Builds OpenClaw-shaped state dirs from the real fixtures, for integration tests. */
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDir } from '../../src/test-support/temp-dir.js';
 
 export const FIXTURE_735 = new URL('../fixtures/openclaw/v2026.7.35/', import.meta.url).pathname;
 export const PARENT_ID = 'daa6b28a-5388-4104-8e50-89a5a783e4c6';
@@ -10,7 +10,7 @@ export const CHILD_KEY = 'agent:main:subagent:d8962e0f-3bd5-4e5d-a8cc-eaa16e63ac
 
 /** a temp state dir holding the real 2026.7.35 sessions.json and both transcripts (paths rewritten) */
 export function makeStateDir(): { root: string; stateDir: string; sessionsDir: string } {
-  const root = mkdtempSync(join(tmpdir(), 'clawpulse-it-'));
+  const root = tempDir('clawpulse-it-');
   const stateDir = join(root, 'openclaw');
   const sessionsDir = join(stateDir, 'agents', 'main', 'sessions');
   mkdirSync(sessionsDir, { recursive: true });

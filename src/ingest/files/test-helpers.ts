@@ -1,9 +1,9 @@
 /** Test doubles for the file source: an in-memory sink that dedupes like the store and keeps offsets. */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { PulseEvent } from '../../model/events.js';
 import type { SourceOffset } from '../../store/event-store.js';
+import { tempDir } from '../../test-support/temp-dir.js';
 import type { IngestSink, OffsetReader } from '../source.js';
 
 export interface MemorySink extends IngestSink, OffsetReader {
@@ -42,7 +42,7 @@ export function createMemorySink(offsets = new Map<string, unknown>(), keys = ne
 }
 
 export function tempStateDir(agent = 'main'): { stateDir: string; sessions: string } {
-  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'clawpulse-files-'));
+  const stateDir = tempDir('clawpulse-files-');
   const sessions = path.join(stateDir, 'agents', agent, 'sessions');
   fs.mkdirSync(sessions, { recursive: true });
   return { stateDir, sessions };
