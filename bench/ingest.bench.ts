@@ -28,7 +28,7 @@ import { decodeLine, processLine } from '../src/ingest/files/line-processor.js';
 import type { PulseEvent } from '../src/model/events.js';
 import { createSessionTracker } from '../src/model/tracker.js';
 import { createTranscriptNormalizer, type TranscriptNormalizer } from '../src/openclaw/normalize.js';
-import { createPipeline } from '../src/pipeline.js';
+import { createPipeline, snapshotDelayAfter } from '../src/pipeline.js';
 import { createSqliteStore } from '../src/store/sqlite-store.js';
 
 const FIXTURE = new URL(
@@ -235,10 +235,10 @@ function longSession(rounds: number): Record<string, number> {
     'long session: model heap MB': heap / 1024 / 1024,
     'long session: snapshot KB': json.length / 1024,
     'long session: snapshot JSON.stringify ms (CPU)': ms,
-    // the pipeline's defaults: a save of B bytes waits B / 64 KiB/s, between 5 s and 60 s
-    'long session: snapshot saved every s while active': Math.min(60, Math.max(5, json.length / 65536)),
+    // the pipeline's default pacing: a save of B bytes waits B / 64 KiB/s, between 5 s and 60 s
+    'long session: snapshot saved every s while active': snapshotDelayAfter(json.length) / 1000,
     'long session: snapshot writes KB/s while active':
-      json.length / 1024 / Math.min(60, Math.max(5, json.length / 65536)),
+      json.length / 1024 / (snapshotDelayAfter(json.length) / 1000),
   };
 }
 

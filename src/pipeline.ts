@@ -76,13 +76,34 @@ export interface PipelineDeps {
   now?: () => number;
 }
 
+/** the pipeline's snapshot pacing by default (see PipelineDeps) */
+export const SNAPSHOT_DEFAULTS = {
+  everyMs: 5000,
+  bytesPerSec: 64 * 1024,
+  maxDelayMs: 60_000,
+  maxEvents: 200_000,
+};
+
+/** how long the next snapshot save waits after one that wrote `bytes` */
+export function snapshotDelayAfter(
+  bytes: number,
+  everyMs = SNAPSHOT_DEFAULTS.everyMs,
+  bytesPerSec = SNAPSHOT_DEFAULTS.bytesPerSec,
+  maxDelayMs = SNAPSHOT_DEFAULTS.maxDelayMs,
+): number {
+  return Math.min(maxDelayMs, Math.max(everyMs, (bytes / bytesPerSec) * 1000));
+}
+
 export function createPipeline(deps: PipelineDeps): Pipeline {
   const { store, tracker, logger } = deps;
   const now = deps.now ?? Date.now;
-  const snapshotEveryMs = deps.snapshotEveryMs ?? 5000;
-  const snapshotBytesPerSec = deps.snapshotBytesPerSec ?? 64 * 1024;
-  const snapshotMaxDelayMs = Math.max(snapshotEveryMs, deps.snapshotMaxDelayMs ?? 60_000);
-  const snapshotMaxEvents = deps.snapshotMaxEvents ?? 200_000;
+  const snapshotEveryMs = deps.snapshotEveryMs ?? SNAPSHOT_DEFAULTS.everyMs;
+  const snapshotBytesPerSec = deps.snapshotBytesPerSec ?? SNAPSHOT_DEFAULTS.bytesPerSec;
+  const snapshotMaxDelayMs = Math.max(
+    snapshotEveryMs,
+    deps.snapshotMaxDelayMs ?? SNAPSHOT_DEFAULTS.maxDelayMs,
+  );
+  const snapshotMaxEvents = deps.snapshotMaxEvents ?? SNAPSHOT_DEFAULTS.maxEvents;
   /** how long after the last save the next is due (grows with the bytes the last one wrote) */
   let snapshotDelayMs = snapshotEveryMs;
   let appliedSinceSnapshot = 0;
@@ -216,10 +237,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     try {
       // every stored event has been applied (ingest applies what it stores before returning)
       const bytes = store.saveSnapshots(list, store.lastSeq());
-      snapshotDelayMs = Math.min(
-        snapshotMaxDelayMs,
-        Math.max(snapshotEveryMs, (bytes / snapshotBytesPerSec) * 1000),
-      );
+      snapshotDelayMs = snapshotDelayAfter(bytes, snapshotEveryMs, snapshotBytesPerSec, snapshotMaxDelayMs);
     } catch (err) {
       for (const s of list) dirty.add(s.key);
       logger.error({ err }, 'saving session snapshots failed; will retry');

@@ -157,13 +157,13 @@ function blockSuffix(cache: string[], type: string, i: number): string {
 }
 
 /**
- * What a transcript's dedupe keys and run ids say of its session: 8 hex digits of a hash of the
- * session id. Keys are unique within a session key (the store's dedupe scope) by their entry id;
- * the tag keeps apart the transcripts one session key goes through (each reset starts one, and
- * its random 8-hex entry ids may repeat an older one's). The whole UUID was 28 more characters
- * in two fields of every stored event, a fifth of its bytes. A hash, not a slice of the id:
- * every part of a UUID is fixed or time-ordered in some version (v1, v7). An id of 8 characters
- * or fewer is its own tag.
+ * What the run ids made up for a transcript without them say of its session: 8 hex digits of a
+ * hash of the session id. A run is named by the entry id of its first line; the tag keeps apart
+ * the transcripts one session key goes through (each reset starts one, and its random 8-hex entry
+ * ids may repeat an older one's). The whole UUID was 28 more characters in most stored events.
+ * A hash, not a slice of the id: every part of a UUID is fixed or time-ordered in some version
+ * (v1, v7). An id of 8 characters or fewer is its own tag. (Dedupe keys keep the whole id: the
+ * gateway builds the same keys, and stores hold their hashes.)
  */
 export function sessionTag(sessionId: string): string {
   if (sessionId.length <= 8) return sessionId;
