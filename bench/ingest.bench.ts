@@ -229,6 +229,7 @@ function longSession(rounds: number): Record<string, number> {
   const t0 = cpuMs();
   const json = JSON.stringify(state);
   const ms = cpuMs() - t0;
+  const savedEverySec = snapshotDelayAfter(json.length) / 1000;
   return {
     'long session: lines': n,
     'long session: tool calls kept in the model': state?.tools.length ?? 0,
@@ -236,9 +237,8 @@ function longSession(rounds: number): Record<string, number> {
     'long session: snapshot KB': json.length / 1024,
     'long session: snapshot JSON.stringify ms (CPU)': ms,
     // the pipeline's default pacing: a save of B bytes waits B / 64 KiB/s, between 5 s and 60 s
-    'long session: snapshot saved every s while active': snapshotDelayAfter(json.length) / 1000,
-    'long session: snapshot writes KB/s while active':
-      json.length / 1024 / (snapshotDelayAfter(json.length) / 1000),
+    'long session: snapshot saved every s while active': savedEverySec,
+    'long session: snapshot writes KB/s while active': json.length / 1024 / savedEverySec,
   };
 }
 

@@ -69,7 +69,6 @@ export interface GroupCommit {
 }
 
 export function createGroupCommit(db: Database.Database, opts: GroupCommitOptions): GroupCommit {
-  const maxDelayMs = opts.maxDelayMs;
   const maxEvents = opts.maxEvents ?? 5000;
   let group: WriteLog | undefined;
   let redo: WriteLog | undefined;
@@ -141,7 +140,7 @@ export function createGroupCommit(db: Database.Database, opts: GroupCommitOption
       } catch {
         // kept for redo
       }
-    }, maxDelayMs);
+    }, opts.maxDelayMs);
     timer.unref();
   }
 
