@@ -264,6 +264,10 @@ describe('pipeline', () => {
     const tracker = createSessionTracker(limits);
     let clock = 0;
     const p = createPipeline({ store, tracker, logger: silentLogger, now: () => clock });
+    const removed: string[][] = [];
+    p.subscribe((u) => {
+      if (u.removed) removed.push([...u.removed]);
+    });
     const tokens = (ts: number): PulseEvent => ({
       type: 'llm.tokens',
       ts,
@@ -286,9 +290,11 @@ describe('pipeline', () => {
     clock = 30 * 60_000;
     p.tick(clock); // not a minute since the last eviction pass... and not an hour quiet anyway
     expect(tracker.get('s1')).toBeDefined();
+    expect(removed).toEqual([]);
     clock = 2 * HOUR;
     p.tick(clock);
     expect(tracker.get('s1')).toBeUndefined();
+    expect(removed).toEqual([['s1']]); // listeners (the dashboards) drop it too
     expect(store.loadSnapshot('s1')?.tokens.total).toBe(110); // still in the store
     p.ingest([tokens(clock + 1)]);
     expect(tracker.get('s1')?.tokens.total).toBe(220);

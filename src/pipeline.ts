@@ -19,6 +19,11 @@ export interface PipelineUpdate {
   events: readonly StoredEvent[];
   /** sessions whose state changed, after the events were applied */
   changed: readonly SessionState[];
+  /**
+   * sessions that left the live model (finished long ago: `evict.ts`); they stay in the store,
+   * and a new event brings one back
+   */
+  removed?: readonly string[];
 }
 
 export type PipelineListener = (update: PipelineUpdate) => void;
@@ -135,10 +140,13 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       if (s) changed.push(s);
       dirty.add(key);
     }
-    if (!events.length && !changed.length) return;
+    if (events.length || changed.length) tell({ events, changed });
+  }
+
+  function tell(update: PipelineUpdate): void {
     for (const l of listeners) {
       try {
-        l({ events, changed });
+        l(update);
       } catch (err) {
         counters.listenerErrors++;
         logger.error({ err }, 'pipeline listener failed');
@@ -269,11 +277,13 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
           dirty.delete(k);
           evicted.add(k);
         }
-        if (gone.length)
+        if (gone.length) {
           logger.info(
             { sessions: gone.length },
             'finished sessions left the live view (they stay in the store)',
           );
+          tell({ events: [], changed: [], removed: gone });
+        }
       }
       notify([], tracker.tick(t));
       maybeSnapshot();

@@ -7,7 +7,7 @@ import {
   sessionEvents,
 } from '../../test/e2e/harness.js';
 import type { ManualClock } from '../infra/clock.js';
-import type { SnapshotMessage } from './summary.js';
+import type { SessionsMessage, SnapshotMessage } from './summary.js';
 
 let h: Harness;
 const readers: SseReader[] = [];
@@ -163,6 +163,35 @@ describe('SSE stream', () => {
     const b = await sse(`${h.url}/api/stream`);
     expect(b.status).toBe(503);
     expect(JSON.parse(b.body ?? '')).toMatchObject({ error: { code: 'shutting_down' } });
+  });
+
+  it('tells clients when a finished session leaves the live view (a day after its last event)', async () => {
+    h = await createHarness({ listen: true });
+    const clock = h.clock as ManualClock;
+    const old = sessionEvents('agent:main:old', 'main', () => clock.now());
+    const live = sessionEvents('agent:main:live', 'main', () => clock.now());
+    h.pipeline.ingest([old.seen(), old.started(), old.text('done long ago'), old.finished('ok')]);
+    clock.advance(61_000);
+    h.pipeline.tick(clock.now()); // idle → done
+    clock.advance(25 * 3600_000); // (before the client connects: a stream lives an hour at most)
+    const r = await sse(`${h.url}/api/stream`);
+    await r.waitFor((x) => x.messages.length >= 1);
+    const snap = JSON.parse(r.messages[0]?.data ?? '') as SnapshotMessage;
+    expect(snap.sessions.map((s) => s.key)).toEqual(['agent:main:old']);
+    h.pipeline.ingest([live.seen(), live.started()]);
+    h.pipeline.tick(clock.now()); // the old one is evicted; the live one stays
+    await r.waitFor((x) => x.messages.some((m) => m.event === 'sessions' && m.data.includes('removed')));
+    const msg = r.messages.find((m) => m.event === 'sessions' && m.data.includes('removed'));
+    const body = JSON.parse(msg?.data ?? '{}') as SessionsMessage;
+    expect(body.removed).toEqual(['agent:main:old']);
+    expect(body.sessions.map((s) => s.key)).not.toContain('agent:main:old');
+    // a reconnecting client's snapshot no longer has it either; the API still finds it in the store
+    const again = await sse(`${h.url}/api/stream`);
+    await again.waitFor((x) => x.messages.length >= 1);
+    const snap2 = JSON.parse(again.messages[0]?.data ?? '') as SnapshotMessage;
+    expect(snap2.sessions.map((s) => s.key)).toEqual(['agent:main:live']);
+    const res = await fetch(`${h.url}/api/sessions/${encodeURIComponent('agent:main:old')}`);
+    expect(res.status).toBe(200);
   });
 
   it('sends time-based status changes (ticks) as sessions messages without an id', async () => {

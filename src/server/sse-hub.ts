@@ -100,12 +100,15 @@ export function createSseHub(o: SseHubOptions): SseHub {
   const sessionsFrame = (keys: Iterable<string>): string => {
     const now = o.clock.now();
     const sessions = [];
+    const removed: string[] = [];
     for (const k of keys) {
       const s = o.pipeline.tracker.get(k);
+      // not in the model (any more): it left the live view (`PipelineUpdate.removed`)
       if (s) sessions.push(toSummary(s, now));
+      else removed.push(k);
     }
-    if (!sessions.length) return '';
-    const msg: SessionsMessage = { now, sessions };
+    if (!sessions.length && !removed.length) return '';
+    const msg: SessionsMessage = removed.length ? { now, sessions, removed } : { now, sessions };
     return `event: sessions\ndata: ${JSON.stringify(msg)}\n\n`;
   };
 
@@ -226,9 +229,12 @@ export function createSseHub(o: SseHubOptions): SseHub {
   const unsubscribe = o.pipeline.subscribe((u: PipelineUpdate) => {
     if (!clients.size) return;
     for (const s of u.events) batch.push({ seq: s.seq, frame: pulseFrame(s) });
-    if (replaying > 0)
-      for (const c of clients) if (c.mode === 'replay') for (const s of u.changed) c.pending.add(s.key);
-    for (const s of u.changed) batchKeys.add(s.key);
+    const note = (into: Set<string>) => {
+      for (const s of u.changed) into.add(s.key);
+      if (u.removed) for (const k of u.removed) into.add(k);
+    };
+    if (replaying > 0) for (const c of clients) if (c.mode === 'replay') note(c.pending);
+    note(batchKeys);
     if (!flushScheduled) {
       flushScheduled = true;
       setImmediate(flush);

@@ -129,6 +129,8 @@ export interface PulseMessage {
 export interface SessionsMessage {
   now: number;
   sessions: SessionSummary[];
+  /** sessions that left the live view (finished long ago; the API still finds them in the store) */
+  removed?: string[];
 }
 /** sent when a resume asked for more history than the server replays */
 export interface GapMessage {

@@ -18,6 +18,8 @@ import { createHarness, type Harness, sessionEvents } from './harness.js';
 let h: Harness;
 let browser: Browser;
 let page: Page;
+/** the server the restart test starts in place of the harness's (later tests use it) */
+let restarted: { server?: RunningHttpServer; dispose(): void } | undefined;
 const consoleErrors: string[] = [];
 
 beforeAll(async () => {
@@ -34,6 +36,8 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
+  restarted?.dispose();
+  await restarted?.server?.close();
   await browser?.close();
   await h?.close();
 });
@@ -220,25 +224,28 @@ describe('dashboard (Chromium)', () => {
       uiDir: ensureUiBuilt(),
       sse: { retryMs: 250 },
     });
-    let server: RunningHttpServer | undefined;
-    try {
-      server = await startHttpServer(app, { host: '127.0.0.1', port });
-      await page.waitForSelector('[data-testid="conn"]:has-text("live")', { timeout: 15_000 });
-      await page.waitForSelector('[data-testid="feed"] >> text=Second turn while the dashboard was away');
-      await page.waitForSelector(`li[data-key="${main}"][data-status="active"]`);
-      h.pipeline.ingest([m.text('and live again')]);
-      await page.waitForSelector('[data-testid="feed"] >> text=and live again');
-      // no event twice in the feed
-      const seqs = await page.$$eval('[data-testid="feed"] li[data-seq]', (els) =>
-        els.map((e) => e.getAttribute('data-seq')),
-      );
-      expect(new Set(seqs).size).toBe(seqs.length);
-    } finally {
-      sse.dispose();
-      await server?.close();
-    }
+    restarted = { dispose: () => sse.dispose() };
+    restarted.server = await startHttpServer(app, { host: '127.0.0.1', port });
+    await page.waitForSelector('[data-testid="conn"]:has-text("live")', { timeout: 15_000 });
+    await page.waitForSelector('[data-testid="feed"] >> text=Second turn while the dashboard was away');
+    await page.waitForSelector(`li[data-key="${main}"][data-status="active"]`);
+    h.pipeline.ingest([m.text('and live again')]);
+    await page.waitForSelector('[data-testid="feed"] >> text=and live again');
+    // no event twice in the feed
+    const seqs = await page.$$eval('[data-testid="feed"] li[data-seq]', (els) =>
+      els.map((e) => e.getAttribute('data-seq')),
+    );
+    expect(new Set(seqs).size).toBe(seqs.length);
     expect(
       consoleErrors.filter((e) => !/ERR_CONNECTION_REFUSED|Failed to load resource|EventSource/.test(e)),
     ).toEqual([]);
+  });
+
+  it('drops a finished session from the list when it leaves the live view, a day after its last event', async () => {
+    await page.waitForSelector('li[data-key="agent:ops:cron:nightly"][data-status="done"]');
+    // the eviction pass runs at most once a minute: a tick a day on evicts the quiet, finished one
+    h.pipeline.tick(Date.now() + 25 * 3600_000);
+    await page.waitForSelector('li[data-key="agent:ops:cron:nightly"]', { state: 'detached' });
+    expect(await page.$(`li[data-key="${main}"]`)).not.toBeNull(); // it was live: it stays
   });
 });

@@ -58,8 +58,8 @@ export function createLiveStore(url = '/api/stream'): LiveStore {
   let backoffMs = 1000;
   let stopped = false;
 
-  // pending changes, applied together on the next task
-  let pendingSessions = new Map<string, SessionSummary>();
+  // pending changes, applied together on the next task (null: the session left the live view)
+  let pendingSessions = new Map<string, SessionSummary | null>();
   let pendingFeed: FeedItem[] = [];
   let pendingPatch: Partial<LiveState> = {};
   let scheduled = false;
@@ -82,7 +82,10 @@ export function createLiveStore(url = '/api/stream'): LiveStore {
     let sessions = state.sessions;
     if (pendingSessions.size) {
       const next = new Map(sessions);
-      for (const [k, v] of pendingSessions) next.set(k, v);
+      for (const [k, v] of pendingSessions) {
+        if (v) next.set(k, v);
+        else next.delete(k);
+      }
       sessions = next;
       pendingSessions = new Map();
     }
@@ -145,6 +148,7 @@ export function createLiveStore(url = '/api/stream'): LiveStore {
       const m = parse<SessionsMessage>(e as MessageEvent);
       if (!m) return;
       for (const s of m.sessions) pendingSessions.set(s.key, s);
+      for (const k of m.removed ?? []) pendingSessions.set(k, null);
       pendingPatch.offsetMs = m.now - Date.now();
       schedule();
     });
