@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { PulseEvent } from '../model/events.js';
-import { createTranscriptNormalizer, sessionTag } from './normalize.js';
+import { sessionTag } from './event-keys.js';
+import { createTranscriptNormalizer } from './normalize.js';
 import { parseSessionsJson, sessionEntryToEvents } from './sessions-json.js';
 import { parseTranscriptLine } from './transcript.js';
 

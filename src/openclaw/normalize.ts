@@ -24,7 +24,9 @@ import type {
   ToolErrorEvent,
   ToolOutputEvent,
 } from '../model/events.js';
+import { blockSuffix, CALL_SUFFIXES, sessionTag, TEXT_SUFFIXES } from './event-keys.js';
 import { parseIsoTime } from './iso-time.js';
+import { MAX_PENDING, type PendingCall, PendingCalls } from './pending-calls.js';
 import { spawnDedupeKey } from './sessions-json.js';
 import {
   classifyLlmError,
@@ -73,103 +75,6 @@ export interface TranscriptNormalizer {
   state(): NormalizerState;
   /** the session key became known later (sessions.json written after the transcript) */
   setSessionKey(sessionKey: string, agentId?: string): void;
-}
-
-const MAX_PENDING = 256;
-
-interface PendingCall {
-  runId: string;
-  callId: string;
-  name: string;
-  ts: number;
-  label?: string;
-}
-
-/**
- * Open tool calls, oldest first: what a Map on `${runId}\n${callId}` would hold, kept as a short
- * array (a session has a few calls open; MAX_PENDING bounds it) because building and hashing
- * that key for every call and result cost as much as the rest of normalizing the result.
- */
-class PendingCalls {
-  readonly calls: PendingCall[] = [];
-
-  /** index of the call with this key (keys are unique), or -1; a result usually answers a recent call */
-  indexOf(runId: string, callId: string): number {
-    const calls = this.calls;
-    for (let i = calls.length - 1; i >= 0; i--) if (sameKey(calls[i] as PendingCall, runId, callId)) return i;
-    return -1;
-  }
-
-  get(runId: string, callId: string): PendingCall | undefined {
-    const i = this.indexOf(runId, callId);
-    return i < 0 ? undefined : this.calls[i];
-  }
-
-  /** like Map.set: a call with the same key is replaced where it is */
-  set(call: PendingCall): void {
-    const i = this.indexOf(call.runId, call.callId);
-    if (i < 0) this.calls.push(call);
-    else this.calls[i] = call;
-  }
-
-  /** drops the oldest calls beyond `max` */
-  keepNewest(max: number): void {
-    if (this.calls.length > max) this.calls.splice(0, this.calls.length - max);
-  }
-
-  delete(runId: string, callId: string): void {
-    const i = this.indexOf(runId, callId);
-    if (i >= 0) this.calls.splice(i, 1);
-  }
-
-  /** the last call (in call order) with this call id, of any run */
-  lastWithCallId(callId: string): PendingCall | undefined {
-    for (let i = this.calls.length - 1; i >= 0; i--)
-      if (this.calls[i]?.callId === callId) return this.calls[i];
-    return undefined;
-  }
-}
-
-/** whether `${p.runId}\n${p.callId}` === `${runId}\n${callId}`, mostly without building them */
-function sameKey(p: PendingCall, runId: string, callId: string): boolean {
-  if (p.runId.length === runId.length) return p.callId === callId && p.runId === runId;
-  // ids of other lengths join to the same key only when a newline in them lines them up
-  return (
-    p.runId.length + p.callId.length === runId.length + callId.length &&
-    `${p.runId}\n${p.callId}` === `${runId}\n${callId}`
-  );
-}
-
-/*
- * Dedupe keys are `${sessionId}/${entryId}/${type}/${index}` and stay in memory with their
- * events. Built as the line's `${sessionId}/${entryId}` plus a constant `/${type}/${index}`,
- * a key is one concatenation and the keys of a line share their prefix (a template literal
- * per key made five strings).
- */
-const TEXT_SUFFIXES: string[] = [];
-const CALL_SUFFIXES: string[] = [];
-/** `/${type}/${index}` of a block's event, cached for the first blocks of a message */
-function blockSuffix(cache: string[], type: string, i: number): string {
-  if (i >= 64) return `/${type}/${i}`;
-  let suffix = cache[i];
-  if (suffix === undefined) cache[i] = suffix = `/${type}/${i}`;
-  return suffix;
-}
-
-/**
- * What the run ids made up for a transcript without them say of its session: 8 hex digits of a
- * hash of the session id. A run is named by the entry id of its first line; the tag keeps apart
- * the transcripts one session key goes through (each reset starts one, and its random 8-hex entry
- * ids may repeat an older one's). The whole UUID was 28 more characters in most stored events.
- * A hash, not a slice of the id: every part of a UUID is fixed or time-ordered in some version
- * (v1, v7). An id of 8 characters or fewer is its own tag. (Dedupe keys keep the whole id: the
- * gateway builds the same keys, and stores hold their hashes.)
- */
-export function sessionTag(sessionId: string): string {
-  if (sessionId.length <= 8) return sessionId;
-  let h = 0x811c9dc5; // FNV-1a
-  for (let i = 0; i < sessionId.length; i++) h = Math.imul(h ^ sessionId.charCodeAt(i), 0x01000193);
-  return (h >>> 0).toString(16).padStart(8, '0');
 }
 
 /*

@@ -11,7 +11,7 @@
  */
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type { PulseEvent, StoredEvent } from '../model/events.js';
 import type { SessionState } from '../model/session.js';
 import { decodeChunk, encodeChunk } from './chunk-codec.js';
@@ -19,14 +19,10 @@ import { hashKey } from './dedupe-hash.js';
 import type { AppendResult, EventStore, SourceOffset } from './event-store.js';
 import { type ChunkRow, createGroupCommit, type WriteLog } from './group-commit.js';
 import { createSessionDedupe } from './session-dedupe.js';
-import {
-  beginUpgrade,
-  MISSING_SEQS,
-  SCHEMA,
-  SCHEMA_VERSION,
-  SNAPSHOT_SEQ,
-  STORE_NS,
-} from './sqlite-schema.js';
+import { errorOf, openDatabase, StoreError } from './sqlite-open.js';
+import { MISSING_SEQS, SCHEMA_VERSION, SNAPSHOT_SEQ, STORE_NS } from './sqlite-schema.js';
+
+export { StoreError };
 
 /** events per chunk at most: a reader wanting a few events parses at most this many */
 const MAX_CHUNK = 512;
@@ -39,18 +35,6 @@ const MAX_CHUNK = 512;
  * commit with the events they cover, and the model and the API see events before their commit.
  */
 export const DEFAULT_COMMIT_DELAY_MS = 1000;
-
-export class StoreError extends Error {
-  constructor(
-    message: string,
-    public readonly path: string,
-    public readonly code?: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'StoreError';
-  }
-}
 
 export interface SqliteStoreOptions {
   /** the dedupe hash (tests use it to force collisions); `hashKey` by default */
@@ -68,36 +52,6 @@ interface ChunkRead {
   first: number;
   body: string;
   key?: string;
-}
-
-const errorOf = (err: unknown) => err as { code?: string; message?: string };
-
-function openDatabase(path: string): { db: Database.Database; upgrading: boolean; version: number } {
-  let db: Database.Database | undefined;
-  try {
-    db = new Database(path);
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    db.pragma('busy_timeout = 5000');
-    const version = db.pragma('user_version', { simple: true }) as number;
-    if (version > SCHEMA_VERSION) {
-      throw new StoreError(
-        `store ${path} has schema version ${version}, newer than this clawpulse understands (${SCHEMA_VERSION}); upgrade clawpulse or point CLAWPULSE_DB elsewhere`,
-        path,
-      );
-    }
-    const upgrading = beginUpgrade(db, version);
-    db.exec(SCHEMA);
-    return { db, upgrading, version };
-  } catch (err) {
-    if (db?.inTransaction) db.exec('ROLLBACK');
-    db?.close();
-    if (err instanceof StoreError) throw err;
-    const e = errorOf(err);
-    throw new StoreError(`cannot open store ${path}: ${e.message ?? String(err)}`, path, e.code, {
-      cause: err,
-    });
-  }
 }
 
 /** v1 rejected (as a duplicate) an event missing one of its indexed fields; so do v2 and v3 */

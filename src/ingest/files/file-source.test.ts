@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock, systemClock } from '../../infra/clock.js';
 import { silentLogger } from '../../infra/logger.js';
-import { sessionTag } from '../../openclaw/normalize.js';
+import { sessionTag } from '../../openclaw/event-keys.js';
 import { createFileSource, type FileSource } from './file-source.js';
 import type { FileOffsetValue } from './follower.js';
 import { createMemorySink, line, type MemorySink, say, tempStateDir, user, waitFor } from './test-helpers.js';
