@@ -19,14 +19,13 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /** bytes → JSON value, or an error string (empty lines give neither) */
 export function decodeLine(buf: Buffer): { value?: unknown; error?: string; empty?: boolean } {
-  // the lenient decode is much faster; only a line that shows a replacement char gets the strict check
-  let text = buf.toString('utf8');
-  if (text.includes('\uFFFD')) {
-    try {
-      decoder.decode(buf);
-    } catch {
-      return { error: 'invalid UTF-8' };
-    }
+  // one pass that checks and decodes: measured faster end to end than
+  // buf.toString plus a scan for U+FFFD was (`npm run bench -- ingest`, ~4%). A BOM is dropped.
+  let text: string;
+  try {
+    text = decoder.decode(buf);
+  } catch {
+    return { error: 'invalid UTF-8' };
   }
   if (text.endsWith('\r')) text = text.slice(0, -1);
   // a transcript line starts with '{' (so it is not blank: no trim copy for it)
