@@ -16,6 +16,7 @@ import { silentLogger } from '../src/infra/logger.js';
 import { loadFixtureFrames } from '../src/ingest/gateway/fake-gateway.helper.js';
 import { createGatewaySource } from '../src/ingest/gateway/gateway-source.js';
 import type { PulseEvent } from '../src/model/events.js';
+import { cpuMs } from './support.js';
 
 const THROUGHPUT_FRAMES = Number(process.env.GATEWAY_BENCH_FRAMES) || 200_000;
 const LATENCY_RATE = 20_000;
@@ -165,10 +166,6 @@ export async function run(): Promise<Record<string, number | string>> {
   // ── throughput: send as fast as the socket drains ──
   // The fake gateway shares this thread; its rendering/sending time is measured and taken out
   // of the CPU figure, so "client CPU per frame" is receive + parse + map + sink only.
-  const cpuMs = () => {
-    const u = process.cpuUsage();
-    return (u.user + u.system) / 1000;
-  };
   const t0 = performance.now();
   const c0 = cpuMs();
   let serverMs = 0;

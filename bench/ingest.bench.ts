@@ -30,11 +30,8 @@ import { createSessionTracker } from '../src/model/tracker.js';
 import { createTranscriptNormalizer, type TranscriptNormalizer } from '../src/openclaw/normalize.js';
 import { createPipeline, snapshotDelayAfter } from '../src/pipeline.js';
 import { createSqliteStore } from '../src/store/sqlite-store.js';
+import { benchSessionId, cpuMs, TRANSCRIPT_FIXTURE } from './support.js';
 
-const FIXTURE = new URL(
-  '../test/fixtures/openclaw/v2026.7.35/daa6b28a-5388-4104-8e50-89a5a783e4c6.jsonl',
-  import.meta.url,
-);
 const SESSIONS = 1000;
 const TARGET_LINES = 200_000;
 const STAGE_LINES = 60_000;
@@ -63,7 +60,7 @@ interface Input {
  * Ordered in reads of `turnsPerRead` turns of one session, the sessions taking turns.
  */
 function makeInput(target: number, turnsPerRead: number): Input {
-  const template = readFileSync(FIXTURE, 'utf8').trim().split('\n');
+  const template = readFileSync(TRANSCRIPT_FIXTURE, 'utf8').trim().split('\n');
   const text: string[] = [];
   const session = new Uint16Array(target);
   const reads: number[] = [];
@@ -102,10 +99,6 @@ interface Clock {
   wall: number;
   cpu: number;
 }
-const cpuMs = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
 const clock = (): Clock => ({ wall: performance.now(), cpu: cpuMs() });
 const since = (t: Clock): Clock => ({ wall: performance.now() - t.wall, cpu: cpuMs() - t.cpu });
 
@@ -120,16 +113,13 @@ function parseLoop(inp: Input, count = inp.count): { t: Clock; sink: number } {
   return { t: since(t0), sink };
 }
 
-const sessionUuid = (s: number) =>
-  `${(0x9e3779b9 * (s + 1)).toString(16).slice(0, 8).padStart(8, '0')}-5388-4104-8e50-${s.toString(16).padStart(12, '0')}`;
-
 const normalizersFor = (): TranscriptNormalizer[] =>
   Array.from({ length: SESSIONS }, (_, s) =>
     // session ids are UUIDs in OpenClaw (they start every dedupe key of their transcript)
     createTranscriptNormalizer({
       sessionKey: `agent:main:bench:${s}`,
       agentId: 'main',
-      sessionId: sessionUuid(s),
+      sessionId: benchSessionId(s),
       source: 'files',
     }),
   );
@@ -204,7 +194,7 @@ function stages(inp: Input, count: number, dir: string): Record<string, number> 
  * figures above hold for the short sessions of the main run; these scale them to long ones.
  */
 function longSession(rounds: number): Record<string, number> {
-  const template = readFileSync(FIXTURE, 'utf8')
+  const template = readFileSync(TRANSCRIPT_FIXTURE, 'utf8')
     .trim()
     .split('\n')
     .map((l) => JSON.parse(l) as { type: string; id?: string });
@@ -214,7 +204,7 @@ function longSession(rounds: number): Record<string, number> {
   const normalizer = createTranscriptNormalizer({
     sessionKey: 'agent:main:long',
     agentId: 'main',
-    sessionId: sessionUuid(99_999),
+    sessionId: benchSessionId(99_999),
     source: 'files',
   });
   let n = 0;

@@ -11,18 +11,11 @@ import { readFileSync } from 'node:fs';
 import { decodeLine } from '../src/ingest/files/line-processor.js';
 import { createTranscriptNormalizer } from '../src/openclaw/normalize.js';
 import { hashCodeUnits, hashKey } from '../src/store/dedupe-hash.js';
+import { benchSessionId, cpuMs, TRANSCRIPT_FIXTURE } from './support.js';
 
-const FIXTURE = new URL(
-  '../test/fixtures/openclaw/v2026.7.35/daa6b28a-5388-4104-8e50-89a5a783e4c6.jsonl',
-  import.meta.url,
-);
 const LINES = 100_000;
 const ROUNDS = 7;
 
-const cpuMs = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
 const strict = new TextDecoder('utf-8', { fatal: true });
@@ -51,7 +44,7 @@ function compare(items: number, a: () => number, b: () => number): { a: number; 
 }
 
 export async function run(): Promise<Record<string, number>> {
-  const template = readFileSync(FIXTURE, 'utf8').trim().split('\n');
+  const template = readFileSync(TRANSCRIPT_FIXTURE, 'utf8').trim().split('\n');
   // the same lines with non-ASCII narration (V8 then holds the whole line as two-byte text)
   const accented = template.map((l) => l.replace(/"text":"/g, '"text":"Prüfe die Dateien 👀 — '));
   const bufs = (src: string[]) =>
@@ -81,7 +74,7 @@ export async function run(): Promise<Record<string, number>> {
     const normalizer = createTranscriptNormalizer({
       sessionKey: `agent:main:bench:${s}`,
       agentId: 'main',
-      sessionId: `${(0x9e3779b9 * (s + 1)).toString(16).slice(0, 8)}-5388-4104-8e50-${s.toString(16).padStart(12, '0')}`,
+      sessionId: benchSessionId(s),
       source: 'files',
     });
     for (const l of template) for (const e of normalizer.push(JSON.parse(l)).events) keys.push(e.dedupeKey);

@@ -1,0 +1,17 @@
+/** What several benchmarks share: process CPU time, and the recorded transcript they replay. */
+
+/** process CPU time (user + system, every thread) in ms: the stable figure on a shared machine */
+export const cpuMs = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+/** a recorded real transcript (OpenClaw 2026.7.35): one agent turn with tools and a sub-agent */
+export const TRANSCRIPT_FIXTURE = new URL(
+  '../test/fixtures/openclaw/v2026.7.35/daa6b28a-5388-4104-8e50-89a5a783e4c6.jsonl',
+  import.meta.url,
+);
+
+/** a UUID-shaped session id for bench session `s` (OpenClaw's ids start every dedupe key) */
+export const benchSessionId = (s: number): string =>
+  `${(0x9e3779b9 * (s + 1)).toString(16).slice(0, 8).padStart(8, '0')}-5388-4104-8e50-${s.toString(16).padStart(12, '0')}`;
