@@ -21,7 +21,7 @@ import {
   type TranscriptNormalizer,
 } from '../../openclaw/normalize.js';
 import type { SourceOffset } from '../../store/event-store.js';
-import { decodeLine, idOf, processLine } from './line-processor.js';
+import { decodeLine, idOf, processLine, processLines } from './line-processor.js';
 
 export interface FileOffsetValue {
   pos: number;
@@ -228,6 +228,22 @@ export function createFollower(deps: FollowerDeps): TranscriptFollower {
         }
         let start = 0;
         for (;;) {
+          if (!carryLen && !skippingLongLine && resync === undefined) {
+            // the common case: the chunk's whole lines, read in one go
+            const last = chunk.lastIndexOf(NL);
+            if (last >= start) {
+              const before = lineNo;
+              const r = processLines(chunk.subarray(start, last + 1), norm(), events, (i, error) =>
+                malformed(before + 1 + i, error),
+              );
+              lineNo += r.lines;
+              if (r.lastId) lastId = r.lastId;
+              pos += last + 1 - start;
+              start = last + 1;
+            }
+            break;
+          }
+          // a line completing what earlier reads carried or skipped, or one read while resyncing
           const nl = chunk.indexOf(NL, start);
           if (nl < 0) break;
           const piece = chunk.subarray(start, nl);

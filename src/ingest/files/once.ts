@@ -14,7 +14,7 @@ import {
   type SessionsJsonEntry,
   sessionEntryToEvents,
 } from '../../openclaw/sessions-json.js';
-import { processLine } from './line-processor.js';
+import { processLine, processLines } from './line-processor.js';
 import { createSessionIndex, type SessionIndex } from './session-index.js';
 
 export interface OnceResult {
@@ -57,18 +57,13 @@ function transcriptInto(index: SessionIndex, file: string, out: PulseEvent[], ex
     source: 'files',
   });
   let bad = 0;
-  let start = 0;
-  for (;;) {
-    const nl = buf.indexOf(0x0a, start);
-    // a last line without newline is read too: nothing more will be appended in a replay
-    const end = nl < 0 ? buf.length : nl;
-    if (end > start) {
-      const r = processLine(buf.subarray(start, end), normalizer);
-      if (r.error) bad++;
-      out.push(...r.events);
-    }
-    if (nl < 0) break;
-    start = nl + 1;
+  const last = buf.lastIndexOf(0x0a);
+  processLines(buf.subarray(0, last + 1), normalizer, out, () => bad++);
+  // a last line without newline is read too: nothing more will be appended in a replay
+  if (last + 1 < buf.length) {
+    const r = processLine(buf.subarray(last + 1), normalizer);
+    if (r.error) bad++;
+    out.push(...r.events);
   }
   return bad;
 }
