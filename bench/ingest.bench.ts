@@ -33,7 +33,7 @@ import { createSessionTracker } from '../src/model/tracker.js';
 import { createTranscriptNormalizer, type TranscriptNormalizer } from '../src/openclaw/normalize.js';
 import { createPipeline, snapshotDelayAfter } from '../src/pipeline.js';
 import { createSqliteStore } from '../src/store/sqlite-store.js';
-import { benchSessionId, cpuMs, TRANSCRIPT_FIXTURE } from './support.js';
+import { benchSessionId, cpuMs, decodeOnly, ignoreMalformed, TRANSCRIPT_FIXTURE } from './support.js';
 
 const SESSIONS = 1000;
 const TARGET_LINES = 200_000;
@@ -110,14 +110,6 @@ const line = (inp: Input, i: number): Buffer =>
 /** lines [from, to) with their newlines: what one read of a transcript hands processLines */
 const lines = (inp: Input, from: number, to: number): Buffer =>
   inp.data.subarray(inp.start[from], inp.start[to]);
-const ignoreMalformed = (): void => {};
-/** a normalizer that makes no events: processLines with it is the decode part alone */
-const decodeOnly: TranscriptNormalizer = {
-  push: () => ({ events: [] }),
-  pushEntry: () => [],
-  state: () => ({ runOpen: false, step: 0, pending: [] }),
-  setSessionKey: () => {},
-};
 
 function parseLoop(inp: Input, count = inp.count): { t: Clock; sink: number } {
   const t0 = clock();

@@ -2,16 +2,18 @@
  * Two per-line costs of ingest, each against the way it was done before, in the same run:
  * - decoding a transcript line (bytes → checked text → JSON): `decodeLine`'s one fatal
  *   TextDecoder pass against `toString('utf8')` plus a scan for U+FFFD (the old check);
+ * - decoding a read of a transcript (a turn: about 20 lines): `processLines`, which decodes an
+ *   all-ASCII read once, against `decodeLine` on each of its lines;
  * - the dedupe hash of an event's key: `hashKey` (its byte loop in WebAssembly) against the same
  *   hash in JS (`hashCodeUnits`, which gives the same lanes).
  * Inputs are real: the lines of the recorded transcript (also with non-ASCII text), and the
  * dedupe keys the normalizer gives them. Rounds alternate A and B; medians of CPU time.
  */
 import { readFileSync } from 'node:fs';
-import { decodeLine } from '../src/ingest/files/line-processor.js';
+import { decodeLine, processLines } from '../src/ingest/files/line-processor.js';
 import { createTranscriptNormalizer } from '../src/openclaw/normalize.js';
 import { hashCodeUnits, hashKey } from '../src/store/dedupe-hash.js';
-import { benchSessionId, cpuMs, TRANSCRIPT_FIXTURE } from './support.js';
+import { benchSessionId, cpuMs, decodeOnly, ignoreMalformed, TRANSCRIPT_FIXTURE } from './support.js';
 
 const LINES = 100_000;
 const ROUNDS = 7;
@@ -68,6 +70,25 @@ export async function run(): Promise<Record<string, number>> {
     decodeAll(mixed, (b) => decodeLine(b).value),
   );
 
+  // the same lines as reads of one turn each (the newlines included), decoded per read
+  const readsOf = (src: string[]) =>
+    Array.from({ length: LINES / src.length }, () => Buffer.from(`${src.join('\n')}\n`));
+  const perRead = (reads: Buffer[]) => () => {
+    let n = 0;
+    for (const r of reads) n += processLines(r, decodeOnly, [], ignoreMalformed).lines;
+    return n;
+  };
+  const rAscii = compare(
+    LINES,
+    decodeAll(ascii, (b) => decodeLine(b).value),
+    perRead(readsOf(template)),
+  );
+  const rMixed = compare(
+    LINES,
+    decodeAll(mixed, (b) => decodeLine(b).value),
+    perRead(readsOf(accented)),
+  );
+
   // the keys of the events of those lines, for many sessions (a key starts with the session id)
   const keys: string[] = [];
   for (let s = 0; keys.length < LINES; s++) {
@@ -98,6 +119,10 @@ export async function run(): Promise<Record<string, number>> {
     'non-ASCII lines: decode µs/line before': dMixed.a,
     'non-ASCII lines: decode µs/line now': dMixed.b,
     'non-ASCII lines: decode now / before': dMixed.b / dMixed.a,
+    'reads of a turn: decode µs/line, decodeLine per line': rAscii.a,
+    'reads of a turn: decode µs/line, processLines per read': rAscii.b,
+    'reads of a turn: processLines / decodeLine': rAscii.b / rAscii.a,
+    'non-ASCII reads: processLines / decodeLine': rMixed.b / rMixed.a,
     'dedupe keys hashed': keys.length,
     'key length (mean chars)': keys.reduce((n, k) => n + k.length, 0) / keys.length,
     'hash ns/key JS loop (hashCodeUnits)': h.a * 1000,

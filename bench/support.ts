@@ -1,4 +1,5 @@
 /** What several benchmarks share: process CPU time, and the recorded transcript they replay. */
+import type { TranscriptNormalizer } from '../src/openclaw/normalize.js';
 
 /** process CPU time (user + system, every thread) in ms: the stable figure on a shared machine */
 export const cpuMs = (): number => {
@@ -15,3 +16,13 @@ export const TRANSCRIPT_FIXTURE = new URL(
 /** a UUID-shaped session id for bench session `s` (OpenClaw's ids start every dedupe key) */
 export const benchSessionId = (s: number): string =>
   `${(0x9e3779b9 * (s + 1)).toString(16).slice(0, 8).padStart(8, '0')}-5388-4104-8e50-${s.toString(16).padStart(12, '0')}`;
+
+/** a normalizer that makes no events: `processLines` with it is the decoding alone */
+export const decodeOnly: TranscriptNormalizer = {
+  push: () => ({ events: [] }),
+  pushEntry: () => [],
+  state: () => ({ runOpen: false, step: 0, pending: [] }),
+  setSessionKey: () => {},
+};
+
+export const ignoreMalformed = (): void => {};
