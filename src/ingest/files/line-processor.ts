@@ -11,8 +11,6 @@ export interface ProcessedLine {
   events: PulseEvent[];
   /** the entry id of the line, when it had one */
   id?: string;
-  /** parsed object (for callers that need to look at it before normalizing) */
-  value?: unknown;
   error?: string;
 }
 
@@ -52,14 +50,18 @@ export function idOf(value: unknown): string | undefined {
   return undefined;
 }
 
-/** decode + normalize; `normalize: false` only decodes (used while resyncing after a rewrite) */
+/** decode + normalize one line */
 export function processLine(buf: Buffer, normalizer: TranscriptNormalizer): ProcessedLine {
-  const d = decodeLine(buf);
+  return normalized(decodeLine(buf), normalizer);
+}
+
+/** a decoded line through the normalizer */
+function normalized(d: ReturnType<typeof decodeLine>, normalizer: TranscriptNormalizer): ProcessedLine {
   if (d.empty) return { events: [] };
   if (d.error) return { events: [], error: d.error };
   const r = normalizer.push(d.value);
+  const out: ProcessedLine = { events: r.events };
   const id = idOf(d.value);
-  const out: ProcessedLine = { events: r.events, value: d.value };
   if (id) out.id = id;
   if (r.error) out.error = r.error;
   return out;
@@ -99,15 +101,9 @@ export function processLines(
     if (nl < 0) break;
     const d = text !== undefined ? parseLineText(text.slice(start, nl)) : decodeLine(buf.subarray(start, nl));
     start = nl + 1;
-    if (d.empty) continue;
-    if (d.error) {
-      onMalformed(lines, d.error);
-      continue;
-    }
-    const r = normalizer.push(d.value);
+    const r = normalized(d, normalizer);
     if (r.error) onMalformed(lines, r.error);
-    const id = idOf(d.value);
-    if (id) lastId = id;
+    if (r.id) lastId = r.id;
     for (const e of r.events) out.push(e);
   }
   return lastId === undefined ? { lines } : { lines, lastId };
