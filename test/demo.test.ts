@@ -2,8 +2,7 @@
  * The demo: the bundled real recordings played into a temp state dir, the daemon following
  * it. What a new user sees must be true: errors, failed tools, the sub-agent under its parent.
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { recordingsDir } from '../src/cli/demo.js';
@@ -12,20 +11,18 @@ import { type Daemon, startDaemon } from '../src/daemon.js';
 import { type Player, playRecording } from '../src/demo/player.js';
 import { loadRecording, mergeRecordings } from '../src/demo/recording.js';
 import { silentLogger } from '../src/infra/logger.js';
+import { tempDir } from '../src/test-support/temp-dir.js';
 
 let daemon: Daemon | undefined;
 let player: Player | undefined;
-let root: string | undefined;
 afterEach(async () => {
   player?.stop();
   await daemon?.stop('test');
-  if (root) rmSync(root, { recursive: true, force: true });
-  root = undefined;
 });
 
 describe('demo', () => {
   it('plays every bundled recording and the daemon shows what really happened', async () => {
-    root = mkdtempSync(join(tmpdir(), 'clawpulse-demo-test-'));
+    const root = tempDir('clawpulse-demo-test-');
     const stateDir = join(root, 'openclaw');
     const config = loadConfig({
       OPENCLAW_STATE_DIR: stateDir,
