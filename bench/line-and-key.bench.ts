@@ -1,5 +1,5 @@
 /**
- * Two per-line costs of ingest, each against the way it was done before, in the same run:
+ * Three per-line costs of ingest, each against the way it was done before, in the same run:
  * - decoding a transcript line (bytes → checked text → JSON): `decodeLine`'s one fatal
  *   TextDecoder pass against `toString('utf8')` plus a scan for U+FFFD (the old check);
  * - decoding a read of a transcript (a turn: about 20 lines): `processLines`, which decodes an

@@ -1,7 +1,7 @@
 /**
- * One transcript line (raw bytes, no newline) → events, through a session's normalizer.
- * Invalid UTF-8 and invalid JSON are reported to `onMalformed`, never thrown: one bad line
- * must not stop a file.
+ * Transcript lines (raw bytes) → events, through a session's normalizer: one line
+ * (`processLine`) or a read's whole lines (`processLines`). Invalid UTF-8 and invalid JSON are
+ * reported, never thrown: one bad line must not stop a file.
  */
 import { isAscii } from 'node:buffer';
 import type { PulseEvent } from '../../model/events.js';
