@@ -32,7 +32,7 @@ import { processLines } from '../src/ingest/files/line-processor.js';
 import type { PulseEvent } from '../src/model/events.js';
 import { createSessionTracker } from '../src/model/tracker.js';
 import { createTranscriptNormalizer, type TranscriptNormalizer } from '../src/openclaw/normalize.js';
-import { createPipeline, SNAPSHOT_DEFAULTS, snapshotDelayAfter } from '../src/pipeline.js';
+import { createPipeline, restoreModel, SNAPSHOT_DEFAULTS, snapshotDelayAfter } from '../src/pipeline.js';
 import { createSqliteStore } from '../src/store/sqlite-store.js';
 import { benchSessionId, cpuMs, decodeOnly, ignoreMalformed, TRANSCRIPT_FIXTURE } from './support.js';
 
@@ -295,22 +295,13 @@ function underLoad(inp: Input, path: string): { t: Clock; cpu: number; stored: n
 }
 
 /**
- * A restart after a crash, as if no snapshot had been saved: every stored event replayed into a
- * fresh model the way `restoreModel` replays those after the last snapshot (pages of 5,000 read
- * from the store, each event applied); CPU µs per event.
+ * A restart after a crash, as if no snapshot had been saved: `restoreModel` replays every stored
+ * event into a fresh model; CPU µs per event.
  */
 function replay(store: ReturnType<typeof createSqliteStore>): number {
-  const tracker = createSessionTracker(LIMITS);
+  const noSnapshot = { ...store, loadSnapshots: () => [], snapshotSeq: () => 0 };
   const t0 = cpuMs();
-  let n = 0;
-  for (let after = 0; ; ) {
-    const page = store.readAfter(after, 5000);
-    const last = page[page.length - 1];
-    if (!last) break;
-    for (const s of page) tracker.apply(s.event);
-    n += page.length;
-    after = last.seq;
-  }
+  const n = restoreModel(noSnapshot, createSessionTracker(LIMITS));
   return n > 0 ? ((cpuMs() - t0) * 1000) / n : Number.NaN;
 }
 
