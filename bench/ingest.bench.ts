@@ -34,7 +34,14 @@ import { createSessionTracker } from '../src/model/tracker.js';
 import { createTranscriptNormalizer, type TranscriptNormalizer } from '../src/openclaw/normalize.js';
 import { createPipeline, restoreModel, SNAPSHOT_DEFAULTS, snapshotDelayAfter } from '../src/pipeline.js';
 import { createSqliteStore } from '../src/store/sqlite-store.js';
-import { benchSessionId, cpuMs, decodeOnly, ignoreMalformed, TRANSCRIPT_FIXTURE } from './support.js';
+import {
+  benchSessionId,
+  cpuMs,
+  decodeOnly,
+  ignoreMalformed,
+  rssAfterIdle,
+  TRANSCRIPT_FIXTURE,
+} from './support.js';
 
 const SESSIONS = 1000;
 const TARGET_LINES = 200_000;
@@ -335,11 +342,8 @@ export async function run(): Promise<Record<string, number | string>> {
   input = undefined;
   gc();
   const rssBurst = rssMb();
-  // a daemon is idle between bursts: V8's memory reducer then gives back the young generation
-  // the burst grew (it runs a few seconds after allocation stops)
-  await new Promise((r) => setTimeout(r, 6000));
-  gc();
-  const rss = rssMb();
+  // a daemon is idle between bursts: V8 then gives back the pages the burst grew
+  const rss = await rssAfterIdle(gc);
   const mem = process.memoryUsage();
   const heap = mem.heapUsed / 1024 / 1024;
   const active = tracker.all().filter((s) => s.status === 'active' || s.status === 'idle').length;
@@ -390,7 +394,7 @@ export async function run(): Promise<Record<string, number | string>> {
     'sessions in model (active or idle)': active,
     'RSS MB at start (runtime + modules)': rssStart,
     'RSS MB with 1,000 sessions, right after the burst (input released, GC)': rssBurst,
-    'RSS MB with 1,000 sessions, after 6 s idle (steady state)': rss,
+    'RSS MB with 1,000 sessions, after 10 s idle (steady state)': rss,
     'replay after a crash (no snapshot): CPU µs/event': replayUs,
     'JS heap MB with 1,000 sessions (used)': heap,
     'JS heap MB with 1,000 sessions (total)': mem.heapTotal / 1024 / 1024,

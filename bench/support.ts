@@ -26,3 +26,17 @@ export const decodeOnly: TranscriptNormalizer = {
 };
 
 export const ignoreMalformed = (): void => {};
+
+/**
+ * The RSS (MB) of a daemon between bursts, after `seconds` idle. V8's memory reducer collects a
+ * few times while a process idles and gives freed pages back some seconds later; a GC in each
+ * idle second does that here, so the figure does not depend on when the reducer happens to run
+ * (one wait and one GC left up to 80 MB more, depending on the run).
+ */
+export async function rssAfterIdle(gc: () => void, seconds = 10): Promise<number> {
+  for (let s = 0; s < seconds; s++) {
+    await new Promise((r) => setTimeout(r, 1000));
+    gc();
+  }
+  return process.memoryUsage().rss / 1024 / 1024;
+}
