@@ -327,8 +327,8 @@ export async function run(): Promise<Record<string, number | string>> {
   const lines = input.count;
   const reads = input.reads.length - 1;
   const inputMb = input.data.length / 1024 / 1024;
-  // three runs on fresh state, each right after its own JSON.parse loop: on a shared machine one
-  // run can be 15% off; the median is the figure, the best shows the cost without interference
+  // LIVE_RUNS runs on fresh state, each right after its own JSON.parse loop: on a shared machine
+  // one run can be 15% off; the median is the figure, the best shows the cost without interference
   const runs: Array<{ base: Clock; e2e: Clock; snapshot: Clock; events: number; sink: number }> = [];
   const timedRun = (inp: Input): E2e => {
     const parse = parseLoop(inp);

@@ -77,10 +77,10 @@ export interface PipelineDeps {
   /**
    * a save is due anyway once this many events were applied since the last (1,000,000): bounds
    * what a restart after a crash replays (a clean stop saves first). The bound trades steady
-   * cost against recovery time: a save of 1,000 busy sessions took 70–110 ms of CPU and replay
-   * 1.5–1.9 µs an event (`npm run bench -- ingest`), so a save per 200,000 events cost a daemon
-   * ingesting flat out about 7% of its CPU to keep recovery under 0.4 s; per 1,000,000 it is
-   * about 1.5%, and recovery takes about 2 s.
+   * cost against recovery time: a save of 1,000 busy sessions took 60–130 ms of CPU and replay
+   * 1.6–2.4 µs an event (`npm run bench -- ingest`), so a save per 200,000 events cost a daemon
+   * ingesting flat out 6–12% of its CPU to keep recovery under 0.5 s; per 1,000,000 it costs
+   * 1–2.5%, and recovery takes about 2 s.
    */
   snapshotMaxEvents?: number;
   /** at most this many events are held while the store fails; beyond it the oldest batches are dropped, loudly */
