@@ -13,7 +13,7 @@
  *   pays it: one per `SNAPSHOT_DEFAULTS.maxEvents` events applied (see endToEnd). How fast a
  *   restart after a crash replays the events stored since the last snapshot is measured too.
  * - RSS is measured in the daemon's steady state: input released and GC'd, 1,000 sessions active
- *   in the model, the store open; right after the burst and after a few idle seconds. The start
+ *   in the model, the store open; right after the burst and after 10 idle seconds. The start
  *   figure includes the tsx loader the bench runs under.
  * - Times are wall clock and process CPU time (user + system): on a shared, loaded machine the
  *   CPU figures are the stable ones, and "lines/s on one core" is what they measure.
