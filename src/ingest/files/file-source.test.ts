@@ -1,10 +1,11 @@
 import fs from 'node:fs';
+import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ManualClock, systemClock } from '../../infra/clock.js';
 import { silentLogger } from '../../infra/logger.js';
 import { sessionTag } from '../../openclaw/event-keys.js';
-import { createFileSource, type FileSource } from './file-source.js';
+import { createFileSource, type FileSource, SAFETY_SCAN_MS } from './file-source.js';
 import type { FileOffsetValue } from './follower.js';
 import { createMemorySink, line, type MemorySink, say, tempStateDir, user, waitFor } from './test-helpers.js';
 
@@ -354,5 +355,89 @@ describe('file source edge cases', () => {
     sessionsJson(path.join(late, 'sessions'), { 'agent:late:main': { sessionId: third, updatedAt: 4 } });
     fs.writeFileSync(path.join(late, 'sessions', `${third}.jsonl`), line(user('z1', 'late turn')));
     await waitFor(() => sink.ofType('agent.started').some((e) => e.sessionKey === 'agent:late:main'), 2000);
+  });
+});
+
+describe('file source pacing', () => {
+  /** a manual clock that remembers the delay of every timer set on it */
+  class RecordingClock extends ManualClock {
+    delays: number[] = [];
+    override setTimeout(fn: () => void, ms: number): unknown {
+      this.delays.push(ms);
+      return super.setTimeout(fn, ms);
+    }
+  }
+
+  function transcripts(count: number): { stateDir: string; sessions: string } {
+    const dirs = tempStateDir();
+    const entries: Record<string, unknown> = {};
+    for (let i = 0; i < count; i++) {
+      const sid = `${String(i).padStart(8, '0')}-2222-4333-8444-555555555555`;
+      entries[`agent:main:s${i}`] = { sessionId: sid, updatedAt: 1 };
+      fs.writeFileSync(path.join(dirs.sessions, `${sid}.jsonl`), line(user(`u${i}`, 'hi')));
+    }
+    sessionsJson(dirs.sessions, entries);
+    return dirs;
+  }
+
+  it('with every folder watched the scan is a safety net every 15 s; without watches it runs every pollIntervalMs', async () => {
+    const { stateDir } = transcripts(2);
+    const watched = new RecordingClock(1000);
+    const sink = createMemorySink();
+    const src = source(stateDir, sink, { clock: watched, usePolling: false, pollIntervalMs: 1000 });
+    await src.start();
+    expect(sink.ofType('agent.started')).toHaveLength(2);
+    expect(watched.delays.at(-1)).toBe(SAFETY_SCAN_MS);
+    // the scan the timer starts arms the next one at the same pace
+    watched.advance(SAFETY_SCAN_MS);
+    await src.scanNow();
+    expect(watched.delays.at(-1)).toBe(SAFETY_SCAN_MS);
+
+    const polled = new RecordingClock(1000);
+    const other = source(stateDir, createMemorySink(), {
+      clock: polled,
+      usePolling: true,
+      pollIntervalMs: 1000,
+    });
+    await other.start();
+    expect(polled.delays.at(-1)).toBe(1000);
+  });
+
+  it('a state dir with no sessions folder yet is scanned every pollIntervalMs (nothing to watch in it)', async () => {
+    const stateDir = tempStateDir().stateDir;
+    fs.rmSync(path.join(stateDir, 'agents'), { recursive: true });
+    const clock = new RecordingClock(1000);
+    const src = source(stateDir, createMemorySink(), { clock, usePolling: false, pollIntervalMs: 700 });
+    await src.start();
+    expect(clock.delays.at(-1)).toBe(700);
+  });
+
+  it('a scan reads at most 8 transcripts at once, and every one of them', async () => {
+    const { stateDir } = transcripts(40);
+    let open = 0;
+    let most = 0;
+    const realOpen = fsp.open;
+    const spy = vi.spyOn(fsp, 'open').mockImplementation(async (...args: Parameters<typeof fsp.open>) => {
+      const fh = await realOpen(...args);
+      open++;
+      most = Math.max(most, open);
+      const close = fh.close.bind(fh);
+      fh.close = async () => {
+        open--;
+        return close();
+      };
+      return fh;
+    });
+    try {
+      const sink = createMemorySink();
+      const src = source(stateDir, sink);
+      await src.start();
+      expect(sink.ofType('agent.started')).toHaveLength(40);
+      expect(most).toBeGreaterThan(1);
+      expect(most).toBeLessThanOrEqual(8);
+      expect(open).toBe(0);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });
