@@ -17,7 +17,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { benchSessionId, TRANSCRIPT_FIXTURE } from './support.js';
+import { benchSessionId, isSessionHeader, TRANSCRIPT_FIXTURE, withEntryId } from './support.js';
 
 const SESSIONS = 1000;
 const TURNS = 10;
@@ -62,9 +62,8 @@ function writeStateDir(stateDir: string): number {
     const lines: string[] = [];
     for (let t = 0; t < TURNS; t++) {
       for (const line of template) {
-        if (t > 0 && line.includes('"type":"session"')) continue;
-        const id = (Math.imul(n++ ^ 0x5bd1e995, 2654435761) >>> 0).toString(16).padStart(8, '0');
-        lines.push(line.replace(/"id":"[0-9a-f]{8}"/, `"id":"${id}"`));
+        if (t > 0 && isSessionHeader(line)) continue;
+        lines.push(withEntryId(line, n++));
       }
     }
     writeFileSync(join(sessions, `${sessionId}.jsonl`), `${lines.join('\n')}\n`);

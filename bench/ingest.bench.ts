@@ -39,8 +39,10 @@ import {
   cpuMs,
   decodeOnly,
   ignoreMalformed,
+  isSessionHeader,
   rssAfterIdle,
   TRANSCRIPT_FIXTURE,
+  withEntryId,
 } from './support.js';
 
 const SESSIONS = 1000;
@@ -83,11 +85,9 @@ function makeInput(target: number, turnsPerRead: number): Input {
       for (let t = 0; t < turnsPerRead; t++) {
         for (const line of template) {
           if (text.length >= target) break;
-          if ((turns[s] as number) > 0 && line.includes('"type":"session"')) continue;
-          // OpenClaw's entry ids are random 8-hex strings: so are these (a bijection of n, no repeats)
-          const id = (Math.imul(n++ ^ 0x5bd1e995, 2654435761) >>> 0).toString(16).padStart(8, '0');
+          if ((turns[s] as number) > 0 && isSessionHeader(line)) continue;
           session[text.length] = s;
-          text.push(line.replace(/"id":"[0-9a-f]{8}"/, `"id":"${id}"`));
+          text.push(withEntryId(line, n++));
         }
         turns[s] = (turns[s] as number) + 1;
       }

@@ -13,6 +13,20 @@ export const TRANSCRIPT_FIXTURE = new URL(
   import.meta.url,
 );
 
+/**
+ * Line `line` of the recorded transcript as the `n`-th line of a made-up one: its entry id
+ * replaced by a fresh random-looking 8-hex one (OpenClaw's ids are random 8-hex strings; these
+ * are a bijection of n, so none repeats and none dedupes away).
+ */
+export const withEntryId = (line: string, n: number): string =>
+  line.replace(
+    /"id":"[0-9a-f]{8}"/,
+    `"id":"${(Math.imul(n ^ 0x5bd1e995, 2654435761) >>> 0).toString(16).padStart(8, '0')}"`,
+  );
+
+/** the transcript's header line (a made-up transcript of several turns has it once, first) */
+export const isSessionHeader = (line: string): boolean => line.includes('"type":"session"');
+
 /** a UUID-shaped session id for bench session `s` (OpenClaw's ids start every dedupe key) */
 export const benchSessionId = (s: number): string =>
   `${(0x9e3779b9 * (s + 1)).toString(16).slice(0, 8).padStart(8, '0')}-5388-4104-8e50-${s.toString(16).padStart(12, '0')}`;
