@@ -12,7 +12,17 @@
  * - The CLI is built first when a source file is newer than dist/ (`npm run build`).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,27 +60,35 @@ function buildIfStale(): void {
   if (r.status !== 0) throw new Error('npm run build failed');
 }
 
-/** 1,000 transcripts of TURNS turns of the recorded one (fresh entry ids) and their sessions.json */
-function writeStateDir(stateDir: string): number {
+/** lines written so far (entry ids are numbered by it) */
+let written = 0;
+
+/**
+ * TURNS more turns of the recorded transcript (fresh entry ids) appended to each of the 1,000
+ * transcripts, the first of them with its header, and their sessions.json; the lines written.
+ */
+function writeTurns(stateDir: string): number {
   const sessions = join(stateDir, 'agents', 'main', 'sessions');
   mkdirSync(sessions, { recursive: true });
   const template = readFileSync(TRANSCRIPT_FIXTURE, 'utf8').trim().split('\n');
   const index: Record<string, unknown> = {};
-  let n = 0;
+  const before = written;
   for (let s = 0; s < SESSIONS; s++) {
     const sessionId = benchSessionId(s);
+    const file = join(sessions, `${sessionId}.jsonl`);
+    const first = !existsSync(file);
     const lines: string[] = [];
     for (let t = 0; t < TURNS; t++) {
       for (const line of template) {
-        if (t > 0 && isSessionHeader(line)) continue;
-        lines.push(withEntryId(line, n++));
+        if ((t > 0 || !first) && isSessionHeader(line)) continue;
+        lines.push(withEntryId(line, written++));
       }
     }
-    writeFileSync(join(sessions, `${sessionId}.jsonl`), `${lines.join('\n')}\n`);
+    appendFileSync(file, `${lines.join('\n')}\n`);
     index[`agent:main:bench:${s}`] = { sessionId, updatedAt: Date.now() };
   }
-  writeFileSync(join(sessions, 'sessions.json'), JSON.stringify(index));
-  return n;
+  if (before === 0) writeFileSync(join(sessions, 'sessions.json'), JSON.stringify(index));
+  return written - before;
 }
 
 function freePort(): Promise<number> {
@@ -144,6 +162,30 @@ async function startDaemon(dir: string): Promise<Running> {
   return running;
 }
 
+interface CaughtUp {
+  /** seconds since `t0` (up to a second late: it is checked every second) */
+  wall: number;
+  /** the daemon's CPU ms since it started */
+  cpu: number;
+  rss: number;
+  events: number;
+}
+
+/** waits until the store's event count stops growing; `peak` gets every RSS read */
+async function caughtUp(d: Running, t0: number, peak: { rss: number }): Promise<CaughtUp> {
+  let last: number | undefined;
+  for (;;) {
+    const u = usage(d.pid);
+    peak.rss = Math.max(peak.rss, u.rss);
+    const events = await storedEvents(d.port);
+    if (events !== undefined && events > 0 && events === last)
+      return { wall: (performance.now() - t0) / 1000 - 1, cpu: u.cpu, rss: u.rss, events };
+    last = events;
+    if (performance.now() - t0 > CATCH_UP_LIMIT_S * 1000) throw new Error('the daemon did not catch up');
+    await sleep(1000);
+  }
+}
+
 export async function run(): Promise<Record<string, number | string>> {
   buildIfStale();
   const dir = mkdtempSync(join(tmpdir(), 'clawpulse-bench-daemon-'));
@@ -155,53 +197,52 @@ export async function run(): Promise<Record<string, number | string>> {
     const startCpu = usage(daemon.pid).cpu;
     await daemon.stop();
 
-    const lines = writeStateDir(join(dir, 'openclaw'));
+    const lines = writeTurns(join(dir, 'openclaw'));
     const t0 = performance.now();
     daemon = await startDaemon(dir);
-    const { pid, port } = daemon;
-    let peak = 0;
-    let last: number | undefined;
-    let caughtUp: { wall: number; cpu: number; rss: number; events: number } | undefined;
-    while (!caughtUp) {
-      const u = usage(pid);
-      peak = Math.max(peak, u.rss);
-      const events = await storedEvents(port);
-      if (events !== undefined && events > 0 && events === last) {
-        caughtUp = { wall: (performance.now() - t0) / 1000 - 1, cpu: u.cpu, rss: u.rss, events };
-      }
-      last = events;
-      if (performance.now() - t0 > CATCH_UP_LIMIT_S * 1000) throw new Error('the daemon did not catch up');
-      if (!caughtUp) await sleep(1000);
-    }
+    const { pid } = daemon;
+    const peak = { rss: 0 };
+    const backlog = await caughtUp(daemon, t0, peak);
     const rssBySecond: number[] = [];
     const cpuBySecond: number[] = [];
     let cpuBefore = usage(pid).cpu;
     for (let s = 1; s <= IDLE_SECONDS; s++) {
       await sleep(1000);
       const u = usage(pid);
-      peak = Math.max(peak, u.rss);
+      peak.rss = Math.max(peak.rss, u.rss);
       rssBySecond.push(Math.round(u.rss));
       cpuBySecond.push(u.cpu - cpuBefore);
       cpuBefore = u.cpu;
     }
     const idleCpu = cpuBySecond.reduce((a, b) => a + b, 0);
     const sorted = [...cpuBySecond].sort((a, b) => a - b);
+
+    // live: as many lines again appended to the followed transcripts (inotify, a warm daemon)
+    const cpu0 = usage(pid).cpu;
+    const t1 = performance.now();
+    const liveLines = writeTurns(join(dir, 'openclaw'));
+    const live = await caughtUp(daemon, t1, peak);
     return {
       transcripts: SESSIONS,
       lines,
-      'events stored': caughtUp.events,
+      'events stored': backlog.events,
       'start on an empty state dir: CPU s': startCpu / 1000,
-      'catch-up wall s (start included)': caughtUp.wall,
-      'catch-up CPU s (start included)': caughtUp.cpu / 1000,
-      'catch-up lines/s (CPU, start excluded)': lines / ((caughtUp.cpu - startCpu) / 1000),
-      'RSS MB when caught up': caughtUp.rss,
-      'RSS MB peak': peak,
+      'catch-up wall s (start included)': backlog.wall,
+      'catch-up CPU s (start included)': backlog.cpu / 1000,
+      'catch-up lines/s (CPU, start excluded)': lines / ((backlog.cpu - startCpu) / 1000),
+      'RSS MB when caught up': backlog.rss,
       [`RSS MB after ${IDLE_SECONDS} s idle`]: rssBySecond[rssBySecond.length - 1] ?? Number.NaN,
       'RSS MB each idle second': rssBySecond.join(' '),
       // the mean holds V8's one-off clean-up after the burst and the file source's safety scans
       // (every 15 s); the median is a plain idle second
       [`idle CPU ms per s, mean over ${IDLE_SECONDS} s`]: idleCpu / IDLE_SECONDS,
       'idle CPU ms per s, median second': sorted[Math.floor(sorted.length / 2)] ?? Number.NaN,
+      'live: lines appended to the followed transcripts': liveLines,
+      'live: events stored in all': live.events,
+      'live: wall s until stored (writing included)': live.wall,
+      'live: lines/s (CPU)': liveLines / ((live.cpu - cpu0) / 1000),
+      'live: RSS MB when caught up': live.rss,
+      'RSS MB peak': peak.rss,
     };
   } finally {
     await daemon?.stop();

@@ -412,8 +412,8 @@ describe('file source pacing', () => {
     expect(clock.delays.at(-1)).toBe(700);
   });
 
-  it('a scan reads at most 8 transcripts at once, and every one of them', async () => {
-    const { stateDir } = transcripts(40);
+  /** counts the transcripts open at once while `body` runs (the follower opens each to read it) */
+  async function mostOpenDuring(body: () => Promise<void>): Promise<number> {
     let open = 0;
     let most = 0;
     const realOpen = fsp.open;
@@ -429,15 +429,36 @@ describe('file source pacing', () => {
       return fh;
     });
     try {
-      const sink = createMemorySink();
-      const src = source(stateDir, sink);
-      await src.start();
-      expect(sink.ofType('agent.started')).toHaveLength(40);
-      expect(most).toBeGreaterThan(1);
-      expect(most).toBeLessThanOrEqual(8);
-      expect(open).toBe(0);
+      await body();
     } finally {
       spy.mockRestore();
     }
+    expect(open).toBe(0);
+    return most;
+  }
+
+  it('a scan reads at most 8 transcripts at once, and every one of them', async () => {
+    const { stateDir } = transcripts(40);
+    const sink = createMemorySink();
+    const most = await mostOpenDuring(async () => {
+      await source(stateDir, sink).start();
+    });
+    expect(sink.ofType('agent.started')).toHaveLength(40);
+    expect(most).toBeGreaterThan(1);
+    expect(most).toBeLessThanOrEqual(8);
+  });
+
+  it('transcripts written together while followed are read at most 8 at once too (watch events)', async () => {
+    const { stateDir, sessions } = transcripts(40);
+    const sink = createMemorySink();
+    const src = source(stateDir, sink, { clock: systemClock, usePolling: false, pollIntervalMs: 60_000 });
+    await src.start();
+    const most = await mostOpenDuring(async () => {
+      for (const f of fs.readdirSync(sessions).filter((n) => n.endsWith('.jsonl')))
+        fs.appendFileSync(path.join(sessions, f), line(say(`more-${f}`, 'again')));
+      await waitFor(() => sink.ofType('assistant.text').length === 40, 3000);
+    });
+    expect(most).toBeGreaterThan(1);
+    expect(most).toBeLessThanOrEqual(8);
   });
 });

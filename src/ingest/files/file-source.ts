@@ -47,12 +47,12 @@ export interface FileSourceDeps {
 export const SAFETY_SCAN_MS = 15_000;
 
 /**
- * Transcripts a scan reads at once. All of them at once (the first scan of a state dir holding
- * 1,000) had every file's backlog in memory together, 100 MB of read buffers: the daemon ended
- * that scan at 371 MB RSS, against 168 MB (127 MB once idle) reading 8 at a time
- * (`npm run bench -- daemon`).
+ * Transcripts read at once (by a scan or on watch events). All of them at once (the first scan
+ * of a state dir holding 1,000, or 1,000 files written together) had every file's new lines in
+ * memory together, 100 MB of read buffers: the daemon ended that scan at 371 MB RSS, against
+ * 168 MB (127 MB once idle) reading 8 at a time (`npm run bench -- daemon`).
  */
-const SCAN_CONCURRENCY = 8;
+const READ_CONCURRENCY = 8;
 
 interface StoreStamp {
   mtimeMs: number;
@@ -91,6 +91,22 @@ export function createFileSource(deps: FileSourceDeps): FileSource {
   let malformed = 0;
   let lagMs = 0;
   let lastEventAt: number | undefined;
+
+  /** transcripts being read, and the reads waiting for one of them to end */
+  let reading = 0;
+  const waitingReads: Array<() => void> = [];
+
+  /** runs `read` once fewer than READ_CONCURRENCY transcripts are being read */
+  async function limited(read: () => Promise<void>): Promise<void> {
+    if (reading >= READ_CONCURRENCY) await new Promise<void>((r) => waitingReads.push(r));
+    reading++;
+    try {
+      await read();
+    } finally {
+      reading--;
+      waitingReads.shift()?.();
+    }
+  }
 
   function track<T>(p: Promise<T>): Promise<T> {
     inflight.add(p);
@@ -158,7 +174,8 @@ export function createFileSource(deps: FileSourceDeps): FileSource {
     ingest(events, [{ key: `files:${file}`, value: stamp }]);
     // transcripts waiting for their session, or keyed by a fallback, may resolve now
     for (const f of followers.values()) {
-      if ((waiting.has(f.path) || fallbackKeyed.has(f.path)) && resolve(f)) void track(f.poll());
+      if ((waiting.has(f.path) || fallbackKeyed.has(f.path)) && resolve(f))
+        void track(limited(() => f.poll()));
     }
   }
 
@@ -203,7 +220,7 @@ export function createFileSource(deps: FileSourceDeps): FileSource {
           ],
           [],
         );
-        void track(f.poll());
+        void track(limited(() => f.poll()));
       }, waitMs);
       waiting.set(f.path, timer);
     }
@@ -235,7 +252,7 @@ export function createFileSource(deps: FileSourceDeps): FileSource {
   function checkTranscript(file: string, changed = false): Promise<void> {
     const f = follower(file);
     if (!f || !resolve(f)) return Promise.resolve();
-    return track(f.poll(changed));
+    return track(limited(() => f.poll(changed)));
   }
 
   function onDirEvent(dir: string, filename: string | Buffer | null): void {
@@ -313,7 +330,7 @@ export function createFileSource(deps: FileSourceDeps): FileSource {
     }
     // files followed but not listed (deleted) are polled too, so they are marked gone
     for (const f of followers.values()) if (!f.isGone()) files.add(f.path);
-    await forEachLimited([...files], SCAN_CONCURRENCY, checkTranscript);
+    await Promise.all([...files].map((f) => checkTranscript(f)));
     if (inflight.size === 0) lagMs = 0;
   }
 
@@ -382,13 +399,4 @@ export function createFileSource(deps: FileSourceDeps): FileSource {
       return h;
     },
   };
-}
-
-/** `fn` over `items`, at most `limit` at a time */
-async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>) {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) await fn(items[next++] as T);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
