@@ -108,6 +108,11 @@ export function createFileSource(deps: FileSourceDeps): FileSource {
     }
   }
 
+  /** reads what a transcript gained, within the read limit (tracked until it ends) */
+  function read(f: TranscriptFollower, changed = false): Promise<void> {
+    return track(limited(() => f.poll(changed)));
+  }
+
   function track<T>(p: Promise<T>): Promise<T> {
     inflight.add(p);
     p.finally(() => inflight.delete(p)).catch(() => undefined);
@@ -174,8 +179,7 @@ export function createFileSource(deps: FileSourceDeps): FileSource {
     ingest(events, [{ key: `files:${file}`, value: stamp }]);
     // transcripts waiting for their session, or keyed by a fallback, may resolve now
     for (const f of followers.values()) {
-      if ((waiting.has(f.path) || fallbackKeyed.has(f.path)) && resolve(f))
-        void track(limited(() => f.poll()));
+      if ((waiting.has(f.path) || fallbackKeyed.has(f.path)) && resolve(f)) void read(f);
     }
   }
 
@@ -220,7 +224,7 @@ export function createFileSource(deps: FileSourceDeps): FileSource {
           ],
           [],
         );
-        void track(limited(() => f.poll()));
+        void read(f);
       }, waitMs);
       waiting.set(f.path, timer);
     }
@@ -252,7 +256,7 @@ export function createFileSource(deps: FileSourceDeps): FileSource {
   function checkTranscript(file: string, changed = false): Promise<void> {
     const f = follower(file);
     if (!f || !resolve(f)) return Promise.resolve();
-    return track(limited(() => f.poll(changed)));
+    return read(f, changed);
   }
 
   function onDirEvent(dir: string, filename: string | Buffer | null): void {
