@@ -9,11 +9,13 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import type { Config } from '../config/config.js';
+import type { SessionActions } from '../dispatch/session-actions.js';
 import { type Clock, systemClock } from '../infra/clock.js';
 import type { Logger } from '../infra/logger.js';
 import type { TrackerLimits } from '../model/session.js';
 import type { Pipeline } from '../pipeline.js';
 import type { EventStore } from '../store/event-store.js';
+import { createActionRoutes } from './actions.js';
 import { createApiRoutes } from './api.js';
 import { authMiddleware, loginHandlers } from './auth.js';
 import { jsonError } from './errors.js';
@@ -36,6 +38,8 @@ export interface HttpAppDeps {
   extraApps?: Array<Hono>;
   /** the model's limits, so the dashboard's local copy of a session caps lines the same way */
   modelLimits?: TrackerLimits;
+  /** steer/abort a running session (through the gateway); without it those routes answer 503 */
+  actions?: SessionActions;
   /** the built dashboard; without it `/` answers a JSON 404 saying so */
   uiDir?: string;
   clock?: Clock;
@@ -104,6 +108,16 @@ export function createHttpApp(deps: HttpAppDeps): { app: Hono; sse: SseHub } {
   );
   app.get('/api/stream', (c) =>
     sse.handle(c.req.raw, (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing),
+  );
+  // before the read API: its catch-all answers every other /api path with a 404
+  app.route(
+    '/api',
+    createActionRoutes({
+      actions: deps.actions,
+      logger: log,
+      token,
+      listenHost: deps.config.host,
+    }),
   );
   app.route(
     '/api',

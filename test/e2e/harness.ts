@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Hono } from 'hono';
 import type { Config } from '../../src/config/config.js';
+import type { SessionActions } from '../../src/dispatch/session-actions.js';
 import { type Clock, ManualClock } from '../../src/infra/clock.js';
 import { type Logger, silentLogger } from '../../src/infra/logger.js';
 import type { PulseEvent } from '../../src/model/events.js';
@@ -45,6 +46,7 @@ export async function createHarness(
     listen?: boolean;
     uiDir?: string;
     sse?: HttpAppDeps['sse'];
+    actions?: SessionActions;
   } = {},
 ): Promise<Harness> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'clawpulse-server-'));
@@ -88,6 +90,7 @@ export async function createHarness(
     health,
     metrics,
     uiDir: opts.uiDir,
+    actions: opts.actions,
     clock,
     sse: opts.sse,
   });

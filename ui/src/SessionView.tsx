@@ -7,6 +7,7 @@ import { describe } from './Feed.js';
 import { fmtCost, fmtTime, fmtTokens } from './format.js';
 import { useNow } from './hooks.js';
 import type { LiveState, LiveStore } from './live.js';
+import { SessionControls } from './SessionControls.js';
 import { statusBox } from './status-text.js';
 
 interface Props {
@@ -38,6 +39,7 @@ export function SessionView({ sessionKey, live, state, onSelect }: Props) {
   const lookup = (k: string) => state.sessions.get(k);
   const box = statusBox(sessionKey, (k) => model.tracker.get(k), lookup, now);
   const tree = liveTree(model.detail.tree, model.tracker.get.bind(model.tracker), lookup);
+  const running = summary.status === 'active' || summary.status === 'stuck' || session.runOpen;
 
   return (
     <article className={`detail st-${summary.status}`} data-testid="detail" data-status={summary.status}>
@@ -84,6 +86,7 @@ export function SessionView({ sessionKey, live, state, onSelect }: Props) {
       </dl>
       <p className="key-line mono small muted">{summary.key}</p>
       {summary.note && <p className={`note st-${summary.status}`}>{summary.note}</p>}
+      <SessionControls sessionKey={sessionKey} active={running} />
 
       <h3>Status</h3>
       <pre className="statusbox" data-testid="statusbox">
