@@ -103,7 +103,27 @@ common(program.command('demo'))
     (await demo()).runDemo(o),
   );
 
-program.parseAsync(process.argv).catch((err: Error) => {
-  process.stderr.write(`clawpulse: ${err.message}\n`);
-  process.exit(1);
-});
+// listed for --help; its own parser (src/cli/dispatch.ts) takes every word after it
+program
+  .command('dispatch')
+  .description('start, steer and track labelled sessions (clawpulse dispatch --help)')
+  .helpOption(false)
+  .allowUnknownOption()
+  .allowExcessArguments();
+
+const argv = process.argv.slice(2);
+if (argv[0] === 'dispatch') {
+  import('./dispatch.js')
+    .then(({ runDispatch }) => runDispatch(argv.slice(1)))
+    .then((code) => {
+      process.exitCode = code;
+    })
+    .catch((err: Error) => {
+      process.stderr.write(`clawpulse: ${err.message}\n`);
+      process.exit(1);
+    });
+} else
+  program.parseAsync(process.argv).catch((err: Error) => {
+    process.stderr.write(`clawpulse: ${err.message}\n`);
+    process.exit(1);
+  });

@@ -6,7 +6,7 @@
  * Invalid values fail together: one ConfigError lists every bad variable, its value and what
  * was expected (the CLI prints it and exits 2).
  */
-import { homedir } from 'node:os';
+import { homedir, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -116,6 +116,17 @@ const envSchema = {
   PID_FILE: str.optional(),
   CLAWPULSE_HOME: str.optional(),
   CLAWPULSE_DB: str.optional(),
+  // dispatch
+  DISPATCH_HOST: str.optional(),
+  DISPATCH_LABELS_PATH: str.optional(),
+  DISPATCH_MIN_RUNTIME_S: intIn(0, 86_400).default(60),
+  DISPATCH_VERIFY_TIMEOUT_S: intIn(1, 86_400).default(600),
+  LOKI_PUSH_URL: httpUrl.optional(),
+  LOKI_TENANT_ID: str.optional(),
+  LOKI_USERNAME: str.optional(),
+  LOKI_PASSWORD: str.optional(),
+  DISPATCH_WEBHOOK_URL: httpUrl.optional(),
+  DISPATCH_WEBHOOK_SECRET: str.optional(),
 } as const;
 
 type EnvSchema = typeof envSchema;
@@ -164,6 +175,21 @@ export interface Config {
     sseMaxClients: number;
     sseMaxAgeMs: number;
   };
+  dispatch: {
+    /** the host name in lifecycle events (default: this machine's) */
+    host: string;
+    /** an openclaw-scheduler labels.json to import once */
+    labelsPath?: string;
+    /** `done` refuses a run younger than this unless --force-done --reason */
+    minRuntimeMs: number;
+    verifyTimeoutMs: number;
+    lokiUrl?: string;
+    lokiTenant?: string;
+    lokiUsername?: string;
+    lokiPassword?: string;
+    webhookUrl?: string;
+    webhookSecret?: string;
+  };
   logLevel: z.output<typeof level>;
   /** clawpulse's own folder: store, pid file (default ~/.clawpulse) */
   home: string;
@@ -188,6 +214,8 @@ const SECRET_VARS = new Set([
   'DASHBOARD_TOKEN',
   'OPENCLAW_GATEWAY_TOKEN',
   'OTLP_TOKEN',
+  'LOKI_PASSWORD',
+  'DISPATCH_WEBHOOK_SECRET',
 ]);
 function redactValue(name: string, value: string): string {
   return SECRET_VARS.has(name) ? '[redacted]' : value;
@@ -255,6 +283,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       sseMaxClients: p.SSE_MAX_CLIENTS,
       sseMaxAgeMs: p.SSE_MAX_AGE_S * 1000,
     },
+    dispatch: {
+      host: p.DISPATCH_HOST ?? hostname(),
+      labelsPath: p.DISPATCH_LABELS_PATH && resolve(expandHome(p.DISPATCH_LABELS_PATH)),
+      minRuntimeMs: p.DISPATCH_MIN_RUNTIME_S * 1000,
+      verifyTimeoutMs: p.DISPATCH_VERIFY_TIMEOUT_S * 1000,
+      lokiUrl: p.LOKI_PUSH_URL,
+      lokiTenant: p.LOKI_TENANT_ID,
+      lokiUsername: p.LOKI_USERNAME,
+      lokiPassword: p.LOKI_PASSWORD,
+      webhookUrl: p.DISPATCH_WEBHOOK_URL,
+      webhookSecret: p.DISPATCH_WEBHOOK_SECRET,
+    },
     logLevel: p.LOG_LEVEL,
     home,
     dbPath: resolve(expandHome(p.CLAWPULSE_DB ?? join(home, 'clawpulse.sqlite'))),
@@ -298,12 +338,31 @@ export function redactConfig(c: Config): unknown {
       pluginSecret: c.mattermost.pluginSecret ? '[set]' : undefined,
     },
     sources: { ...c.sources, gatewayToken: c.sources.gatewayToken ? '[set]' : undefined },
+    dispatch: {
+      ...c.dispatch,
+      lokiUrl: c.dispatch.lokiUrl ? redactUrl(c.dispatch.lokiUrl) : undefined,
+      lokiPassword: c.dispatch.lokiPassword ? '[set]' : undefined,
+      webhookUrl: c.dispatch.webhookUrl ? redactUrl(c.dispatch.webhookUrl) : undefined,
+      webhookSecret: c.dispatch.webhookSecret ? '[set]' : undefined,
+    },
     http: {
       ...c.http,
       dashboardToken: c.http.dashboardToken ? '[set]' : undefined,
       otlpToken: c.http.otlpToken ? '[set]' : undefined,
     },
   };
+}
+
+/** a URL without its userinfo or query (either may hold a credential) */
+function redactUrl(u: string): string {
+  try {
+    const url = new URL(u);
+    if (url.username || url.password) url.username = url.password = '[set]';
+    if (url.search) url.search = '?[redacted]';
+    return url.toString();
+  } catch {
+    return '[set]';
+  }
 }
 
 /** The variable names and defaults, for the README table and `clawpulse config`. */

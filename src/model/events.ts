@@ -7,7 +7,7 @@
  * pipeline drop a second sighting of it (a restart, a reconnect backfill, two sources).
  */
 
-export type SourceKind = 'files' | 'sqlite' | 'gateway' | 'otlp' | 'demo';
+export type SourceKind = 'files' | 'sqlite' | 'gateway' | 'otlp' | 'demo' | 'dispatch';
 
 /** Where a session talks: used for routing Mattermost boxes and shown in the dashboard. */
 export interface SessionChannel {
@@ -158,6 +158,17 @@ export interface SessionStuckEvent extends EventBase {
   reason?: string;
 }
 
+/**
+ * clawpulse's own word about a session (dispatch: its label, "retry 2/3 after 529"): shown as a
+ * system line of its box. Not activity: it never moves the silence clock.
+ */
+export interface SessionNoteEvent extends EventBase {
+  type: 'session.note';
+  text?: string;
+  /** the dispatch label the session runs under */
+  label?: string;
+}
+
 export type PulseEvent =
   | SessionSeenEvent
   | AgentStartedEvent
@@ -173,7 +184,8 @@ export type PulseEvent =
   | LlmErrorEvent
   | SessionCompactedEvent
   | SessionResetEvent
-  | SessionStuckEvent;
+  | SessionStuckEvent
+  | SessionNoteEvent;
 
 export type PulseEventType = PulseEvent['type'];
 

@@ -65,7 +65,7 @@ export function reduce(state: TrackerState, event: PulseEvent, limits: TrackerLi
   }
   const s = ix.session;
   // session.stuck is a verdict about silence, not activity: it must not reset the silence clock
-  if (e.type !== 'session.stuck' && ts > s.lastEventAt) s.lastEventAt = ts;
+  if (e.type !== 'session.stuck' && e.type !== 'session.note' && ts > s.lastEventAt) s.lastEventAt = ts;
   // sources replaying history (sessions.json before its transcript) deliver older facts later
   if (ts < s.startedAt && ts > 0) s.startedAt = ts;
 
@@ -203,6 +203,11 @@ export function reduce(state: TrackerState, event: PulseEvent, limits: TrackerLi
       if (s.status !== 'active' && s.status !== 'stuck') return NOTHING;
       setStatus(state, s, 'stuck');
       s.note = e.reason || `no activity for ${fmtAge(e.ageMs)}`;
+      return own;
+    }
+    case 'session.note': {
+      if (e.label) s.label = e.label;
+      if (e.text) pushLine(s, { kind: 'system', text: e.text, ts }, limits.maxStatusLines);
       return own;
     }
     default:

@@ -7,6 +7,7 @@
  */
 import type { PulseEvent, StoredEvent } from '../model/events.js';
 import type { SessionState } from '../model/session.js';
+import type { DispatchLedger } from './dispatch-ledger.js';
 
 /** Where a source has got to in one of its inputs, e.g. a byte offset in a transcript file. */
 export interface SourceOffset {
@@ -62,6 +63,9 @@ export interface EventStore {
   kvSet(namespace: string, key: string, value: string): void;
   kvDelete(namespace: string, key: string): void;
   kvList(namespace: string): Array<{ key: string; value: string }>;
+
+  /** the dispatch ledger (labels → sessions) kept in the same store */
+  ledger(): DispatchLedger;
 
   /** size/health facts for /health and /metrics */
   stats(): { path: string; events: number; sessions: number; lastSeq: number; bytes: number };

@@ -19,6 +19,8 @@ import { hashKey } from './dedupe-hash.js';
 import type { AppendResult, EventStore, SourceOffset } from './event-store.js';
 import { type ChunkRow, createGroupCommit, type WriteLog } from './group-commit.js';
 import { createSessionDedupe } from './session-dedupe.js';
+import type { DispatchLedger } from './dispatch-ledger.js';
+import { createSqliteLedger } from './sqlite-ledger.js';
 import { errorOf, openDatabase, StoreError } from './sqlite-open.js';
 import { MISSING_SEQS, SCHEMA_VERSION, SNAPSHOT_SEQ, STORE_NS } from './sqlite-schema.js';
 
@@ -245,6 +247,7 @@ export function createSqliteStore(path: string, opts: SqliteStoreOptions = {}): 
   const seqNow = (): number => Math.max(dbLastSeq(), lastSeq);
 
   const insertSessionKeyAt = db.prepare('INSERT OR IGNORE INTO session_keys (id, key) VALUES (?, ?)');
+  let ledger: DispatchLedger | undefined;
   const group = createGroupCommit(db, {
     maxDelayMs: opts.commitDelayMs ?? DEFAULT_COMMIT_DELAY_MS,
     // the group holds the write lock from here on: only now can another writer's rows appear
@@ -435,6 +438,11 @@ export function createSqliteStore(path: string, opts: SqliteStoreOptions = {}): 
         kvDelete.run(ns, key);
       }),
     kvList: (ns) => kvList.all(ns) as Array<{ key: string; value: string }>,
+    // on this connection, committing the open group first (a second connection would deadlock on it)
+    ledger: () => {
+      ledger ??= createSqliteLedger(db, () => group.flush());
+      return ledger;
+    },
     stats: () => {
       let bytes = 0;
       if (path !== ':memory:') {
