@@ -1,7 +1,8 @@
 /**
  * Test/bench support: a real `ws` server on 127.0.0.1:0 that behaves like the OpenClaw gateway
  * handshake (connect.challenge → connect → hello-ok → sessions.subscribe) and lets the test
- * push captured frames. Also loads the captured frames of test/fixtures/openclaw/<v>/ws-frames.jsonl.
+ * push captured frames and answer any other method (`methods`). Also loads the captured frames
+ * of test/fixtures/openclaw/<v>/ws-frames.jsonl.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -51,6 +52,23 @@ export interface FakeConn {
   sendRaw(text: string): void;
 }
 
+/** how a `methods` handler answers; it may answer twice (`agent`: accepted, then the outcome) */
+export interface FakeReply {
+  ok(payload?: unknown): void;
+  /** `extra` goes into the error shape: details, retryable, retryAfterMs */
+  error(code: string, message: string, extra?: Record<string, unknown>): void;
+}
+
+export type FakeMethod = (
+  // biome-ignore lint/suspicious/noExplicitAny: a handler reads whatever params its test sends
+  params: any,
+  conn: FakeConn,
+  reply: FakeReply,
+) => void;
+
+/** what the fake serves on its own; hello-ok features.methods lists these and `methods` */
+const BUILTIN_METHODS = ['sessions.subscribe', 'sessions.list', 'chat.history'];
+
 export interface FakeGatewayOptions {
   /** the token the server accepts; undefined = any */
   token?: string;
@@ -66,6 +84,8 @@ export interface FakeGatewayOptions {
   history?: (sessionKey: string, n: number) => unknown;
   /** called when a connection finished the handshake and its subscribe was answered */
   onLive?: (c: FakeConn, n: number) => void;
+  /** further methods (after the built-in ones, before the "unknown method" error) */
+  methods?: Record<string, FakeMethod>;
 }
 
 export interface FakeGateway {
@@ -125,11 +145,12 @@ export async function startFakeGateway(o: FakeGatewayOptions = {}, port = 0): Pr
             error: { code: 'UNAUTHORIZED', message: 'unauthorized: gateway token mismatch' },
           });
         }
-        const hello = {
+        const hello: Record<string, unknown> = {
           ...(o.hello ?? { type: 'hello-ok', server: { version: 'fake' } }),
           protocol: Math.min(max, range.max),
         };
-        (hello as Record<string, unknown>).policy = { tickIntervalMs: o.tickIntervalMs ?? 30_000 };
+        hello.policy = { tickIntervalMs: o.tickIntervalMs ?? 30_000 };
+        hello.features = advertise(hello.features, o.methods);
         return res(true, { payload: hello });
       }
       if (req.method === 'sessions.subscribe') {
@@ -143,6 +164,13 @@ export async function startFakeGateway(o: FakeGatewayOptions = {}, port = 0): Pr
       }
       if (req.method === 'chat.history') {
         return res(true, { payload: o.history?.(String(req.params.sessionKey), n) ?? { messages: [] } });
+      }
+      const handler = o.methods?.[req.method];
+      if (handler) {
+        return handler(req.params, c, {
+          ok: (payload) => res(true, { payload }),
+          error: (code, message, extra) => res(false, { error: { ...extra, code, message } }),
+        });
       }
       return res(false, { error: { code: 'INVALID_REQUEST', message: `unknown method ${req.method}` } });
     });
@@ -160,4 +188,15 @@ export async function startFakeGateway(o: FakeGatewayOptions = {}, port = 0): Pr
         wss.close(() => resolve());
       }),
   };
+}
+
+/** hello-ok `features`: a captured hello keeps its real method list, plus the test's methods */
+function advertise(
+  features: unknown,
+  methods: Record<string, FakeMethod> | undefined,
+): Record<string, unknown> {
+  const f = features && typeof features === 'object' ? { ...(features as Record<string, unknown>) } : {};
+  const listed = Array.isArray(f.methods) ? (f.methods as string[]) : BUILTIN_METHODS;
+  f.methods = [...new Set([...listed, ...Object.keys(methods ?? {})])];
+  return f;
 }

@@ -86,7 +86,7 @@ describe.each<Version>(['v2026.9.6', 'v2026.7.35'])('gateway source replaying re
       minProtocol: 3,
       maxProtocol: 4,
       role: 'operator',
-      scopes: ['operator.read'],
+      scopes: ['operator.read', 'operator.write', 'operator.admin'],
       caps: ['tool-events'],
       client: { id: 'gateway-client', mode: 'backend' },
       auth: { token: 'tok-123456' },

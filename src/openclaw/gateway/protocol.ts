@@ -4,8 +4,9 @@
  *
  * We connect as the loopback backend helper (`client.id: "gateway-client"`, `mode: "backend"`)
  * with the shared gateway token and no device identity. Both 2026.7.35 and 2026.9.6 accept that
- * on loopback and negotiate protocol 4. We ask only for `operator.read`: sessions.subscribe,
- * sessions.list and chat.history are all read-scope methods.
+ * on loopback and negotiate protocol 4. The caller names the scopes: one connection serves both
+ * the gateway source (sessions.subscribe, sessions.list, chat.history: read scope) and dispatch
+ * (starting and steering runs: write and admin scopes), so all three are the default.
  */
 import { type GatewayErrorShape, isObj, num, type Obj, str } from './frames.js';
 
@@ -13,11 +14,14 @@ import { type GatewayErrorShape, isObj, num, type Obj, str } from './frames.js';
 export const MIN_PROTOCOL = 3;
 export const MAX_PROTOCOL = 4;
 export const DEFAULT_TICK_INTERVAL_MS = 30_000;
+export const DEFAULT_SCOPES: readonly string[] = ['operator.read', 'operator.write', 'operator.admin'];
 
 export interface ConnectOptions {
   token?: string;
   clientVersion: string;
   platform: string;
+  /** default DEFAULT_SCOPES */
+  scopes?: readonly string[];
 }
 
 export function connectParams(o: ConnectOptions): Obj {
@@ -26,7 +30,7 @@ export function connectParams(o: ConnectOptions): Obj {
     maxProtocol: MAX_PROTOCOL,
     client: { id: 'gateway-client', version: o.clientVersion, platform: o.platform, mode: 'backend' },
     role: 'operator',
-    scopes: ['operator.read'],
+    scopes: [...(o.scopes ?? DEFAULT_SCOPES)],
     // without this cap the gateway keeps `stream:"tool"` events for the run's own starter
     caps: ['tool-events'],
     userAgent: `clawpulse/${o.clientVersion}`,
@@ -41,6 +45,8 @@ export interface Hello {
   serverVersion?: string;
   connId?: string;
   scopes?: string[];
+  /** hello-ok features.methods: the methods this gateway serves (absent when it did not say) */
+  methods?: string[];
 }
 
 export function readHello(payload: unknown): Hello | { error: string } {
@@ -60,6 +66,9 @@ export function readHello(payload: unknown): Hello | { error: string } {
   const auth = isObj(payload.auth) ? payload.auth : {};
   if (Array.isArray(auth.scopes))
     hello.scopes = auth.scopes.filter((x): x is string => typeof x === 'string');
+  const features = isObj(payload.features) ? payload.features : {};
+  if (Array.isArray(features.methods))
+    hello.methods = features.methods.filter((x): x is string => typeof x === 'string');
   return hello;
 }
 

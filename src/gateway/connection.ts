@@ -1,0 +1,275 @@
+/**
+ * The one WebSocket connection to the OpenClaw gateway that the gateway source (src/ingest/gateway)
+ * and dispatch share: handshake as a backend operator, reconnect with capped jittered backoff,
+ * requests by id (waiting for live while down), event frames to listeners. One socket at a time
+ * lives in attempt.ts; the requests across sockets in requests.ts; the listeners in event-fanout.ts.
+ */
+import { type Clock, systemClock } from '../infra/clock.js';
+import type { Logger } from '../infra/logger.js';
+import { resolveGatewayToken } from '../openclaw/gateway/config-token.js';
+import type { EventFrame, GatewayErrorShape } from '../openclaw/gateway/frames.js';
+import { DEFAULT_SCOPES, type Hello } from '../openclaw/gateway/protocol.js';
+import { type Attempt, openAttempt } from './attempt.js';
+import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
+import { createEventFanout, type EventListenOptions } from './event-fanout.js';
+import {
+  createRequestTable,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  GatewayRequestError,
+  type RequestOptions,
+  unavailable,
+} from './requests.js';
+
+export type { BackoffOptions } from './backoff.js';
+export type { EventListenOptions } from './event-fanout.js';
+export { GatewayRequestError } from './requests.js';
+
+export interface GatewayConnectionOptions {
+  url: string;
+  /** else resolved from openclaw.json via resolveGatewayToken (re-read on every reconnect) */
+  token?: string;
+  stateDir?: string;
+  logger: Logger;
+  clock?: Clock;
+  random?: () => number;
+  backoff?: BackoffOptions;
+  handshakeTimeoutMs?: number;
+  /** default ['operator.read','operator.write','operator.admin'] */
+  scopes?: string[];
+  /** false: no reconnect; the first failure is final (for one-shot CLI use). default true */
+  reconnect?: boolean;
+  /** label for logs, e.g. 'gateway' or 'dispatch' */
+  name?: string;
+}
+
+export type GatewayHello = Hello;
+
+export type ConnectionState = 'stopped' | 'starting' | 'live' | 'down';
+
+export interface ConnectionStatus {
+  state: ConnectionState;
+  /** for people: "connecting to …", "protocol 4, gateway 2026.9.6", "<why>; retry 3 in 4000ms" */
+  detail: string;
+  /** the last hello-ok (kept while down: what the gateway said it serves) */
+  hello?: GatewayHello;
+  reconnects: number;
+  lastError?: string;
+}
+
+export interface GatewayConnection {
+  start(): void;
+  stop(): Promise<void>;
+  status(): ConnectionStatus;
+  /** resolves once live; rejects after timeoutMs (default 30 s), when stopped, or on a final failure */
+  ready(timeoutMs?: number): Promise<GatewayHello>;
+  /**
+   * Sends once live (waiting up to opts.timeoutMs, default 30 s in all). Resolves with the ok
+   * payload; rejects with GatewayRequestError: the gateway's code for {ok:false}, 'UNAVAILABLE'
+   * (retryable) for a timeout or a lost connection. expectFinal: resolve on the first reply whose
+   * payload.status is not "accepted" (`agent` replies twice under one id); onAccepted gets the first.
+   */
+  request<T = unknown>(method: string, params: unknown, opts?: RequestOptions): Promise<T>;
+  /** whether hello-ok features.methods lists it; undefined when the gateway did not say */
+  hasMethod(method: string): boolean | undefined;
+  /** every event frame after the handshake; `skip` lets frames nobody wants go unparsed */
+  onEvent(listener: (frame: EventFrame, rawText: string) => void, o?: EventListenOptions): () => void;
+  /** after each successful handshake (first connect and every reconnect) */
+  onLive(listener: (hello: GatewayHello) => void): () => void;
+  onStateChange(listener: (s: ConnectionStatus) => void): () => void;
+  stats(): { frames: number; malformed: number; reconnects: number };
+}
+
+export function createGatewayConnection(o: GatewayConnectionOptions): GatewayConnection {
+  const clock = o.clock ?? systemClock;
+  const reconnect = o.reconnect ?? true;
+  const log = o.logger.child({ gateway: o.name ?? 'gateway', url: o.url });
+  let token = resolveGatewayToken({ token: o.token, stateDir: o.stateDir });
+  const counters = { frames: 0, malformed: 0, reconnects: 0 };
+  const events = createEventFanout(log, counters);
+  const stateListeners = new Set<(s: ConnectionStatus) => void>();
+  const liveListeners = new Set<(h: GatewayHello) => void>();
+
+  let state: ConnectionState = 'stopped';
+  let detail = 'not started';
+  let hello: GatewayHello | undefined;
+  let methods: Set<string> | undefined;
+  let lastError: string | undefined;
+  let attempt: Attempt | undefined;
+  let attempts = 0;
+  let failures = 0; // since the last live: the backoff step
+  let reqNo = 0;
+  let reconnectTimer: unknown;
+  let running = false;
+  /** set when nothing will bring the connection back: stopped, or failed without reconnect */
+  let final: GatewayRequestError | undefined;
+
+  const requests = createRequestTable({
+    clock,
+    log,
+    send(method, params) {
+      if (state !== 'live' || !attempt) return undefined;
+      const id = `${attempt.n}.${++reqNo}`;
+      return attempt.send(id, method, params) ? id : undefined;
+    },
+    downDetail: () => detail,
+  });
+
+  function status(): ConnectionStatus {
+    const s: ConnectionStatus = { state, detail, reconnects: counters.reconnects };
+    if (hello) s.hello = hello;
+    if (lastError !== undefined) s.lastError = lastError;
+    return s;
+  }
+
+  function setState(s: ConnectionState, d: string): void {
+    if (s === state && d === detail) return;
+    state = s;
+    detail = d;
+    notify(stateListeners, status(), 'gateway state listener failed');
+  }
+
+  function notify<A>(listeners: Set<(a: A) => void>, arg: A, what: string): void {
+    for (const l of listeners) {
+      try {
+        l(arg);
+      } catch (err) {
+        log.error({ err }, what);
+      }
+    }
+  }
+
+  function connect(): void {
+    reconnectTimer = undefined;
+    if (!running) return;
+    // re-read openclaw.json on every attempt: a rotated token is picked up without a restart
+    if (attempts > 0 && !o.token) token = resolveGatewayToken({ stateDir: o.stateDir });
+    const n = ++attempts;
+    try {
+      attempt = openAttempt({
+        n,
+        url: o.url,
+        clock,
+        log,
+        handshakeMs: o.handshakeTimeoutMs ?? 15_000,
+        token,
+        scopes: o.scopes ?? DEFAULT_SCOPES,
+        counters,
+        events,
+        onRes: requests.onRes,
+        onLive: (h) => wentLive(h),
+        onEnd: (why, refusal) => ended(n, why, refusal),
+      });
+    } catch (err) {
+      ended(n, `cannot connect to ${o.url}: ${(err as Error).message}`);
+    }
+  }
+
+  function wentLive(h: GatewayHello): void {
+    failures = 0;
+    hello = h;
+    methods = h.methods ? new Set(h.methods) : undefined;
+    setState('live', `protocol ${h.protocol}${h.serverVersion ? `, gateway ${h.serverVersion}` : ''}`);
+    notify(liveListeners, h, 'gateway live listener failed');
+    requests.live();
+  }
+
+  function ended(n: number, why: string, refusal?: GatewayErrorShape): void {
+    if (attempt?.n === n) attempt = undefined;
+    requests.dropSent(why);
+    if (!running) return;
+    lastError = why;
+    log.warn({ why }, 'gateway connection ended');
+    if (reconnect) scheduleReconnect(why);
+    else giveUp(why, refusal);
+  }
+
+  function scheduleReconnect(why: string): void {
+    if (reconnectTimer !== undefined) return;
+    failures++;
+    counters.reconnects++;
+    const delay = backoffDelay(failures, o.backoff ?? DEFAULT_BACKOFF, o.random ?? Math.random);
+    setState('down', `${why}; retry ${failures} in ${delay}ms`);
+    reconnectTimer = clock.setTimeout(connect, delay);
+  }
+
+  function giveUp(why: string, refusal?: GatewayErrorShape): void {
+    final = refusal
+      ? new GatewayRequestError('connect', refusal.code ?? 'UNAVAILABLE', why, {
+          retryable: refusal.retryable,
+          details: refusal.details,
+        })
+      : unavailable('connect', why);
+    setState('down', why);
+    requests.failAll(final);
+  }
+
+  function ready(timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS): Promise<GatewayHello> {
+    if (state === 'live' && hello) return Promise.resolve(hello);
+    if (final) return Promise.reject(final);
+    return requests.whenLive(timeoutMs).then(() => hello as GatewayHello);
+  }
+
+  return {
+    start() {
+      if (running) return;
+      running = true;
+      final = undefined;
+      failures = 0;
+      if (token.problem) log.warn({ problem: token.problem }, `gateway token: ${token.origin}`);
+      setState('starting', `connecting to ${o.url} (token from ${token.origin})`);
+      connect();
+    },
+    async stop() {
+      if (!running) return;
+      running = false;
+      if (reconnectTimer !== undefined) clock.clearTimeout(reconnectTimer);
+      reconnectTimer = undefined;
+      final = new GatewayRequestError('connect', 'UNAVAILABLE', 'the gateway connection was stopped');
+      requests.failAll(final);
+      const a = attempt;
+      attempt = undefined;
+      if (a) await a.close('stopped');
+      setState('stopped', 'stopped');
+    },
+    status,
+    ready,
+    request<T>(method: string, params: unknown, opts: RequestOptions = {}): Promise<T> {
+      if (final) {
+        const { code, message, retryable } = final;
+        return Promise.reject(new GatewayRequestError(method, code, message, { retryable }));
+      }
+      return requests.add(method, params, opts) as Promise<T>;
+    },
+    hasMethod: (method) => (methods ? methods.has(method) : undefined),
+    onEvent: (listener, opts) => events.add(listener, opts),
+    onLive(l) {
+      liveListeners.add(l);
+      return () => liveListeners.delete(l);
+    },
+    onStateChange(l) {
+      stateListeners.add(l);
+      return () => stateListeners.delete(l);
+    },
+    stats: () => ({
+      frames: counters.frames,
+      malformed: counters.malformed,
+      reconnects: counters.reconnects,
+    }),
+  };
+}
+
+/** one-shot use (CLI commands): connect without reconnecting, run fn, always stop */
+export async function withGateway<T>(
+  o: Omit<GatewayConnectionOptions, 'reconnect'> & { timeoutMs?: number },
+  fn: (c: GatewayConnection) => Promise<T>,
+): Promise<T> {
+  const { timeoutMs, ...rest } = o;
+  const c = createGatewayConnection({ ...rest, reconnect: false });
+  c.start();
+  try {
+    await c.ready(timeoutMs);
+    return await fn(c);
+  } finally {
+    await c.stop();
+  }
+}
