@@ -6,7 +6,7 @@ import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/config.js';
-import { type Daemon, startDaemon } from '../src/daemon.js';
+import { type Daemon, startDaemon } from '../src/daemon/daemon.js';
 import { silentLogger } from '../src/infra/logger.js';
 import { CHILD_ID, CHILD_KEY, fixtureTokenTotal, makeStateDir, PARENT_ID } from './support/state-dir.js';
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { recordingsDir } from '../src/cli/demo.js';
 import { loadConfig } from '../src/config/config.js';
-import { type Daemon, startDaemon } from '../src/daemon.js';
+import { type Daemon, startDaemon } from '../src/daemon/daemon.js';
 import { type Player, playRecording } from '../src/demo/player.js';
 import { loadRecording, mergeRecordings } from '../src/demo/recording.js';
 import { silentLogger } from '../src/infra/logger.js';

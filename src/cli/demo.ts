@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../config/config.js';
-import { type Daemon, startDaemon } from '../daemon.js';
+import { type Daemon, startDaemon } from '../daemon/daemon.js';
 import { playRecording } from '../demo/player.js';
 import { loadRecording, mergeRecordings } from '../demo/recording.js';
 import { createLogger } from '../infra/logger.js';

@@ -77,7 +77,9 @@ export async function openCliDispatch(config: Readonly<Config>): Promise<CliDisp
       try {
         await conn.ready(15_000);
       } catch (err) {
-        throw new Error(`cannot reach the OpenClaw gateway at ${config.sources.gatewayUrl}: ${(err as Error).message}`);
+        throw new Error(
+          `cannot reach the OpenClaw gateway at ${config.sources.gatewayUrl}: ${(err as Error).message}`,
+        );
       }
       return conn;
     })();

@@ -1,6 +1,11 @@
 /** The human text of the dispatch commands (their --json output is the objects themselves). */
 import type { EnqueueResult } from '../dispatch/enqueue.js';
-import type { heartbeat as heartbeatFn, LiveInfo, StuckLabel, status as statusFn } from '../dispatch/inspect.js';
+import type {
+  heartbeat as heartbeatFn,
+  LiveInfo,
+  StuckLabel,
+  status as statusFn,
+} from '../dispatch/inspect.js';
 import type { RecoverReport, SyncReport } from '../dispatch/reconcile.js';
 import { formatDuration } from '../model/format.js';
 import { formatTokens } from '../render/format.js';
@@ -18,12 +23,14 @@ export function enqueued(r: EnqueueResult, daemon: boolean): string {
 }
 
 function liveLines(l: LiveInfo | null): string[] {
-  if (!l) return ['  live:    unknown (not in clawpulse\'s model; gateway unreachable or session gone)'];
+  if (!l) return ["  live:    unknown (not in clawpulse's model; gateway unreachable or session gone)"];
   const tokens = typeof l.tokens === 'number' ? l.tokens : l.tokens?.total;
   return [
     `  live:    ${l.state ?? '?'}${l.ageSeconds !== undefined ? `, last activity ${formatDuration(l.ageSeconds * 1000)} ago` : ''} (from ${l.from})`,
     ...(l.model ? [`  model:   ${l.model}`] : []),
-    ...(tokens !== undefined ? [`  tokens:  ${formatTokens(tokens)}${l.costUsd !== undefined ? `, $${l.costUsd.toFixed(4)}` : ''}`] : []),
+    ...(tokens !== undefined
+      ? [`  tokens:  ${formatTokens(tokens)}${l.costUsd !== undefined ? `, $${l.costUsd.toFixed(4)}` : ''}`]
+      : []),
     ...(l.currentTool ? [`  tool:    ${l.currentTool}`] : []),
   ];
 }
@@ -35,9 +42,22 @@ export function status(v: Awaited<ReturnType<typeof statusFn>>): string {
     `  run:     ${v.runId ?? '-'}, started ${v.spawnedAt}`,
     ...(v.summary ? [`  summary: ${v.summary}`] : []),
     ...(v.error ? [`  error:   ${v.error}`] : []),
-    ...(v.retryCount ? [`  retries: ${v.retryCount}/3${v.retryDueAt ? `, next at ${new Date(v.retryDueAt).toISOString()}` : ''}`] : []),
-    ...(v.delivery ? [`  deliver: ${v.delivery.state} to ${v.deliverChannel}:${v.deliverTo}${v.delivery.error ? ` (${v.delivery.error})` : ''}`] : []),
-    ...(v.verify ? [`  verify:  ${v.verify.state}${v.verify.exitCode !== undefined ? ` (exit ${v.verify.exitCode}${v.verify.timedOut ? ', timed out' : ''})` : ''}: ${v.verify.command}`, ...(v.verify.tail ?? []).slice(-5).map((l) => `           ${l}`)] : []),
+    ...(v.retryCount
+      ? [
+          `  retries: ${v.retryCount}/3${v.retryDueAt ? `, next at ${new Date(v.retryDueAt).toISOString()}` : ''}`,
+        ]
+      : []),
+    ...(v.delivery
+      ? [
+          `  deliver: ${v.delivery.state} to ${v.deliverChannel}:${v.deliverTo}${v.delivery.error ? ` (${v.delivery.error})` : ''}`,
+        ]
+      : []),
+    ...(v.verify
+      ? [
+          `  verify:  ${v.verify.state}${v.verify.exitCode !== undefined ? ` (exit ${v.verify.exitCode}${v.verify.timedOut ? ', timed out' : ''})` : ''}: ${v.verify.command}`,
+          ...(v.verify.tail ?? []).slice(-5).map((l) => `           ${l}`),
+        ]
+      : []),
     ...liveLines(v.live),
   ];
   return lines.join('\n');
@@ -52,7 +72,8 @@ export function heartbeat(v: Awaited<ReturnType<typeof heartbeatFn>>): string {
 export function stuckList(found: StuckLabel[]): string {
   if (!found.length) return '';
   const lines = found.map(
-    (s) => `• ${s.label} (running ${s.ageMin}min, silent ${s.silenceMin}min${s.tool ? `, in ${s.tool}` : ''})`,
+    (s) =>
+      `• ${s.label} (running ${s.ageMin}min, silent ${s.silenceMin}min${s.tool ? `, in ${s.tool}` : ''})`,
   );
   return `⚠️ dispatch: ${found.length} stuck session${found.length > 1 ? 's' : ''}:\n${lines.join('\n')}`;
 }
@@ -90,7 +111,10 @@ export function syncReport(v: SyncReport): string {
 export function recoverReport(v: RecoverReport): string {
   if (!v.retried.length && !v.failed.length) return '';
   return [
-    ...v.retried.map((r) => `retried ${r.label} (attempt ${r.attempt}/3, ${r.via === 'fresh' ? 'fresh session' : 'continued'})`),
+    ...v.retried.map(
+      (r) =>
+        `retried ${r.label} (attempt ${r.attempt}/3, ${r.via === 'fresh' ? 'fresh session' : 'continued'})`,
+    ),
     ...v.failed.map((f) => `retry failed for ${f.label}: ${f.error}`),
   ].join('\n');
 }

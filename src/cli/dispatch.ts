@@ -21,10 +21,14 @@ import { openCliDispatch } from './dispatch-context.js';
 import * as fmt from './dispatch-format.js';
 
 type Out = { json?: boolean };
-type Handler<O> = (ctx: DispatchContext, o: O & Out) => Promise<{ value: unknown; text: string; code?: number }>;
+type Handler<O> = (
+  ctx: DispatchContext,
+  o: O & Out,
+) => Promise<{ value: unknown; text: string; code?: number }>;
 
 const int = (name: string) => (v: string) => {
-  if (!/^\d+$/.test(v)) throw new CommanderError(2, 'dispatch.args', `${name} must be a whole number, got "${v}"`);
+  if (!/^\d+$/.test(v))
+    throw new CommanderError(2, 'dispatch.args', `${name} must be a whole number, got "${v}"`);
   return Number(v);
 };
 
@@ -39,7 +43,11 @@ export function buildDispatchProgram(run: <O>(h: Handler<O>) => (o: O & Out) => 
   cmd('enqueue', 'start a labelled session now')
     .requiredOption('--label <label>', 'human name, used for lookup and reuse')
     .requiredOption('--message <text>', 'the task prompt')
-    .addOption(new Option('--mode <mode>', 'fresh: a new session; reuse: the label\'s last session').choices(['fresh', 'reuse']).default('fresh'))
+    .addOption(
+      new Option('--mode <mode>', "fresh: a new session; reuse: the label's last session")
+        .choices(['fresh', 'reuse'])
+        .default('fresh'),
+    )
     .option('--session-key <key>', 'an explicit session key (bypasses the ledger)')
     .option('--agent <id>', 'agent id', 'main')
     .option('--model <model>', 'model override, e.g. anthropic/claude-sonnet-4-6')
@@ -48,14 +56,21 @@ export function buildDispatchProgram(run: <O>(h: Handler<O>) => (o: O & Out) => 
     .option('--deliver-to <target>', 'deliver the final reply to this chat target')
     .option('--deliver-channel <channel>', 'channel for --deliver-to', 'telegram')
     .addOption(
-      new Option('--delivery-mode <mode>', 'announce: a non-empty reply; announce-always: also a note when empty; none')
+      new Option(
+        '--delivery-mode <mode>',
+        'announce: a non-empty reply; announce-always: also a note when empty; none',
+      )
         .choices(['announce', 'announce-always', 'none'])
         .default('announce'),
     )
     .option('--origin <origin>', 'audit origin, e.g. telegram:12345')
     .option('--no-monitor', 'no delivery or verify by the daemon for this run')
     .option('--monitor-interval <cron>', 'accepted for compatibility: the daemon follows the run live')
-    .option('--monitor-timeout <min>', 'minutes after which a still-running label is reported stuck', int('--monitor-timeout'))
+    .option(
+      '--monitor-timeout <min>',
+      'minutes after which a still-running label is reported stuck',
+      int('--monitor-timeout'),
+    )
     .option('--verify-cmd <command>', 'a shell command run after the run completes')
     .action(
       run(async (ctx, o: EnqueueOpts) => {
@@ -86,7 +101,15 @@ export function buildDispatchProgram(run: <O>(h: Handler<O>) => (o: O & Out) => 
           { gateway, ledger: ctx.ledger, now: ctx.now, uuid: randomUUID },
         );
         if (!ctx.daemonRunning)
-          ctx.emitter.emit({ event: 'dispatch.started', ts: ctx.now(), label: r.label, sessionKey: r.sessionKey, runId: r.runId, host: ctx.host, agent: r.agent });
+          ctx.emitter.emit({
+            event: 'dispatch.started',
+            ts: ctx.now(),
+            label: r.label,
+            sessionKey: r.sessionKey,
+            runId: r.runId,
+            host: ctx.host,
+            agent: r.agent,
+          });
         return { value: r, text: fmt.enqueued(r, ctx.daemonRunning) };
       }),
     );
@@ -103,34 +126,59 @@ export function buildDispatchProgram(run: <O>(h: Handler<O>) => (o: O & Out) => 
           if (!key) throw new DispatchError(`no label "${o.label}" in the dispatch ledger`);
           const r = await steerSession(await ctx.gateway(), key, o.message);
           const value = { ok: true, label: o.label ?? null, sessionKey: key, ...r };
-          return { value, text: `sent to ${o.label ?? key} (${r.mode === 'steer' ? 'steered into the active run' : 'as a follow-up turn'}), run ${r.runId ?? '?'}` };
+          return {
+            value,
+            text: `sent to ${o.label ?? key} (${r.mode === 'steer' ? 'steered into the active run' : 'as a follow-up turn'}), run ${r.runId ?? '?'}`,
+          };
         }),
       );
 
   cmd('status', 'ledger entry plus live state of a label')
     .requiredOption('--label <label>', 'the label')
-    .action(run(async (ctx, o: { label: string }) => {
-      const v = await status(ctx, o.label);
-      return { value: v, text: fmt.status(v) };
-    }));
+    .action(
+      run(async (ctx, o: { label: string }) => {
+        const v = await status(ctx, o.label);
+        return { value: v, text: fmt.status(v) };
+      }),
+    );
 
   cmd('stuck', 'running labels with no activity (exit 1 and a list when some are stuck)')
     .option('--threshold-min <n>', 'minutes without an event', int('--threshold-min'), 15)
-    .action(run(async (ctx, o: { thresholdMin: number }) => {
-      const found = await stuck(ctx, o.thresholdMin);
-      if (found.length && !ctx.daemonRunning)
-        for (const s of found)
-          ctx.emitter.emit({ event: 'dispatch.stuck', ts: ctx.now(), label: s.label, sessionKey: s.sessionKey, host: ctx.host, agent: s.agent, detail: `silent ${s.silenceMin} min` });
-      const value = { ok: true, stuck_count: found.length, stuck_sessions: found, threshold_min: o.thresholdMin };
-      return { value, text: fmt.stuckList(found), code: found.length ? 1 : 0 };
-    }));
+    .action(
+      run(async (ctx, o: { thresholdMin: number }) => {
+        const found = await stuck(ctx, o.thresholdMin);
+        if (found.length && !ctx.daemonRunning)
+          for (const s of found)
+            ctx.emitter.emit({
+              event: 'dispatch.stuck',
+              ts: ctx.now(),
+              label: s.label,
+              sessionKey: s.sessionKey,
+              host: ctx.host,
+              agent: s.agent,
+              detail: `silent ${s.silenceMin} min`,
+            });
+        const value = {
+          ok: true,
+          stuck_count: found.length,
+          stuck_sessions: found,
+          threshold_min: o.thresholdMin,
+        };
+        return { value, text: fmt.stuckList(found), code: found.length ? 1 : 0 };
+      }),
+    );
 
   cmd('result', 'the last assistant reply of a label')
     .requiredOption('--label <label>', 'the label')
-    .action(run(async (ctx, o: { label: string }) => {
-      const v = await result(ctx, o.label);
-      return { value: v, text: v.lastReply ?? `(no reply yet; status ${v.status}${v.error ? `: ${v.error}` : ''})` };
-    }));
+    .action(
+      run(async (ctx, o: { label: string }) => {
+        const v = await result(ctx, o.label);
+        return {
+          value: v,
+          text: v.lastReply ?? `(no reply yet; status ${v.status}${v.error ? `: ${v.error}` : ''})`,
+        };
+      }),
+    );
 
   cmd('done', "the agent's completion signal, with guards")
     .requiredOption('--label <label>', 'the label')
@@ -140,47 +188,63 @@ export function buildDispatchProgram(run: <O>(h: Handler<O>) => (o: O & Out) => 
     .option('--force-done', 'override the minimum-runtime guard (needs --reason)')
     .option('--reason <text>', 'why a short run is complete')
     .option('--skip-activity-check', 'do not require assistant messages')
-    .action(run(async (ctx, o: DoneOpts) => {
-      const v = await done(ctx, { ...o, forceDone: o.forceDone, skipActivityCheck: o.skipActivityCheck });
-      const warn = v.warnings.map((w) => `warning: ${w}\n`).join('');
-      return { value: v, text: `${warn}${o.label} marked done${o.sha ? ` (${o.sha})` : ''}` };
-    }));
+    .action(
+      run(async (ctx, o: DoneOpts) => {
+        const v = await done(ctx, { ...o, forceDone: o.forceDone, skipActivityCheck: o.skipActivityCheck });
+        const warn = v.warnings.map((w) => `warning: ${w}\n`).join('');
+        return { value: v, text: `${warn}${o.label} marked done${o.sha ? ` (${o.sha})` : ''}` };
+      }),
+    );
 
   cmd('heartbeat', 'is the session alive (updated within 10 min)')
     .option('--label <label>', 'the label')
     .option('--session-key <key>', 'or a session key')
-    .action(run(async (ctx, o: { label?: string; sessionKey?: string }) => {
-      const v = await heartbeat(ctx, o);
-      return { value: v, text: fmt.heartbeat(v), code: 0 };
-    }));
+    .action(
+      run(async (ctx, o: { label?: string; sessionKey?: string }) => {
+        const v = await heartbeat(ctx, o);
+        return { value: v, text: fmt.heartbeat(v), code: 0 };
+      }),
+    );
 
   cmd('list', 'labels, most recent first')
-    .addOption(new Option('--status <status>', 'only this status').choices(['running', 'done', 'error', 'stale']))
+    .addOption(
+      new Option('--status <status>', 'only this status').choices(['running', 'done', 'error', 'stale']),
+    )
     .option('--limit <n>', 'at most this many', int('--limit'))
-    .action(run(async (ctx, o: { status?: LabelStatus; limit?: number }) => {
-      const v = list(ctx, o);
-      return { value: v, text: fmt.labelTable(v, ctx.now()) };
-    }));
+    .action(
+      run(async (ctx, o: { status?: LabelStatus; limit?: number }) => {
+        const v = list(ctx, o);
+        return { value: v, text: fmt.labelTable(v, ctx.now()) };
+      }),
+    );
 
   cmd('sync', 'ledger vs gateway: gone sessions marked stale, unknown ones imported')
     .option('--dry-run', 'show what would change')
-    .action(run(async (ctx, o: { dryRun?: boolean }) => {
-      const v = await sync(ctx, Boolean(o.dryRun));
-      return { value: v, text: fmt.syncReport(v) };
-    }));
+    .action(
+      run(async (ctx, o: { dryRun?: boolean }) => {
+        const v = await sync(ctx, Boolean(o.dryRun));
+        return { value: v, text: fmt.syncReport(v) };
+      }),
+    );
 
-  cmd('recover', 'the 529 safety net as a one-shot (prints only when it retried or failed something)')
-    .action(run(async (ctx) => {
+  cmd('recover', 'the 529 safety net as a one-shot (prints only when it retried or failed something)').action(
+    run(async (ctx) => {
       const v = await recover(ctx);
       return { value: v, text: fmt.recoverReport(v), code: v.failed.length ? 1 : 0 };
-    }));
+    }),
+  );
 
   cmd('import', 'import an openclaw-scheduler labels.json')
     .argument('<file>', 'the labels.json')
-    .action(async (file: string, o: Out) => run(async (ctx) => {
-      const v = importLabels(ctx, file);
-      return { value: v, text: `imported ${v.imported.length} labels from ${file}${v.skipped.length ? `; kept ${v.skipped.length} already in the ledger or unreadable` : ''}` };
-    })(o));
+    .action(async (file: string, o: Out) =>
+      run(async (ctx) => {
+        const v = importLabels(ctx, file);
+        return {
+          value: v,
+          text: `imported ${v.imported.length} labels from ${file}${v.skipped.length ? `; kept ${v.skipped.length} already in the ledger or unreadable` : ''}`,
+        };
+      })(o),
+    );
 
   return p;
 }
@@ -248,7 +312,9 @@ export async function runDispatch(argv: string[], config?: Readonly<Config>): Pr
   } catch (err) {
     if (err instanceof CommanderError) {
       // --help and --version are not errors; anything else commander refused is a bad argument
-      return err.code === 'commander.helpDisplayed' || err.code === 'commander.help' || err.exitCode === 0 ? 0 : 2;
+      return err.code === 'commander.helpDisplayed' || err.code === 'commander.help' || err.exitCode === 0
+        ? 0
+        : 2;
     }
     throw err;
   }

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/config.js';
-import { startDaemon } from '../daemon.js';
+import { startDaemon } from '../daemon/daemon.js';
 import { createLogger } from '../infra/logger.js';
 import { AlreadyRunningError, claimPidFile, isAlive, readLivePid } from '../infra/pidfile.js';
 import { fail } from './config-from-cli.js';

@@ -4,7 +4,7 @@
  * whether or not the daemon runs and never competes with it for the daemon's store.
  */
 import type { Config } from '../config/config.js';
-import { createArbitratedSources } from '../daemon-sources.js';
+import { createArbitratedSources } from '../daemon/sources.js';
 import { systemClock } from '../infra/clock.js';
 import { createLogger } from '../infra/logger.js';
 import { createSessionTracker } from '../model/tracker.js';

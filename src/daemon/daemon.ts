@@ -9,18 +9,19 @@
  * Tests and the e2e/bench harnesses start it in-process with `startDaemon(config, { logger })`,
  * or as a process with `node --import tsx src/cli/main.ts start` (env vars as config).
  */
-import type { Config } from './config/config.js';
-import { redactConfig } from './config/config.js';
-import { buildHealth, type DaemonHealth } from './daemon-health.js';
-import { createOutputs, type Outputs } from './daemon-outputs.js';
-import { createArbitratedSources } from './daemon-sources.js';
-import { type Clock, systemClock } from './infra/clock.js';
-import type { Logger } from './infra/logger.js';
-import type { Source, SourceHealth } from './ingest/source.js';
-import { createSessionTracker } from './model/tracker.js';
-import { createPipeline, type Pipeline, restoreModel } from './pipeline.js';
-import type { EventStore } from './store/event-store.js';
-import { createSqliteStore } from './store/sqlite-store.js';
+import type { Config } from '../config/config.js';
+import { redactConfig } from '../config/config.js';
+import { type Clock, systemClock } from '../infra/clock.js';
+import type { Logger } from '../infra/logger.js';
+import type { Source, SourceHealth } from '../ingest/source.js';
+import { createSessionTracker } from '../model/tracker.js';
+import { createPipeline, type Pipeline, restoreModel } from '../pipeline.js';
+import type { EventStore } from '../store/event-store.js';
+import { createSqliteStore } from '../store/sqlite-store.js';
+import { createDaemonDispatch, type DaemonDispatch } from './dispatch.js';
+import { buildHealth, type DaemonHealth } from './health.js';
+import { createOutputs, type Outputs } from './outputs.js';
+import { createArbitratedSources } from './sources.js';
 
 export interface DaemonOptions {
   logger: Logger;
@@ -57,17 +58,20 @@ export async function startDaemon(config: Readonly<Config>, opts: DaemonOptions)
     now: () => clock.now(),
   });
 
+  // one gateway connection for the gateway source and dispatch
+  const dispatch: DaemonDispatch = createDaemonDispatch(config, { pipeline, store, logger, clock });
   const { sources, arbiter } = createArbitratedSources(config, {
     sink: pipeline,
     offsets: store,
     logger,
     clock,
+    gatewayConnection: dispatch.connection,
   });
 
   const startedAt = clock.now();
   let outputs: Outputs | undefined;
   const health = (): DaemonHealth =>
-    buildHealth({ sources, pipeline, store, outputs, arbiter, startedAt, now: clock.now() });
+    buildHealth({ sources, pipeline, store, outputs, arbiter, dispatch, startedAt, now: clock.now() });
   outputs = await createOutputs(config, {
     pipeline,
     store,
@@ -75,6 +79,7 @@ export async function startDaemon(config: Readonly<Config>, opts: DaemonOptions)
     clock,
     health,
     arbiter,
+    dispatch,
     uiDir: opts.uiDir,
   });
 
@@ -86,6 +91,7 @@ export async function startDaemon(config: Readonly<Config>, opts: DaemonOptions)
       logger.error({ err, source: s.id }, 'source failed to start');
     }
   }
+  dispatch.start();
 
   const tickMs = opts.tickMs ?? 1000;
   let tickTimer: unknown;
@@ -93,6 +99,7 @@ export async function startDaemon(config: Readonly<Config>, opts: DaemonOptions)
     tickTimer = clock.setTimeout(() => {
       try {
         pipeline.tick(clock.now());
+        dispatch.tick(clock.now());
       } catch (err) {
         logger.error({ err }, 'tick failed');
       }
@@ -120,6 +127,7 @@ export async function startDaemon(config: Readonly<Config>, opts: DaemonOptions)
         }
       }
       pipeline.interruptAll(clock.now(), `clawpulse stopped (${reason})`);
+      await dispatch.stop();
       await outputs?.flushAndClose();
       pipeline.flushSnapshots();
       store.close();

@@ -2,15 +2,23 @@
  * The daemon's /health report: sources (state, lag), sinks (breaker), store, sessions by
  * status, plus the pipeline's own counters (a store that refuses writes shows here).
  */
-import type { SourceArbiter } from './ingest/arbiter.js';
-import type { Source, SourceHealth } from './ingest/source.js';
-import type { Pipeline, PipelineStats } from './pipeline.js';
-import { buildHealthReport, type HealthReport, type MetricsInput, type SinkHealth } from './server/health.js';
-import type { EventStore } from './store/event-store.js';
-import { VERSION } from './version.js';
+import type { SourceArbiter } from '../ingest/arbiter.js';
+import type { Source, SourceHealth } from '../ingest/source.js';
+import type { Pipeline, PipelineStats } from '../pipeline.js';
+import {
+  buildHealthReport,
+  type HealthReport,
+  type MetricsInput,
+  type SinkHealth,
+} from '../server/health.js';
+import type { EventStore } from '../store/event-store.js';
+import { VERSION } from '../version.js';
+import type { DaemonDispatch } from './dispatch.js';
 
 export interface DaemonHealth extends HealthReport {
   pipeline: PipelineStats & { droppedByArbiter: number };
+  /** labels followed, retries, deliveries (dispatch) */
+  dispatch?: ReturnType<DaemonDispatch['stats']>;
 }
 
 export function buildHealth(parts: {
@@ -19,6 +27,7 @@ export function buildHealth(parts: {
   store: EventStore;
   outputs?: { sinks(): SinkHealth[]; receivers(): SourceHealth[] };
   arbiter: SourceArbiter;
+  dispatch?: Pick<DaemonDispatch, 'stats' | 'sinks' | 'metrics'>;
   startedAt: number;
   now: number;
 }): DaemonHealth {
@@ -27,16 +36,24 @@ export function buildHealth(parts: {
     now: parts.now,
     version: VERSION,
     sources: [...parts.sources.map((s) => s.health()), ...(parts.outputs?.receivers() ?? [])],
-    sinks: parts.outputs?.sinks() ?? [],
+    sinks: [...(parts.outputs?.sinks() ?? []), ...(parts.dispatch?.sinks() ?? [])],
     store: parts.store,
     tracker: parts.pipeline.tracker,
   });
   const pipeline = { ...parts.pipeline.stats(), droppedByArbiter: parts.arbiter.stats().dropped };
   // a store that refuses writes is an outage of history even while the live view works
   const status = pipeline.storeError && report.status === 'ok' ? 'degraded' : report.status;
-  return { ...report, status, pipeline };
+  return { ...report, status, pipeline, ...(parts.dispatch ? { dispatch: parts.dispatch.stats() } : {}) };
 }
 
-export function metricsFrom(h: DaemonHealth): MetricsInput {
-  return { pipeline: h.pipeline, sources: h.sources, sinks: h.sinks, sessions: h.sessions, store: h.store };
+export function metricsFrom(h: DaemonHealth, extra?: () => string): MetricsInput {
+  return {
+    pipeline: h.pipeline,
+    sources: h.sources,
+    sinks: h.sinks,
+    sessions: h.sessions,
+    store: h.store,
+    ...(h.dispatch ? { dispatch: h.dispatch } : {}),
+    ...(extra ? { extra: extra() } : {}),
+  };
 }

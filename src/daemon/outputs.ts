@@ -5,20 +5,21 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Config } from './config/config.js';
-import type { DaemonHealth } from './daemon-health.js';
-import { metricsFrom } from './daemon-health.js';
-import type { Clock } from './infra/clock.js';
-import type { Logger } from './infra/logger.js';
-import type { SourceArbiter } from './ingest/arbiter.js';
-import { createOtlpReceiver } from './ingest/otlp/otlp-app.js';
-import type { SourceHealth } from './ingest/source.js';
-import type { Pipeline } from './pipeline.js';
-import { loadToolLabels } from './render/tool-labels.js';
-import type { SinkHealth } from './server/health.js';
-import { createHttpApp, startHttpServer } from './server/http-app.js';
-import { createMattermostSink } from './sinks/mattermost/sink.js';
-import type { EventStore } from './store/event-store.js';
+import type { Config } from '../config/config.js';
+import type { Clock } from '../infra/clock.js';
+import type { Logger } from '../infra/logger.js';
+import type { SourceArbiter } from '../ingest/arbiter.js';
+import { createOtlpReceiver } from '../ingest/otlp/otlp-app.js';
+import type { SourceHealth } from '../ingest/source.js';
+import type { Pipeline } from '../pipeline.js';
+import { loadToolLabels } from '../render/tool-labels.js';
+import type { SinkHealth } from '../server/health.js';
+import { createHttpApp, startHttpServer } from '../server/http-app.js';
+import { createMattermostSink } from '../sinks/mattermost/sink.js';
+import type { EventStore } from '../store/event-store.js';
+import type { DaemonDispatch } from './dispatch.js';
+import type { DaemonHealth } from './health.js';
+import { metricsFrom } from './health.js';
 
 export interface Outputs {
   port: number;
@@ -49,6 +50,8 @@ export async function createOutputs(
     clock: Clock;
     health: () => DaemonHealth;
     arbiter: SourceArbiter;
+    /** dispatch's Steer/Abort actions and its lifecycle metrics */
+    dispatch?: Pick<DaemonDispatch, 'actions' | 'metrics'>;
     uiDir?: string;
   },
 ): Promise<Outputs> {
@@ -99,7 +102,8 @@ export async function createOutputs(
     config: config.http,
     logger,
     health: deps.health,
-    metrics: () => metricsFrom(deps.health()),
+    metrics: () => metricsFrom(deps.health(), deps.dispatch?.metrics),
+    actions: deps.dispatch?.actions,
     extraApps: [otlp.app],
     modelLimits: config.model,
     uiDir: deps.uiDir ?? defaultUiDir(),

@@ -5,15 +5,16 @@
  * appear later (an upgrade, a gateway restart), and the arbiter makes the best live one own
  * each session (gateway > sqlite > files), so nothing is counted twice.
  */
-import type { Config } from './config/config.js';
-import type { Clock } from './infra/clock.js';
-import type { Logger } from './infra/logger.js';
-import { createSourceArbiter, type SourceArbiter } from './ingest/arbiter.js';
-import { createFileSource } from './ingest/files/file-source.js';
-import { createGatewaySource } from './ingest/gateway/gateway-source.js';
-import type { IngestSink, OffsetReader, Source } from './ingest/source.js';
-import { createSqliteSource } from './ingest/sqlite/sqlite-source.js';
-import type { SourceKind } from './model/events.js';
+import type { Config } from '../config/config.js';
+import type { GatewayConnection } from '../gateway/connection.js';
+import type { Clock } from '../infra/clock.js';
+import type { Logger } from '../infra/logger.js';
+import { createSourceArbiter, type SourceArbiter } from '../ingest/arbiter.js';
+import { createFileSource } from '../ingest/files/file-source.js';
+import { createGatewaySource } from '../ingest/gateway/gateway-source.js';
+import type { IngestSink, OffsetReader, Source } from '../ingest/source.js';
+import { createSqliteSource } from '../ingest/sqlite/sqlite-source.js';
+import type { SourceKind } from '../model/events.js';
 
 export type SourceName = 'gateway' | 'sqlite' | 'files';
 
@@ -27,7 +28,14 @@ export function selectedSources(mode: Config['sources']['mode']): SourceName[] {
  */
 export function createArbitratedSources(
   config: Readonly<Config>,
-  deps: { sink: IngestSink; offsets: OffsetReader; logger: Logger; clock: Clock },
+  deps: {
+    sink: IngestSink;
+    offsets: OffsetReader;
+    logger: Logger;
+    clock: Clock;
+    /** the daemon's gateway connection, shared with dispatch (else the source makes its own) */
+    gatewayConnection?: GatewayConnection;
+  },
 ): { sources: Source[]; arbiter: SourceArbiter } {
   const byKind = new Map<SourceKind, Source>();
   const arbiter = createSourceArbiter(deps.sink, (kind) => byKind.get(kind)?.health().state === 'live');
@@ -38,7 +46,13 @@ export function createArbitratedSources(
 
 function createSources(
   config: Readonly<Config>,
-  deps: { arbiter: SourceArbiter; offsets: OffsetReader; logger: Logger; clock: Clock },
+  deps: {
+    arbiter: SourceArbiter;
+    offsets: OffsetReader;
+    logger: Logger;
+    clock: Clock;
+    gatewayConnection?: GatewayConnection;
+  },
 ): Source[] {
   const { arbiter, offsets, logger, clock } = deps;
   const s = config.sources;
@@ -74,6 +88,7 @@ function createSources(
           offsets,
           logger,
           clock,
+          connection: deps.gatewayConnection,
         });
     }
   });

@@ -17,7 +17,11 @@ const MAX_TEXT = 4000;
 /** whether a finished label gets a delivery, and its record */
 export function deliveryFor(label: string, e: LabelEntry): DeliveryRecord | undefined {
   if (e.monitor === false || !e.deliverTo || (e.deliveryMode ?? 'announce') === 'none') return undefined;
-  return { state: 'pending', idempotencyKey: `clawpulse:deliver:${label}:${e.runId ?? e.spawnedAt}`, attempts: 0 };
+  return {
+    state: 'pending',
+    idempotencyKey: `clawpulse:deliver:${label}:${e.runId ?? e.spawnedAt}`,
+    attempts: 0,
+  };
 }
 
 export const deliveryDue = (e: LabelEntry, now: number): boolean =>
@@ -37,8 +41,8 @@ export async function attemptDelivery(
   deps: { gateway: GatewayCaller; ledger: DispatchLedger; live: LiveView; now: () => number },
 ): Promise<DeliveryRecord | undefined> {
   const e = deps.ledger.get(label);
-  if (!e?.delivery || e.delivery.state !== 'pending' || !e.deliverTo) return e?.delivery;
-  const d = e.delivery;
+  const d = e?.delivery;
+  if (!e || !d || d.state !== 'pending' || !e.deliverTo) return d;
   let text = d.text;
   let error: string | undefined;
   let sent = false;
@@ -64,9 +68,21 @@ export async function attemptDelivery(
   const now = deps.now();
   const next: DeliveryRecord =
     text === undefined && !error
-      ? { ...d, state: 'skipped', at: new Date(now).toISOString(), error: 'empty reply (delivery mode announce)' }
+      ? {
+          ...d,
+          state: 'skipped',
+          at: new Date(now).toISOString(),
+          error: 'empty reply (delivery mode announce)',
+        }
       : sent
-        ? { ...d, state: 'sent', text, attempts: d.attempts + 1, at: new Date(now).toISOString(), error: undefined }
+        ? {
+            ...d,
+            state: 'sent',
+            text,
+            attempts: d.attempts + 1,
+            at: new Date(now).toISOString(),
+            error: undefined,
+          }
         : d.attempts + 1 >= MAX_DELIVERY_ATTEMPTS
           ? { ...d, state: 'failed', text, attempts: d.attempts + 1, error }
           : {
@@ -76,6 +92,8 @@ export async function attemptDelivery(
               error,
               nextAt: now + (BACKOFF_MS[Math.min(d.attempts, BACKOFF_MS.length - 1)] ?? 600_000),
             };
-  deps.ledger.update(label, (cur) => (cur?.delivery?.idempotencyKey === d.idempotencyKey ? { ...cur, delivery: next } : undefined));
+  deps.ledger.update(label, (cur) =>
+    cur?.delivery?.idempotencyKey === d.idempotencyKey ? { ...cur, delivery: next } : undefined,
+  );
   return next;
 }

@@ -22,7 +22,10 @@ export interface DoneInput {
 
 const SHA_RE = /^[0-9a-f]{7,40}$/i;
 
-export async function done(ctx: DispatchContext, o: DoneInput): Promise<{ ok: true; label: string; entry: LabelEntry; warnings: string[] }> {
+export async function done(
+  ctx: DispatchContext,
+  o: DoneInput,
+): Promise<{ ok: true; label: string; entry: LabelEntry; warnings: string[] }> {
   const e = requireLabel(ctx, o.label);
   const warnings: string[] = [];
   const checklist = parseChecklist(o.checklist);
@@ -34,10 +37,19 @@ export async function done(ctx: DispatchContext, o: DoneInput): Promise<{ ok: tr
     );
   for (const k of ['tests_passed', 'pushed'] as const)
     if (checklist[k] === false)
-      throw new DispatchError(`REJECTED (checklist): "${k}" is false; fix that before calling done`, 1, `checklist.${k}`);
+      throw new DispatchError(
+        `REJECTED (checklist): "${k}" is false; fix that before calling done`,
+        1,
+        `checklist.${k}`,
+      );
   if (o.sha !== undefined && !SHA_RE.test(o.sha))
-    throw new DispatchError(`REJECTED (sha): "${o.sha}" is not a git SHA (7-40 hex characters); pass the pushed commit's SHA`, 1, 'sha');
-  if (e.taskPrompt === undefined) warnings.push('this label has no stored task prompt: the git SHA rule was skipped');
+    throw new DispatchError(
+      `REJECTED (sha): "${o.sha}" is not a git SHA (7-40 hex characters); pass the pushed commit's SHA`,
+      1,
+      'sha',
+    );
+  if (e.taskPrompt === undefined)
+    warnings.push('this label has no stored task prompt: the git SHA rule was skipped');
   else if (needsSha(e.taskPrompt) && !o.sha)
     throw new DispatchError(
       'REJECTED (sha): the task runs git push/rebase/cherry-pick or a force push, so --sha <pushed commit> is required',
@@ -45,7 +57,11 @@ export async function done(ctx: DispatchContext, o: DoneInput): Promise<{ ok: tr
       'sha',
     );
   if (o.forceDone && !o.reason?.trim())
-    throw new DispatchError('--force-done needs --reason "<why this short run is complete>"', 2, 'force-done');
+    throw new DispatchError(
+      '--force-done needs --reason "<why this short run is complete>"',
+      2,
+      'force-done',
+    );
   const ranMs = ctx.now() - spawnedAtMs(e);
   if (!o.forceDone && ranMs < ctx.minRuntimeMs)
     throw new DispatchError(
@@ -61,7 +77,8 @@ export async function done(ctx: DispatchContext, o: DoneInput): Promise<{ ok: tr
         1,
         'activity',
       );
-    if (active === undefined) warnings.push('activity check skipped: the gateway did not answer (fails open)');
+    if (active === undefined)
+      warnings.push('activity check skipped: the gateway did not answer (fails open)');
   }
   const at = new Date(ctx.now()).toISOString();
   const entry = ctx.ledger.update(o.label, (cur) =>

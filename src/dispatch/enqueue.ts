@@ -55,15 +55,19 @@ export async function enqueue(input: EnqueueInput, deps: DispatchDeps): Promise<
   if (!sessionKey && input.mode === 'reuse') {
     sessionKey = deps.ledger.get(input.label)?.sessionKey;
     if (!sessionKey)
-      throw new DispatchError(`mode=reuse: no prior session found for label "${input.label}". Use --mode fresh.`);
+      throw new DispatchError(
+        `mode=reuse: no prior session found for label "${input.label}". Use --mode fresh.`,
+      );
   }
   const fresh = !sessionKey;
   sessionKey ??= newKey(input.agent, uuid);
 
   // a rejected model or thinking override fails the enqueue instead of silently running without it
-  await patchSession(deps.gateway, sessionKey, { model: input.model, thinking: input.thinking }).catch((err) => {
-    throw new DispatchError(`sessions.patch (model/thinking) failed: ${(err as Error).message}`);
-  });
+  await patchSession(deps.gateway, sessionKey, { model: input.model, thinking: input.thinking }).catch(
+    (err) => {
+      throw new DispatchError(`sessions.patch (model/thinking) failed: ${(err as Error).message}`);
+    },
+  );
 
   const started = new Date(now()).toISOString();
   const key = sessionKey;

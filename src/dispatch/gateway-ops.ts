@@ -22,7 +22,8 @@ interface CodedError {
   message: string;
 }
 
-export const newKey = (agent: string, uuid: () => string = randomUUID): string => `agent:${agent}:subagent:${uuid()}`;
+export const newKey = (agent: string, uuid: () => string = randomUUID): string =>
+  `agent:${agent}:subagent:${uuid()}`;
 
 /** `agent:<agentId>:…` → agentId ('main' for anything else, as OpenClaw defaults) */
 export function agentOfKey(key: string): string {
@@ -51,7 +52,13 @@ export interface StartedRun {
 /** starts a turn in a session with the `agent` method; resolves once the gateway accepted it */
 export async function startRun(
   gw: GatewayCaller,
-  o: { sessionKey: string; message: string; thinking?: string | null; timeoutSeconds?: number; idempotencyKey?: string },
+  o: {
+    sessionKey: string;
+    message: string;
+    thinking?: string | null;
+    timeoutSeconds?: number;
+    idempotencyKey?: string;
+  },
 ): Promise<StartedRun> {
   const idempotencyKey = o.idempotencyKey ?? randomUUID();
   const params: Record<string, unknown> = {
@@ -72,14 +79,19 @@ export interface SteerResult {
   runId?: string;
 }
 
-const UNKNOWN_FIELD_RE = /queueMode|additional propert|unexpected propert|must NOT have additional|unknown (field|propert)/i;
+const UNKNOWN_FIELD_RE =
+  /queueMode|additional propert|unexpected propert|must NOT have additional|unknown (field|propert)/i;
 
 /**
  * Gets a message to a session: on gateways whose `chat.send` takes `queueMode` (2026.9) it is
  * injected into the active run (or starts a turn when idle); older gateways reject the field,
  * and get a follow-up turn through `agent` instead.
  */
-export async function steerSession(gw: GatewayCaller, sessionKey: string, message: string): Promise<SteerResult> {
+export async function steerSession(
+  gw: GatewayCaller,
+  sessionKey: string,
+  message: string,
+): Promise<SteerResult> {
   const idempotencyKey = randomUUID();
   if (gw.hasMethod('chat.send') !== false) {
     try {
@@ -105,7 +117,11 @@ export interface AbortResult {
 }
 
 /** ends a session's active run: `sessions.abort` (2026.9, scoped to runId when known), else `chat.abort` */
-export async function abortSession(gw: GatewayCaller, sessionKey: string, runId?: string): Promise<AbortResult> {
+export async function abortSession(
+  gw: GatewayCaller,
+  sessionKey: string,
+  runId?: string,
+): Promise<AbortResult> {
   const aborted = (p: unknown): boolean => {
     const o = p as { aborted?: unknown; ok?: unknown; abortedRunIds?: unknown } | undefined;
     if (typeof o?.aborted === 'boolean') return o.aborted;
@@ -114,11 +130,15 @@ export async function abortSession(gw: GatewayCaller, sessionKey: string, runId?
   };
   if (gw.hasMethod('sessions.abort') !== false) {
     try {
-      const res = await gw.request('sessions.abort', runId ? { key: sessionKey, runId } : { key: sessionKey });
+      const res = await gw.request(
+        'sessions.abort',
+        runId ? { key: sessionKey, runId } : { key: sessionKey },
+      );
       return { method: 'sessions.abort', runId, aborted: aborted(res) };
     } catch (err) {
       // a gateway that did not list its methods and has no sessions.abort: try the older call
-      if (gw.hasMethod('sessions.abort') === true || !/unknown method/i.test((err as CodedError).message)) throw err;
+      if (gw.hasMethod('sessions.abort') === true || !/unknown method/i.test((err as CodedError).message))
+        throw err;
     }
   }
   const res = await gw.request('chat.abort', runId ? { sessionKey, runId } : { sessionKey });
@@ -145,8 +165,15 @@ export async function listSessions(gw: GatewayCaller, limit = 500): Promise<Gate
 }
 
 /** the text of the last assistant message of `chat.history` */
-export async function lastReplyFromHistory(gw: GatewayCaller, sessionKey: string): Promise<string | undefined> {
-  const res = await gw.request<{ messages?: unknown }>('chat.history', { sessionKey, limit: 50 }, { timeoutMs: 15_000 });
+export async function lastReplyFromHistory(
+  gw: GatewayCaller,
+  sessionKey: string,
+): Promise<string | undefined> {
+  const res = await gw.request<{ messages?: unknown }>(
+    'chat.history',
+    { sessionKey, limit: 50 },
+    { timeoutMs: 15_000 },
+  );
   const messages = Array.isArray(res?.messages) ? res.messages : [];
   for (let i = messages.length - 1; i >= 0; i--) {
     const m = messages[i] as { role?: unknown; content?: unknown; text?: unknown };
@@ -161,7 +188,11 @@ function messageText(content: unknown): string {
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return '';
   return content
-    .map((c) => (c && typeof c === 'object' && (c as { type?: unknown }).type === 'text' ? String((c as { text?: unknown }).text ?? '') : ''))
+    .map((c) =>
+      c && typeof c === 'object' && (c as { type?: unknown }).type === 'text'
+        ? String((c as { text?: unknown }).text ?? '')
+        : '',
+    )
     .join('');
 }
 

@@ -26,7 +26,10 @@ export interface LiveInfo {
 
 export function requireLabel(ctx: DispatchContext, label: string): LabelEntry {
   const e = ctx.ledger.get(label);
-  if (!e) throw new DispatchError(`no label "${label}" in the dispatch ledger (clawpulse dispatch list shows them)`);
+  if (!e)
+    throw new DispatchError(
+      `no label "${label}" in the dispatch ledger (clawpulse dispatch list shows them)`,
+    );
   return e;
 }
 
@@ -50,7 +53,12 @@ function fromRow(r: GatewaySessionRow, now: number): LiveInfo {
     from: 'gateway',
     state: r.hasActiveRun ? 'active' : (r.status ?? 'idle'),
     model: r.model,
-    ...(r.updatedAt ? { ageSeconds: Math.round((now - r.updatedAt) / 1000), lastActivityAt: new Date(r.updatedAt).toISOString() } : {}),
+    ...(r.updatedAt
+      ? {
+          ageSeconds: Math.round((now - r.updatedAt) / 1000),
+          lastActivityAt: new Date(r.updatedAt).toISOString(),
+        }
+      : {}),
     ...(typeof r.totalTokens === 'number' ? { tokens: r.totalTokens } : {}),
     ...(typeof r.estimatedCostUsd === 'number' ? { costUsd: r.estimatedCostUsd } : {}),
     runOpen: r.hasActiveRun,
@@ -169,7 +177,10 @@ export async function stuck(ctx: DispatchContext, thresholdMin: number): Promise
 }
 
 /** labels.json's shape: an object keyed by label, most recent first */
-export function list(ctx: DispatchContext, o: { status?: LabelStatus; limit?: number }): Record<string, LabelEntry> {
+export function list(
+  ctx: DispatchContext,
+  o: { status?: LabelStatus; limit?: number },
+): Record<string, LabelEntry> {
   const out: Record<string, LabelEntry> = {};
   for (const { label, entry } of ctx.ledger.list(o)) out[label] = entry;
   return out;

@@ -26,7 +26,7 @@ export function lastReplyIn(events: readonly StoredEvent[], sinceMs: number): st
   const parts: string[] = [];
   for (let i = events.length - 1; i >= 0; i--) {
     const e = events[i]?.event;
-    if (!e || e.type !== 'assistant.text' || e.ts < since) continue;
+    if (e?.type !== 'assistant.text' || e.ts < since) continue;
     // the blocks of one message share its time; an earlier message ends the reply
     if (at !== undefined && e.ts !== at) break;
     at = e.ts;

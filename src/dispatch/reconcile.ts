@@ -33,7 +33,8 @@ export async function sync(ctx: DispatchContext, dryRun = false): Promise<SyncRe
   const known = new Set<string>();
   for (const { label, entry } of ctx.ledger.list()) {
     known.add(entry.sessionKey);
-    if (entry.status !== 'running' || listed.has(entry.sessionKey) || now - spawnedAtMs(entry) < YOUNG_MS) continue;
+    if (entry.status !== 'running' || listed.has(entry.sessionKey) || now - spawnedAtMs(entry) < YOUNG_MS)
+      continue;
     report.stale.push({ label, sessionKey: entry.sessionKey });
     if (!dryRun)
       ctx.ledger.update(label, (cur) =>
@@ -81,7 +82,10 @@ export async function sync(ctx: DispatchContext, dryRun = false): Promise<SyncRe
 }
 
 /** imports an openclaw-scheduler labels.json; labels already in the ledger are kept as they are */
-export function importLabels(ctx: DispatchContext, file: string): { ok: true; file: string; imported: string[]; skipped: string[] } {
+export function importLabels(
+  ctx: DispatchContext,
+  file: string,
+): { ok: true; file: string; imported: string[]; skipped: string[] } {
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
@@ -122,7 +126,11 @@ export function importLabels(ctx: DispatchContext, file: string): { ok: true; fi
 }
 
 function normalStatus(s: unknown): LabelStatus {
-  return s === 'running' || s === 'done' || s === 'error' || s === 'stale' ? s : s === 'spawn-warning' ? 'running' : 'done';
+  return s === 'running' || s === 'done' || s === 'error' || s === 'stale'
+    ? s
+    : s === 'spawn-warning'
+      ? 'running'
+      : 'done';
 }
 
 export interface RecoverReport {
@@ -145,7 +153,7 @@ export async function recover(ctx: DispatchContext): Promise<RecoverReport> {
     const s = await ctx.live.session(entry.sessionKey).catch(() => undefined);
     let planned: ReturnType<typeof transitionFor>;
     ctx.ledger.update(label, (cur) => {
-      if (!cur || cur.status !== 'running' || cur.runId !== entry.runId) return undefined;
+      if (cur?.status !== 'running' || cur.runId !== entry.runId) return undefined;
       planned = transitionFor(label, cur, runVerdict(cur, s), now);
       return planned?.entry;
     });

@@ -16,7 +16,11 @@ export const RETRY_BACKOFF_MS = [30_000, 120_000, 300_000] as const;
 export const MAX_FAILURE_AGE_MS = 60 * 60_000;
 
 /** when the next retry of a failure at `failedAt` is due, or why there is none */
-export function retryPlan(e: LabelEntry, failedAt: number, now: number): { dueAt: number } | { giveUp: string } {
+export function retryPlan(
+  e: LabelEntry,
+  failedAt: number,
+  now: number,
+): { dueAt: number } | { giveUp: string } {
   const done = e.retryCount ?? 0;
   if (done >= MAX_RETRIES) return { giveUp: `gave up after ${MAX_RETRIES} retries` };
   if (now - failedAt > MAX_FAILURE_AGE_MS) return { giveUp: 'failure older than 60 min: not retried' };
@@ -67,7 +71,9 @@ export async function retryLabel(
   let sessionKey = e.sessionKey;
   let runId: string;
   try {
-    runId = (await steerSession(deps.gateway, sessionKey, continuationMessage(attempt, MAX_RETRIES, error))).runId ?? '';
+    runId =
+      (await steerSession(deps.gateway, sessionKey, continuationMessage(attempt, MAX_RETRIES, error)))
+        .runId ?? '';
   } catch {
     via = 'fresh';
     sessionKey = newKey(e.agent, randomUUID);
@@ -87,7 +93,15 @@ export async function retryLabel(
     }
   }
   const at = new Date(deps.now()).toISOString();
-  const record: RetryRecord = { attempt, at, failedRunId: e.runId ?? undefined, error, via, sessionKey, runId };
+  const record: RetryRecord = {
+    attempt,
+    at,
+    failedRunId: e.runId ?? undefined,
+    error,
+    via,
+    sessionKey,
+    runId,
+  };
   deps.ledger.update(label, (cur) =>
     cur
       ? {

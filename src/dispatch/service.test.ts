@@ -82,7 +82,17 @@ describe('dispatch service', () => {
     expect(t.pipeline.tracker.get(KEY)?.label).toBe('ticket-1');
     t.feed(
       ev({ type: 'agent.started', sessionKey: KEY, ts: T0 + 100, runId: 'run-0' }),
-      ev({ type: 'llm.tokens', sessionKey: KEY, ts: T0 + 200, input: 10, output: 5, cacheRead: 0, cacheWrite: 0, reasoning: 0, costUsd: 0.01 }),
+      ev({
+        type: 'llm.tokens',
+        sessionKey: KEY,
+        ts: T0 + 200,
+        input: 10,
+        output: 5,
+        cacheRead: 0,
+        cacheWrite: 0,
+        reasoning: 0,
+        costUsd: 0.01,
+      }),
       ev({ type: 'assistant.text', sessionKey: KEY, ts: T0 + 300, runId: 'run-0', text: 'all done' }),
       ev({ type: 'agent.finished', sessionKey: KEY, ts: T0 + 400, runId: 'run-0', outcome: 'ok' }),
     );
@@ -91,7 +101,13 @@ describe('dispatch service', () => {
     expect(e?.endedAt).toBe(new Date(T0 + 400).toISOString());
     expect(names(t.events)).toEqual(['dispatch.started', 'dispatch.finished']);
     const fin = t.events[1];
-    expect(fin).toMatchObject({ label: 'ticket-1', host: 'test-host', sessionKey: KEY, costUsd: 0.01, durationMs: 400 });
+    expect(fin).toMatchObject({
+      label: 'ticket-1',
+      host: 'test-host',
+      sessionKey: KEY,
+      costUsd: 0.01,
+      durationMs: 400,
+    });
     expect(fin?.tokens?.input).toBe(10);
     // a second look, a restart of the service: nothing happens twice
     await t.step();
@@ -116,13 +132,24 @@ describe('dispatch service', () => {
     const fail = (runId: string, at: number) =>
       t.feed(
         ev({ type: 'agent.started', sessionKey: KEY, ts: at, runId }),
-        ev({ type: 'agent.finished', sessionKey: KEY, ts: at + 50, runId, outcome: 'error', error: '529 {"type":"overloaded_error","message":"Overloaded"}' }),
+        ev({
+          type: 'agent.finished',
+          sessionKey: KEY,
+          ts: at + 50,
+          runId,
+          outcome: 'error',
+          error: '529 {"type":"overloaded_error","message":"Overloaded"}',
+        }),
       );
     fail('run-0', T0 + 100);
     let e = t.ledger.get('flaky');
     expect(e?.status).toBe('error');
     expect(e?.retryDueAt).toBe(T0 + 150 + 30_000);
-    expect(t.pipeline.tracker.get(KEY)?.lines.some((l) => l.kind === 'system' && /retry 1\/3 after 529/.test(l.text))).toBe(true);
+    expect(
+      t.pipeline.tracker
+        .get(KEY)
+        ?.lines.some((l) => l.kind === 'system' && /retry 1\/3 after 529/.test(l.text)),
+    ).toBe(true);
     // not before the backoff
     await t.step(29_000);
     expect(t.gw.of('chat.send')).toHaveLength(0);
@@ -165,14 +192,27 @@ describe('dispatch service', () => {
     });
     t.ledger.update('x', () => label({ thinking: 'high' }));
     t.service.start();
-    t.feed(ev({ type: 'agent.finished', sessionKey: KEY, ts: T0 + 100, runId: 'run-0', outcome: 'error', error: 'FailoverError: temporarily overloaded' }));
+    t.feed(
+      ev({
+        type: 'agent.finished',
+        sessionKey: KEY,
+        ts: T0 + 100,
+        runId: 'run-0',
+        outcome: 'error',
+        error: 'FailoverError: temporarily overloaded',
+      }),
+    );
     await t.step(31_000);
     const e = t.ledger.get('x');
     expect(e?.status).toBe('running');
     expect(e?.sessionKey).not.toBe(KEY);
     expect(e?.sessionKey).toMatch(/^agent:main:subagent:/);
     expect(e?.retries?.[0]?.via).toBe('fresh');
-    expect(t.gw.of('sessions.patch')[0]?.params).toMatchObject({ key: e?.sessionKey, model: 'fake/fake-model', thinkingLevel: 'high' });
+    expect(t.gw.of('sessions.patch')[0]?.params).toMatchObject({
+      key: e?.sessionKey,
+      model: 'fake/fake-model',
+      thinkingLevel: 'high',
+    });
     expect(String(t.gw.of('agent')[0]?.params.message)).toContain('do the thing');
   });
 
@@ -181,12 +221,30 @@ describe('dispatch service', () => {
     t.ledger.update('a', () => label());
     t.ledger.update('b', () => label({ sessionKey: 'agent:main:subagent:bbb' }));
     t.service.start();
-    t.feed(ev({ type: 'agent.finished', sessionKey: KEY, ts: T0 + 100, runId: 'run-0', outcome: 'error', error: 'tool crashed' }));
+    t.feed(
+      ev({
+        type: 'agent.finished',
+        sessionKey: KEY,
+        ts: T0 + 100,
+        runId: 'run-0',
+        outcome: 'error',
+        error: 'tool crashed',
+      }),
+    );
     expect(t.ledger.get('a')).toMatchObject({ status: 'error', error: 'tool crashed' });
     expect(t.ledger.get('a')?.retryDueAt).toBeUndefined();
     // a failure the daemon sees 2 hours late (it was down)
     t.clock.advance(2 * 3600_000);
-    t.feed(ev({ type: 'agent.finished', sessionKey: 'agent:main:subagent:bbb', ts: T0 + 200, runId: 'r', outcome: 'error', error: 'Overloaded (529)' }));
+    t.feed(
+      ev({
+        type: 'agent.finished',
+        sessionKey: 'agent:main:subagent:bbb',
+        ts: T0 + 200,
+        runId: 'r',
+        outcome: 'error',
+        error: 'Overloaded (529)',
+      }),
+    );
     expect(t.ledger.get('b')?.error).toContain('older than 60 min');
     await t.step(400_000);
     expect(t.gw.of('chat.send')).toHaveLength(0);
@@ -208,13 +266,21 @@ describe('dispatch service', () => {
       ev({ type: 'agent.finished', sessionKey: KEY, ts: T0 + 400, runId: 'run-0', outcome: 'ok' }),
     );
     await t.step(10);
-    expect(t.ledger.get('d')?.delivery).toMatchObject({ state: 'pending', attempts: 1, error: 'gateway restarting' });
+    expect(t.ledger.get('d')?.delivery).toMatchObject({
+      state: 'pending',
+      attempts: 1,
+      error: 'gateway restarting',
+    });
     down = false;
     await t.step(6_000);
     const sends = t.gw.of('send');
     expect(sends).toHaveLength(2);
     expect(sends[0]?.params.idempotencyKey).toBe(sends[1]?.params.idempotencyKey);
-    expect(sends[1]?.params).toMatchObject({ to: '12345', channel: 'telegram', message: '[d] the answer is 42' });
+    expect(sends[1]?.params).toMatchObject({
+      to: '12345',
+      channel: 'telegram',
+      message: '[d] the answer is 42',
+    });
     expect(t.ledger.get('d')?.delivery?.state).toBe('sent');
     await t.step(60_000);
     expect(t.gw.of('send')).toHaveLength(2);
@@ -225,10 +291,13 @@ describe('dispatch service', () => {
     const t = setup();
     const keys = ['k1', 'k2', 'k3'];
     t.ledger.update('quiet', () => label({ sessionKey: 'k1', deliverTo: 'c', deliveryMode: 'announce' }));
-    t.ledger.update('always', () => label({ sessionKey: 'k2', deliverTo: 'c', deliveryMode: 'announce-always' }));
+    t.ledger.update('always', () =>
+      label({ sessionKey: 'k2', deliverTo: 'c', deliveryMode: 'announce-always' }),
+    );
     t.ledger.update('never', () => label({ sessionKey: 'k3', deliverTo: 'c', deliveryMode: 'none' }));
     t.service.start();
-    for (const k of keys) t.feed(ev({ type: 'agent.finished', sessionKey: k, ts: T0 + 400, runId: 'x', outcome: 'ok' }));
+    for (const k of keys)
+      t.feed(ev({ type: 'agent.finished', sessionKey: k, ts: T0 + 400, runId: 'x', outcome: 'ok' }));
     await t.step(10);
     expect(t.gw.of('send').map((c) => c.params.message)).toEqual(['[always] finished with no output']);
     expect(t.ledger.get('quiet')?.delivery?.state).toBe('skipped');
@@ -251,8 +320,14 @@ describe('dispatch service', () => {
     t.feed(ev({ type: 'agent.started', sessionKey: KEY, ts: T0 + 1, runId: 'gw-run-7' }));
     const actor = { ip: '127.0.0.1', via: 'api' as const };
     expect(await t.service.actions.steer(KEY, 'focus on the tests', actor)).toMatchObject({ mode: 'steer' });
-    expect(await t.service.actions.abort(KEY, actor)).toEqual({ method: 'sessions.abort', runId: 'gw-run-7', aborted: true });
+    expect(await t.service.actions.abort(KEY, actor)).toEqual({
+      method: 'sessions.abort',
+      runId: 'gw-run-7',
+      aborted: true,
+    });
     expect(t.gw.of('sessions.abort')[0]?.params).toEqual({ key: KEY, runId: 'gw-run-7' });
-    await expect(t.service.actions.steer('agent:main:nope', 'x', actor)).rejects.toMatchObject({ status: 404 });
+    await expect(t.service.actions.steer('agent:main:nope', 'x', actor)).rejects.toMatchObject({
+      status: 404,
+    });
   });
 });

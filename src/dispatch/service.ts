@@ -20,8 +20,8 @@ import type { GatewayCaller } from './gateway-ops.js';
 import type { LifecycleEmitter, LifecycleEvent, LifecycleEventName } from './lifecycle.js';
 import { modelView } from './live.js';
 import { MAX_FAILURE_AGE_MS, MAX_RETRIES, type RetryOutcome, retryLabel } from './recovery.js';
-import { createSessionActions } from './session-actions-impl.js';
 import type { SessionActions } from './session-actions.js';
+import { createSessionActions } from './session-actions-impl.js';
 import { transitionFor } from './transition.js';
 import { runVerdict, spawnedAtMs } from './verdict.js';
 import { runVerify } from './verify.js';
@@ -83,8 +83,8 @@ export function createDispatchService(deps: DispatchServiceDeps): DispatchServic
       return;
     }
     open.set(label, e);
-    let set = byKey.get(e.sessionKey);
-    if (!set) byKey.set(e.sessionKey, (set = new Set()));
+    const set = byKey.get(e.sessionKey) ?? new Set<string>();
+    byKey.set(e.sessionKey, set);
     set.add(label);
   }
 
@@ -97,7 +97,11 @@ export function createDispatchService(deps: DispatchServiceDeps): DispatchServic
         // a retry made by `dispatch recover` (the daemon's own are announced as they happen)
         const last = entry.retries?.at(-1);
         if (last && last.runId === entry.runId)
-          announce('dispatch.retried', label, entry, { attempt: last.attempt, error: last.error, detail: last.via });
+          announce('dispatch.retried', label, entry, {
+            attempt: last.attempt,
+            error: last.error,
+            detail: last.via,
+          });
         else announce('dispatch.started', label, entry);
         note(label, entry, undefined, `label:${entry.sessionKey}`);
       }
@@ -108,7 +112,7 @@ export function createDispatchService(deps: DispatchServiceDeps): DispatchServic
   // ── following a label's session ──
   function follow(label: string): void {
     const e = open.get(label);
-    if (!e || e.status !== 'running' && e.status !== 'done') return;
+    if (!e || (e.status !== 'running' && e.status !== 'done')) return;
     const s = pipeline.tracker.get(e.sessionKey);
     const verdict = runVerdict(e, s);
     if (verdict.kind === 'running' && s?.status === 'stuck') {
@@ -123,7 +127,8 @@ export function createDispatchService(deps: DispatchServiceDeps): DispatchServic
     });
     if (!applied || !stored) return;
     track(label, stored);
-    for (const ev of applied.events) announce(ev.event, label, stored, { error: ev.error, detail: ev.detail }, s);
+    for (const ev of applied.events)
+      announce(ev.event, label, stored, { error: ev.error, detail: ev.detail }, s);
     if (applied.note) note(label, stored, applied.note, `note:${stored.runId}:${stored.retryCount ?? 0}`);
     kick(label);
   }
@@ -168,16 +173,34 @@ export function createDispatchService(deps: DispatchServiceDeps): DispatchServic
     if (e) track(label, e);
     if (!outcome || !e) return;
     counters.retries++;
-    log.info({ label, attempt: outcome.attempt, via: outcome.via, sessionKey: outcome.sessionKey }, 'retried after overload');
-    announce('dispatch.retried', label, e, { error: outcome.error, attempt: outcome.attempt, detail: outcome.via });
-    note(label, e, `retry ${outcome.attempt}/${MAX_RETRIES} after 529 (${outcome.via === 'fresh' ? 'fresh session' : 'continued'})`, `retry:${outcome.attempt}:${e.runId}`);
+    log.info(
+      { label, attempt: outcome.attempt, via: outcome.via, sessionKey: outcome.sessionKey },
+      'retried after overload',
+    );
+    announce('dispatch.retried', label, e, {
+      error: outcome.error,
+      attempt: outcome.attempt,
+      detail: outcome.via,
+    });
+    note(
+      label,
+      e,
+      `retry ${outcome.attempt}/${MAX_RETRIES} after 529 (${outcome.via === 'fresh' ? 'fresh session' : 'continued'})`,
+      `retry:${outcome.attempt}:${e.runId}`,
+    );
   }
 
   function giveUp(label: string): void {
     const now = clock.now();
     const stored = ledger.update(label, (cur) =>
       cur && cur.status === 'error' && cur.retryDueAt !== undefined
-        ? { ...cur, retryDueAt: undefined, error: `${cur.error ?? 'overloaded'} (failure older than 60 min: not retried)`, endedAt: new Date(now).toISOString(), updatedAt: new Date(now).toISOString() }
+        ? {
+            ...cur,
+            retryDueAt: undefined,
+            error: `${cur.error ?? 'overloaded'} (failure older than 60 min: not retried)`,
+            endedAt: new Date(now).toISOString(),
+            updatedAt: new Date(now).toISOString(),
+          }
         : undefined,
     );
     if (!stored || stored.retryDueAt !== undefined) return;
@@ -204,9 +227,14 @@ export function createDispatchService(deps: DispatchServiceDeps): DispatchServic
     if (!command) return;
     const result = await runVerify(command, { timeoutMs: deps.verifyTimeoutMs });
     counters.verifies++;
-    const stored = ledger.update(label, (cur) => (cur?.runId === e.runId ? { ...cur, verify: result } : undefined));
+    const stored = ledger.update(label, (cur) =>
+      cur?.runId === e.runId ? { ...cur, verify: result } : undefined,
+    );
     if (stored) track(label, stored);
-    log.info({ label, exitCode: result.exitCode, timedOut: result.timedOut }, `verify command ${result.state}`);
+    log.info(
+      { label, exitCode: result.exitCode, timedOut: result.timedOut },
+      `verify command ${result.state}`,
+    );
   }
 
   // ── what the world hears ──
@@ -230,7 +258,7 @@ export function createDispatchService(deps: DispatchServiceDeps): DispatchServic
       runId: e.runId ?? undefined,
       host: deps.host,
       agent: e.agent,
-      ...(e.model ?? s?.model ? { model: e.model ?? s?.model } : {}),
+      ...((e.model ?? s?.model) ? { model: e.model ?? s?.model } : {}),
       ...(name !== 'dispatch.started' && start ? { durationMs: Math.max(0, end - start) } : {}),
       ...(s && name !== 'dispatch.started' ? { tokens: { ...s.tokens }, costUsd: s.costUsd } : {}),
       ...extra,

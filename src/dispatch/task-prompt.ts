@@ -30,4 +30,5 @@ export function continuationMessage(attempt: number, max: number, error: string)
 /** commands in a task prompt that make `done --sha` required */
 const GIT_WRITE_RE = /git\s+push|git\s+rebase|git\s+cherry-pick|--force-with-lease|--force-push/i;
 
-export const needsSha = (taskPrompt: string | undefined): boolean => taskPrompt !== undefined && GIT_WRITE_RE.test(taskPrompt);
+export const needsSha = (taskPrompt: string | undefined): boolean =>
+  taskPrompt !== undefined && GIT_WRITE_RE.test(taskPrompt);

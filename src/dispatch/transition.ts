@@ -4,8 +4,8 @@
  * Pure: the service applies it inside one atomic ledger update, so it happens once.
  */
 import type { LabelEntry } from '../store/dispatch-ledger.js';
-import type { LifecycleEventName } from './lifecycle.js';
 import { deliveryFor } from './delivery.js';
+import type { LifecycleEventName } from './lifecycle.js';
 import { MAX_RETRIES, retryPlan } from './recovery.js';
 import type { RunVerdict } from './verdict.js';
 
@@ -18,11 +18,19 @@ export interface Transition {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-export function transitionFor(label: string, e: LabelEntry, v: RunVerdict, now: number): Transition | undefined {
+export function transitionFor(
+  label: string,
+  e: LabelEntry,
+  v: RunVerdict,
+  now: number,
+): Transition | undefined {
   if (v.kind === 'pending' || v.kind === 'running' || e.endedAt !== undefined) return undefined;
   // the agent called `done` before its run ended: the run's end only completes the record
   if (e.status === 'done') {
-    return { entry: { ...e, endedAt: iso(v.endedAt), ...followUps(label, e) }, events: [{ event: 'dispatch.finished' }] };
+    return {
+      entry: { ...e, endedAt: iso(v.endedAt), ...followUps(label, e) },
+      events: [{ event: 'dispatch.finished' }],
+    };
   }
   if (e.status !== 'running') return undefined;
   const at = iso(now);
@@ -37,20 +45,42 @@ export function transitionFor(label: string, e: LabelEntry, v: RunVerdict, now: 
       const n = (e.retryCount ?? 0) + 1;
       const inS = Math.max(0, Math.round((plan.dueAt - now) / 1000));
       return {
-        entry: { ...e, status: 'error', error: v.error, failedAt: v.endedAt, retryDueAt: plan.dueAt, updatedAt: at },
+        entry: {
+          ...e,
+          status: 'error',
+          error: v.error,
+          failedAt: v.endedAt,
+          retryDueAt: plan.dueAt,
+          updatedAt: at,
+        },
         events: [],
         note: `retry ${n}/${MAX_RETRIES} after 529 in ${inS}s`,
       };
     }
-    const failed: LabelEntry = { ...e, status: 'error', error: `${v.error} (${plan.giveUp})`, endedAt: iso(v.endedAt), updatedAt: at };
+    const failed: LabelEntry = {
+      ...e,
+      status: 'error',
+      error: `${v.error} (${plan.giveUp})`,
+      endedAt: iso(v.endedAt),
+      updatedAt: at,
+    };
     return {
       entry: { ...failed, ...followUps(label, failed) },
       events: [{ event: 'dispatch.failed', error: failed.error ?? undefined }],
       note: plan.giveUp,
     };
   }
-  const failed: LabelEntry = { ...e, status: 'error', error: v.error, endedAt: iso(v.endedAt), updatedAt: at };
-  return { entry: { ...failed, ...followUps(label, failed) }, events: [{ event: 'dispatch.failed', error: v.error }] };
+  const failed: LabelEntry = {
+    ...e,
+    status: 'error',
+    error: v.error,
+    endedAt: iso(v.endedAt),
+    updatedAt: at,
+  };
+  return {
+    entry: { ...failed, ...followUps(label, failed) },
+    events: [{ event: 'dispatch.failed', error: v.error }],
+  };
 }
 
 /** what runs after a run's end: the delivery of its reply, and the verify command (ok runs) */

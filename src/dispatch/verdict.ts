@@ -12,7 +12,8 @@ import type { LabelEntry } from '../store/dispatch-ledger.js';
 export const CLOCK_SKEW_MS = 2_000;
 
 /** the phrases openclaw-scheduler's 529 recovery matched, case-insensitive */
-const OVERLOAD_RE = /\b529\b|overload|failover\s*error|temporarily\s+overloaded|service\b.{0,60}\boverloaded/i;
+const OVERLOAD_RE =
+  /\b529\b|overload|failover\s*error|temporarily\s+overloaded|service\b.{0,60}\boverloaded/i;
 
 export function isOverload(message: string | undefined, status?: number): boolean {
   return status === 529 || (message !== undefined && OVERLOAD_RE.test(message));
@@ -33,7 +34,10 @@ export function spawnedAtMs(e: LabelEntry): number {
 export function runVerdict(e: LabelEntry, s: SessionState | undefined): RunVerdict {
   if (!s) return { kind: 'pending' };
   const since = spawnedAtMs(e) - CLOCK_SKEW_MS;
-  if (s.runOpen) return (s.activeSince ?? s.startedAt) >= since || s.lastEventAt >= since ? { kind: 'running' } : { kind: 'pending' };
+  if (s.runOpen)
+    return (s.activeSince ?? s.startedAt) >= since || s.lastEventAt >= since
+      ? { kind: 'running' }
+      : { kind: 'pending' };
   if (s.lastOutcome === undefined || s.endedAt === undefined || s.endedAt < since) return { kind: 'pending' };
   const endedAt = s.endedAt;
   if (s.lastOutcome === 'ok') return { kind: 'ok', endedAt };

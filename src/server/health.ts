@@ -45,6 +45,18 @@ export interface MetricsInput {
   sinks: SinkHealth[];
   sessions: SessionCounts;
   store?: ReturnType<EventStore['stats']>;
+  /** dispatch counters (labels followed, retries, deliveries, verify runs) */
+  dispatch?: {
+    labels: number;
+    running: number;
+    retries: number;
+    retryFailures: number;
+    deliveries: number;
+    deliveryFailures: number;
+    verifies: number;
+  };
+  /** more lines in the exposition format, appended as they are (the lifecycle outputs') */
+  extra?: string;
 }
 
 export const SESSION_STATUSES: readonly SessionStatus[] = [

@@ -96,5 +96,24 @@ export function renderMetrics(m: MetricsInput, sse: SseStats): string {
     metric('clawpulse_store_events', 'gauge', 'Events in the store.', [[{}, m.store.events]]);
     metric('clawpulse_store_bytes', 'gauge', 'Size of the store file.', [[{}, m.store.bytes]]);
   }
-  return `${out.join('\n')}\n`;
+  if (m.dispatch) {
+    const d = m.dispatch;
+    metric('clawpulse_dispatch_labels', 'gauge', 'Dispatch labels with something still to happen.', [
+      [{}, d.labels],
+    ]);
+    metric('clawpulse_dispatch_running', 'gauge', 'Dispatch labels whose run is going.', [[{}, d.running]]);
+    metric('clawpulse_dispatch_retries_total', 'counter', 'Overload (529) retries sent.', [[{}, d.retries]]);
+    metric('clawpulse_dispatch_retry_failures_total', 'counter', 'Retries that could not be sent.', [
+      [{}, d.retryFailures],
+    ]);
+    metric('clawpulse_dispatch_deliveries_total', 'counter', 'Final replies delivered to a chat.', [
+      [{}, d.deliveries],
+    ]);
+    metric('clawpulse_dispatch_delivery_failures_total', 'counter', 'Delivery attempts that failed.', [
+      [{}, d.deliveryFailures],
+    ]);
+    metric('clawpulse_dispatch_verifies_total', 'counter', 'Verify commands run.', [[{}, d.verifies]]);
+  }
+  const extra = m.extra?.trim();
+  return `${out.join('\n')}\n${extra ? `${extra}\n` : ''}`;
 }

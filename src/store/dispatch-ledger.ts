@@ -108,7 +108,10 @@ export interface DispatchLedger {
    * returns the new one, or undefined to leave it as it is. Returns what is stored afterwards.
    * Writers in other processes wait (they never interleave with it).
    */
-  update(label: string, fn: (current: LabelEntry | undefined) => LabelEntry | undefined): LabelEntry | undefined;
+  update(
+    label: string,
+    fn: (current: LabelEntry | undefined) => LabelEntry | undefined,
+  ): LabelEntry | undefined;
   /** entries changed after `cursor` (an opaque number from the last call; 0 = everything) */
   changedSince(cursor: number): { rows: LabelRow[]; cursor: number };
   /**

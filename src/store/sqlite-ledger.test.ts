@@ -12,7 +12,7 @@ import { createSqliteStore } from './sqlite-store.js';
 const run = promisify(execFile);
 const dir = tempDir('clawpulse-ledger-');
 
-export function entry(over: Partial<LabelEntry> = {}): LabelEntry {
+function entry(over: Partial<LabelEntry> = {}): LabelEntry {
   return {
     sessionKey: 'agent:main:subagent:1',
     runId: 'r1',
@@ -34,7 +34,9 @@ describe('dispatch ledger (SQLite)', () => {
   it('stores, reads back, finds by session and lists most recent first', () => {
     const { ledger, close } = openLedgerFile(join(dir, 'a.sqlite'));
     ledger.update('a', () => entry({ sessionKey: 'k1', updatedAt: '2026-12-01T10:00:00.000Z' }));
-    ledger.update('b', () => entry({ sessionKey: 'k2', status: 'done', updatedAt: '2026-12-01T11:00:00.000Z' }));
+    ledger.update('b', () =>
+      entry({ sessionKey: 'k2', status: 'done', updatedAt: '2026-12-01T11:00:00.000Z' }),
+    );
     expect(ledger.get('a')?.sessionKey).toBe('k1');
     expect(ledger.get('nope')).toBeUndefined();
     expect(ledger.bySession('k2').map((r) => r.label)).toEqual(['b']);
@@ -115,7 +117,9 @@ close();
     );
     const n = 150;
     await Promise.all(
-      ['p1', 'p2', 'p3'].map((who) => run(process.execPath, ['--import', 'tsx', script, path, who, String(n)])),
+      ['p1', 'p2', 'p3'].map((who) =>
+        run(process.execPath, ['--import', 'tsx', script, path, who, String(n)]),
+      ),
     );
     const { ledger, close } = openLedgerFile(path);
     expect(ledger.get('counter')?.retryCount).toBe(3 * n);

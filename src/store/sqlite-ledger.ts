@@ -29,7 +29,10 @@ CREATE INDEX IF NOT EXISTS dispatch_labels_by_rev ON dispatch_labels(rev);
 CREATE TABLE IF NOT EXISTS dispatch_claims (key TEXT PRIMARY KEY, label TEXT NOT NULL, at INTEGER NOT NULL);
 `;
 
-export function createSqliteLedger(db: Database.Database, beforeWrite: () => void = () => {}): DispatchLedger {
+export function createSqliteLedger(
+  db: Database.Database,
+  beforeWrite: () => void = () => {},
+): DispatchLedger {
   db.exec(LEDGER_SCHEMA);
   const selectOne = db.prepare('SELECT body FROM dispatch_labels WHERE label = ?');
   const selectBySession = db.prepare(
@@ -99,7 +102,8 @@ export function createSqliteLedger(db: Database.Database, beforeWrite: () => voi
       const rows = selectSince.all(cursor) as Array<{ label: string; body: string; rev: number }>;
       return { rows: rows.map(parse), cursor: rows.length ? (rows.at(-1)?.rev ?? cursor) : cursor };
     },
-    claim: (key, label, now) => write(`claiming ${key}`, () => insertClaim.run(key, label, now).changes === 1),
+    claim: (key, label, now) =>
+      write(`claiming ${key}`, () => insertClaim.run(key, label, now).changes === 1),
     release: (key) => write(`releasing ${key}`, () => void deleteClaim.run(key)),
   };
 }

@@ -5,7 +5,7 @@
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
-import type { Logger } from '../infra/logger.js';
+import type { Logger } from '../../src/infra/logger.js';
 
 export interface Received {
   method: string;

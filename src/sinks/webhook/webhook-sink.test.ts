@@ -5,7 +5,7 @@ import type { LifecycleEvent } from '../../dispatch/lifecycle.js';
 import { ManualClock } from '../../infra/clock.js';
 import { silentLogger } from '../../infra/logger.js';
 import { VERSION } from '../../version.js';
-import { captureLogger, startReceiver, waitFor } from '../test-receiver.js';
+import { captureLogger, startReceiver, waitFor } from '../../../test/support/http-receiver.js';
 import { createWebhookSink, type WebhookSinkOptions } from './webhook-sink.js';
 
 const T0 = 1_760_000_000_000;
