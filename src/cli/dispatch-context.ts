@@ -111,6 +111,7 @@ export async function openCliDispatch(config: Readonly<Config>): Promise<CliDisp
     host: config.dispatch.host,
     emitter: sinks?.emitter ?? { emit: () => {} },
     minRuntimeMs: config.dispatch.minRuntimeMs,
+    retryBackoffMs: config.dispatch.retryBackoffMs,
   };
   return {
     ctx,

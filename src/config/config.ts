@@ -121,6 +121,12 @@ const envSchema = {
   DISPATCH_LABELS_PATH: str.optional(),
   DISPATCH_MIN_RUNTIME_S: intIn(0, 86_400).default(60),
   DISPATCH_VERIFY_TIMEOUT_S: intIn(1, 86_400).default(600),
+  DISPATCH_RETRY_BACKOFF_S: z
+    .string()
+    .trim()
+    .regex(/^\d{1,5}(,\d{1,5}){0,2}$/, 'up to three whole numbers of seconds, e.g. 30,120,300')
+    .transform((v) => v.split(',').map((x) => Number(x) * 1000))
+    .default([30_000, 120_000, 300_000]),
   LOKI_PUSH_URL: httpUrl.optional(),
   LOKI_TENANT_ID: str.optional(),
   LOKI_USERNAME: str.optional(),
@@ -183,6 +189,8 @@ export interface Config {
     /** `done` refuses a run younger than this unless --force-done --reason */
     minRuntimeMs: number;
     verifyTimeoutMs: number;
+    /** the waits before 529 retries 1, 2, 3 */
+    retryBackoffMs: number[];
     lokiUrl?: string;
     lokiTenant?: string;
     lokiUsername?: string;
@@ -288,6 +296,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       labelsPath: p.DISPATCH_LABELS_PATH && resolve(expandHome(p.DISPATCH_LABELS_PATH)),
       minRuntimeMs: p.DISPATCH_MIN_RUNTIME_S * 1000,
       verifyTimeoutMs: p.DISPATCH_VERIFY_TIMEOUT_S * 1000,
+      retryBackoffMs: p.DISPATCH_RETRY_BACKOFF_S,
       lokiUrl: p.LOKI_PUSH_URL,
       lokiTenant: p.LOKI_TENANT_ID,
       lokiUsername: p.LOKI_USERNAME,

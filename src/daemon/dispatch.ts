@@ -74,6 +74,7 @@ export function createDaemonDispatch(
     clock,
     host: d.host,
     verifyTimeoutMs: d.verifyTimeoutMs,
+    retryBackoffMs: d.retryBackoffMs,
   });
   return {
     connection,

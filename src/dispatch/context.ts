@@ -20,4 +20,6 @@ export interface DispatchContext {
   /** lifecycle events a command sends itself when no daemon runs */
   emitter: LifecycleEmitter;
   minRuntimeMs: number;
+  /** the waits before 529 retries 1, 2, 3 */
+  retryBackoffMs?: readonly number[];
 }

@@ -154,7 +154,7 @@ export async function recover(ctx: DispatchContext): Promise<RecoverReport> {
     let planned: ReturnType<typeof transitionFor>;
     ctx.ledger.update(label, (cur) => {
       if (cur?.status !== 'running' || cur.runId !== entry.runId) return undefined;
-      planned = transitionFor(label, cur, runVerdict(cur, s), now);
+      planned = transitionFor(label, cur, runVerdict(cur, s), now, ctx.retryBackoffMs);
       return planned?.entry;
     });
     if (planned?.entry.retryDueAt !== undefined)

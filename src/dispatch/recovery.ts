@@ -20,11 +20,12 @@ export function retryPlan(
   e: LabelEntry,
   failedAt: number,
   now: number,
+  backoffMs: readonly number[] = RETRY_BACKOFF_MS,
 ): { dueAt: number } | { giveUp: string } {
   const done = e.retryCount ?? 0;
   if (done >= MAX_RETRIES) return { giveUp: `gave up after ${MAX_RETRIES} retries` };
   if (now - failedAt > MAX_FAILURE_AGE_MS) return { giveUp: 'failure older than 60 min: not retried' };
-  return { dueAt: failedAt + (RETRY_BACKOFF_MS[done] ?? 300_000) };
+  return { dueAt: failedAt + (backoffMs[done] ?? backoffMs.at(-1) ?? 300_000) };
 }
 
 /** a label waiting for its retry, and due now */

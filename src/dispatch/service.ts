@@ -35,6 +35,8 @@ export interface DispatchServiceDeps {
   clock: Clock;
   host: string;
   verifyTimeoutMs?: number;
+  /** the waits before retries 1, 2, 3 (default 30 s, 2 min, 5 min) */
+  retryBackoffMs?: readonly number[];
 }
 
 export interface DispatchStats {
@@ -122,7 +124,7 @@ export function createDispatchService(deps: DispatchServiceDeps): DispatchServic
     const now = clock.now();
     const stored = ledger.update(label, (cur) => {
       if (!cur || cur.sessionKey !== e.sessionKey || cur.runId !== e.runId) return undefined;
-      applied = transitionFor(label, cur, runVerdict(cur, s), now);
+      applied = transitionFor(label, cur, runVerdict(cur, s), now, deps.retryBackoffMs);
       return applied?.entry;
     });
     if (!applied || !stored) return;

@@ -23,6 +23,8 @@ export function transitionFor(
   e: LabelEntry,
   v: RunVerdict,
   now: number,
+  /** the waits before retries 1, 2, 3 (DISPATCH_RETRY_BACKOFF_S) */
+  backoffMs?: readonly number[],
 ): Transition | undefined {
   if (v.kind === 'pending' || v.kind === 'running' || e.endedAt !== undefined) return undefined;
   // the agent called `done` before its run ended: the run's end only completes the record
@@ -40,7 +42,7 @@ export function transitionFor(
     return { entry: { ...done, ...followUps(label, done) }, events: [{ event: 'dispatch.finished' }] };
   }
   if (v.kind === 'error' && v.overload) {
-    const plan = retryPlan(e, v.endedAt, now);
+    const plan = retryPlan(e, v.endedAt, now, backoffMs);
     if ('dueAt' in plan) {
       const n = (e.retryCount ?? 0) + 1;
       const inS = Math.max(0, Math.round((plan.dueAt - now) / 1000));
