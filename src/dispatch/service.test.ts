@@ -314,6 +314,19 @@ describe('dispatch service', () => {
     expect(v).toMatchObject({ state: 'failed', exitCode: 3, timedOut: false, tail: ['checking', 'bad'] });
   });
 
+  it('reports a label still running past --monitor-timeout as stuck, once', async () => {
+    const t = setup();
+    t.ledger.update('slow', () => label({ monitorTimeoutMinutes: 10 }));
+    t.service.start();
+    t.feed(ev({ type: 'agent.started', sessionKey: KEY, ts: T0 + 100, runId: 'run-0' }));
+    await t.step(9 * 60_000);
+    expect(names(t.events)).toEqual(['dispatch.started']);
+    await t.step(2 * 60_000);
+    await t.step(5 * 60_000);
+    expect(names(t.events)).toEqual(['dispatch.started', 'dispatch.stuck']);
+    expect(t.events[1]?.detail).toContain('10 min monitor timeout');
+  });
+
   it('steer and abort go to the gateway; abort names the run when the gateway knows it', async () => {
     const t = setup({ 'sessions.abort': () => ({ ok: true, aborted: true }) });
     t.service.start();

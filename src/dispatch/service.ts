@@ -120,6 +120,16 @@ export function createDispatchService(deps: DispatchServiceDeps): DispatchServic
     if (verdict.kind === 'running' && s?.status === 'stuck') {
       announce('dispatch.stuck', label, e, { detail: s.note });
     }
+    // --monitor-timeout: still not finished after that many minutes
+    const limit = e.monitorTimeoutMinutes;
+    if (
+      e.status === 'running' &&
+      limit &&
+      (verdict.kind === 'running' || verdict.kind === 'pending') &&
+      clock.now() - spawnedAtMs(e) > limit * 60_000
+    ) {
+      announce('dispatch.stuck', label, e, { detail: `still running after the ${limit} min monitor timeout` });
+    }
     let applied: ReturnType<typeof transitionFor>;
     const now = clock.now();
     const stored = ledger.update(label, (cur) => {
