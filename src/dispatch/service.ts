@@ -128,7 +128,9 @@ export function createDispatchService(deps: DispatchServiceDeps): DispatchServic
       (verdict.kind === 'running' || verdict.kind === 'pending') &&
       clock.now() - spawnedAtMs(e) > limit * 60_000
     ) {
-      announce('dispatch.stuck', label, e, { detail: `still running after the ${limit} min monitor timeout` });
+      announce('dispatch.stuck', label, e, {
+        detail: `still running after the ${limit} min monitor timeout`,
+      });
     }
     let applied: ReturnType<typeof transitionFor>;
     const now = clock.now();

@@ -13,7 +13,14 @@ import type { SourceOffset } from '../store/event-store.js';
 import type { IngestSink } from './source.js';
 
 // dispatch notes are clawpulse's own and never pass through the arbiter (the pipeline takes them)
-const PRIORITY: Record<SourceKind, number> = { gateway: 3, sqlite: 2, files: 1, demo: 1, otlp: 0, dispatch: 0 };
+const PRIORITY: Record<SourceKind, number> = {
+  gateway: 3,
+  sqlite: 2,
+  files: 1,
+  demo: 1,
+  otlp: 0,
+  dispatch: 0,
+};
 
 export interface SourceArbiter {
   /** the sink a source of this kind should be given */

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { captureLogger, type Receiver, startReceiver, waitFor } from '../../test/support/http-receiver.js';
 import type { LifecycleEvent } from '../dispatch/lifecycle.js';
 import { ManualClock } from '../infra/clock.js';
 import { silentLogger } from '../infra/logger.js';
 import { createLifecycleSinks } from './lifecycle-sinks.js';
-import { captureLogger, type Receiver, startReceiver, waitFor } from '../../test/support/http-receiver.js';
 
 const T0 = 1_760_000_000_000;
 let receivers: Receiver[] = [];

@@ -1,9 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import {
+  captureLogger,
+  deadUrl,
+  type Receiver,
+  startReceiver,
+  waitFor,
+} from '../../../test/support/http-receiver.js';
 import type { LifecycleEvent } from '../../dispatch/lifecycle.js';
 import { ManualClock } from '../../infra/clock.js';
 import { silentLogger } from '../../infra/logger.js';
 import { VERSION } from '../../version.js';
-import { captureLogger, deadUrl, type Receiver, startReceiver, waitFor } from '../../../test/support/http-receiver.js';
 import { createLokiSink, type LokiSinkOptions } from './loki-sink.js';
 import type { LokiPushBody } from './push-format.js';
 

@@ -1,11 +1,11 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
+import { captureLogger, startReceiver, waitFor } from '../../../test/support/http-receiver.js';
 import type { LifecycleEvent } from '../../dispatch/lifecycle.js';
 import { ManualClock } from '../../infra/clock.js';
 import { silentLogger } from '../../infra/logger.js';
 import { VERSION } from '../../version.js';
-import { captureLogger, startReceiver, waitFor } from '../../../test/support/http-receiver.js';
 import { createWebhookSink, type WebhookSinkOptions } from './webhook-sink.js';
 
 const T0 = 1_760_000_000_000;
