@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { Config } from '../config/config.js';
 import type { DispatchContext } from '../dispatch/context.js';
 import { done } from '../dispatch/done.js';
@@ -26,9 +26,9 @@ type Handler<O> = (
   o: O & Out,
 ) => Promise<{ value: unknown; text: string; code?: number }>;
 
+// InvalidArgumentError: commander prints it, naming the option and value, before the exit 2
 const int = (name: string) => (v: string) => {
-  if (!/^\d+$/.test(v))
-    throw new CommanderError(2, 'dispatch.args', `${name} must be a whole number, got "${v}"`);
+  if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`${name} must be a whole number`);
   return Number(v);
 };
 
@@ -311,10 +311,9 @@ export async function runDispatch(argv: string[], config?: Readonly<Config>): Pr
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {
     if (err instanceof CommanderError) {
-      // --help and --version are not errors; anything else commander refused is a bad argument
-      return err.code === 'commander.helpDisplayed' || err.code === 'commander.help' || err.exitCode === 0
-        ? 0
-        : 2;
+      // --help is not an error; anything else commander refused is a bad argument, no command
+      // at all too (commander shows the usage with exit code 1; the original exited 2)
+      return err.exitCode === 0 ? 0 : 2;
     }
     throw err;
   }

@@ -5,10 +5,10 @@
 import type { LabelEntry } from '../store/dispatch-ledger.js';
 import type { DispatchContext } from './context.js';
 import { DispatchError } from './errors.js';
-import { lastReplyFromHistory } from './gateway-ops.js';
+import { historyShowsActivity } from './gateway-ops.js';
 import { requireLabel } from './inspect.js';
 import { needsSha } from './task-prompt.js';
-import { spawnedAtMs } from './verdict.js';
+import { CLOCK_SKEW_MS, spawnedAtMs } from './verdict.js';
 
 export interface DoneInput {
   label: string;
@@ -69,11 +69,12 @@ export async function done(
       1,
       'min-runtime',
     );
-  if (!o.skipActivityCheck) {
+  // --force-done (with its reason) passes this check too, as in the original
+  if (!o.skipActivityCheck && !o.forceDone) {
     const active = await hadAssistantMessages(ctx, e);
     if (active === false)
       throw new DispatchError(
-        'REJECTED (activity): the session has no assistant message yet; if that is right for this task pass --skip-activity-check',
+        'REJECTED (activity): the session has no assistant message or finished tool call yet; if that is right for this task pass --skip-activity-check (or --force-done --reason "<why>")',
         1,
         'activity',
       );
@@ -111,12 +112,19 @@ function parseChecklist(raw: string): Record<string, unknown> {
   return v as Record<string, unknown>;
 }
 
-/** true / false; undefined when nothing could tell (the check fails open) */
+/**
+ * Whether the run did something: an assistant reply, or a tool call that returned (agents often
+ * work through tools alone and call done, itself a tool call, before writing any text). True /
+ * false; undefined when nothing could tell (the check fails open).
+ */
 async function hadAssistantMessages(ctx: DispatchContext, e: LabelEntry): Promise<boolean | undefined> {
-  const stored = await ctx.live.lastReply(e.sessionKey, spawnedAtMs(e)).catch(() => undefined);
+  const since = spawnedAtMs(e);
+  const stored = await ctx.live.lastReply(e.sessionKey, since).catch(() => undefined);
   if (stored !== undefined) return true;
+  const s = await ctx.live.session(e.sessionKey).catch(() => undefined);
+  if (s?.tools.some((t) => t.status !== 'running' && t.startedAt >= since - CLOCK_SKEW_MS)) return true;
   try {
-    return (await lastReplyFromHistory(await ctx.gateway(), e.sessionKey)) !== undefined;
+    return await historyShowsActivity(await ctx.gateway(), e.sessionKey, since - CLOCK_SKEW_MS);
   } catch {
     return undefined;
   }

@@ -184,6 +184,29 @@ export async function lastReplyFromHistory(
   return undefined;
 }
 
+/**
+ * whether chat.history shows the agent did something since `sinceMs`: an assistant text, or a
+ * tool that returned (a tool call still running, like the `done` call itself, does not count)
+ */
+export async function historyShowsActivity(
+  gw: GatewayCaller,
+  sessionKey: string,
+  sinceMs: number,
+): Promise<boolean> {
+  const res = await gw.request<{ messages?: unknown }>(
+    'chat.history',
+    { sessionKey, limit: 50 },
+    { timeoutMs: 15_000 },
+  );
+  const messages = Array.isArray(res?.messages) ? res.messages : [];
+  return messages.some((raw) => {
+    const m = raw as { role?: unknown; content?: unknown; text?: unknown; timestamp?: unknown } | null;
+    if (!m || (typeof m.timestamp === 'number' && m.timestamp < sinceMs)) return false;
+    if (m.role === 'assistant') return messageText(m.content ?? m.text).trim() !== '';
+    return m.role === 'toolResult' || m.role === 'tool';
+  });
+}
+
 function messageText(content: unknown): string {
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return '';

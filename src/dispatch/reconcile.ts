@@ -23,9 +23,13 @@ export interface SyncReport {
 }
 
 export async function sync(ctx: DispatchContext, dryRun = false): Promise<SyncReport> {
-  const rows = await listSessions(await ctx.gateway(), 1000).catch((err) => {
-    throw new DispatchError(`sync needs the gateway: ${(err as Error).message}`);
-  });
+  // a gateway that cannot be reached and one that refuses the call both end here
+  const rows = await ctx
+    .gateway()
+    .then((gw) => listSessions(gw, 1000))
+    .catch((err) => {
+      throw new DispatchError(`sync needs the gateway: ${(err as Error).message}`);
+    });
   const now = ctx.now();
   const at = new Date(now).toISOString();
   const listed = new Set(rows.map((r) => r.key));
@@ -102,25 +106,27 @@ export function importLabels(
       skipped.push(label);
       continue;
     }
-    const stored = ctx.ledger.update(label, (cur) =>
-      cur
-        ? undefined
-        : ({
-            runId: null,
-            agent: agentOfKey(e.sessionKey as string),
-            mode: 'fresh',
-            model: null,
-            thinking: null,
-            spawnedAt: e.updatedAt ?? new Date(ctx.now()).toISOString(),
-            summary: null,
-            error: null,
-            updatedAt: new Date(ctx.now()).toISOString(),
-            ...e,
-            status: normalStatus(e.status),
-            createdBy: 'import',
-          } as LabelEntry),
-    );
-    (stored?.createdBy === 'import' && stored.sessionKey === e.sessionKey ? imported : skipped).push(label);
+    // a label is imported when this call wrote it (an earlier import of the file is kept too)
+    let created = false;
+    ctx.ledger.update(label, (cur) => {
+      if (cur) return undefined;
+      created = true;
+      return {
+        runId: null,
+        agent: agentOfKey(e.sessionKey as string),
+        mode: 'fresh',
+        model: null,
+        thinking: null,
+        spawnedAt: e.updatedAt ?? new Date(ctx.now()).toISOString(),
+        summary: null,
+        error: null,
+        updatedAt: new Date(ctx.now()).toISOString(),
+        ...e,
+        status: normalStatus(e.status),
+        createdBy: 'import',
+      } as LabelEntry;
+    });
+    (created ? imported : skipped).push(label);
   }
   return { ok: true, file, imported, skipped };
 }
