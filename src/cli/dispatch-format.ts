@@ -78,8 +78,8 @@ export function stuckList(found: StuckLabel[]): string {
   return `⚠️ dispatch: ${found.length} stuck session${found.length > 1 ? 's' : ''}:\n${lines.join('\n')}`;
 }
 
-export function labelTable(v: Record<string, LabelEntry>, now: number): string {
-  const rows = Object.entries(v).map(([label, e]) => [
+export function labelTable(list: ReadonlyArray<{ label: string; entry: LabelEntry }>, now: number): string {
+  const rows = list.map(({ label, entry: e }) => [
     e.status.toUpperCase(),
     label,
     formatDuration(Math.max(0, now - Date.parse(e.updatedAt))),

@@ -24,7 +24,12 @@ type Out = { json?: boolean };
 type Handler<O> = (
   ctx: DispatchContext,
   o: O & Out,
-) => Promise<{ value: unknown; text: string; code?: number }>;
+) => Promise<{
+  value: unknown;
+  text: string;
+  code?: number /** --json text when not JSON.stringify(value) */;
+  json?: string;
+}>;
 
 // InvalidArgumentError: commander prints it, naming the option and value, before the exit 2
 const int = (name: string) => (v: string) => {
@@ -74,9 +79,10 @@ export function buildDispatchProgram(run: <O>(h: Handler<O>) => (o: O & Out) => 
     .option('--verify-cmd <command>', 'a shell command run after the run completes')
     .action(
       run(async (ctx, o: EnqueueOpts) => {
-        if (o.deliverTo && o.monitor && !ctx.daemonRunning)
+        const delivers = o.deliverTo && o.deliveryMode !== 'none';
+        if ((delivers || o.verifyCmd) && o.monitor && !ctx.daemonRunning)
           throw new DispatchError(
-            'no clawpulse daemon is running, so nobody would deliver the result: start it (clawpulse start --fork) or pass --no-monitor',
+            `no clawpulse daemon is running, so nobody would ${delivers ? 'deliver the result' : 'run --verify-cmd'}: start it (clawpulse start --fork) or pass --no-monitor`,
           );
         const gateway = await ctx.gateway();
         const r = await enqueue(
@@ -210,11 +216,17 @@ export function buildDispatchProgram(run: <O>(h: Handler<O>) => (o: O & Out) => 
     .addOption(
       new Option('--status <status>', 'only this status').choices(['running', 'done', 'error', 'stale']),
     )
-    .option('--limit <n>', 'at most this many', int('--limit'))
+    .option('--limit <n>', "at most this many (the original's default: 20; 0 = all)", int('--limit'), 20)
     .action(
       run(async (ctx, o: { status?: LabelStatus; limit?: number }) => {
-        const v = list(ctx, o);
-        return { value: v, text: fmt.labelTable(v, ctx.now()) };
+        const rows = ctx.ledger.list({ status: o.status, limit: o.limit || undefined });
+        const v = list(ctx, { status: o.status, limit: o.limit || undefined });
+        // labels.json's shape, in order: a JS object would put integer-like labels ("1234") first
+        const json = `{${rows
+          .map((r) => [r.label, r.entry] as const)
+          .map(([k, e]) => `\n  ${JSON.stringify(k)}: ${JSON.stringify(e, null, 2).replace(/\n/g, '\n  ')}`)
+          .join(',')}\n}`;
+        return { value: v, json, text: fmt.labelTable(rows, ctx.now()) };
       }),
     );
 
@@ -291,7 +303,7 @@ export async function runDispatch(argv: string[], config?: Readonly<Config>): Pr
         await importOnce(opened.ctx, cfg);
         const r = await h(opened.ctx, o);
         code = r.code ?? 0;
-        if (o.json) process.stdout.write(`${JSON.stringify(r.value, null, 2)}\n`);
+        if (o.json) process.stdout.write(`${r.json ?? JSON.stringify(r.value, null, 2)}\n`);
         else if (r.text) process.stdout.write(`${r.text}\n`);
       } catch (err) {
         code = err instanceof DispatchError ? err.exitCode : 1;

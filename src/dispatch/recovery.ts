@@ -75,7 +75,14 @@ export async function retryLabel(
     runId =
       (await steerSession(deps.gateway, sessionKey, continuationMessage(attempt, MAX_RETRIES, error)))
         .runId ?? '';
-  } catch {
+  } catch (err) {
+    // a label imported from labels.json may have no stored task: nothing to start afresh with
+    if (!e.taskPrompt) {
+      deps.ledger.release(claim);
+      throw new Error(
+        `the continuation could not be sent (${(err as Error).message}) and the label has no stored task prompt for a fresh session`,
+      );
+    }
     via = 'fresh';
     sessionKey = newKey(e.agent, randomUUID);
     try {
@@ -83,7 +90,7 @@ export async function retryLabel(
       runId = (
         await startRun(deps.gateway, {
           sessionKey,
-          message: taskMessage(label, e.taskPrompt ?? ''),
+          message: taskMessage(label, e.taskPrompt),
           thinking: e.thinking,
           timeoutSeconds: e.timeoutSeconds,
         })
