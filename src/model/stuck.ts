@@ -93,14 +93,26 @@ function latestInTree(state: TrackerState, s: SessionState, depth: number): numb
   return latest;
 }
 
+/**
+ * Shutdown: only a session with work in flight (a run open, a tool running, or stuck) becomes
+ * interrupted. One whose last run had already finished (idle, or active with nothing open)
+ * ends as it would have at the idle timeout: done, at its last event. A run that ended in
+ * error is not live and keeps its [ERROR].
+ */
 export function interruptAllState(state: TrackerState, now: number, note?: string): string[] {
   const changed: string[] = [];
   for (const key of [...state.live]) {
     const s = state.sessions.get(key);
     if (!s) continue;
-    s.endedAt = s.status === 'idle' && s.endedAt !== undefined ? s.endedAt : now;
-    s.note = note;
-    setStatus(state, s, 'interrupted');
+    const inFlight = s.status === 'stuck' || s.runOpen || (state.indexes.get(key)?.open ?? 0) > 0;
+    if (inFlight) {
+      s.endedAt = now;
+      s.note = note;
+      setStatus(state, s, 'interrupted');
+    } else {
+      s.endedAt = s.status === 'idle' && s.endedAt !== undefined ? s.endedAt : s.lastEventAt;
+      setStatus(state, s, 'done');
+    }
     changed.push(key);
   }
   return changed;

@@ -191,6 +191,39 @@ describe('runs and statuses', () => {
     expect(t.get('c')?.status).toBe('error');
   });
 
+  it('interruptAll interrupts only work in flight: a finished last run ends done, a failed one error', () => {
+    const t = tracker();
+    // stuck: a run open and quiet past the threshold
+    t.apply(ev({ type: 'agent.started', ts: 0, sessionKey: 'stuck', runId: 'r' }));
+    t.tick(300_000);
+    expect(t.get('stuck')?.status).toBe('stuck');
+    const T = 300_000;
+    // idle: the run finished ok, the idle timeout has not passed yet
+    t.apply(ev({ type: 'agent.started', ts: T, sessionKey: 'idle', runId: 'r' }));
+    t.apply(ev({ type: 'agent.finished', ts: T + 5, sessionKey: 'idle', runId: 'r', outcome: 'ok' }));
+    // a tool still running, no run marker
+    t.apply(ev({ type: 'tool.call', ts: T, sessionKey: 'tool', runId: 'r', callId: 'c', name: 'exec' }));
+    // failed last run
+    t.apply(ev({ type: 'agent.started', ts: T, sessionKey: 'err', runId: 'r' }));
+    t.apply(
+      ev({ type: 'agent.finished', ts: T + 7, sessionKey: 'err', runId: 'r', outcome: 'error', error: 'x' }),
+    );
+    // active with nothing open (text after the run ended)
+    t.apply(ev({ type: 'assistant.text', ts: T + 9, sessionKey: 'quiet', text: 'hello' }));
+    const changed = t.interruptAll(T + 20, 'clawpulse stopped');
+    expect(new Set(changed)).toEqual(new Set(['idle', 'tool', 'stuck', 'quiet']));
+    expect(t.get('idle')).toMatchObject({ status: 'done', endedAt: T + 5 });
+    expect(t.get('idle')?.note).toBeUndefined();
+    expect(t.get('quiet')).toMatchObject({ status: 'done', endedAt: T + 9 });
+    expect(t.get('tool')).toMatchObject({
+      status: 'interrupted',
+      endedAt: T + 20,
+      note: 'clawpulse stopped',
+    });
+    expect(t.get('stuck')).toMatchObject({ status: 'interrupted', note: 'clawpulse stopped' });
+    expect(t.get('err')?.status).toBe('error');
+  });
+
   it('stuck when a run is open and quiet; back to active on the next event', () => {
     const t = tracker();
     t.apply(ev({ type: 'agent.started', ts: 0, sessionKey: K, runId: 'r1' }));

@@ -23,7 +23,10 @@ export interface SessionTracker {
   rootOf(key: string): SessionState | undefined;
   /** loads snapshots saved by the store after a restart */
   restore(snapshots: readonly SessionState[]): void;
-  /** marks every active/idle/stuck session interrupted (shutdown); returns changed keys */
+  /**
+   * shutdown: sessions with a run or tool in flight (or stuck) become interrupted; live ones whose
+   * last run had finished end done; returns changed keys
+   */
   interruptAll(now: number, note?: string): string[];
   /**
    * drops trees of sessions finished and quiet for `retainFinishedMs` (24 h) from the live model
