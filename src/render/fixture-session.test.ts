@@ -174,7 +174,7 @@ describe('the v2026.7.35 fixture session', () => {
         '  exec: ls /tmp | head -3 [OK]',
         '  exec: ls /tmp | head -3 [OK]',
         'Stopping after several tool calls.',
-        '[DONE] 0s | 60.9k tokens',
+        '[DONE] 0s | 60.9k tokens | $0.06',
       ].join('\n'),
     );
   });

@@ -20,6 +20,12 @@ const trim1 = (x: number): string => x.toFixed(1).replace(/\.0$/, '');
 
 export const statusTag = (s: Pick<SessionState, 'status'>): string => `[${s.status.toUpperCase()}]`;
 
+/** a session key without its `agent:<id>:` prefix (the box header names the agent): `conf-fail` */
+export function shortKey(key: string): string {
+  const m = /^agent:[^:]+:(.+)$/.exec(key);
+  return m?.[1] ?? key;
+}
+
 /** what a box calls a session: its label, display name, else the agent id (root) or key tail (child) */
 export const NAME_MAX = 48;
 
@@ -41,15 +47,51 @@ export function elapsedMs(s: SessionState, now: number): number {
   return Math.max(0, to - from);
 }
 
+/** `$0.0042`, `$0.42`, `$123`; empty for nothing spent */
+export function formatCost(usd: number): string {
+  if (!Number.isFinite(usd) || usd <= 0) return '';
+  if (usd < 0.01) return `$${usd.toFixed(4)}`;
+  if (usd < 100) return `$${usd.toFixed(2)}`;
+  return `$${Math.round(usd)}`;
+}
+
 export const ERROR_BRIEF_MAX = 60;
 
-/** `529 overloaded` */
+/**
+ * An error as one readable line: `529 Overloaded`. A provider's JSON body is reduced to its
+ * message (`529 {"type":"error","error":{"message":"Overloaded"}}` → `529 Overloaded`), and the
+ * status is put in front only when the text does not already carry it (no `529 529 …`).
+ */
+export function errorText(e: { message: string; status?: number }): string {
+  let msg = e.message.replace(/\s+/g, ' ').trim();
+  const brace = msg.indexOf('{');
+  if (brace >= 0 && msg.endsWith('}')) {
+    const inner = jsonMessage(msg.slice(brace));
+    if (inner) msg = `${msg.slice(0, brace).trim()} ${inner}`.trim();
+  }
+  if (e.status === undefined || new RegExp(`\\b${e.status}\\b`).test(msg)) return msg;
+  return msg ? `${e.status} ${msg}` : String(e.status);
+}
+
+function jsonMessage(text: string): string | undefined {
+  try {
+    const o = JSON.parse(text) as { message?: unknown; error?: unknown };
+    const err = o.error;
+    if (err && typeof err === 'object' && typeof (err as { message?: unknown }).message === 'string')
+      return (err as { message: string }).message;
+    if (typeof err === 'string') return err;
+    if (typeof o.message === 'string') return o.message;
+  } catch {
+    // not JSON: keep the text
+  }
+  return undefined;
+}
+
+/** `529 Overloaded`: the newest error, cut to ERROR_BRIEF_MAX */
 export function errorBrief(s: SessionState): string | undefined {
   const e = s.errors.at(-1);
   if (!e) return undefined;
-  const msg = e.message.replace(/\s+/g, ' ').trim();
-  const text = e.status !== undefined && !msg.startsWith(String(e.status)) ? `${e.status} ${msg}` : msg;
-  return truncateCodePoints(text, ERROR_BRIEF_MAX);
+  return truncateCodePoints(errorText(e), ERROR_BRIEF_MAX);
 }
 
 /** the detail a footer shows after the duration, when there is one */
@@ -59,11 +101,18 @@ export function footerDetail(s: SessionState): string | undefined {
   return s.note;
 }
 
-/** `[DONE] 53s | stopped after … | 12.4k tokens` (tokens only when asked and non-zero) */
+/**
+ * `[ERROR] 3s | 529 Overloaded | 12.4k tokens | $0.42`: status and duration, the detail when
+ * there is one, then tokens and cost when asked for and non-zero. Every view's footer.
+ */
 export function footerLine(s: SessionState, now: number, withTokens: boolean): string {
   const parts = [`${statusTag(s)} ${formatDuration(elapsedMs(s, now))}`];
   const detail = footerDetail(s);
   if (detail) parts.push(detail);
-  if (withTokens && s.tokens.total > 0) parts.push(`${formatTokens(s.tokens.total)} tokens`);
+  if (withTokens) {
+    if (s.tokens.total > 0) parts.push(`${formatTokens(s.tokens.total)} tokens`);
+    const cost = formatCost(s.costUsd);
+    if (cost) parts.push(cost);
+  }
   return parts.join(' | ');
 }

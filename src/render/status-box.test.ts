@@ -163,7 +163,7 @@ describe('renderStatusBox', () => {
         '    Analyzing JSONL format...',
         '    [DONE] 28s',
         'Plan ready. Awaiting approval.',
-        '[DONE] 53s | 12.4k tokens',
+        '[DONE] 53s | 12.4k tokens | $0.10',
       ].join('\n'),
     );
   });
@@ -249,7 +249,7 @@ describe('renderStatusBox', () => {
     const lines = cut.split('\n');
     expect(lines[0]).toBe('[DONE] main | 53s');
     expect(lines[1]).toBe('…');
-    expect(lines.at(-1)).toBe('[DONE] 53s | 12.4k tokens');
+    expect(lines.at(-1)).toBe('[DONE] 53s | 12.4k tokens | $0.10');
     expect(lines.slice(-3, -1)).toEqual(['🚀🚀🚀 Déploiement terminé ✅', 'Plan ready. Awaiting approval.']);
     // exactly the newest lines that fit: one more would overflow
     expect(full.endsWith(lines.slice(2).join('\n'))).toBe(true);

@@ -1,13 +1,13 @@
 /**
  * The status box text (REST posts, terminal) in the original Live Status look:
  *
- *   [ACTIVE] main | 38s                 header: status, name, elapsed
+ *   [ACTIVE] main | 38s                 header: status, name (label, else short key), elapsed
  *   Reading live-status source code...  narration, flush left at its depth
  *     exec: ls /agents/sessions [OK]    tool: two more spaces, [OK] / [ERR] / ...
  *     Sub-agent: proj035-planner        sub-agent nested where it was spawned
  *       Reading protocol...
  *       [DONE] 28s                      sub-agent footer once it is not active
- *   [DONE] 53s | 12.4k tokens           root footer once it is not active
+ *   [DONE] 53s | 12.4k tokens | $0.42   root footer once it is not active (detail, tokens, cost)
  *
  * maxChars counts Unicode code points; the oldest body lines go first (a `…` line marks the
  * cut), never the header or footer.

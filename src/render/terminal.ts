@@ -4,6 +4,7 @@
  * redraw in place. Pure functions returning strings; the CLI writes them.
  */
 import type { SessionState, SessionStatus } from '../model/session.js';
+import { shortKey } from './format.js';
 import { type BodyLine, CUT_MARKER, fitBody, type SessionLookup, statusBoxParts } from './status-box.js';
 import type { ToolLabels } from './tool-labels.js';
 
@@ -25,6 +26,10 @@ const STATUS_SGR: Record<SessionStatus, string> = {
   interrupted: '33',
   stuck: '1;35',
 };
+
+/** CSI sequences (colour, cursor, clear): what `stripAnsi` removes */
+const CSI = new RegExp(`${String.fromCharCode(27)}\\[[\\d;?]*[A-Za-z]`, 'g');
+export const stripAnsi = (s: string): string => s.replace(CSI, '');
 
 export const colorize = (text: string, sgr: string, on: boolean): string =>
   on ? `\x1b[${sgr}m${text}${ESC.reset}` : text;
@@ -112,14 +117,80 @@ interface Row {
   sgr?: string;
 }
 
-function boxRows(root: SessionState, lookup: SessionLookup, o: TerminalFrameOptions): Row[] {
+/** one box as terminal rows: the separator naming the session and the header, the body, the footer */
+interface BoxRows {
+  head: Row[];
+  body: Row[];
+  foot: Row[];
+}
+
+/** which boxes come first: those that need a look (stuck, failed), then running, then finished */
+const BOX_RANK: Record<SessionStatus, number> = {
+  stuck: 0,
+  error: 1,
+  active: 2,
+  idle: 3,
+  interrupted: 4,
+  done: 5,
+};
+
+/** a live tree with a stuck sub-agent ranks as stuck: its box is where the stuck one shows */
+function hasStuck(s: SessionState, lookup: SessionLookup, depth: number, seen: Set<string>): boolean {
+  if (s.status === 'stuck') return true;
+  if (depth >= 8) return false;
+  for (const k of s.children) {
+    const c = lookup(k);
+    if (c && !seen.has(k)) {
+      seen.add(k);
+      if (hasStuck(c, lookup, depth + 1, seen)) return true;
+    }
+  }
+  return false;
+}
+
+export function boxRank(root: SessionState, lookup: SessionLookup): number {
+  const r = BOX_RANK[root.status] ?? 9;
+  if (r > 0 && (root.status === 'active' || root.status === 'idle') && hasStuck(root, lookup, 0, new Set()))
+    return 0;
+  return r;
+}
+
+/** stuck and failed boxes first (never hidden under "… N more lines"), the given order kept within a rank */
+export function orderBoxes(roots: readonly SessionState[], lookup: SessionLookup): SessionState[] {
+  return roots
+    .map((r, i) => ({ r, i, rank: boxRank(r, lookup) }))
+    .sort((a, b) => a.rank - b.rank || a.i - b.i)
+    .map((x) => x.r);
+}
+
+/** `── conf-fail ─────`: above each box, naming its session by its key without `agent:<id>:` */
+export function separatorRow(key: string, width: number): string {
+  const lead = `── ${shortKey(key)} `;
+  const w = displayWidth(lead);
+  return w >= width ? truncateToWidth(lead.trimEnd(), width) : lead + '─'.repeat(width - w);
+}
+
+function boxRows(root: SessionState, lookup: SessionLookup, o: TerminalFrameOptions, width: number): BoxRows {
   const parts = statusBoxParts(root, lookup, { now: o.now, toolLabels: o.toolLabels });
   const fit = fitBody(parts.header, parts.body, parts.footer, o.maxChars);
-  const rows: Row[] = [{ text: parts.header, sgr: `1;${statusColor(root.status)}` }];
-  if (fit.cut) rows.push({ text: CUT_MARKER, sgr: '90' });
-  for (const l of fit.body) rows.push({ text: l.text, sgr: lineSgr(l) });
-  if (parts.footer) rows.push({ text: parts.footer, sgr: statusColor(root.status) });
-  return rows;
+  const fitted = (rows: Row[]): Row[] =>
+    rows.flatMap((row) =>
+      (o.wrap ? wrapToWidth(row.text, width) : [truncateToWidth(row.text, width)]).map((text) => ({
+        text,
+        sgr: row.sgr,
+      })),
+    );
+  const body: Row[] = [];
+  if (fit.cut) body.push({ text: CUT_MARKER, sgr: '90' });
+  for (const l of fit.body) body.push({ text: l.text, sgr: lineSgr(l) });
+  return {
+    head: [
+      { text: separatorRow(root.key, width), sgr: '90' },
+      ...fitted([{ text: parts.header, sgr: `1;${statusColor(root.status)}` }]),
+    ],
+    body: fitted(body),
+    foot: parts.footer ? fitted([{ text: parts.footer, sgr: statusColor(root.status) }]) : [],
+  };
 }
 
 function lineSgr(l: BodyLine): string | undefined {
@@ -130,7 +201,28 @@ function lineSgr(l: BodyLine): string | undefined {
   return undefined;
 }
 
-/** the whole frame: boxes separated by a blank row, each row fitted to the width */
+/**
+ * How many body rows each box keeps within `budget`: everyone gets an equal share, and what a
+ * short box leaves over goes to the longer ones (the newest rows are the ones kept).
+ */
+export function shareRows(lengths: readonly number[], budget: number): number[] {
+  const give = lengths.map(() => 0);
+  const order = lengths.map((n, i) => ({ n, i })).sort((a, b) => a.n - b.n);
+  let left = Math.max(0, budget);
+  order.forEach(({ n, i }, k) => {
+    const share = Math.floor(left / (order.length - k));
+    give[i] = Math.min(n, share);
+    left -= give[i] ?? 0;
+  });
+  return give;
+}
+
+/**
+ * The whole frame: each box under a separator naming its session, stuck and failed boxes
+ * first, every row fitted to the width. Taller than `height`: every box keeps its header and
+ * footer and the newest rows of its body fairly shared (`… N earlier lines` marks a cut); only
+ * when even the headers do not fit does the frame end with `… N more lines`.
+ */
 export function renderTerminalFrame(
   roots: readonly SessionState[],
   lookup: SessionLookup,
@@ -138,14 +230,31 @@ export function renderTerminalFrame(
 ): string {
   const color = o.color ?? false;
   const width = Math.max(8, Math.floor(o.width));
+  const boxes = orderBoxes(roots, lookup).map((r) => boxRows(r, lookup, o, width));
+  const paint = (r: Row) => (r.sgr ? colorize(r.text, r.sgr, color) : r.text);
+  const total = boxes.reduce((n, b) => n + b.head.length + b.body.length + b.foot.length, 0);
+  const fixed = boxes.reduce((n, b) => n + b.head.length + b.foot.length, 0);
   const out: string[] = [];
-  roots.forEach((root, i) => {
-    if (i > 0) out.push('');
-    for (const row of boxRows(root, lookup, o)) {
-      const pieces = o.wrap ? wrapToWidth(row.text, width) : [truncateToWidth(row.text, width)];
-      for (const p of pieces) out.push(row.sgr ? colorize(p, row.sgr, color) : p);
-    }
-  });
+  if (o.height === undefined || total <= o.height || fixed > o.height) {
+    for (const b of boxes) for (const r of [...b.head, ...b.body, ...b.foot]) out.push(paint(r));
+  } else {
+    const keep = shareRows(
+      boxes.map((b) => b.body.length),
+      o.height - fixed,
+    );
+    boxes.forEach((b, i) => {
+      const k = keep[i] ?? 0;
+      for (const r of b.head) out.push(paint(r));
+      if (k < b.body.length && k > 0) {
+        const shown = b.body.slice(b.body.length - (k - 1));
+        out.push(
+          colorize(truncateToWidth(`… ${b.body.length - shown.length} earlier lines`, width), '90', color),
+        );
+        for (const r of shown) out.push(paint(r));
+      } else if (k >= b.body.length) for (const r of b.body) out.push(paint(r));
+      for (const r of b.foot) out.push(paint(r));
+    });
+  }
   if (o.height !== undefined && out.length > o.height) {
     const keep = Math.max(0, o.height - 1);
     const more = out.length - keep;

@@ -99,10 +99,15 @@ export function loadToolLabels(file?: string): ToolLabels {
 
 export const TOOL_ARG_MAX = 80;
 
+/** what every view calls a tool: `spawn` for sessions_spawn, the name itself when the table has none */
+export function toolLabel(name: string, labels: ToolLabels): string {
+  return (Object.hasOwn(labels, name) ? labels[name]?.label : undefined) ?? name;
+}
+
 /** `exec: ls /tmp` — label plus the argument summary, one line, at most TOOL_ARG_MAX code points of args */
 export function toolText(t: Pick<ToolCallState, 'name' | 'args'>, labels: ToolLabels): string {
   const entry = Object.hasOwn(labels, t.name) ? labels[t.name] : undefined;
-  const label = entry?.label ?? t.name;
+  const label = toolLabel(t.name, labels);
   const arg = argSummary(t.args, entry?.arg);
   return arg ? `${label}: ${arg}` : label;
 }
