@@ -22,7 +22,7 @@ function configFor(root: string, stateDir: string) {
     OPENCLAW_STATE_DIR: stateDir,
     CLAWPULSE_HOME: join(root, 'clawpulse'),
     SOURCES: 'files',
-    HEALTH_PORT: '0',
+    HEALTH_PORT: 'any',
     POLL_INTERVAL_MS: '50',
     LOG_LEVEL: 'silent',
   });

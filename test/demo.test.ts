@@ -28,7 +28,7 @@ describe('demo', () => {
       OPENCLAW_STATE_DIR: stateDir,
       CLAWPULSE_HOME: join(root, 'cp'),
       SOURCES: 'files',
-      HEALTH_PORT: '0',
+      HEALTH_PORT: 'any',
       POLL_INTERVAL_MS: '50',
     });
     daemon = await startDaemon(config, { logger: silentLogger, tickMs: 100 });

@@ -100,7 +100,7 @@ describe('dispatch in the daemon', () => {
       SOURCES: 'gateway',
       OPENCLAW_GATEWAY_URL: gateway.url,
       OPENCLAW_GATEWAY_TOKEN: TOKEN,
-      HEALTH_PORT: '0',
+      HEALTH_PORT: 'any',
       LOG_LEVEL: 'silent',
       DISPATCH_WEBHOOK_URL: hook.url,
       DISPATCH_HOST: 'ci-host',

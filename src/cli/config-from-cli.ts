@@ -14,7 +14,7 @@ export interface CommonOptions {
 export function configFromCli(opts: CommonOptions, extra: NodeJS.ProcessEnv = {}): Readonly<Config> {
   const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
   if (opts.stateDir) env.OPENCLAW_STATE_DIR = opts.stateDir;
-  if (opts.port !== undefined) env.HEALTH_PORT = opts.port;
+  if (opts.port !== undefined) env.HEALTH_PORT = portOption(opts.port);
   if (opts.db) env.CLAWPULSE_DB = opts.db;
   if (opts.home) env.CLAWPULSE_HOME = opts.home;
   try {
@@ -26,6 +26,17 @@ export function configFromCli(opts: CommonOptions, extra: NodeJS.ProcessEnv = {}
     }
     throw err;
   }
+}
+
+/**
+ * `--port`: 1-65535, or 0 for any free port (HEALTH_PORT=any; HEALTH_PORT=0 itself turns the
+ * HTTP server off). A bad value names the flag, not the variable it sets.
+ */
+export function portOption(raw: string): string {
+  const v = raw.trim();
+  if (!/^\d{1,5}$/.test(v) || Number(v) > 65_535)
+    fail(`--port ${JSON.stringify(raw)}: expected a port from 1 to 65535, or 0 for any free port`, 2);
+  return Number(v) === 0 ? 'any' : String(Number(v));
 }
 
 /** Prints a one-line error and exits; for failures the user can act on (no stack trace). */

@@ -45,6 +45,21 @@ describe('config', () => {
     expect(c.sources.stateDir).toBe('/srv/oc');
     expect(c.sources.mode).toEqual(['files', 'sqlite']);
     expect(c.http.port).toBe(0);
+    expect(c.http.disabled).toBe(true);
+  });
+
+  it('HEALTH_PORT: 0 turns HTTP off, any takes a free port; LOG_FORMAT auto by default', () => {
+    expect(loadConfig({}).http).toMatchObject({ port: 9090 });
+    expect(loadConfig({}).http.disabled).toBeUndefined();
+    expect(loadConfig({}).logFormat).toBe('auto');
+    const any = loadConfig({ HEALTH_PORT: 'any', LOG_FORMAT: 'json' });
+    expect(any.http.port).toBe(0);
+    expect(any.http.disabled).toBeUndefined();
+    expect(any.logFormat).toBe('json');
+    expect(() => loadConfig({ LOG_FORMAT: 'fancy' })).toThrow(
+      /LOG_FORMAT="fancy": expected auto, json or pretty/,
+    );
+    expect(() => loadConfig({ HEALTH_PORT: '-1' })).toThrow(/HEALTH_PORT="-1"/);
   });
 
   it('names every bad variable, its value and what is expected, in one error', () => {

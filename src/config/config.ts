@@ -105,7 +105,15 @@ const envSchema = {
   OPENCLAW_GATEWAY_URL: wsUrl.default('ws://127.0.0.1:18789'),
   OPENCLAW_GATEWAY_TOKEN: str.optional(),
   // daemon
-  HEALTH_PORT: intIn(0, 65_535).default(9090),
+  // 0 turns the HTTP server off (as in the original Live Status); `any` takes a free port
+  HEALTH_PORT: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .regex(/^(\d{1,5}|any)$/, 'a port from 0 to 65535 (0 = no HTTP server) or any (a free port)')
+    .transform((v) => (v === 'any' ? -1 : Number(v)))
+    .refine((n) => n <= 65_535, 'a port from 0 to 65535 (0 = no HTTP server) or any (a free port)')
+    .default(9090),
   HTTP_HOST: str.default('127.0.0.1'),
   DASHBOARD_TOKEN: str.optional(),
   OTLP_TOKEN: str.optional(),
@@ -113,6 +121,7 @@ const envSchema = {
   SSE_MAX_CLIENTS: intIn(1, 100_000).default(200),
   SSE_MAX_AGE_S: intIn(10, 86_400).default(3600),
   LOG_LEVEL: level.default('info'),
+  LOG_FORMAT: z.enum(['auto', 'json', 'pretty'], { error: 'auto, json or pretty' }).default('auto'),
   PID_FILE: str.optional(),
   CLAWPULSE_HOME: str.optional(),
   CLAWPULSE_DB: str.optional(),
@@ -173,7 +182,10 @@ export interface Config {
     gatewayToken?: string;
   };
   http: {
+    /** the port to bind; 0 = any free port (HEALTH_PORT=any, --port 0) */
     port: number;
+    /** HEALTH_PORT=0: no HTTP server (no dashboard, API, /health or OTLP receiver) */
+    disabled?: boolean;
     host: string;
     dashboardToken?: string;
     otlpToken?: string;
@@ -199,6 +211,8 @@ export interface Config {
     webhookSecret?: string;
   };
   logLevel: z.output<typeof level>;
+  /** foreground logs: human lines on a terminal (auto), or always json / pretty */
+  logFormat: 'auto' | 'json' | 'pretty';
   /** clawpulse's own folder: store, pid file (default ~/.clawpulse) */
   home: string;
   dbPath: string;
@@ -283,7 +297,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       gatewayToken: p.OPENCLAW_GATEWAY_TOKEN,
     },
     http: {
-      port: p.HEALTH_PORT,
+      port: Math.max(0, p.HEALTH_PORT),
+      ...(p.HEALTH_PORT === 0 ? { disabled: true } : {}),
       host: p.HTTP_HOST,
       dashboardToken: p.DASHBOARD_TOKEN,
       otlpToken: p.OTLP_TOKEN,
@@ -305,6 +320,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       webhookSecret: p.DISPATCH_WEBHOOK_SECRET,
     },
     logLevel: p.LOG_LEVEL,
+    logFormat: p.LOG_FORMAT,
     home,
     dbPath: resolve(expandHome(p.CLAWPULSE_DB ?? join(home, 'clawpulse.sqlite'))),
     pidFile: resolve(expandHome(p.PID_FILE ?? join(home, 'clawpulse.pid'))),

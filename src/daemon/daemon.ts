@@ -36,7 +36,7 @@ export interface Daemon {
   readonly pipeline: Pipeline;
   readonly store: EventStore;
   readonly sources: readonly Source[];
-  /** the HTTP port actually bound (HEALTH_PORT=0 picks a free one) */
+  /** the HTTP port actually bound (HEALTH_PORT=any picks a free one; 0 when HEALTH_PORT=0 turned HTTP off) */
   readonly port: number;
   health(): DaemonHealth;
   stop(reason?: string): Promise<void>;

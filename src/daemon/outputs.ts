@@ -109,7 +109,12 @@ export async function createOutputs(
     uiDir: deps.uiDir ?? defaultUiDir(),
     clock,
   });
-  const http = await startHttpServer(app, { host: config.http.host, port: config.http.port });
+  // HEALTH_PORT=0: no HTTP server at all (the original Live Status's switch); the app still
+  // exists so the SSE hub's listener is uniform, it just never listens
+  const http = config.http.disabled
+    ? undefined
+    : await startHttpServer(app, { host: config.http.host, port: config.http.port });
+  if (!http) logger.info('HTTP server off (HEALTH_PORT=0): no dashboard, API, /health or OTLP receiver');
 
   if (mattermost) {
     try {
@@ -120,7 +125,7 @@ export async function createOutputs(
   }
 
   return {
-    port: http.port,
+    port: http?.port ?? 0,
     sinks,
     receivers: () => {
       const o = otlp.stats();
@@ -128,12 +133,14 @@ export async function createOutputs(
         {
           id: 'otlp',
           kind: 'otlp',
-          // a receiver is always ready; it has nothing to be behind on
-          state: 'live',
+          // a receiver is always ready (it has nothing to be behind on), unless HTTP is off
+          state: http ? 'live' : 'stopped',
           lagMs: 0,
           lastEventAt: o.lastEventAt,
           malformed: o.malformed,
-          detail: `POST /v1/metrics, /v1/traces: ${o.requests} requests, ${o.events} events, ${o.unauthorized} unauthorized, ${o.tooLarge} too large`,
+          detail: http
+            ? `POST /v1/metrics, /v1/traces: ${o.requests} requests, ${o.events} events, ${o.unauthorized} unauthorized, ${o.tooLarge} too large`
+            : 'off: no HTTP server (HEALTH_PORT=0)',
         },
       ];
     },
@@ -149,7 +156,7 @@ export async function createOutputs(
         }
       }
       sse.dispose();
-      await http.close();
+      await http?.close();
     },
   };
 }
