@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { VERSION } from '../version.js';
 import { type CommonOptions, configFromCli } from './config-from-cli.js';
+import { registerMonitorCommands } from './monitor-commands.js';
 
 // commands load their modules on use: `replay` or `status` need not load the daemon
 const start = () => import('./start.js');
@@ -102,6 +103,9 @@ common(program.command('demo'))
   .action(async (o: CommonOptions & { speed?: string; once?: boolean; terminal?: boolean }) =>
     (await demo()).runDemo(o),
   );
+
+// `monitor …` (the agent-monitor platform uploader) and `skills install`
+registerMonitorCommands(program);
 
 // listed for --help; its own parser (src/cli/dispatch.ts) takes every word after it
 program

@@ -142,6 +142,16 @@ const envSchema = {
   LOKI_PASSWORD: str.optional(),
   DISPATCH_WEBHOOK_URL: httpUrl.optional(),
   DISPATCH_WEBHOOK_SECRET: str.optional(),
+  // agent-monitor platform uploader (clawpulse monitor; openclaw-status-monitor's variables)
+  MONITOR_PLATFORM: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .pipe(z.enum(['auto', 'on', 'off'], { error: 'auto, on or off' }))
+    .default('auto'),
+  MONITOR_PLATFORM_TOKEN: str.optional(),
+  OPENCLAW_MONITOR_URL: httpUrl.optional(),
+  MONITOR_ONLY_LIVE: bool.default(false),
 } as const;
 
 type EnvSchema = typeof envSchema;
@@ -210,6 +220,17 @@ export interface Config {
     webhookUrl?: string;
     webhookSecret?: string;
   };
+  /** uploads to the agent-monitor platform (src/monitor); the rest lives in its credentials file */
+  monitor: {
+    /** on: the daemon uploads; auto: when a token is configured; off: never in the daemon */
+    platform: 'auto' | 'on' | 'off';
+    /** MONITOR_PLATFORM_TOKEN: overrides the credentials file's agentToken */
+    token?: string;
+    /** OPENCLAW_MONITOR_URL: overrides the credentials file's monitorUrl */
+    url?: string;
+    /** only agents whose gateway answers or that had a session event within the interval */
+    onlyLive: boolean;
+  };
   logLevel: z.output<typeof level>;
   /** foreground logs: human lines on a terminal (auto), or always json / pretty */
   logFormat: 'auto' | 'json' | 'pretty';
@@ -238,6 +259,7 @@ const SECRET_VARS = new Set([
   'OTLP_TOKEN',
   'LOKI_PASSWORD',
   'DISPATCH_WEBHOOK_SECRET',
+  'MONITOR_PLATFORM_TOKEN',
 ]);
 function redactValue(name: string, value: string): string {
   return SECRET_VARS.has(name) ? '[redacted]' : value;
@@ -319,6 +341,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
       webhookUrl: p.DISPATCH_WEBHOOK_URL,
       webhookSecret: p.DISPATCH_WEBHOOK_SECRET,
     },
+    monitor: {
+      platform: p.MONITOR_PLATFORM,
+      token: p.MONITOR_PLATFORM_TOKEN,
+      url: p.OPENCLAW_MONITOR_URL,
+      onlyLive: p.MONITOR_ONLY_LIVE,
+    },
     logLevel: p.LOG_LEVEL,
     logFormat: p.LOG_FORMAT,
     home,
@@ -370,6 +398,7 @@ export function redactConfig(c: Config): unknown {
       webhookUrl: c.dispatch.webhookUrl ? redactUrl(c.dispatch.webhookUrl) : undefined,
       webhookSecret: c.dispatch.webhookSecret ? '[set]' : undefined,
     },
+    monitor: { ...c.monitor, token: c.monitor.token ? '[set]' : undefined },
     http: {
       ...c.http,
       dashboardToken: c.http.dashboardToken ? '[set]' : undefined,
