@@ -14,6 +14,7 @@ import type { Pipeline } from '../pipeline.js';
 import type { SinkHealth } from '../server/health.js';
 import { createLifecycleSinks } from '../sinks/lifecycle-sinks.js';
 import type { EventStore } from '../store/event-store.js';
+import { selectedSources } from './sources.js';
 
 export interface DaemonDispatch {
   readonly connection: GatewayConnection;
@@ -29,6 +30,15 @@ export interface DaemonDispatch {
   metrics(): string;
 }
 
+/** "following files and the SQLite store": what the daemon still reads while no gateway answers */
+export function whileNoGateway(config: Readonly<Config>): string {
+  const selected = selectedSources(config.sources.mode);
+  const others = (['files', 'sqlite'] as const)
+    .filter((s) => selected.includes(s))
+    .map((s) => (s === 'files' ? 'files' : 'the SQLite store'));
+  return others.length ? `following ${others.join(' and ')}` : 'no other source configured (SOURCES)';
+}
+
 export function createDaemonDispatch(
   config: Readonly<Config>,
   deps: { pipeline: Pipeline; store: EventStore; logger: Logger; clock: Clock },
@@ -41,6 +51,7 @@ export function createDaemonDispatch(
     logger,
     clock,
     name: 'gateway',
+    whileDown: whileNoGateway(config),
   });
   // without the gateway source (SOURCES=files,…) the connection starts on dispatch's first call
   const gateway: GatewayCaller = {

@@ -40,9 +40,25 @@ export interface AttemptDeps {
   /** replies to requests sent after the handshake; true when one settled a request's promise */
   onRes(f: ResFrame): boolean;
   onLive(hello: Hello): void;
-  /** `refusal`: the gateway's error when it refused our connect */
-  onEnd(why: string, refusal?: GatewayErrorShape): void;
+  /** `refusal`: the gateway's error when it refused our connect; `kind`: what sort of end */
+  onEnd(why: string, refusal?: GatewayErrorShape, kind?: EndKind): void;
 }
+
+/**
+ * Why an attempt ended, for the connection's logging and backoff: `unreachable` (nothing
+ * listens: refused, no such host), `auth` (token rejected), `protocol` (no common version),
+ * `other` (a drop, a timeout, a close).
+ */
+export type EndKind = 'unreachable' | 'auth' | 'protocol' | 'other';
+
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'EADDRNOTAVAIL',
+]);
 
 export interface Attempt {
   readonly n: number;
@@ -64,7 +80,7 @@ export function openAttempt(d: AttemptDeps): Attempt {
     if (phase !== 'live') end(`no handshake from ${d.url} within ${d.handshakeMs}ms`);
   }, d.handshakeMs);
 
-  function end(why: string, closeCode = 1000, refusal?: GatewayErrorShape): void {
+  function end(why: string, closeCode = 1000, refusal?: GatewayErrorShape, kind: EndKind = 'other'): void {
     if (dead) return;
     dead = true;
     if (timer !== undefined) clock.clearTimeout(timer);
@@ -74,7 +90,7 @@ export function openAttempt(d: AttemptDeps): Attempt {
     } catch {
       // already closing
     }
-    d.onEnd(why, refusal);
+    d.onEnd(why, refusal, kind);
   }
 
   /**
@@ -161,9 +177,9 @@ export function openAttempt(d: AttemptDeps): Attempt {
 
   function onHello(res: ResFrame): void {
     if (!res.ok) {
+      // the connection logs it (once per change, not on every retry)
       const failure = describeConnectFailure(res.error, d.token.origin, d.token.token);
-      d.log.error({ kind: failure.kind }, failure.message);
-      end(failure.message, 1000, res.error ?? {});
+      end(failure.message, 1000, res.error ?? {}, failure.kind);
       return;
     }
     const hello = readHello(res.payload);
@@ -173,7 +189,7 @@ export function openAttempt(d: AttemptDeps): Attempt {
     }
     const bad = protocolOutOfRange(hello.protocol);
     if (bad) {
-      end(bad.message);
+      end(bad.message, 1000, undefined, 'protocol');
       return;
     }
     phase = 'live';
@@ -197,7 +213,12 @@ export function openAttempt(d: AttemptDeps): Attempt {
   ws.on('message', (data, isBinary) => onMessage(isBinary ? String(data) : data.toString()));
   ws.on('error', (err: NodeJS.ErrnoException) => {
     const code = err.code ?? '';
-    end(code && /^E[A-Z]+$/.test(code) ? `connect ${code} ${d.url}` : err.message);
+    end(
+      code && /^E[A-Z_]+$/.test(code) ? `connect ${code} ${d.url}` : err.message,
+      1000,
+      undefined,
+      UNREACHABLE.has(code) ? 'unreachable' : 'other',
+    );
   });
   ws.on('close', (code, reason) => {
     end(`connection closed (${code}${reason.length ? ` ${reason.toString().slice(0, 120)}` : ''})`);

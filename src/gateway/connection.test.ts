@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '../infra/clock.js';
-import { silentLogger } from '../infra/logger.js';
+import { createLogger, silentLogger } from '../infra/logger.js';
 import {
   type FakeGateway,
   type FakeGatewayOptions,
@@ -261,6 +261,67 @@ describe('gateway connection: connection loss', () => {
     expect(await g.conns[0]?.closed).toBe(1000);
     expect(c.status().state).toBe('stopped');
     await expect(c.ready()).rejects.toThrow('the gateway connection was stopped');
+  });
+});
+
+/** a logger keeping what it logged at info and above, as [level, message] */
+function logLines(): { logger: ReturnType<typeof createLogger>; lines: Array<[number, string]> } {
+  const lines: Array<[number, string]> = [];
+  const logger = createLogger('info', {
+    write(line: string) {
+      const r = JSON.parse(line) as { level: number; msg: string; why?: string };
+      lines.push([r.level, r.why ? `${r.msg} (${r.why})` : r.msg]);
+    },
+  });
+  return { logger, lines };
+}
+
+describe('gateway connection: logging a gateway that is not there', () => {
+  it('no gateway: said once with what goes on meanwhile, then quiet until it connects', async () => {
+    const { port, url } = await freePort();
+    const clock = new ManualClock(10_000);
+    const { logger, lines } = logLines();
+    const c = connection({
+      url,
+      clock,
+      logger,
+      random: () => 0,
+      backoff: { baseMs: 100, maxMs: 100 },
+      whileDown: 'following files and the SQLite store',
+    });
+    c.start();
+    for (let i = 1; i <= 5; i++) {
+      await waitFor(() => expect(c.status().reconnects).toBe(i));
+      if (i < 5) clock.advance(50);
+    }
+    expect(lines).toEqual([
+      [40, `no gateway at ${url}; following files and the SQLite store; will connect when it starts`],
+    ]);
+    await gateway({}, port);
+    clock.advance(50);
+    await c.ready();
+    expect(lines.at(-1)).toEqual([30, `gateway connected at ${url}`]);
+  });
+
+  it('a rejected token: logged once per change, retried every 5 min, not every few seconds', async () => {
+    const g = await gateway({ token: 'right-token' });
+    const clock = new ManualClock(10_000);
+    const { logger, lines } = logLines();
+    const c = connection({ url: g.url, token: 'wrong-token', clock, logger, random: () => 0 });
+    c.start();
+    await waitFor(() => expect(c.status().reconnects).toBe(1));
+    expect(c.status().detail).toMatch(/gateway rejected the token.*retry 1 in 300000ms/);
+    clock.advance(299_999);
+    expect(g.conns).toHaveLength(1);
+    clock.advance(1);
+    await waitFor(() => expect(c.status().reconnects).toBe(2));
+    expect(g.conns).toHaveLength(2);
+    const errors = lines.filter(([level]) => level >= 50);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]?.[1]).toMatch(
+      /^gateway rejected the token from OPENCLAW_GATEWAY_TOKEN .*: set OPENCLAW_GATEWAY_TOKEN \(or gateway.auth.token in openclaw.json\); trying again every 300 s$/,
+    );
+    expect(lines.map(([, m]) => m).join('\n')).not.toContain('wrong-token');
   });
 });
 

@@ -9,7 +9,7 @@ import type { Logger } from '../infra/logger.js';
 import { resolveGatewayToken } from '../openclaw/gateway/config-token.js';
 import type { EventFrame, GatewayErrorShape } from '../openclaw/gateway/frames.js';
 import { DEFAULT_SCOPES, type Hello } from '../openclaw/gateway/protocol.js';
-import { type Attempt, openAttempt } from './attempt.js';
+import { type Attempt, type EndKind, openAttempt } from './attempt.js';
 import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
 import { createEventFanout, type EventListenOptions } from './event-fanout.js';
 import {
@@ -40,7 +40,14 @@ export interface GatewayConnectionOptions {
   reconnect?: boolean;
   /** label for logs, e.g. 'gateway' or 'dispatch' */
   name?: string;
+  /** what goes on while no gateway answers, for the one log line that says so ("following files") */
+  whileDown?: string;
+  /** the wait before trying again after the gateway rejected the token or the protocol (default 5 min) */
+  rejectedRetryMs?: number;
 }
+
+/** a rejected token or protocol does not fix itself in seconds: try again this rarely */
+export const REJECTED_RETRY_MS = 5 * 60_000;
 
 export type GatewayHello = Hello;
 
@@ -100,6 +107,11 @@ export function createGatewayConnection(o: GatewayConnectionOptions): GatewayCon
   let reqNo = 0;
   let reconnectTimer: unknown;
   let running = false;
+  /**
+   * the failure last logged (kind, and the message for a refusal): the same failure again is
+   * not logged again, so a daemon without a gateway says so once instead of every retry
+   */
+  let reported: string | undefined;
   /** set when nothing will bring the connection back: stopped, or failed without reconnect */
   let final: GatewayRequestError | undefined;
 
@@ -157,15 +169,20 @@ export function createGatewayConnection(o: GatewayConnectionOptions): GatewayCon
         events,
         onRes: requests.onRes,
         onLive: (h) => wentLive(h),
-        onEnd: (why, refusal) => ended(n, why, refusal),
+        onEnd: (why, refusal, kind) => ended(n, why, refusal, kind),
       });
     } catch (err) {
-      ended(n, `cannot connect to ${o.url}: ${(err as Error).message}`);
+      ended(n, `cannot connect to ${o.url}: ${(err as Error).message}`, undefined, 'other');
     }
   }
 
   function wentLive(h: GatewayHello): void {
     failures = 0;
+    reported = undefined;
+    log.info(
+      { protocol: h.protocol, ...(h.serverVersion ? { version: h.serverVersion } : {}) },
+      `gateway connected at ${o.url}`,
+    );
     hello = h;
     methods = h.methods ? new Set(h.methods) : undefined;
     setState('live', `protocol ${h.protocol}${h.serverVersion ? `, gateway ${h.serverVersion}` : ''}`);
@@ -173,21 +190,43 @@ export function createGatewayConnection(o: GatewayConnectionOptions): GatewayCon
     requests.live();
   }
 
-  function ended(n: number, why: string, refusal?: GatewayErrorShape): void {
+  function ended(n: number, why: string, refusal?: GatewayErrorShape, kind: EndKind = 'other'): void {
     if (attempt?.n === n) attempt = undefined;
     requests.dropSent(why);
     if (!running) return;
     lastError = why;
-    log.warn({ why }, 'gateway connection ended');
-    if (reconnect) scheduleReconnect(why);
+    if (reconnect) report(kind, why, state === 'live');
+    if (reconnect) scheduleReconnect(why, kind);
     else giveUp(why, refusal);
   }
 
-  function scheduleReconnect(why: string): void {
+  /** logs a failure once per change: the same refusal or the same absence stays quiet */
+  function report(kind: EndKind, why: string, wasLive: boolean): void {
+    const key = kind === 'unreachable' ? kind : `${kind}\u0000${why}`;
+    if (key === reported) {
+      log.debug({ why }, 'gateway still unavailable');
+      return;
+    }
+    reported = key;
+    const retryS = Math.round((o.rejectedRetryMs ?? REJECTED_RETRY_MS) / 1000);
+    const meanwhile = o.whileDown ? `; ${o.whileDown}` : '';
+    if (kind === 'unreachable') log.warn(`no gateway at ${o.url}${meanwhile}; will connect when it starts`);
+    else if (kind === 'auth')
+      log.error(
+        `${why}: set OPENCLAW_GATEWAY_TOKEN (or gateway.auth.token in openclaw.json)${meanwhile}; trying again every ${retryS} s`,
+      );
+    else if (kind === 'protocol') log.error(`${why}${meanwhile}; trying again every ${retryS} s`);
+    else log.warn({ why }, wasLive ? 'gateway connection lost; reconnecting' : 'gateway connection failed');
+  }
+
+  function scheduleReconnect(why: string, kind: EndKind): void {
     if (reconnectTimer !== undefined) return;
     failures++;
     counters.reconnects++;
-    const delay = backoffDelay(failures, o.backoff ?? DEFAULT_BACKOFF, o.random ?? Math.random);
+    const delay =
+      kind === 'auth' || kind === 'protocol'
+        ? (o.rejectedRetryMs ?? REJECTED_RETRY_MS)
+        : backoffDelay(failures, o.backoff ?? DEFAULT_BACKOFF, o.random ?? Math.random);
     setState('down', `${why}; retry ${failures} in ${delay}ms`);
     reconnectTimer = clock.setTimeout(connect, delay);
   }
@@ -215,6 +254,7 @@ export function createGatewayConnection(o: GatewayConnectionOptions): GatewayCon
       running = true;
       final = undefined;
       failures = 0;
+      reported = undefined;
       if (token.problem) log.warn({ problem: token.problem }, `gateway token: ${token.origin}`);
       setState('starting', `connecting to ${o.url} (token from ${token.origin})`);
       connect();
