@@ -20,6 +20,7 @@ import type { EventStore } from '../store/event-store.js';
 import { createSqliteStore } from '../store/sqlite-store.js';
 import { createDaemonDispatch, type DaemonDispatch } from './dispatch.js';
 import { buildHealth, type DaemonHealth } from './health.js';
+import { createDaemonMonitor } from './monitor.js';
 import { createOutputs, type Outputs } from './outputs.js';
 import { createArbitratedSources } from './sources.js';
 
@@ -92,6 +93,14 @@ export async function startDaemon(config: Readonly<Config>, opts: DaemonOptions)
     }
   }
   dispatch.start();
+  // uploads to the agent-monitor platform when configured (src/daemon/monitor.ts)
+  const monitor = createDaemonMonitor(config, {
+    logger,
+    clock,
+    tracker: pipeline.tracker,
+    gateway: dispatch.connection,
+  });
+  monitor.start();
 
   const tickMs = opts.tickMs ?? 1000;
   let tickTimer: unknown;
@@ -127,6 +136,7 @@ export async function startDaemon(config: Readonly<Config>, opts: DaemonOptions)
         }
       }
       pipeline.interruptAll(clock.now(), `clawpulse stopped (${reason})`);
+      await monitor.stop();
       await dispatch.stop();
       await outputs?.flushAndClose();
       pipeline.flushSnapshots();
