@@ -51,12 +51,13 @@ common(program.command('up'))
 
 common(program.command('start'))
   .description('run the daemon (foreground; --fork to detach)')
-  .option('--fork', 'detach and return once the daemon answers /health')
-  .action(async (o: CommonOptions & { fork?: boolean }) => {
+  .option('--fork', 'detach and return once the daemon answers /health (logs to <home>/clawpulse.log)')
+  .option('--log-file <file>', 'log to this file instead of stderr (rotated at 10 MB, 5 kept)')
+  .action(async (o: CommonOptions & { fork?: boolean; logFile?: string }) => {
     const config = configFromCli(o);
     const { runForked, runForeground } = await start();
-    if (o.fork) await runForked(config, process.argv.slice(2));
-    else await runForeground(config);
+    if (o.fork) await runForked(config, process.argv.slice(2), o.logFile);
+    else await runForeground(config, { logFile: o.logFile });
   });
 
 program
@@ -106,6 +107,32 @@ common(program.command('demo'))
 
 // `monitor …` (the agent-monitor platform uploader) and `skills install`
 registerMonitorCommands(program);
+
+program
+  .command('logs')
+  .description('the daemon log (<home>/clawpulse.log, written by start --fork), readable')
+  .option('-f, --follow', 'keep printing new lines (Ctrl-C stops)')
+  .option('--json', 'the JSON lines as they are')
+  .option('-n, --lines <n>', 'how many of the last lines', '100')
+  .option('--file <file>', 'another log file')
+  .action(async (o: { follow?: boolean; json?: boolean; lines: string; file?: string }) => {
+    const lines = Number(o.lines);
+    if (!Number.isInteger(lines) || lines < 0) {
+      process.stderr.write(`clawpulse: --lines wants a whole number, got ${o.lines}\n`);
+      process.exit(2);
+    }
+    process.exitCode = await (await import('./logs.js')).showLogs(configFromCli({}), { ...o, lines });
+  });
+
+common(program.command('doctor'))
+  .description(
+    'check the setup (Node, OpenClaw, gateway, Mattermost, port, store); each problem with its fix',
+  )
+  .option('--json', 'machine-readable')
+  .action(async (o: CommonOptions & { json?: boolean }) => {
+    const { runDoctor, envWithOptions } = await import('./doctor/doctor.js');
+    process.exitCode = await runDoctor(envWithOptions(process.env, o), { json: Boolean(o.json) });
+  });
 
 // listed for --help; its own parser (src/cli/dispatch.ts) takes every word after it
 program

@@ -1,18 +1,20 @@
 /**
- * `clawpulse start`: the daemon in the foreground (logs to stderr), or `--fork` to detach:
- * the child runs `start` again without --fork, logging to <home>/clawpulse.log, and the
- * parent waits until the child's /health answers (or it dies) before returning.
+ * `clawpulse start`: the daemon in the foreground (logs to stderr, or to `--log-file`, rotated
+ * at 10 MiB with 5 kept), or `--fork` to detach: the child runs `start` again without --fork,
+ * logging to <home>/clawpulse.log (its stdout/stderr go there too), and the parent waits until
+ * the child's /health answers (or it dies) before returning.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, openSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Config } from '../config/config.js';
 import { startDaemon } from '../daemon/daemon.js';
+import { openRotatingLog } from '../infra/log-file.js';
 import { createLogger } from '../infra/logger.js';
 import { AlreadyRunningError, claimPidFile, isAlive, readLivePid } from '../infra/pidfile.js';
 import { fail } from './config-from-cli.js';
 
-export async function runForeground(config: Readonly<Config>): Promise<void> {
+export async function runForeground(config: Readonly<Config>, o: { logFile?: string } = {}): Promise<void> {
   let release: () => void;
   try {
     release = claimPidFile(config.pidFile);
@@ -20,7 +22,9 @@ export async function runForeground(config: Readonly<Config>): Promise<void> {
     if (err instanceof AlreadyRunningError) fail(err.message);
     throw err;
   }
-  const logger = createLogger(config.logLevel);
+  const logger = o.logFile
+    ? createLogger(config.logLevel, openRotatingLog(o.logFile))
+    : createLogger(config.logLevel);
   // the daemon never dies of one bad input: log and go on (a real bug shows in the logs)
   process.on('uncaughtException', (err) => logger.error({ err }, 'uncaught exception (continuing)'));
   process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection (continuing)'));
@@ -52,13 +56,20 @@ export async function runForeground(config: Readonly<Config>): Promise<void> {
   process.once('SIGINT', () => shutdown('SIGINT'));
 }
 
-export async function runForked(config: Readonly<Config>, argv: string[]): Promise<void> {
+/** `logFile`: the --log-file given (the child gets it in argv), else <home>/clawpulse.log */
+export async function runForked(
+  config: Readonly<Config>,
+  argv: string[],
+  logFileOption?: string,
+): Promise<void> {
   const running = readLivePid(config.pidFile);
   if (running) fail(`clawpulse is already running (pid ${running}, pid file ${config.pidFile})`);
   mkdirSync(config.home, { recursive: true });
-  const logFile = join(config.home, 'clawpulse.log');
-  const out = openSync(logFile, 'a');
-  const args = [...process.execArgv, process.argv[1] as string, ...argv.filter((a) => a !== '--fork')];
+  const logFile = resolve(logFileOption ?? join(config.home, 'clawpulse.log'));
+  const out = openSync(logFile, 'a', 0o640);
+  const childArgv = argv.filter((a) => a !== '--fork');
+  if (logFileOption === undefined) childArgv.push('--log-file', logFile);
+  const args = [...process.execArgv, process.argv[1] as string, ...childArgv];
   const child = spawn(process.execPath, args, {
     detached: true,
     stdio: ['ignore', out, out],

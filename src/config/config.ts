@@ -9,6 +9,7 @@
 import { homedir, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { withLegacyNames } from './legacy-env.js';
 
 const intIn = (min: number, max: number) =>
   z
@@ -266,7 +267,9 @@ function redactValue(name: string, value: string): string {
 }
 
 /** Parses the environment (process.env by default). Throws ConfigError listing every bad variable. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
+export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): Readonly<Config> {
+  // the original Live Status names (MM_BOT_TOKEN, MM_BASE_URL, MM_CHANNEL_ID) count when ours are unset
+  const env = withLegacyNames(processEnv);
   const problems: ConfigError['problems'] = [];
   const out: Record<string, unknown> = {};
   for (const [name, schema] of Object.entries(envSchema) as Array<[string, z.ZodType]>) {
