@@ -5,7 +5,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 steps=("$@")
-[ ${#steps[@]} -eq 0 ] && steps=(lockfile)
+[ ${#steps[@]} -eq 0 ] && steps=(lockfile systemd)
 
 declare -A script=(
   [lockfile]=.ci/lockfile.sh
