@@ -7,6 +7,9 @@ import { configFromCli } from './config-from-cli.js';
 
 const monitorModule = () => import('./monitor.js');
 
+/** a subcommand's options plus those `monitor` took (commander gives `monitor` the shared ones) */
+const all = <T>(c: Command): T => c.optsWithGlobals() as T;
+
 type Opts = { stateDir?: string; onlyLive?: boolean; fork?: boolean; interval?: string; detached?: boolean };
 
 const usageExit = (e: CommanderError) => process.exit(e.exitCode === 0 ? 0 : 2);
@@ -40,39 +43,53 @@ export function registerMonitorCommands(program: Command): void {
     .option('--fork', 'detach and return once the uploader runs')
     .option('-i, --interval <min>', 'minutes between uploads (saved as syncIntervalMinutes)')
     .addOption(new Option('--detached').hideHelp())
-    .action((o: Opts) => run(monitorModule().then((m) => m.monitorStart(configFromCli(o), o))));
+    .action((_o: Opts, c: Command) => {
+      const o = all<Opts>(c);
+      return run(monitorModule().then((m) => m.monitorStart(configFromCli(o), o)));
+    });
 
   stateDir(monitor.command('stop'))
     .description('stop the uploader')
-    .action((o: Opts) => run(monitorModule().then((m) => m.monitorStop(configFromCli(o)))));
+    .action((_o: Opts, c: Command) =>
+      run(monitorModule().then((m) => m.monitorStop(configFromCli(all<Opts>(c))))),
+    );
 
   onlyLive(stateDir(monitor.command('restart')))
     .description('restart the uploader (detached) and print its new PID')
     .option('-i, --interval <min>', 'minutes between uploads (saved as syncIntervalMinutes)')
-    .action((o: Opts) => run(monitorModule().then((m) => m.monitorRestart(configFromCli(o), o))));
+    .action((_o: Opts, c: Command) => {
+      const o = all<Opts>(c);
+      return run(monitorModule().then((m) => m.monitorRestart(configFromCli(o), o)));
+    });
 
   stateDir(monitor.command('status'))
     .description(
       'running or not, PID, interval, log file, the last log lines and errors (exit 3 when not running)',
     )
-    .action((o: Opts) => run(monitorModule().then((m) => m.monitorStatus(configFromCli(o)))));
+    .action((_o: Opts, c: Command) =>
+      run(monitorModule().then((m) => m.monitorStatus(configFromCli(all<Opts>(c))))),
+    );
 
   stateDir(monitor.command('set-interval <min>'))
     .description('save the interval in minutes; a running uploader takes it without a restart')
-    .action((min: string, o: Opts) =>
-      run(monitorModule().then((m) => m.monitorSetInterval(configFromCli(o), min))),
+    .action((min: string, _o: Opts, c: Command) =>
+      run(monitorModule().then((m) => m.monitorSetInterval(configFromCli(all<Opts>(c)), min))),
     );
 
   onlyLive(stateDir(monitor.command('test')))
     .description('one upload now: prints the agent ids and the result')
-    .action((o: Opts) => run(monitorModule().then((m) => m.monitorTest(configFromCli(o), o))));
+    .action((_o: Opts, c: Command) => {
+      const o = all<Opts>(c);
+      return run(monitorModule().then((m) => m.monitorTest(configFromCli(o), o)));
+    });
 
   stateDir(monitor.command('login <token>'))
     .description('save the Agent Token (file mode 0600) and validate it with one upload')
     .option('--url <url>', 'the monitor platform (default https://openclaw-agent-monitor.vercel.app)')
-    .action((token: string, o: Opts & { url?: string }) =>
-      run(monitorModule().then((m) => m.monitorLogin(configFromCli(o), token, o.url))),
-    );
+    .action((token: string, _o: Opts, c: Command) => {
+      const o = all<Opts & { url?: string }>(c);
+      return run(monitorModule().then((m) => m.monitorLogin(configFromCli(o), token, o.url)));
+    });
 
   const skills = program
     .command('skills')

@@ -64,6 +64,8 @@ export async function uploadNow(o: OnceOptions): Promise<OnceResult> {
     maxDelayMs: 2000,
     ...o.uploader,
   });
+  // the system clock's timers do not hold the process: without this a CLI run ends in a retry's wait
+  const hold = setInterval(() => undefined, 1 << 30);
   try {
     const outcome = await uploader.upload(
       { url: settings.url, token: settings.token, agentIds: ids },
@@ -71,6 +73,7 @@ export async function uploadNow(o: OnceOptions): Promise<OnceResult> {
     );
     return { kind: 'uploaded', outcome, agents, settings };
   } finally {
+    clearInterval(hold);
     await uploader.close();
   }
 }

@@ -170,7 +170,9 @@ async function once(
     }
     const msg = (err as Error).message ?? String(err);
     // DeliveryError messages start with "POST <url>: "; the target is said once, by us
-    return { kind: 'network', detail: `${msg.replace(/^POST \S+: /, '')} (${target})` };
+    // "ECONNREFUSED connect ECONNREFUSED 127.0.0.1:1": the code once is enough
+    const why = msg.replace(/^POST \S+: /, '').replace(/^([A-Z_]+) (.*\b\1\b)/, '$2');
+    return { kind: 'network', detail: `${why} (${target})` };
   }
 }
 
