@@ -42,17 +42,25 @@ async function setup(env: Record<string, string> = {}, o: { credentials?: boolea
   const clock = new ManualClock(T0);
   const sessions: Array<Pick<SessionState, 'agentId' | 'lastEventAt'>> = [];
   let gateway = 'down';
+  let cycles = 0;
   monitor = createDaemonMonitor(config, {
     logger: silentLogger,
     clock,
     tracker: { all: () => sessions as SessionState[] },
     gateway: { status: () => ({ state: gateway }) },
+    runtime: {
+      onCycle: () => {
+        cycles++;
+      },
+    },
   });
   return {
     paths,
     clock,
     sessions,
     monitor,
+    /** cycles ended (the next one is planned only then) */
+    cycles: () => cycles,
     setGateway: (s: string) => {
       gateway = s;
     },
@@ -109,13 +117,13 @@ describe('monitor uploads in the daemon', () => {
   });
 
   it('--only-live: every agent while the gateway is live, else those with a session event within the interval', async () => {
-    const { clock, sessions, setGateway, monitor: m } = await setup({ MONITOR_ONLY_LIVE: '1' });
+    const { clock, sessions, setGateway, cycles, monitor: m } = await setup({ MONITOR_ONLY_LIVE: '1' });
     sessions.push(
       { agentId: 'coding', lastEventAt: T0 - 4 * MIN },
       { agentId: 'ops', lastEventAt: T0 - 6 * MIN },
     );
     m.start();
-    await waitFor(() => platform.uploads.length === 1, 'the first upload');
+    await waitFor(() => cycles() === 1, 'the first cycle');
     expect(platform.uploads[0]?.ids).toEqual(['coding']);
     setGateway('live');
     clock.advance(5 * MIN);

@@ -114,14 +114,14 @@ describe('monitor loop', () => {
   });
 
   it('retries inside the interval and the next cycle comes at its time', async () => {
-    const { clock, loop, cycles } = await setup();
+    const { clock, loop, cycles, log } = await setup();
     platform.failNext(500, 502);
     loop.start();
-    await waitFor(() => platform.requests.length === 1, 'the first try');
-    await settle();
+    // a retry's wait is on the clock once its line is logged
+    const retries = () => log().split('Retrying the upload').length - 1;
+    await waitFor(() => retries() === 1, 'the first retry planned');
     clock.advance(3750); // retry 1 (5 s step, equal jitter at 0.5)
-    await waitFor(() => platform.requests.length === 2, 'the second try');
-    await settle();
+    await waitFor(() => retries() === 2, 'the second retry planned');
     clock.advance(7500); // retry 2 (10 s step)
     await waitFor(() => cycles.length === 1, 'the cycle');
     expect(cycles[0]).toMatchObject({ kind: 'uploaded', outcome: { ok: true, attempts: 3 } });
