@@ -2,6 +2,7 @@
  * The clawpulse command as a user runs it: real processes (node + tsx), temp dirs, PID file.
  */
 import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -67,6 +68,44 @@ describe('clawpulse CLI', () => {
     const r = cli(['replay', join(FIXTURE_735, `${PARENT_ID}.jsonl`)]);
     expect(r.code).toBe(0);
     expect(r.out).toContain('exec: ls /tmp | head -3 [OK]');
+  });
+
+  it('replay on something that is not OpenClaw output says so and exits 1', () => {
+    const dir = tempDir('clawpulse-junk-');
+    writeFileSync(join(dir, 'empty.jsonl'), '');
+    writeFileSync(join(dir, 'notes.txt'), 'hello\n');
+    mkdirSync(join(dir, 'sub'));
+    const pkg = new URL('../package.json', import.meta.url).pathname;
+    for (const [path, says] of [
+      [pkg, 'is not OpenClaw output: none of its'],
+      [join(dir, 'empty.jsonl'), 'is empty: not an OpenClaw transcript'],
+      [join(dir, 'notes.txt'), 'is not OpenClaw output'],
+      [dir, 'is not OpenClaw output: no agents/ (a state dir), sessions.json or <sessionId>.jsonl in it'],
+    ] as const) {
+      const r = cli(['replay', path]);
+      expect(r.code, path).toBe(1);
+      expect(r.err).toContain(`${path} ${says}`);
+      expect(r.out).toBe('');
+    }
+  });
+
+  it('replays a flat transcript folder and a folder of recordings, each box under its session name', () => {
+    const dir = tempDir('clawpulse-flat-');
+    for (const f of readdirSync(FIXTURE_735))
+      if (/\.jsonl$|^sessions\.json$/.test(f)) copyFileSync(join(FIXTURE_735, f), join(dir, f));
+    const flat = cli(['replay', dir]);
+    expect(flat.code).toBe(0);
+    expect(flat.out).toMatch(/^── main ─+\n\[DONE\] main \| /m);
+    expect(flat.out).toMatch(/^ {2}Sub-agent: fake-child$/m);
+    // cost wherever tokens are
+    expect(flat.out).toMatch(/^\[DONE\] \d+s \| 60\.9k tokens \| \$0\.06$/m);
+    const recordings = new URL('../demo/recordings/', import.meta.url).pathname;
+    const demo = cli(['replay', recordings]);
+    expect(demo.code).toBe(0);
+    expect(demo.out).toContain('| 529 Overloaded');
+    expect(demo.out).not.toMatch(/529 529/);
+    const json = JSON.parse(cli(['replay', '--json', recordings]).out) as { sessions: unknown[] };
+    expect(json.sessions.length).toBeGreaterThanOrEqual(5);
   });
 
   it('says clearly when the path does not exist', () => {
