@@ -29,6 +29,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../src/infra/logger.js';
 import { processLines } from '../src/ingest/files/line-processor.js';
+import { createSanitizer } from '../src/ingest/sanitize.js';
 import type { PulseEvent } from '../src/model/events.js';
 import { createSessionTracker } from '../src/model/tracker.js';
 import { createTranscriptNormalizer, type TranscriptNormalizer } from '../src/openclaw/normalize.js';
@@ -269,6 +270,8 @@ function endToEnd(inp: Input, path: string): E2e {
   const tracker = createSessionTracker(LIMITS);
   const pipeline = createPipeline({ store, tracker, logger: silentLogger });
   const normalizers = normalizersFor();
+  // the file source bounds every batch before the pipeline (src/ingest/sanitize.ts)
+  const sane = createSanitizer({ now: Date.now });
   const t0 = clock();
   let events = 0;
   for (let r = 0; r + 1 < inp.reads.length; r++) {
@@ -279,6 +282,7 @@ function endToEnd(inp: Input, path: string): E2e {
     const batch: PulseEvent[] = [];
     processLines(lines(inp, from, to), normalizer, batch, ignoreMalformed);
     events += batch.length;
+    sane.events(batch);
     pipeline.ingest(batch, [{ key: `files:/bench/${s}.jsonl`, value: { pos: inp.start[to] } }]);
   }
   store.flush(); // the last group's commit

@@ -138,6 +138,7 @@ export async function createOutputs(
           lagMs: 0,
           lastEventAt: o.lastEventAt,
           malformed: o.malformed,
+          anomalies: o.anomalies,
           detail: http
             ? `POST /v1/metrics, /v1/traces: ${o.requests} requests, ${o.events} events, ${o.unauthorized} unauthorized, ${o.tooLarge} too large`
             : 'off: no HTTP server (HEALTH_PORT=0)',

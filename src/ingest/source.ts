@@ -28,6 +28,8 @@ export interface SourceHealth {
   lastEventAt?: number;
   /** lines/frames/rows that could not be understood (counted, logged, skipped) */
   malformed: number;
+  /** numbers out of bounds replaced or dropped (a time in 2554, 1.8e19 tokens): src/ingest/sanitize.ts */
+  anomalies?: number;
   /** human detail: "following 12 files", "connect refused: ws://127.0.0.1:18789" ... */
   detail?: string;
   /** inputs followed (files, sessions, connections) */

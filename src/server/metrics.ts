@@ -61,6 +61,12 @@ export function renderMetrics(m: MetricsInput, sse: SseStats): string {
     m.sources.map((s) => [{ source: s.id, kind: s.kind }, s.malformed]),
   );
   metric(
+    'clawpulse_source_anomalies_total',
+    'counter',
+    'Numbers out of bounds (times, token counts, costs, durations) a source replaced or dropped.',
+    m.sources.map((s) => [{ source: s.id, kind: s.kind }, s.anomalies ?? 0]),
+  );
+  metric(
     'clawpulse_sessions',
     'gauge',
     'Sessions by status.',

@@ -130,14 +130,15 @@ describe('file source edge cases', () => {
     expect(src.health()).toMatchObject({ malformed: 0, lagMs: 0, inputs: 1 });
   });
 
-  it('a 10 MB line is read whole', async () => {
+  it('a 10 MB line is read whole; its text is stored cut to 16 KiB with a marker', async () => {
     const { stateDir, file, sink } = setup();
     const big = 'x'.repeat(10 * 1024 * 1024);
     fs.writeFileSync(file, line(user('u1', 'hi')) + line(say('a1', big)) + line(say('a2', 'after')));
     const src = source(stateDir, sink);
     await src.start();
-    const texts = sink.ofType('assistant.text');
-    expect(texts.map((t) => t.text.length)).toEqual([big.length, 5]);
+    const texts = sink.ofType('assistant.text').map((t) => t.text);
+    expect(texts.map((t) => t.length)).toEqual([16 * 1024 - 32 + '... [clipped 10469408 bytes]'.length, 5]);
+    expect(texts[0]?.endsWith('x... [clipped 10469408 bytes]')).toBe(true);
   });
 
   it('invalid UTF-8 and garbage lines are counted and skipped', async () => {
@@ -303,23 +304,25 @@ describe('file source edge cases', () => {
   });
 
   it('session.seen only when updatedAt changes', async () => {
-    const { stateDir, sessions, sink } = setup();
+    const t = Date.UTC(2026, 10, 21);
+    const { stateDir, sessions, sink } = setup({ 'agent:main:main': { sessionId: SID, updatedAt: t } });
     const src = source(stateDir, sink);
     await src.start();
     sessionsJson(sessions, {
-      'agent:main:main': { sessionId: SID, updatedAt: 1 },
-      'agent:main:x': { sessionId: 'b', updatedAt: 1 },
+      'agent:main:main': { sessionId: SID, updatedAt: t + 1 },
+      'agent:main:x': { sessionId: 'b', updatedAt: t + 1 },
     });
     await src.scanNow();
     sessionsJson(sessions, {
-      'agent:main:main': { sessionId: SID, updatedAt: 2 },
-      'agent:main:x': { sessionId: 'b', updatedAt: 1 },
+      'agent:main:main': { sessionId: SID, updatedAt: t + 2 },
+      'agent:main:x': { sessionId: 'b', updatedAt: t + 1 },
     });
     await src.scanNow();
     expect(sink.ofType('session.seen').map((e) => [e.sessionKey, e.updatedAt])).toEqual([
-      ['agent:main:main', 1],
-      ['agent:main:x', 1],
-      ['agent:main:main', 2],
+      ['agent:main:main', t],
+      ['agent:main:main', t + 1],
+      ['agent:main:x', t + 1],
+      ['agent:main:main', t + 2],
     ]);
   });
 

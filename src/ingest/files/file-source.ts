@@ -19,6 +19,7 @@ import { agentIdFromPath, agentsDir, isSessionsJsonName, parseTranscriptName } f
 import { fallbackSessionKey } from '../../openclaw/session-key.js';
 import { parseSessionsJsonText, sessionEntryToEvents } from '../../openclaw/sessions-json.js';
 import type { SourceOffset } from '../../store/event-store.js';
+import { createSanitizer, logAnomalies } from '../sanitize.js';
 import type { IngestSink, OffsetReader, Source, SourceHealth, SourceState } from '../source.js';
 import { createFollower, type FileOffsetValue, type TranscriptFollower } from './follower.js';
 import { createSessionIndex } from './session-index.js';
@@ -91,6 +92,8 @@ export function createFileSource(deps: FileSourceDeps): FileSource {
   let malformed = 0;
   let lagMs = 0;
   let lastEventAt: number | undefined;
+  /** out-of-bounds numbers and oversized text of every event (src/ingest/sanitize.ts) */
+  const sane = createSanitizer({ now: () => clock.now(), onAnomaly: logAnomalies(logger) });
 
   /** transcripts being read, and the reads waiting for one of them to end */
   let reading = 0;
@@ -121,6 +124,7 @@ export function createFileSource(deps: FileSourceDeps): FileSource {
 
   function ingest(events: PulseEvent[], offsets: SourceOffset[], lag = 0): void {
     if (stopped && !events.length) return;
+    sane.events(events);
     try {
       sink.ingest(events, offsets);
     } catch (err) {
@@ -394,6 +398,7 @@ export function createFileSource(deps: FileSourceDeps): FileSource {
         state,
         lagMs: inflight.size ? lagMs : 0,
         malformed,
+        anomalies: sane.anomalies,
         inputs,
         detail: fs.existsSync(agentsDir(stateDir))
           ? `following ${inputs} transcript${inputs === 1 ? '' : 's'} and ${stores.size} sessions.json under ${stateDir}`

@@ -9,6 +9,7 @@ import type { SourceOffset } from '../../store/event-store.js';
 import type { OffsetReader } from '../source.js';
 import { type FakeGateway, loadFixtureFrames, startFakeGateway } from './fake-gateway.helper.js';
 import { createGatewaySource, type GatewaySource } from './gateway-source.js';
+import { createResumeState } from './resume.js';
 
 type Version = 'v2026.9.6' | 'v2026.7.35';
 
@@ -284,5 +285,56 @@ describe('gateway source: connection loss', () => {
     await s.start();
     await waitFor(() => expect(sink.events.some((e) => e.type === 'agent.started')).toBe(true));
     expect(s.health()).toMatchObject({ state: 'live', malformed: 3 });
+  });
+});
+
+describe('gateway source: absurd numbers', () => {
+  it('a time of 1e308 or -2^63 becomes the receive time, 2^64 tokens drop to 0; counted in health', async () => {
+    const now = Date.UTC(2026, 11, 7, 12);
+    const g = await gateway({
+      onLive: (c) => {
+        const p = { runId: 'r1', sessionKey: 'agent:main:main', stream: 'lifecycle', seq: 1 };
+        c.send({ type: 'event', event: 'agent', payload: { ...p, ts: 1e308, data: { phase: 'start' } } });
+        c.send({
+          type: 'event',
+          event: 'session.message',
+          payload: {
+            sessionKey: 'agent:main:main',
+            message: {
+              role: 'assistant',
+              timestamp: -(2 ** 63),
+              content: [{ type: 'text', text: 'hi' }],
+              usage: { input: 2 ** 64, output: 7, cost: { total: -3 } },
+              __openclaw: { id: 'm1', runId: 'r1' },
+            },
+          },
+        });
+      },
+    });
+    const sink = recordingSink();
+    const s = source({ url: g.url, sink, clock: new ManualClock(now) });
+    await s.start();
+    await waitFor(() => expect(sink.events.some((e) => e.type === 'llm.tokens')).toBe(true));
+    for (const e of sink.events) expect(e.ts).toBe(now);
+    expect(sink.events.find((e) => e.type === 'llm.tokens')).toMatchObject({
+      input: 0,
+      output: 7,
+      costUsd: 0,
+    });
+    // started + text + tokens times, the input count and the cost
+    expect(s.health().anomalies).toBe(5);
+    expect(s.health().lastEventAt).toBe(now);
+  });
+});
+
+describe('gateway resume offset', () => {
+  it('a time saved before events were bounded (1e308) does not stop every backfill', () => {
+    const now = Date.now();
+    const r = createResumeState('ws://x', {
+      getOffset: () => ({ lastEventTs: 1e308, sessions: { a: 1e308, b: now - 1000, c: -1 } }),
+      listOffsets: () => [],
+    });
+    expect(r.lastEventTs).toBe(0);
+    expect([...r.sessions]).toEqual([['b', now - 1000]]);
   });
 });

@@ -16,6 +16,7 @@ import { type Clock, systemClock } from '../../infra/clock.js';
 import type { Logger } from '../../infra/logger.js';
 import { type EventFrame, skippableEvent } from '../../openclaw/gateway/frames.js';
 import { createGatewayMapper } from '../../openclaw/gateway/mapper.js';
+import { createSanitizer, logAnomalies } from '../sanitize.js';
 import type { IngestSink, OffsetReader, Source, SourceHealth, SourceState } from '../source.js';
 import { createIngestBatcher } from './ingest-batcher.js';
 import { createResumeState } from './resume.js';
@@ -87,12 +88,14 @@ export function createGatewaySource(deps: GatewaySourceDeps): GatewaySource {
   let everLive = false;
   let backfills = 0;
   let detach: Array<() => void> = [];
+  const sane = createSanitizer({ now: () => clock.now(), onAnomaly: logAnomalies(log) });
   const batcher = createIngestBatcher({
     sink: deps.sink,
     resume,
     clock,
     log,
     offsetEveryMs: deps.offsetEveryMs ?? 1000,
+    sane,
   });
   const push = batcher.push;
 
@@ -125,6 +128,7 @@ export function createGatewaySource(deps: GatewaySourceDeps): GatewaySource {
           : Math.max(0, now - resume.lastEventTs)
         : 0,
       malformed,
+      anomalies: sane.anomalies,
       detail: reconnects ? `${detail}; ${reconnects} reconnects` : detail,
       inputs: resume.sessions.size,
     };

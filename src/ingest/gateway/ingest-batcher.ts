@@ -8,6 +8,7 @@ import type { Clock } from '../../infra/clock.js';
 import type { Logger } from '../../infra/logger.js';
 import type { PulseEvent } from '../../model/events.js';
 import type { SourceOffset } from '../../store/event-store.js';
+import type { Sanitizer } from '../sanitize.js';
 import type { IngestSink } from '../source.js';
 import type { ResumeState } from './resume.js';
 
@@ -25,6 +26,8 @@ export function createIngestBatcher(d: {
   clock: Clock;
   log: Logger;
   offsetEveryMs: number;
+  /** bounds the batch's numbers and text before anything reads it (the resume offset too) */
+  sane: Sanitizer;
 }): IngestBatcher {
   let queue: PulseEvent[] = [];
   let queued = false;
@@ -37,6 +40,7 @@ export function createIngestBatcher(d: {
     const events = queue;
     queue = [];
     if (!events.length && !force) return;
+    d.sane.events(events);
     d.resume.note(events);
     delivered += events.length;
     const now = d.clock.now();

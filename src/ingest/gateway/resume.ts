@@ -5,6 +5,7 @@
  */
 import type { PulseEvent } from '../../model/events.js';
 import type { SourceOffset } from '../../store/event-store.js';
+import { isSaneTime } from '../sanitize.js';
 import type { OffsetReader } from '../source.js';
 
 export interface ResumeValue {
@@ -39,10 +40,10 @@ export function createResumeState(url: string, offsets: OffsetReader): ResumeSta
   let lastEventTs = 0;
   if (saved && typeof saved === 'object') {
     const v = saved as Partial<ResumeValue>;
-    if (typeof v.lastEventTs === 'number' && Number.isFinite(v.lastEventTs)) lastEventTs = v.lastEventTs;
+    // a time saved before events were bounded (1e308 from a bad frame) would skip every backfill
+    if (isSaneTime(v.lastEventTs)) lastEventTs = v.lastEventTs;
     if (v.sessions && typeof v.sessions === 'object') {
-      for (const [k, ts] of Object.entries(v.sessions))
-        if (typeof ts === 'number' && Number.isFinite(ts)) sessions.set(k, ts);
+      for (const [k, ts] of Object.entries(v.sessions)) if (isSaneTime(ts)) sessions.set(k, ts);
     }
   }
   return {

@@ -5,6 +5,7 @@
  * arrives the data lands on a synthetic `otlp:<agent or service>` session and still shows.
  */
 import { parseSessionKey } from '../../openclaw/session-key.js';
+import { exactInt } from '../sanitize.js';
 import type { AnyValue, KeyValue } from './proto.js';
 
 export type Attrs = Record<string, string | number | boolean>;
@@ -23,8 +24,10 @@ function scalar(v: AnyValue | undefined): string | number | boolean | undefined 
   if (typeof v.stringValue === 'string') return v.stringValue;
   if (typeof v.boolValue === 'boolean') return v.boolValue;
   if (v.intValue !== undefined) {
-    const n = Number(v.intValue);
-    return Number.isFinite(n) ? n : undefined;
+    // int64: a number only when exact; a larger one stays its decimal text (an id still reads right)
+    const n = exactInt(v.intValue);
+    if (n !== undefined) return n;
+    return typeof v.intValue === 'string' && /^-?\d+$/.test(v.intValue) ? v.intValue : undefined;
   }
   if (v.doubleValue !== undefined) {
     const n = Number(v.doubleValue);
@@ -58,7 +61,11 @@ export function num(a: Attrs, ...keys: string[]): number | undefined {
   for (const k of keys) {
     const v = a[k];
     if (typeof v === 'number' && Number.isFinite(v)) return v;
-    if (typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v)) return Number(v);
+    if (typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v)) {
+      // an integer past 2^53 would be rounded: not the value it says
+      const n = v.includes('.') ? Number(v) : exactInt(v);
+      if (n !== undefined && Number.isFinite(n)) return n;
+    }
   }
   return undefined;
 }

@@ -12,6 +12,7 @@
  * the whole value is new. The first point of a series counts whole (its start is its origin).
  */
 import type { LlmTokensEvent, PulseEvent, SessionStuckEvent } from '../../model/events.js';
+import { exactInt } from '../sanitize.js';
 import { type Attrs, flatten, nsToMs, num, seriesKey, str, who } from './attrs.js';
 import type { HistogramPoint, NumberPoint, OtlpMetrics } from './proto.js';
 
@@ -19,6 +20,11 @@ export interface MetricsMapResult {
   events: PulseEvent[];
   /** points that could not be used (no value, garbage numbers) */
   rejected: number;
+  /**
+   * of those, points whose number was absurd rather than missing: an integer that is not exact
+   * (past 2^53, e.g. 2^64), or a negative count, cost or age (every metric read here is >= 0)
+   */
+  anomalies: number;
 }
 
 export interface MetricsMapper {
@@ -66,14 +72,20 @@ export function createMetricsMapper(opts: { maxSeries?: number } = {}): MetricsM
     map(req, now) {
       const events: PulseEvent[] = [];
       let rejected = 0;
+      let anomalies = 0;
       const tokens = new Map<string, LlmTokensEvent>();
       const stuck = new Map<string, SessionStuckEvent>();
       const costs: Array<{ a: Attrs; timeNs: string; ts: number; usd: number }> = [];
 
+      /** the point's value; an int64 only when exact (protobuf and OTLP/JSON give it as text) */
       const pointValue = (p: NumberPoint): number | undefined => {
-        const raw = p.asInt ?? p.asDouble;
-        const v = raw === undefined ? undefined : Number(raw);
-        return v !== undefined && Number.isFinite(v) ? v : undefined;
+        if (p.asInt === undefined && p.asDouble === undefined) return undefined;
+        const v = p.asInt !== undefined ? exactInt(p.asInt) : Number(p.asDouble);
+        if (v === undefined || !Number.isFinite(v) || v < 0) {
+          if (p.asInt !== undefined || v !== undefined) anomalies++;
+          return undefined;
+        }
+        return v;
       };
 
       for (const rm of req.resourceMetrics ?? []) {
@@ -121,7 +133,8 @@ export function createMetricsMapper(opts: { maxSeries?: number } = {}): MetricsM
             for (const p of m.histogram?.dataPoints ?? []) {
               if (name !== 'openclaw.session.stuck_age_ms') continue;
               const age = histogramAge(p, newPart, isDelta(m.histogram?.aggregationTemporality));
-              if (age === undefined) continue;
+              if (age === null) anomalies++;
+              if (age === undefined || age === null) continue;
               const a = flatten(p.attributes, { ...res });
               stuckFor(stuck, a, String(p.timeUnixNano ?? ''), nsToMs(p.timeUnixNano) ?? now).ageMs = age;
             }
@@ -141,7 +154,7 @@ export function createMetricsMapper(opts: { maxSeries?: number } = {}): MetricsM
         if (e.input || e.output || e.cacheRead || e.cacheWrite || e.costUsd) events.push(e);
       }
       events.push(...stuck.values());
-      return { events, rejected };
+      return { events, rejected, anomalies };
     },
   };
 }
@@ -228,16 +241,20 @@ function stuckFor(
   return e;
 }
 
-/** mean age of the stuck observations new in this export (max when only that is known) */
+/**
+ * mean age of the stuck observations new in this export (max when only that is known); null
+ * when the count is not an exact integer or the sum is negative (an anomaly)
+ */
 function histogramAge(
   p: HistogramPoint,
   newPart: (series: string, start: string, value: number, delta: boolean) => number,
   delta: boolean,
-): number | undefined {
+): number | undefined | null {
   const a = flatten(p.attributes);
-  const count = Number(p.count ?? 0);
+  const count = exactInt(p.count ?? 0);
   const sum = typeof p.sum === 'number' ? p.sum : undefined;
-  if (!Number.isFinite(count) || count <= 0) return undefined;
+  if (count === undefined || (sum !== undefined && !(sum >= 0))) return null;
+  if (count <= 0) return undefined;
   const start = String(p.startTimeUnixNano ?? '');
   const dCount = newPart(seriesKey('stuck_age.count', a), start, count, delta);
   const dSum = sum === undefined ? undefined : newPart(seriesKey('stuck_age.sum', a), start, sum, delta);

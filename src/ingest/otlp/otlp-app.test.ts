@@ -381,3 +381,59 @@ describe('OTLP/HTTP receiver', () => {
     expect(sink.events.filter((e) => e.type === 'llm.tokens')).toHaveLength(1);
   });
 });
+
+describe('OTLP receiver: absurd numbers', () => {
+  it('an asInt of 2^64 is not 1.8e19 tokens, a time of 2^64 ns is not the year 2554; both counted', async () => {
+    const now = Date.UTC(2026, 11, 7, 12);
+    const { sink, rx, url } = await start({ clock: new ManualClock(now) });
+    const point = (token: string, asInt: string, timeUnixNano: string) => ({
+      attributes: [S('openclaw.token', token), S('openclaw.sessionKey', 'agent:main:main')],
+      timeUnixNano,
+      asInt,
+    });
+    const body: OtlpMetrics = {
+      resourceMetrics: [
+        {
+          scopeMetrics: [
+            {
+              metrics: [
+                {
+                  name: 'openclaw.tokens',
+                  sum: {
+                    aggregationTemporality: 1,
+                    dataPoints: [
+                      point('input', '18446744073709551616', '18446744073709551615'),
+                      point('cache_read', '9007199254740993', '18446744073709551615'),
+                      point('output', '-9223372036854775808', '18446744073709551615'),
+                      point('output', '12', '18446744073709551615'),
+                    ],
+                  },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    for (const [type, payload] of [
+      ['application/json', JSON.stringify(body)],
+      ['application/x-protobuf', encodeMetricsProto(body)],
+    ] as const) {
+      const res = await fetch(url('/v1/metrics'), {
+        method: 'POST',
+        headers: { 'content-type': type },
+        body: typeof payload === 'string' ? payload : new Uint8Array(payload),
+      });
+      expect(res.status).toBe(200);
+    }
+    const tokens = sink.events.filter((e) => e.type === 'llm.tokens');
+    // the same points in both encodings: the same event (one dedupe key)
+    expect(tokens).toHaveLength(2);
+    expect(tokens[1]).toEqual(tokens[0]);
+    expect(tokens[0]).toMatchObject({ ts: now, input: 0, cacheRead: 0, output: 12 });
+    // JSON: three inexact or negative integers and the time; protobuf cannot carry 2^64 in an
+    // sfixed64 (it wraps to 0 when encoded), so two and the time
+    expect(rx.stats().anomalies).toBe(7);
+    expect(rx.stats().rejected).toBe(5);
+  });
+});

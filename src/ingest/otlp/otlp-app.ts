@@ -14,6 +14,7 @@ import { type Context, Hono } from 'hono';
 import { type Clock, systemClock } from '../../infra/clock.js';
 import type { Logger } from '../../infra/logger.js';
 import type { PulseEvent } from '../../model/events.js';
+import { createSanitizer, logAnomalies } from '../sanitize.js';
 import type { IngestSink } from '../source.js';
 import { createMetricsMapper } from './map-metrics.js';
 import { mapTraces } from './map-traces.js';
@@ -44,6 +45,8 @@ export interface OtlpStats {
   unauthorized: number;
   tooLarge: number;
   events: number;
+  /** numbers out of bounds replaced or dropped, and integers that were not exact (src/ingest/sanitize.ts) */
+  anomalies: number;
   lastEventAt?: number;
 }
 
@@ -69,7 +72,8 @@ export function createOtlpReceiver(deps: OtlpAppDeps): OtlpReceiver {
   const clock = deps.clock ?? systemClock;
   const log = deps.logger.child({ source: 'otlp' });
   const metrics = createMetricsMapper();
-  const stats: OtlpStats = {
+  const sane = createSanitizer({ now: () => clock.now(), onAnomaly: logAnomalies(log) });
+  const stats: Omit<OtlpStats, 'anomalies'> = {
     requests: 0,
     malformed: 0,
     rejected: 0,
@@ -179,7 +183,7 @@ export function createOtlpReceiver(deps: OtlpAppDeps): OtlpReceiver {
       }
       const req = decode(signal, kind, body);
       const now = clock.now();
-      let mapped: { events: PulseEvent[]; rejected: number };
+      let mapped: { events: PulseEvent[]; rejected: number; anomalies?: number };
       try {
         mapped =
           signal === 'metrics' ? metrics.map(req as OtlpMetrics, now) : mapTraces(req as OtlpTraces, now);
@@ -188,7 +192,9 @@ export function createOtlpReceiver(deps: OtlpAppDeps): OtlpReceiver {
         throw new HttpError(400, `unexpected ${signal} structure: ${(err as Error).message}`);
       }
       stats.rejected += mapped.rejected;
+      if (mapped.anomalies) sane.count(mapped.anomalies);
       if (mapped.events.length) {
+        sane.events(mapped.events);
         try {
           sink.ingest(mapped.events);
         } catch (err) {
@@ -217,7 +223,7 @@ export function createOtlpReceiver(deps: OtlpAppDeps): OtlpReceiver {
   app.post('/v1/metrics', (c) => handle(c, 'metrics'));
   app.post('/v1/traces', (c) => handle(c, 'traces'));
   app.post('/v1/logs', (c) => handle(c, 'logs'));
-  return { app, stats: () => ({ ...stats }) };
+  return { app, stats: () => ({ ...stats, anomalies: sane.anomalies }) };
 }
 
 export function createOtlpApp(deps: OtlpAppDeps): Hono {

@@ -52,14 +52,16 @@ describe('sqlite source', () => {
     expect(seen).toMatchObject({
       sessionKey: KEY,
       sessionId: SID,
-      updatedAt: 1000,
       rowStatus: 'running',
       displayName: 'hello',
     });
+    // the row's updated_at (1000: a second after 1970) is out of the sane window: dropped, counted
+    expect(seen).not.toHaveProperty('updatedAt');
     const dbPath = db.path;
     expect(rec.offsets.get(`sqlite:${dbPath}:${SID}`)).toMatchObject({ seq: lines.length });
     const h = src.health();
     expect(h).toMatchObject({ state: 'live', inputs: 1, malformed: 0 });
+    expect(h.anomalies).toBeGreaterThan(0);
     expect(h.lastEventAt).toBeGreaterThan(0);
   });
 

@@ -21,6 +21,7 @@ import { createTranscriptNormalizer, type NormalizerState } from '../../openclaw
 import { agentSqlitePath, agentsDir } from '../../openclaw/paths.js';
 import { fallbackSessionKey } from '../../openclaw/session-key.js';
 import type { SourceOffset } from '../../store/event-store.js';
+import { createSanitizer, logAnomalies } from '../sanitize.js';
 import type { IngestSink, OffsetReader, Source, SourceHealth } from '../source.js';
 import { type AgentDb, isBusyError, openAgentDb } from './agent-db.js';
 import { decodeTranscriptRow, type TranscriptRow } from './decode.js';
@@ -89,6 +90,8 @@ export function createSqliteSource(deps: SqliteSourceDeps): SqliteSource {
   let sinkErrors = 0;
   let lastEventAt: number | undefined;
   let lagMs = 0;
+  /** out-of-bounds numbers and oversized text of every event (src/ingest/sanitize.ts) */
+  const sane = createSanitizer({ now: () => clock.now(), onAnomaly: logAnomalies(log) });
 
   function discover(): void {
     lastDiscoverAt = clock.now();
@@ -286,6 +289,7 @@ export function createSqliteSource(deps: SqliteSourceDeps): SqliteSource {
       offs.push({ key: nodesOffsetKey(f.path), value: { updatedAt: watermark, keys: [...new Set(keys)] } });
     }
     if (!events.length && !offs.length) return;
+    sane.events(events);
     try {
       sink.ingest(events, offs);
     } catch (err) {
@@ -392,13 +396,15 @@ export function createSqliteSource(deps: SqliteSourceDeps): SqliteSource {
       }
       state = 'stopped';
     },
-    health: () =>
-      describeHealth([...dbs.values()], state, agentsDir(stateDir), {
+    health: () => ({
+      ...describeHealth([...dbs.values()], state, agentsDir(stateDir), {
         lagMs,
         malformed,
         busyRetries,
         sinkErrors,
         lastEventAt,
       }),
+      anomalies: sane.anomalies,
+    }),
   };
 }

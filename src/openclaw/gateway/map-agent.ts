@@ -16,6 +16,9 @@ import { type ParsedLlmError, parseLlmError } from './llm-error.js';
 import { agentIdOf, emit, getRun, keys, type MapperState, type RunState } from './map-state.js';
 import { mapToolItem } from './map-tools.js';
 
+/** assistant text a run buffers at most: what the sources store of it (src/ingest/sanitize.ts) */
+const MAX_BUFFERED_TEXT = 16 * 1024;
+
 export function mapAgentEvent(st: MapperState, p: Obj, now: number): void {
   const runId = str(p.runId);
   const stream = str(p.stream);
@@ -42,10 +45,14 @@ export function mapAgentEvent(st: MapperState, p: Obj, now: number): void {
       return;
     case 'assistant': {
       const item = str(data.itemId) ?? 'main';
+      const prev = run.assistant.get(item) ?? '';
+      // deltas stop being added past the text cap (the emitted text is cut there anyway)
       const text =
         typeof data.text === 'string'
           ? data.text
-          : `${run.assistant.get(item) ?? ''}${typeof data.delta === 'string' ? data.delta : ''}`;
+          : prev.length > MAX_BUFFERED_TEXT
+            ? prev
+            : `${prev}${typeof data.delta === 'string' ? data.delta : ''}`;
       run.assistant.set(item, text);
       return;
     }
