@@ -124,7 +124,11 @@ export async function retryLabel(
           retryCount: attempt,
           retries: [...(cur.retries ?? []), record],
           retryDueAt: undefined,
-          failedAt: undefined,
+          // kept: the end of the failure this run continues from. Until the continued run
+          // ends, the model still shows that failure, and with a short backoff it ends inside
+          // verdict.ts's clock-skew allowance; counting it again made the real gateway take
+          // retries 2 and 3 within 600 ms of retry 1 (conformance, DISPATCH_RETRY_BACKOFF_S=1)
+          failedAt: cur.failedAt,
           endedAt: undefined,
         }
       : undefined,

@@ -10,6 +10,7 @@ import {
   FIXED_USAGE,
   INTERNAL_MARKER,
   MAX_TOOL_CALLS,
+  RETRY_MARK,
   scenarioOf,
   startFakeModel,
 } from './fake-model.js';
@@ -21,7 +22,11 @@ let dir: string;
 
 beforeEach(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'clawpulse-fake-model-'));
-  fake = await startFakeModel({ logFile: path.join(dir, 'requests.jsonl'), overloadFailures: 1 });
+  fake = await startFakeModel({
+    logFile: path.join(dir, 'requests.jsonl'),
+    overloadFailures: 1,
+    slowHoldMs: 1500,
+  });
 });
 afterEach(async () => {
   await fake.close();
@@ -61,6 +66,16 @@ describe('scenario parsing', () => {
     expect(attributionOf('[Queued user message] … [conf:overload] x')).toBe('overload');
     expect(attributionOf('[Sat 2026-11-21 16:00 UTC] [OpenClaw heartbeat poll]')).toBe('heartbeat');
     expect(scenarioOf('[Sat 2026-11-21 16:00 UTC] [OpenClaw heartbeat poll]')).toBe('none');
+  });
+
+  it("reads the tag of a dispatched task ('[Subagent Task]: [conf:NAME] …'), and busy through a rewrap", () => {
+    expect(scenarioOf('[Subagent Task]: [conf:reply] c-basic\n\n---\nCOMPLETION SIGNAL')).toBe('reply');
+    expect(scenarioOf('[Sat 2026-11-21 14:46 UTC] [Subagent Task]: [conf:slow] x')).toBe('slow');
+    expect(
+      scenarioOf('[Queued user message from a previous active turn] [Subagent Task]: [conf:busy] x'),
+    ).toBe('busy');
+    expect(attributionOf('[Subagent Task]: [conf:busy] x')).toBe('busy');
+    expect(scenarioOf('STEER-TOKEN-1 please also say hi')).toBe('none');
   });
 });
 
@@ -174,4 +189,141 @@ describe('fake model over HTTP', () => {
     });
     expect(fake.requests()).toHaveLength(1);
   });
+
+  it('reply: a text naming the request and the real user messages it saw', async () => {
+    const first = (await (
+      await chat({ messages: [{ role: 'user', content: '[Subagent Task]: [conf:reply] one' }] })
+    ).json()) as Record<string, J>;
+    expect(first.choices[0].message.content).toBe('Conformance reply r1: 1 user message(s) in this session.');
+    const second = (await (
+      await chat({
+        messages: [
+          { role: 'user', content: '[Subagent Task]: [conf:reply] one' },
+          { role: 'assistant', content: first.choices[0].message.content },
+          { role: 'user', content: `${INTERNAL_MARKER} x` },
+          { role: 'user', content: '[Subagent Task]: [conf:reply] two' },
+        ],
+      })
+    ).json()) as Record<string, J>;
+    expect(second.choices[0].message.content).toBe(
+      'Conformance reply r2: 2 user message(s) in this session.',
+    );
+    expect(fake.requests()[1]).toMatchObject({
+      scenario: 'reply',
+      realUsers: 2,
+      firstUserText: '[Subagent Task]: [conf:reply] one',
+    });
+  });
+
+  it('slow: holds the answer (the stream head goes out at once) until release()', async () => {
+    const res = await chat({ stream: true, messages: [{ role: 'user', content: '[conf:slow] wait' }] });
+    expect(res.status).toBe(200);
+    expect(fake.held()).toBe(1);
+    expect(fake.requests()[0]?.hold).toBeUndefined();
+    expect(fake.release()).toBe(1);
+    const text = (await sse(res))
+      .flatMap((c) => c.choices)
+      .map((ch) => ch.delta?.content ?? '')
+      .join('');
+    expect(text).toMatch(/^Slow answer, held \d+ ms \(released\)\.$/);
+    expect(fake.held()).toBe(0);
+    expect(fake.requests()[0]?.hold?.end).toBe('released');
+    // the steer that follows a slow turn is answered at once
+    const after = (await (
+      await chat({
+        messages: [
+          { role: 'user', content: '[conf:slow] wait' },
+          { role: 'assistant', content: text },
+          { role: 'user', content: 'STEER-TOKEN-x' },
+        ],
+      })
+    ).json()) as Record<string, J>;
+    expect(after.choices[0].message.content).toBe('Noted.');
+    expect(fake.requests()[1]).toMatchObject({ scenario: 'slow', turnScenario: 'none' });
+  });
+
+  it('slow: with exec offered, the held answer is an exec call (a steer boundary), then text', async () => {
+    const user = { role: 'user', content: '[Subagent Task]: [conf:slow] x' };
+    const res = await chat({ stream: true, messages: [user], tools: tools('exec', 'read') });
+    await expect.poll(() => fake.held()).toBe(1);
+    fake.release();
+    const call = (await sse(res)).flatMap((c) => c.choices).find((ch) => ch.delta?.tool_calls)?.delta
+      .tool_calls[0];
+    expect(call.function.name).toBe('exec');
+    expect(fake.requests()[0]?.hold?.end).toBe('released');
+    // the next call of the run carries the tool result (and, live, the steer): not held
+    const next = (await (
+      await chat({
+        messages: [
+          user,
+          { role: 'assistant', tool_calls: [{ id: call.id }] },
+          { role: 'tool', content: 'a' },
+          { role: 'user', content: 'STEER-TOKEN-y' },
+        ],
+        tools: tools('exec'),
+      })
+    ).json()) as Record<string, J>;
+    expect(next.choices[0].message.content).toBe('Noted.');
+    expect(fake.held()).toBe(0);
+    expect(fake.requests()[1]?.hold).toBeUndefined();
+  });
+
+  it('slow: lets go by itself after slowHoldMs, and notes a client that hung up (an abort)', async () => {
+    const t0 = Date.now();
+    const res = await chat({ messages: [{ role: 'user', content: '[conf:slow] wait' }] });
+    const body = (await res.json()) as Record<string, J>;
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1400);
+    expect(body.choices[0].message.content).toMatch(/\(timeout\)\.$/);
+
+    const ac = new AbortController();
+    const pending = chat2(
+      { stream: true, messages: [{ role: 'user', content: '[conf:slow] x' }] },
+      ac.signal,
+    );
+    await expect.poll(() => fake.held()).toBe(1);
+    ac.abort();
+    await pending.catch(() => {});
+    await expect.poll(() => fake.requests()[1]?.hold?.end).toBe('closed');
+    expect(fake.held()).toBe(0);
+    const lines = fs.readFileSync(path.join(dir, 'requests.jsonl'), 'utf8').trim().split('\n');
+    expect(lines.map((l) => JSON.parse(l).hold?.end)).toEqual(['timeout', 'closed']);
+  });
+
+  it(`busy: 529 whatever OpenClaw retries, until the conversation holds ${RETRY_MARK}`, async () => {
+    const task = { role: 'user', content: '[Subagent Task]: [conf:busy] x' };
+    for (let i = 0; i < 3; i++) expect((await chat({ messages: [task] })).status).toBe(529);
+    const rewrapped = {
+      role: 'user',
+      content: '[Queued user message from a previous active turn] [conf:busy] x',
+    };
+    expect((await chat({ messages: [rewrapped] })).status).toBe(529);
+    // a later retry number alone is not the first retry
+    expect(
+      (await chat({ messages: [task, { role: 'user', content: '[clawpulse retry 2/3] go on' }] })).status,
+    ).toBe(529);
+    const ok = await chat({
+      messages: [task, { role: 'user', content: `${RETRY_MARK} The previous attempt stopped… Continue.` }],
+    });
+    expect(ok.status).toBe(200);
+    expect(((await ok.json()) as Record<string, J>).choices[0].message.content).toMatch(/^Recovered/);
+    expect(fake.requests().map((r) => r.decision.kind)).toEqual([
+      'error',
+      'error',
+      'error',
+      'error',
+      'error',
+      'text',
+    ]);
+  });
 });
+
+async function chat2(body: Record<string, unknown>, signal: AbortSignal): Promise<Response> {
+  const res = await fetch(`${fake.baseUrl}/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    signal,
+  });
+  await res.text();
+  return res;
+}

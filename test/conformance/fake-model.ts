@@ -11,6 +11,14 @@
  * Every response carries the same usage, so token totals are (successful calls) × FIXED_USAGE.
  * Every request is appended to a JSONL log, with the scenario it was attributed to (from the
  * FIRST real user message of the conversation: each scenario runs in its own session).
+ *
+ * Dispatch scenarios (clawpulse sends `[Subagent Task]: <task>`, so the tag may follow that):
+ * `reply` answers a text naming its request and how many real user messages it saw; `slow`
+ * holds its first answer (headers and the first chunk go out at once, like a slow model) until
+ * `release()` or `slowHoldMs`, or until OpenClaw hangs up (an abort), and that answer is an
+ * exec call when exec is offered (a boundary inside the run where OpenClaw hands the model a
+ * steer), then text; `busy` answers 529 until the conversation holds clawpulse's first retry
+ * message (`RETRY_MARK`), then text.
  */
 import fs from 'node:fs';
 import http from 'node:http';
@@ -24,6 +32,11 @@ export const CHILD_LABEL = 'conf-child';
 export const FAIL_COMMAND = 'ls /nonexistent-clawpulse-conformance';
 export const MISSING_FILE = '/nonexistent-clawpulse-conformance/missing.txt';
 export const OK_COMMAND = 'ls /tmp | head -3';
+/** what clawpulse's first 529 retry says (src/dispatch/task-prompt.ts continuationMessage) */
+export const RETRY_MARK = '[clawpulse retry 1/3]';
+/** how long a `slow` answer is held at most when nobody releases it */
+export const DEFAULT_SLOW_HOLD_MS = 20_000;
+const SLOW_TEXT = 'Slow answer';
 
 /** `heartbeat`: OpenClaw's own periodic poll of the main session (not started by the suite) */
 export type Scenario =
@@ -35,6 +48,9 @@ export type Scenario =
   | 'toolfail'
   | 'execfail'
   | 'heartbeat'
+  | 'reply'
+  | 'slow'
+  | 'busy'
   | 'none';
 
 export interface LoggedRequest {
@@ -50,6 +66,12 @@ export interface LoggedRequest {
   /** scenario of the last real user message (what drove the decision) */
   turnScenario: Scenario;
   lastUserText: string;
+  /** the first real user message of the conversation (what the session started with) */
+  firstUserText: string;
+  /** real user messages in the request (a reused session's earlier turns count) */
+  realUsers: number;
+  /** every user message's text (OpenClaw's internal ones too), 500 characters each */
+  userTexts: string[];
   /** text of the last tool result since that user message (the spawn result names the child) */
   lastToolResult?: string;
   decision:
@@ -58,6 +80,8 @@ export interface LoggedRequest {
     | { kind: 'error'; status: number };
   /** usage sent back (absent for errors) */
   usage?: { prompt_tokens: number; completion_tokens: number };
+  /** a held (`slow`) answer: how it ended and after how long (set once it ended) */
+  hold?: { end: 'released' | 'timeout' | 'closed'; ms: number };
 }
 
 export interface FakeModel {
@@ -65,6 +89,10 @@ export interface FakeModel {
   baseUrl: string;
   port: number;
   requests(): LoggedRequest[];
+  /** `slow` answers being held right now */
+  held(): number;
+  /** lets every held answer go; returns how many */
+  release(): number;
   close(): Promise<void>;
 }
 
@@ -72,6 +100,8 @@ export interface FakeModelOptions {
   logFile: string;
   /** `[conf:overload]`: this many 529s (per fake instance) before it succeeds */
   overloadFailures?: number;
+  /** `[conf:slow]`: the longest an answer is held (default DEFAULT_SLOW_HOLD_MS) */
+  slowHoldMs?: number;
 }
 
 interface ChatMessage {
@@ -97,19 +127,31 @@ function textOf(content: unknown): string {
 const isRealUser = (m: ChatMessage): boolean =>
   m.role === 'user' && !textOf(m.content).trimStart().startsWith(INTERNAL_MARKER);
 
-const NAMED: ReadonlySet<string> = new Set(['tool', 'spawn', 'overload', 'fail', 'toolfail', 'execfail']);
+const NAMED: ReadonlySet<string> = new Set([
+  'tool',
+  'spawn',
+  'overload',
+  'fail',
+  'toolfail',
+  'execfail',
+  'reply',
+  'slow',
+  'busy',
+]);
 const isScenario = (name: string | undefined): name is Scenario => name !== undefined && NAMED.has(name);
 
 /** `[Sat 2026-11-21 14:46 UTC] [conf:tool] ...` → 'tool'; a sub-agent's task message → 'child' */
 export function scenarioOf(text: string): Scenario {
   if (text.includes('[Subagent Task]') && text.includes(CHILD_TAG)) return 'child';
-  const m = /^\s*(?:\[[^\]]*\bUTC\]\s*)?\[conf:([a-z]+)\]/.exec(text);
+  // a dispatched task reads `[Subagent Task]: [conf:NAME] …`
+  const m = /^\s*(?:\[[^\]]*\bUTC\]\s*)?(?:\[Subagent Task\]:\s*)?\[conf:([a-z]+)\]/.exec(text);
   const name = m?.[1];
   if (isScenario(name)) return name;
   // OpenClaw 2026.9 retries a failed turn with "[Queued user message from a previous active
   // turn; …]" wrapping the original text: the error scenarios must keep failing through it.
   if (text.includes('[conf:fail]')) return 'fail';
   if (text.includes('[conf:overload]')) return 'overload';
+  if (text.includes('[conf:busy]')) return 'busy';
   return 'none';
 }
 
@@ -125,6 +167,8 @@ export function attributionOf(text: string): Scenario {
 
 export async function startFakeModel(opts: FakeModelOptions): Promise<FakeModel> {
   const log: LoggedRequest[] = [];
+  /** the first answer of a `slow` turn, to be held */
+  const toHold = new WeakSet<LoggedRequest>();
   const overloadSeen = new Map<string, number>();
   let callSeq = 0;
 
@@ -143,6 +187,7 @@ export async function startFakeModel(opts: FakeModelOptions): Promise<FakeModel>
         if (firstReal < 0) firstReal = i;
       }
     });
+    const realUsers = messages.filter(isRealUser);
     const lastUserText = lastReal >= 0 ? textOf(messages[lastReal]?.content) : '';
     const firstUserText = firstReal >= 0 ? textOf(messages[firstReal]?.content) : '';
     const afterUser = messages.slice(lastReal + 1);
@@ -164,6 +209,9 @@ export async function startFakeModel(opts: FakeModelOptions): Promise<FakeModel>
       scenario: attributionOf(firstUserText),
       turnScenario,
       lastUserText: lastUserText.slice(0, 2000),
+      firstUserText: firstUserText.slice(0, 2000),
+      realUsers: realUsers.length,
+      userTexts: messages.filter((m) => m.role === 'user').map((m) => textOf(m.content).slice(0, 500)),
       lastToolResult: afterUser
         .filter((m) => m.role === 'tool')
         .map((m) => textOf(m.content))
@@ -182,6 +230,13 @@ export async function startFakeModel(opts: FakeModelOptions): Promise<FakeModel>
     });
 
     if (turnScenario === 'fail') return { ...entry, decision: { kind: 'error', status: 529 } };
+    if (entry.scenario === 'busy' || turnScenario === 'busy') {
+      // overloaded until clawpulse's first retry is in the conversation (OpenClaw's own
+      // retries of the turn, however it rewraps them, keep failing)
+      const retried = realUsers.some((m) => textOf(m.content).includes(RETRY_MARK));
+      if (!retried) return { ...entry, decision: { kind: 'error', status: 529 } };
+      return text(`Recovered after clawpulse's retry (request ${entry.n}).`);
+    }
     if (turnScenario === 'overload') {
       // counted per fake instance, not per text: OpenClaw rewraps the retried message
       const seen = overloadSeen.get('overload') ?? 0;
@@ -207,12 +262,46 @@ export async function startFakeModel(opts: FakeModelOptions): Promise<FakeModel>
         if (tools.includes('tool_call')) return tool('tool_call', { id: 'sessions_spawn', args });
         return text('No spawn tool offered.');
       }
+      case 'reply':
+        return text(`Conformance reply r${entry.n}: ${realUsers.length} user message(s) in this session.`);
+      case 'slow': {
+        // held (see hold()); then an exec call when offered, so the run has a boundary (the
+        // tool's end) where OpenClaw can hand the model a steer, else text
+        const d = tools.includes('exec') ? tool('exec', { command: OK_COMMAND }) : text(SLOW_TEXT);
+        toHold.add(d);
+        return d;
+      }
       default:
         return text('Noted.');
     }
   }
 
-  function writeResponse(res: http.ServerResponse, d: LoggedRequest): void {
+  /** the status line and, for a stream, its first chunk; `writeBody` sends the rest */
+  function writeHead(res: http.ServerResponse, d: LoggedRequest): void {
+    if (d.decision.kind === 'error') return;
+    if (!d.stream) return;
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+    });
+    streamChunk(res, d, [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }]);
+  }
+
+  function streamChunk(
+    res: http.ServerResponse,
+    d: LoggedRequest,
+    choices: unknown[],
+    extra: Record<string, unknown> = {},
+  ): void {
+    const id = `chatcmpl-conf-${d.n}`;
+    const created = Math.floor(d.t / 1000);
+    res.write(
+      `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: 'fake-model', choices, ...extra })}\n\n`,
+    );
+  }
+
+  function writeBody(res: http.ServerResponse, d: LoggedRequest): void {
     const id = `chatcmpl-conf-${d.n}`;
     const created = Math.floor(d.t / 1000);
     if (d.decision.kind === 'error') {
@@ -256,21 +345,39 @@ export async function startFakeModel(opts: FakeModelOptions): Promise<FakeModel>
       );
       return;
     }
-    res.writeHead(200, {
-      'content-type': 'text/event-stream',
-      'cache-control': 'no-cache',
-      connection: 'keep-alive',
-    });
-    const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) =>
-      res.write(
-        `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model: 'fake-model', choices, ...extra })}\n\n`,
-      );
-    chunk([{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }]);
-    if (toolCall) chunk([{ index: 0, delta: { tool_calls: [toolCall] }, finish_reason: null }]);
-    else if (dec.kind === 'text') chunk([{ index: 0, delta: { content: dec.text }, finish_reason: null }]);
-    chunk([{ index: 0, delta: {}, finish_reason: finish }]);
-    chunk([], { usage });
+    if (toolCall) streamChunk(res, d, [{ index: 0, delta: { tool_calls: [toolCall] }, finish_reason: null }]);
+    else if (dec.kind === 'text')
+      streamChunk(res, d, [{ index: 0, delta: { content: dec.text }, finish_reason: null }]);
+    streamChunk(res, d, [{ index: 0, delta: {}, finish_reason: finish }]);
+    streamChunk(res, d, [], { usage });
     res.end('data: [DONE]\n\n');
+  }
+
+  const logLine = (d: LoggedRequest) => fs.appendFileSync(opts.logFile, `${JSON.stringify(d)}\n`);
+
+  /** held `slow` answers: each ends on release(), its timeout, or OpenClaw hanging up */
+  const holds = new Set<(end: 'released' | 'timeout' | 'closed') => void>();
+
+  function hold(res: http.ServerResponse, d: LoggedRequest): void {
+    writeHead(res, d);
+    const t0 = Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    const finish = (end: 'released' | 'timeout' | 'closed') => {
+      if (!holds.delete(finish)) return;
+      clearTimeout(timer);
+      d.hold = { end, ms: Date.now() - t0 };
+      if (end !== 'closed') {
+        if (d.decision.kind === 'text')
+          d.decision = { kind: 'text', text: `${SLOW_TEXT}, held ${d.hold.ms} ms (${end}).` };
+        if (!res.destroyed) writeBody(res, d);
+      }
+      logLine(d);
+    };
+    holds.add(finish);
+    timer = setTimeout(() => finish('timeout'), opts.slowHoldMs ?? DEFAULT_SLOW_HOLD_MS);
+    res.on('close', () => {
+      if (!res.writableEnded) finish('closed');
+    });
   }
 
   const server = http.createServer((req, res) => {
@@ -304,8 +411,13 @@ export async function startFakeModel(opts: FakeModelOptions): Promise<FakeModel>
       const stream = (body as { stream?: unknown }).stream === true;
       const d = decide(body, url, stream);
       log.push(d);
-      fs.appendFileSync(opts.logFile, `${JSON.stringify(d)}\n`);
-      writeResponse(res, d);
+      if (toHold.has(d)) {
+        hold(res, d);
+        return;
+      }
+      logLine(d);
+      writeHead(res, d);
+      writeBody(res, d);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -314,8 +426,15 @@ export async function startFakeModel(opts: FakeModelOptions): Promise<FakeModel>
     baseUrl: `http://127.0.0.1:${port}/v1`,
     port,
     requests: () => [...log],
+    held: () => holds.size,
+    release: () => {
+      const n = holds.size;
+      for (const f of [...holds]) f('released');
+      return n;
+    },
     close: () =>
       new Promise<void>((resolve) => {
+        for (const f of [...holds]) f('closed');
         server.closeAllConnections();
         server.close(() => resolve());
       }),
