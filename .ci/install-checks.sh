@@ -5,7 +5,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 steps=("$@")
-[ ${#steps[@]} -eq 0 ] && steps=(lockfile systemd)
+[ ${#steps[@]} -eq 0 ] && steps=(lockfile systemd package node24)
 
 declare -A script=(
   [lockfile]=.ci/lockfile.sh

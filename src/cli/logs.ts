@@ -42,6 +42,11 @@ function tailLines(file: string, n: number): { lines: string[]; end: number } {
 }
 
 export async function showLogs(config: Readonly<Config>, o: LogsOptions): Promise<number> {
+  // `clawpulse logs | head`: the reader left, so are we (not an EPIPE crash)
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
   const file = o.file ?? logFilePath(config);
   const color = o.color ?? (Boolean(process.stdout.isTTY) && !process.env.NO_COLOR);
   const out = (line: string) =>

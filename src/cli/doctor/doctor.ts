@@ -4,6 +4,7 @@
  * store. Each problem comes with its fix. Exit 0 when nothing failed (warnings allowed), 1 else.
  */
 import { type Config, ConfigError, loadConfig } from '../../config/config.js';
+import { portOption } from '../config-from-cli.js';
 import { checkGateway } from './gateway.js';
 import { checkNode, checkPort, checkStateDir, checkStore } from './local.js';
 import { checkMattermost } from './mattermost.js';
@@ -66,7 +67,7 @@ export function envWithOptions(
 ): NodeJS.ProcessEnv {
   const out = { ...env };
   if (o.stateDir) out.OPENCLAW_STATE_DIR = o.stateDir;
-  if (o.port !== undefined) out.HEALTH_PORT = o.port;
+  if (o.port !== undefined) out.HEALTH_PORT = portOption(o.port);
   if (o.db) out.CLAWPULSE_DB = o.db;
   return out;
 }

@@ -8,7 +8,7 @@ import type { Config } from '../../config/config.js';
 import { readLivePid } from '../../infra/pidfile.js';
 import { agentSqlitePath, agentsDir, configPath, sessionsJsonPath } from '../../openclaw/paths.js';
 import { hostForUrl } from '../start.js';
-import { type CheckResult, fail, ok, warn } from './report.js';
+import { type CheckResult, fail, ok, skip, warn } from './report.js';
 
 export const MIN_NODE = { major: 20, minor: 19 };
 
@@ -139,7 +139,8 @@ export async function checkPort(config: Readonly<Config>): Promise<CheckResult> 
   const { host, port } = config.http;
   const name = 'HTTP port';
   const where = `${host}:${port}`;
-  if (port === 0) return ok(name, `${host}, any free port (HEALTH_PORT=0)`);
+  if (config.http.disabled) return skip(name, 'HEALTH_PORT=0: no HTTP server (no dashboard, API, /health)');
+  if (port === 0) return ok(name, `${host}, any free port (HEALTH_PORT=any)`);
   const pid = readLivePid(config.pidFile);
   if (pid) {
     try {
