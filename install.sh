@@ -107,7 +107,9 @@ case "$FROM" in "" | registry | checkout) ;; *)
   ;;
 esac
 
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]:-$0}")" 2>/dev/null && pwd || echo "")
+# the folder this script is in; none when it comes through a pipe (curl … | bash)
+HERE=""
+if [ -n "${BASH_SOURCE[0]:-}" ] && [ -f "${BASH_SOURCE[0]}" ]; then HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd); fi
 STATE_DIR=${OPENCLAW_STATE_DIR:-$HOME/.openclaw}
 # where units and /etc files go; overridable for packaging and tests
 SYSTEMD_SYSTEM_DIR=${CLAWPULSE_SYSTEMD_SYSTEM_DIR:-/etc/systemd/system}
