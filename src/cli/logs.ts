@@ -1,8 +1,8 @@
 /**
  * `clawpulse logs [-f] [--json] [-n N]`: the daemon's log file (`<home>/clawpulse.log`, written
  * by `clawpulse start --fork`), its last N lines as the human lines a terminal shows
- * (src/infra/log-format.ts: time, level, message, the fields that matter, error stacks), or as
- * the JSON lines they are (--json). -f keeps following it, also across a rotation (the file is
+ * (src/infra/log-format.ts: time, level, message, the fields that matter, error stacks), or its
+ * JSON lines as they are (--json). -f keeps following it, also across a rotation (the file is
  * truncated in place).
  */
 import fs from 'node:fs';
@@ -49,8 +49,13 @@ export async function showLogs(config: Readonly<Config>, o: LogsOptions): Promis
   });
   const file = o.file ?? logFilePath(config);
   const color = o.color ?? (Boolean(process.stdout.isTTY) && !process.env.NO_COLOR);
-  const out = (line: string) =>
-    process.stdout.write(`${o.json ? line : formatLogLine(line, { color, stacks: true })}\n`);
+  // --json: the JSON lines only (the file also holds what the daemon printed itself, such as
+  // its dashboard line, and a runtime's crash trace: those show in the readable view)
+  const out = (line: string) => {
+    if (o.json) {
+      if (line.startsWith('{')) process.stdout.write(`${line}\n`);
+    } else process.stdout.write(`${formatLogLine(line, { color, stacks: true })}\n`);
+  };
   if (!fs.existsSync(file)) {
     process.stderr.write(
       `clawpulse: no log file at ${file}. \`clawpulse start --fork\` writes it; a daemon in the foreground logs to stderr, under systemd to the journal (journalctl -u clawpulse, or --user-unit clawpulse).\n`,
