@@ -74,17 +74,15 @@ describe('dispatch in the daemon', () => {
       token: TOKEN,
       methods: {
         'sessions.patch': (_p, _c, reply) => reply.ok({ ok: true }),
-        agent: (p, c, reply) => {
-          const runId = `run-${String(p.idempotencyKey).slice(0, 8)}`;
-          reply.ok({ runId, sessionKey: p.sessionKey, status: 'accepted', acceptedAt: Date.now() });
+        // enqueue starts the run with chat.send (a steer has queueMode "steer")
+        'chat.send': (p, c, reply) => {
+          chatSends.push(p as Record<string, unknown>);
+          const runId = String(p.idempotencyKey);
+          reply.ok({ runId, status: 'started' });
+          if (p.queueMode === 'steer') return;
           // the daemon's own connection is the live one that subscribed
           const live = gateway?.conns.find((x) => x.live && x !== c) ?? c;
           setTimeout(() => playRun(live, String(p.sessionKey), runId, 'the answer is 42'), 50);
-          reply.ok({ runId, status: 'ok', summary: 'completed' });
-        },
-        'chat.send': (p, _c, reply) => {
-          chatSends.push(p as Record<string, unknown>);
-          reply.ok({ runId: p.idempotencyKey, status: 'started' });
         },
         'sessions.abort': (_p, _c, reply) => reply.ok({ ok: true, aborted: true }),
         send: (p, _c, reply) => {

@@ -1,7 +1,8 @@
 /**
  * `dispatch enqueue` against an in-memory gateway and a real SQLite ledger: the session key it
- * makes or reuses, the gateway calls (sessions.patch only for what was given, `agent` with an
- * idempotency key), what the ledger records, and how a gateway refusal ends it.
+ * makes or reuses, the gateway calls (sessions.patch only for what was given, then `chat.send`,
+ * or `agent` on a gateway without it, with an idempotency key), what the ledger records, and how
+ * a gateway refusal ends it. Most tests use a gateway without chat.send (the `agent` path).
  */
 import { describe, expect, it } from 'vitest';
 import { FakeCallError, fakeGatewayCaller } from '../../test/support/fake-gateway-caller.js';
@@ -25,21 +26,48 @@ function input(over: Partial<EnqueueInput> = {}): EnqueueInput {
   };
 }
 
-function setup(handlers: Parameters<typeof fakeGatewayCaller>[0] = {}) {
+function setup(
+  handlers: Parameters<typeof fakeGatewayCaller>[0] = {},
+  methods = ['sessions.patch', 'agent'],
+) {
   const ledger = createSqliteStore(':memory:').ledger();
   let n = 0;
   let runNo = 0;
-  const gw = fakeGatewayCaller({
-    'sessions.patch': (p) => ({ ok: true, key: p.key }),
-    agent: (p) => ({ runId: `run-${++runNo}`, sessionKey: p.sessionKey, status: 'accepted' }),
-    ...handlers,
-  });
+  const gw = fakeGatewayCaller(
+    {
+      'sessions.patch': (p) => ({ ok: true, key: p.key }),
+      agent: (p) => ({ runId: `run-${++runNo}`, sessionKey: p.sessionKey, status: 'accepted' }),
+      ...handlers,
+    },
+    methods,
+  );
   let t = T0;
   const deps = { gateway: gw.caller, ledger, now: () => t, uuid: () => `uuid-${++n}` };
   return { ledger, gw, deps, advance: (ms: number) => (t += ms) };
 }
 
 describe('dispatch enqueue', () => {
+  it('starts the run with chat.send where the gateway has it (so a later steer reaches that run)', async () => {
+    const t = setup({ 'chat.send': (p) => ({ runId: p.idempotencyKey, status: 'started' }) }, [
+      'sessions.patch',
+      'agent',
+      'chat.send',
+    ]);
+    const r = await enqueue(input({ thinking: 'high', timeoutSeconds: 60 }), t.deps);
+    expect(t.gw.calls.map((c) => c.method)).toEqual(['sessions.patch', 'chat.send']);
+    const sent = t.gw.of('chat.send')[0]?.params;
+    expect(sent).toMatchObject({
+      sessionKey: 'agent:main:subagent:uuid-1',
+      idempotencyKey: 'uuid-2',
+      deliver: false,
+      thinking: 'high',
+      timeoutMs: 60_000,
+    });
+    expect(sent).not.toHaveProperty('queueMode');
+    expect(r.runId).toBe('uuid-2');
+    expect(t.ledger.get('ticket-1')?.runId).toBe('uuid-2');
+  });
+
   it('fresh: a new subagent key, no patch without overrides, `agent` with an idempotency key, and a ledger entry', async () => {
     const t = setup();
     const r = await enqueue(input({ agent: 'coder', origin: 'telegram:42', verifyCmd: 'npm test' }), t.deps);

@@ -36,6 +36,8 @@ describe('steerSession', () => {
   });
 
   it('falls back to a follow-up `agent` turn when the gateway rejects queueMode as an unknown field', async () => {
+    // OpenClaw 2026.7.35's words, seen live; there an agent turn reaches the model, a plain
+    // chat.send into the busy session did not (conformance suite)
     const gw = fakeGatewayCaller({
       'chat.send': () => {
         throw new FakeCallError(
@@ -47,6 +49,7 @@ describe('steerSession', () => {
     });
     const r = await steerSession(gw.caller, KEY, 'focus');
     expect(r).toEqual({ mode: 'followup', runId: 'run-f' });
+    expect(gw.of('chat.send')).toHaveLength(1);
     const agent = gw.of('agent');
     expect(agent).toHaveLength(1);
     expect(agent[0]?.params).toMatchObject({ sessionKey: KEY, message: 'focus', deliver: false });

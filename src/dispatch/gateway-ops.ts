@@ -50,6 +50,15 @@ export interface StartedRun {
 }
 
 /** starts a turn in a session with the `agent` method; resolves once the gateway accepted it */
+/**
+ * Starts a turn in a session, resolving once the gateway accepted it.
+ *
+ * Through `chat.send` where the gateway has it: OpenClaw 2026.9.6 injects a later steer
+ * (`chat.send` with `queueMode: "steer"`) only into a run that `chat.send` started; into a run
+ * started by `agent` the steer waits and becomes the next turn (seen against the real gateway,
+ * test/conformance/dispatch.conformance.test.ts). `chat.send` also creates a new session key,
+ * as `agent` does. A gateway without it (or refusing it as unknown) gets `agent`.
+ */
 export async function startRun(
   gw: GatewayCaller,
   o: {
@@ -61,13 +70,53 @@ export async function startRun(
   },
 ): Promise<StartedRun> {
   const idempotencyKey = o.idempotencyKey ?? randomUUID();
+  const thinking = o.thinking && o.thinking !== 'off' ? o.thinking : undefined;
+  const runIdOf = (res: { runId?: unknown } | undefined) =>
+    typeof res?.runId === 'string' ? res.runId : idempotencyKey;
+  if (gw.hasMethod('chat.send') !== false) {
+    const params: Record<string, unknown> = {
+      sessionKey: o.sessionKey,
+      message: o.message,
+      idempotencyKey,
+      deliver: false,
+    };
+    if (thinking) params.thinking = thinking;
+    if (o.timeoutSeconds !== undefined) params.timeoutMs = o.timeoutSeconds * 1000;
+    try {
+      const res = await gw.request<{ runId?: string }>('chat.send', params, { timeoutMs: 30_000 });
+      return { runId: runIdOf(res), idempotencyKey };
+    } catch (err) {
+      const e = err as CodedError;
+      if (!(e.code === 'INVALID_REQUEST' && /unknown method/i.test(e.message))) throw err;
+    }
+  }
+  return startAgentRun(gw, { ...o, idempotencyKey });
+}
+
+/**
+ * A turn through the `agent` method. Also the follow-up for a steer on gateways whose chat.send
+ * has no queueMode (2026.7): there a plain chat.send into a busy session did not reach the model
+ * within 30 s against the real 2026.7.35 gateway, an `agent` turn did (conformance suite).
+ */
+export async function startAgentRun(
+  gw: GatewayCaller,
+  o: {
+    sessionKey: string;
+    message: string;
+    thinking?: string | null;
+    timeoutSeconds?: number;
+    idempotencyKey?: string;
+  },
+): Promise<StartedRun> {
+  const idempotencyKey = o.idempotencyKey ?? randomUUID();
+  const thinking = o.thinking && o.thinking !== 'off' ? o.thinking : undefined;
   const params: Record<string, unknown> = {
     message: o.message,
     sessionKey: o.sessionKey,
     idempotencyKey,
     deliver: false,
   };
-  if (o.thinking && o.thinking !== 'off') params.thinking = o.thinking;
+  if (thinking) params.thinking = thinking;
   if (o.timeoutSeconds !== undefined) params.timeout = o.timeoutSeconds;
   // the first reply (status "accepted") is enough: the run goes on without us
   const res = await gw.request<{ runId?: string; status?: string }>('agent', params, { timeoutMs: 30_000 });
@@ -106,7 +155,7 @@ export async function steerSession(
       if (!(e.code === 'INVALID_REQUEST' && UNKNOWN_FIELD_RE.test(e.message))) throw err;
     }
   }
-  const run = await startRun(gw, { sessionKey, message, idempotencyKey });
+  const run = await startAgentRun(gw, { sessionKey, message, idempotencyKey });
   return { mode: 'followup', runId: run.runId };
 }
 

@@ -186,8 +186,10 @@ describe('dispatch service', () => {
 
   it('falls back to a fresh session when the continuation cannot be sent, with the same model and task', async () => {
     const t = setup({
-      'chat.send': () => {
-        throw new FakeCallError('UNAVAILABLE', 'session is gone');
+      // the continuation (a steer into the failed session) cannot be sent; a new session can
+      'chat.send': (p) => {
+        if (p.queueMode === 'steer') throw new FakeCallError('UNAVAILABLE', 'session is gone');
+        return { runId: p.idempotencyKey, status: 'started' };
       },
     });
     t.ledger.update('x', () => label({ thinking: 'high' }));
@@ -213,7 +215,9 @@ describe('dispatch service', () => {
       model: 'fake/fake-model',
       thinkingLevel: 'high',
     });
-    expect(String(t.gw.of('agent')[0]?.params.message)).toContain('do the thing');
+    const fresh = t.gw.of('chat.send').filter((c) => c.params.queueMode === undefined);
+    expect(fresh[0]?.params.sessionKey).toBe(e?.sessionKey);
+    expect(String(fresh[0]?.params.message)).toContain('do the thing');
   });
 
   it('does not retry an error that is not an overload, nor one older than 60 min', async () => {

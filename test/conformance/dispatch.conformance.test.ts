@@ -7,8 +7,6 @@
  * comes from what really happened: the fake model's request log, the ledger, the daemon's model
  * and its lifecycle webhook. The 529 scenario starts first and runs beside the others (OpenClaw
  * spends ~80 s retrying an overloaded model itself before the run fails for clawpulse to retry).
- * A probe beside the steer scenario sends the same steer into a run started by chat.send, to
- * show where OpenClaw injects a steer and where it makes it the next turn.
  *
  * Timings go to the console and to `dispatch-report.json` in the run's dir (kept when a test
  * failed, or with CLAWPULSE_CONFORMANCE_KEEP=1).
@@ -474,7 +472,7 @@ describe('clawpulse dispatch against OpenClaw 2026.9.6 (real gateway, fake model
     });
   }, 120_000);
 
-  it('steer during a slow run reaches the model (as the next turn: the run was started by agent)', async () => {
+  it('steer during a slow run is injected into that run and the model sees it', async () => {
     const token = `c-steer-${NONCE}`;
     const steerText = `STEER-TOKEN-${NONCE}: also mention the steer`;
     const t0 = Date.now();
@@ -530,65 +528,12 @@ describe('clawpulse dispatch against OpenClaw 2026.9.6 (real gateway, fake model
     // clawpulse sent queueMode "steer" and says so; the gateway accepted it alike either way
     expect(mode).toBe('steer');
     expect(done.status).toBe('done');
-    // What OpenClaw 2026.9.6 really does with it: its log says "message queued …
-    // sessionState=processing", then a new session turn in the session's lane, which runs once
-    // the label's run has ended, even with a tool boundary in that run. Its agent runner only
-    // injects into a reply operation (a run started by chat.send; `runActiveReplySteer` falls
-    // back to a follow-up when there is none), and enqueue starts runs with `agent`.
-    // The probe below shows the same steer injected into a run started by chat.send.
-    expect(injected, 'steer injected into an agent-started run: OpenClaw changed, update the report').toBe(
-      false,
-    );
-    expect(sawIt.t).toBeGreaterThan(runs.find((x) => x.runId === r.json?.runId)?.endedAt ?? 0);
-  }, 120_000);
-
-  it('probe: the same steer into a run started by chat.send (not by agent, as enqueue does)', async () => {
-    // what OpenClaw does with `queueMode: "steer"` depends on how the active run was started:
-    // this records it for a chat.send run, beside the agent run of the scenario above
-    const key = 'agent:main:conf-chatsteer';
-    const token = `c-chatsteer-${NONCE}`;
-    const steerText = `STEER-TOKEN-2-${NONCE}`;
-    const conn = await openConnection(st.oc);
-    try {
-      const started = await conn.request('chat.send', {
-        sessionKey: key,
-        message: `[conf:slow] ${token}`,
-        idempotencyKey: randomUUID(),
-      });
-      await until('the slow model call to be held', () =>
-        st.requestsWith(token).find((q) => q.turnScenario === 'slow' && !q.hold),
-      );
-      const s0 = Date.now();
-      const steered = await conn.request('chat.send', {
-        sessionKey: key,
-        message: steerText,
-        queueMode: 'steer',
-        idempotencyKey: randomUUID(),
-      });
-      await new Promise((r) => setTimeout(r, STEER_SETTLE_MS));
-      expect(st.fake.release()).toBe(1);
-      const sawIt = await until('the model to see the steer', () => st.requestsWith(steerText)[0], 30_000);
-      await until('the runs to end', () => {
-        const runs = st.runsOf(key);
-        return runs.length && runs.every((x) => x.endedAt !== undefined) && st.fake.held() === 0
-          ? runs
-          : undefined;
-      });
-      const runs = st.runsOf(key);
-      const first = runs[0];
-      const injected = first !== undefined && sawIt.t <= (first.endedAt ?? 0);
-      st.report.chatSteerProbe = { started, steered, runs, steerRequestAt: sawIt.t, injected };
-      // into a chat.send run the steer lands inside it, before its next model call
-      expect(injected).toBe(true);
-      expect(runs).toHaveLength(1);
-      st.timing('chatSteerProbe', {
-        injectedIntoTheActiveRun: injected,
-        steerToModelSeesItMs: sawIt.t - s0,
-        runs: runs.length,
-      });
-    } finally {
-      await conn.stop();
-    }
+    // OpenClaw 2026.9.6 injects a steer only into a run that chat.send started (its agent
+    // runner's `runActiveReplySteer`); into a run started by `agent` it becomes the next turn.
+    // enqueue starts runs with chat.send for that reason: the model sees the steer inside the
+    // label's own run, before the run ends.
+    expect(injected, 'the steer became a later turn: did enqueue start the run with agent?').toBe(true);
+    expect(sawIt.t).toBeLessThanOrEqual(runs.find((x) => x.runId === r.json?.runId)?.endedAt ?? 0);
   }, 120_000);
 
   it('abort (POST /api/sessions/<key>/abort) ends a slow run: label error "aborted", model interrupted', async () => {
