@@ -67,6 +67,7 @@ export async function createOutputs(
           logger: logger.child({ sink: 'mattermost' }),
           clock,
           toolLabels,
+          modelLimits: config.model,
         })
       : undefined;
   if (!mattermost)
@@ -91,8 +92,19 @@ export async function createOutputs(
         requests: h.requests,
         failures: h.failures,
         queued: h.boxes.waiting,
-        lastError: h.reason ?? h.breaker?.lastError,
-        detail: { state: h.state, mode: h.mode, modeReason: h.modeReason, boxes: h.boxes, url: h.url },
+        // the last failure (a 429 too) and when, kept after recovery; detail.reason is what is wrong now
+        ...(h.lastError !== undefined ? { lastError: h.lastError, lastErrorAt: h.lastErrorAt } : {}),
+        ...(h.lastSuccessAt !== undefined ? { lastSuccessAt: h.lastSuccessAt } : {}),
+        detail: {
+          state: h.state,
+          ...(h.reason ? { reason: h.reason } : {}),
+          mode: h.mode,
+          modeReason: h.modeReason,
+          boxes: h.boxes,
+          rateLimited: h.rateLimited,
+          late: h.late,
+          url: h.url,
+        },
       },
     ];
   };

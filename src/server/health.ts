@@ -20,7 +20,9 @@ export interface SinkHealth {
   failures: number;
   /** items waiting to be sent */
   queued?: number;
+  /** the last failure and when (ms), kept after recovery: what is wrong now goes in detail */
   lastError?: string;
+  lastErrorAt?: number;
   lastSuccessAt?: number;
   /** what else the sink reports about itself (mode, boxes, why it is disabled ...) */
   detail?: Record<string, unknown>;

@@ -35,6 +35,11 @@ export interface MmPost {
   id: string;
   channel_id: string;
   root_id: string;
+  user_id?: string;
+  /** set on the edit-history rows a `since` listing also returns */
+  original_id?: string;
+  create_at?: number;
+  update_at?: number;
   message: string;
   type: string;
   props: Record<string, unknown>;
@@ -71,12 +76,29 @@ export interface MattermostClient {
   createPost(body: CreatePostBody): Promise<MmPost>;
   patchPost(id: string, patch: PostPatch): Promise<MmPost>;
   getPost(id: string): Promise<MmPost>;
+  /**
+   * `GET /channels/{id}/posts?since=`: every post of the channel (thread replies included)
+   * modified after `since` (ms), at most 1000, as the server lists them (`order` of a PostList)
+   */
+  getChannelPostsSince(channelId: string, since: number): Promise<MmPost[]>;
   /** ids of the enabled webapp plugins */
   getWebappPluginIds(): Promise<string[]>;
   /** GET of an arbitrary URL (PLUGIN_URL) with extra headers; returns status and parsed JSON if any */
   probe(url: string, headers: Record<string, string>): Promise<{ status: number; json: unknown }>;
-  stats(): { requests: number; failures: number; byStatus: Record<string, number> };
+  stats(): ClientStats;
   close(): Promise<void>;
+}
+
+export interface ClientStats {
+  requests: number;
+  failures: number;
+  byStatus: Record<string, number>;
+  /** the last failed request (429s included) and when */
+  lastError?: string;
+  lastErrorAt?: number;
+  lastSuccessAt?: number;
+  /** the last request failed (cleared by the next success) */
+  failing: boolean;
 }
 
 export interface ClientOptions {
@@ -84,6 +106,8 @@ export interface ClientOptions {
   token: string;
   connections?: number;
   timeoutMs?: number;
+  /** clock for lastErrorAt / lastSuccessAt (default Date.now) */
+  now?: () => number;
 }
 
 export function createMattermostClient(opts: ClientOptions): MattermostClient {
@@ -97,9 +121,29 @@ export function createMattermostClient(opts: ClientOptions): MattermostClient {
     bodyTimeout: timeoutMs,
   });
   let agent: Agent | undefined;
+  const now = opts.now ?? Date.now;
   const counters = { requests: 0, failures: 0, byStatus: {} as Record<string, number> };
+  const last: { error?: string; errorAt?: number; okAt?: number; failing: boolean } = { failing: false };
+
+  function failed(err: MattermostError): MattermostError {
+    last.error = err.message;
+    last.errorAt = now();
+    last.failing = true;
+    return err;
+  }
 
   async function call<T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<T> {
+    try {
+      const r = await request<T>(method, path, body);
+      last.okAt = now();
+      last.failing = false;
+      return r;
+    } catch (err) {
+      throw err instanceof MattermostError ? failed(err) : err;
+    }
+  }
+
+  async function request<T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<T> {
     counters.requests++;
     const headers: Record<string, string> = {
       authorization: `Bearer ${opts.token}`,
@@ -176,6 +220,15 @@ export function createMattermostClient(opts: ClientOptions): MattermostClient {
     createPost: (body) => call<MmPost>('POST', '/api/v4/posts', body),
     patchPost: (id, patch) => call<MmPost>('PUT', `/api/v4/posts/${encodeURIComponent(id)}/patch`, patch),
     getPost: (id) => call<MmPost>('GET', `/api/v4/posts/${encodeURIComponent(id)}`),
+    async getChannelPostsSince(channelId, since) {
+      const list = await call<{ order?: unknown; posts?: Record<string, MmPost> }>(
+        'GET',
+        `/api/v4/channels/${encodeURIComponent(channelId)}/posts?since=${Math.max(1, Math.floor(since))}`,
+      );
+      const posts = list.posts && typeof list.posts === 'object' ? list.posts : {};
+      const order = Array.isArray(list.order) ? list.order : Object.keys(posts);
+      return order.map((id) => posts[String(id)]).filter((p): p is MmPost => Boolean(p?.id));
+    },
     async getWebappPluginIds() {
       const list = await call<unknown>('GET', '/api/v4/plugins/webapp');
       if (!Array.isArray(list)) return [];
@@ -220,6 +273,9 @@ export function createMattermostClient(opts: ClientOptions): MattermostClient {
       requests: counters.requests,
       failures: counters.failures,
       byStatus: { ...counters.byStatus },
+      ...(last.error !== undefined ? { lastError: last.error, lastErrorAt: last.errorAt } : {}),
+      ...(last.okAt !== undefined ? { lastSuccessAt: last.okAt } : {}),
+      failing: last.failing,
     }),
     async close() {
       await Promise.allSettled([pool.close(), agent?.close()]);

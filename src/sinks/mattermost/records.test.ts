@@ -49,6 +49,43 @@ describe('box records', () => {
     }
   });
 
+  it('a newer turn takes the current slot; an earlier box not closed stays findable until it is', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'clawpulse-rec-'));
+    try {
+      const store = createSqliteStore(path.join(dir, 'db.sqlite'));
+      const r = createBoxRecords(store, silentLogger);
+      const t1 = rec('s', 1000, 'idle');
+      r.save(t1);
+      const t2 = { ...rec('s', 2000, 'active'), turn: 2, postId: undefined };
+      r.save(t2);
+      expect(r.load('s')?.turn).toBe(2);
+      expect(
+        r
+          .unclosed()
+          .map((x) => x.turn)
+          .sort(),
+      ).toEqual([1, 2]);
+      // the earlier box goes on saving (its post id, its status) under its own key
+      r.save({ ...t1, lastStatus: 'done', final: { status: 'done', text: 't', summary: 's' } });
+      expect(r.load('s')?.turn).toBe(2);
+      expect(JSON.parse(store.kvGet('mattermost', 'open:s:1') ?? '{}').final.text).toBe('t');
+      // closed: gone from the open list
+      r.save({ ...t1, closed: 3000 });
+      // a final status with no kept content is an earlier version's record: nothing to finish
+      r.save({ ...rec('legacy', 1000, 'done') });
+      expect(r.unclosed().some((x) => x.rootKey === 'legacy')).toBe(false);
+      expect(store.kvGet('mattermost', 'open:s:1')).toBeUndefined();
+      expect(r.unclosed().map((x) => x.turn)).toEqual([2]);
+      // a closed current record is not moved aside by the next turn
+      r.save({ ...t2, closed: 4000 });
+      r.save({ ...rec('s', 5000, 'active'), turn: 3 });
+      expect(store.kvGet('mattermost', 'open:s:2')).toBeUndefined();
+      store.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a new turn is a comeback after done or error only', () => {
     expect(isNewTurn('done', 'active')).toBe(true);
     expect(isNewTurn('error', 'idle')).toBe(true);

@@ -1,7 +1,17 @@
 /**
- * Status box records in the EventStore kv (namespace `mattermost`, key `box:<root key>`):
- * the post id, pending_post_id, channel/thread and turn of each root session's box, so a
- * restarted daemon edits the same posts and never duplicates them.
+ * Status box records in the EventStore kv (namespace `mattermost`): what a restarted daemon
+ * needs to edit the same posts, never duplicate them, and bring every box it ever opened to a
+ * final state.
+ *
+ * - `box:<root key>`: the record of the root session's current turn.
+ * - `open:<root key>:<turn>`: an earlier turn whose box has not shown its final state yet (a
+ *   new turn began first). Deleted once that box is closed.
+ *
+ * A record is written before its post is created (the intent, with the `pending_post_id` the
+ * create will carry), again with the post id once the server answered, on every status
+ * change (with the final content when the status is final) and when the final state reached
+ * the server (`closed`). kv writes commit the store's open group first, so the events a record
+ * speaks of are on disk before it is.
  */
 import type { Logger } from '../../infra/logger.js';
 import type { SessionStatus } from '../../model/session.js';
@@ -20,29 +30,70 @@ export const isNewTurn = (last: SessionStatus | undefined, now: SessionStatus): 
 
 export interface BoxRecords {
   load(rootKey: string): BoxRecord | undefined;
+  /** writes the record where it belongs: `box:` when it is the root's newest turn, else `open:` */
   save(rec: BoxRecord): void;
-  /** forgets records of boxes finished before `cutoff` (and unreadable ones) */
+  /** every record whose box has not been closed (current and earlier turns) */
+  unclosed(): BoxRecord[];
+  /** forgets closed records older than `cutoff`, unreadable ones, and open ones far older */
   prune(cutoff: number): number;
 }
 
+const currentKey = (rootKey: string) => `box:${rootKey}`;
+const openKey = (rootKey: string, turn: number) => `open:${rootKey}:${turn}`;
+
+function parse(raw: string | undefined): BoxRecord | undefined {
+  if (!raw) return undefined;
+  const rec = JSON.parse(raw) as BoxRecord;
+  return rec && rec.v === 1 && typeof rec.channelId === 'string' && typeof rec.rootKey === 'string'
+    ? rec
+    : undefined;
+}
+
 export function createBoxRecords(store: EventStore, logger: Logger): BoxRecords {
+  function load(rootKey: string): BoxRecord | undefined {
+    try {
+      return parse(store.kvGet(KV, currentKey(rootKey)));
+    } catch (err) {
+      logger.warn({ err, rootKey }, 'unreadable stored status box record; starting a new box');
+      return undefined;
+    }
+  }
+
   return {
-    load(rootKey) {
-      try {
-        const raw = store.kvGet(KV, `box:${rootKey}`);
-        const rec = raw ? (JSON.parse(raw) as BoxRecord) : undefined;
-        return rec && rec.v === 1 && typeof rec.channelId === 'string' ? rec : undefined;
-      } catch (err) {
-        logger.warn({ err, rootKey }, 'unreadable stored status box record; starting a new box');
-        return undefined;
-      }
-    },
+    load,
     save(rec) {
       try {
-        store.kvSet(KV, `box:${rec.rootKey}`, JSON.stringify(rec));
+        const cur = load(rec.rootKey);
+        if (!cur || rec.turn >= cur.turn) {
+          // a newer turn takes the current slot: an earlier box not closed yet stays findable
+          if (cur && cur.turn !== rec.turn && !cur.closed)
+            store.kvSet(KV, openKey(cur.rootKey, cur.turn), JSON.stringify(cur));
+          store.kvSet(KV, currentKey(rec.rootKey), JSON.stringify(rec));
+        } else if (rec.closed) store.kvDelete(KV, openKey(rec.rootKey, rec.turn));
+        else store.kvSet(KV, openKey(rec.rootKey, rec.turn), JSON.stringify(rec));
       } catch (err) {
-        logger.error({ err, rootKey: rec.rootKey }, 'could not save the status box post id');
+        logger.error({ err, rootKey: rec.rootKey }, 'could not save the status box record');
       }
+    },
+    unclosed() {
+      const out: BoxRecord[] = [];
+      try {
+        for (const { key, value } of store.kvList(KV)) {
+          if (!key.startsWith('box:') && !key.startsWith('open:')) continue;
+          try {
+            const rec = parse(value);
+            // a final status with no kept content: a record of an earlier version, whose final
+            // state went out as that version did it
+            const legacy = rec?.lastStatus !== undefined && FINISHED.has(rec.lastStatus) && !rec.final;
+            if (rec && !rec.closed && !legacy) out.push(rec);
+          } catch {
+            // pruned at start
+          }
+        }
+      } catch (err) {
+        logger.warn({ err }, 'could not list the status box records');
+      }
+      return out;
     },
     prune(cutoff) {
       let n = 0;
@@ -54,11 +105,10 @@ export function createBoxRecords(store: EventStore, logger: Logger): BoxRecords 
           } catch {
             rec = undefined;
           }
-          const old =
-            typeof rec?.createdAt === 'number' &&
-            rec.createdAt < cutoff &&
-            rec.lastStatus &&
-            FINISHED.has(rec.lastStatus);
+          const created = typeof rec?.createdAt === 'number' ? rec.createdAt : 0;
+          const finished = Boolean(rec?.closed) || Boolean(rec?.lastStatus && FINISHED.has(rec.lastStatus));
+          // an open box a week old is given up on after another week
+          const old = created < cutoff && (finished || created < cutoff - RECORD_TTL_MS);
           if (!rec || old) {
             store.kvDelete(KV, key);
             n++;

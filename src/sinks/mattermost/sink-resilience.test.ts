@@ -21,24 +21,41 @@ const patches = (hh: Harness) => hh.mm.requests('PUT').filter((r) => r.path.ends
 const creates = (hh: Harness) => hh.mm.requests('POST', '/api/v4/posts');
 
 describe('Mattermost sink: failures', () => {
-  it('a create whose answer was lost is retried with the same pending_post_id: one post', async () => {
+  it('a create whose answer was lost: the box finds its post by its mark and adopts it, one post', async () => {
     const { h, clock, key } = await setup();
     h.mm.loseAnswerNext(1);
     h.push({ type: 'agent.started', sessionKey: key, runId: 'r1' });
     await waitFor(() => creates(h).length === 1 && creates(h)[0]?.status === -1, 'lost create');
     await settle(h.mm);
     expect(h.mm.livePosts()).toHaveLength(1); // the server did create it
-    clock.advance(500);
-    await waitFor(() => creates(h).length === 2 && creates(h)[1]?.status === 201, 'retried create');
-    const [a, b] = creates(h).map((r) => (r.body as { pending_post_id: string }).pending_post_id);
-    expect(b).toBe(a);
-    expect(h.mm.livePosts()).toHaveLength(1);
     h.push({ type: 'assistant.text', sessionKey: key, runId: 'r1', text: 'after retry' });
     clock.advance(500);
     await waitFor(
       () => h.mm.livePosts()[0]?.message.includes('after retry') ?? false,
-      'edit of the deduped post',
+      'edit of the found post',
     );
+    // looked up among the channel's posts, not created again
+    expect(creates(h)).toHaveLength(1);
+    const lookups = h.mm.requests('GET', `/api/v4/channels/${h.channel}/posts`);
+    expect(lookups).toHaveLength(1);
+    expect(Number(lookups[0]?.query.since)).toBeGreaterThan(0);
+    expect(h.mm.livePosts()).toHaveLength(1);
+    expect(h.mm.livePosts()[0]?.props.clawpulse_box).toBe(
+      (creates(h)[0]?.body as { pending_post_id?: string } | undefined)?.pending_post_id,
+    );
+  });
+
+  it('a create retried within the server window carries the same pending_post_id: one post', async () => {
+    const { h, clock, key } = await setup();
+    h.mm.failNext(1, 504); // a proxy timed out: the create may or may not have happened
+    h.push({ type: 'agent.started', sessionKey: key, runId: 'r1' });
+    await waitFor(() => creates(h).length === 1 && creates(h)[0]?.status === 504, 'gateway timeout');
+    clock.advance(500);
+    await waitFor(() => creates(h).length === 2 && creates(h)[1]?.status === 201, 'retried create');
+    const [a, b] = creates(h).map((r) => (r.body as { pending_post_id: string }).pending_post_id);
+    expect(b).toBe(a);
+    expect(h.mm.requests('GET', `/api/v4/channels/${h.channel}/posts`)).toHaveLength(1);
+    expect(h.mm.livePosts()).toHaveLength(1);
   });
 
   it('opens the breaker after THRESHOLD failures, sends nothing while open, probes after the cooldown', async () => {
@@ -126,13 +143,14 @@ describe('Mattermost sink: refused creates', () => {
 
 describe('Mattermost sink: restart, shutdown, turns', () => {
   it('after a restart the same box is edited, never duplicated', async () => {
-    const { h, key } = await setup();
+    const { h, clock, key } = await setup();
     h.push({ type: 'agent.started', sessionKey: key, runId: 'r1' });
     await waitForBoxes(h, 1);
     const postId = h.mm.livePosts()[0]?.id;
     const h2 = await h.restart();
     await h2.sink.start();
     h2.push({ type: 'assistant.text', sessionKey: key, runId: 'r1', text: 'after restart' });
+    clock.advance(500); // start refreshed the box at once; this edit waits its interval
     await waitFor(
       () => h2.mm.livePosts()[0]?.message.includes('after restart') ?? false,
       'edit after restart',

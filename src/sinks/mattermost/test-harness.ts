@@ -10,7 +10,7 @@ import { silentLogger } from '../../infra/logger.js';
 import type { PulseEvent } from '../../model/events.js';
 import { type EventInput, ev, testLimits } from '../../model/test-events.js';
 import { createSessionTracker } from '../../model/tracker.js';
-import { createPipeline, type Pipeline } from '../../pipeline.js';
+import { createPipeline, type Pipeline, restoreModel } from '../../pipeline.js';
 import { BUILTIN_TOOL_LABELS } from '../../render/tool-labels.js';
 import type { EventStore } from '../../store/event-store.js';
 import { createSqliteStore } from '../../store/sqlite-store.js';
@@ -37,6 +37,11 @@ export interface Harness {
   push(...inputs: HarnessEvent[]): void;
   /** a new sink + pipeline over the same SQLite file (a daemon restart) */
   restart(): Promise<Harness>;
+  /**
+   * a kill -9: the store is closed with no stop, no flush, no snapshot; a new sink + pipeline
+   * open the same file with `clock` (the old sink's timers stay on the old clock, never fired)
+   */
+  crash(clock: Clock): Promise<Harness>;
   close(): Promise<void>;
 }
 
@@ -62,7 +67,7 @@ export async function createHarness(opts: HarnessOptions): Promise<Harness> {
   const channel = mm.addChannel(opts.channel);
   const store = createSqliteStore(dbPath);
   const tracker = createSessionTracker(testLimits);
-  tracker.restore(store.loadSnapshots());
+  restoreModel(store, tracker);
   const pipeline = createPipeline({
     store,
     tracker,
@@ -93,6 +98,7 @@ export async function createHarness(opts: HarnessOptions): Promise<Harness> {
     stopTimeoutMs: opts.stopTimeoutMs ?? 1000,
     maxRequestsPerSec: opts.maxRequestsPerSec ?? 1000,
     requestBurst: opts.requestBurst ?? 100,
+    modelLimits: testLimits,
   });
   let closed = false;
   const h: Harness = {
@@ -116,6 +122,11 @@ export async function createHarness(opts: HarnessOptions): Promise<Harness> {
       store.close();
       closed = true;
       return createHarness({ ...opts, mm, dir, channel, config });
+    },
+    async crash(next) {
+      store.close();
+      closed = true;
+      return createHarness({ ...opts, clock: next, mm, dir, channel, config });
     },
     async close() {
       if (!closed) {

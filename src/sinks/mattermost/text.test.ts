@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { codePoints, fitQuoted, quote } from './text.js';
+import { codePoints, fitQuoted, markInterrupted, quote } from './text.js';
 
 describe('REST message text', () => {
   it('quotes every line, blank lines included', () => {
@@ -22,5 +22,15 @@ describe('REST message text', () => {
     expect(out).toContain('> …');
     expect(fitted).toContain(' 19');
     expect(fitQuoted(text, 10_000)).toBe(text);
+  });
+
+  it('closes a box as interrupted from its own text: header tag, footer tag or a new footer', () => {
+    expect(markInterrupted('> [ACTIVE] main | 3s\n> working', 'gone')).toBe(
+      '> [INTERRUPTED] main | 3s\n> working\n> [INTERRUPTED] gone',
+    );
+    expect(markInterrupted('> [IDLE] main | 3s\n> working\n> [IDLE] 3s | 1.2k tokens', 'gone')).toBe(
+      '> [INTERRUPTED] main | 3s\n> working\n> [INTERRUPTED] 3s | 1.2k tokens | gone',
+    );
+    expect(markInterrupted('someone edited this', 'gone')).toBe('someone edited this\n> [INTERRUPTED] gone');
   });
 });

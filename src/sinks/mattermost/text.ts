@@ -78,3 +78,21 @@ export function renderQuoted(
   }
   return fitQuoted(out, opts.maxChars);
 }
+
+const TAG = /^(> )?\[[A-Z]+\]/;
+
+/**
+ * A box's own text closed as interrupted, for a turn whose state is gone: the header's status
+ * tag becomes [INTERRUPTED], and the footer's too (or a footer is added) with the note.
+ */
+export function markInterrupted(message: string, note: string): string {
+  const lines = message.split('\n');
+  const head = lines[0] ?? '';
+  if (TAG.test(head)) lines[0] = head.replace(TAG, (_m, q: string | undefined) => `${q ?? ''}[INTERRUPTED]`);
+  const foot = lines.length > 1 ? (lines[lines.length - 1] as string) : '';
+  if (foot && TAG.test(foot))
+    lines[lines.length - 1] =
+      `${foot.replace(TAG, (_m, q: string | undefined) => `${q ?? ''}[INTERRUPTED]`)} | ${note}`;
+  else lines.push(`> [INTERRUPTED] ${note}`);
+  return lines.join('\n');
+}

@@ -9,6 +9,7 @@ export type MattermostConfig = Config['mattermost'];
 
 export interface MattermostSinkHealth {
   state: 'disabled' | 'starting' | 'ok' | 'degraded' | 'stopped';
+  /** what is wrong now (disabled, breaker open, the last request failed); gone once requests succeed */
   reason?: string;
   url?: string;
   mode: BoxMode;
@@ -18,5 +19,13 @@ export interface MattermostSinkHealth {
   maxMessageChars: number;
   requests: number;
   failures: number;
+  /** requests the server answered 429 */
+  rateLimited: number;
+  /** the last failed request (a 429 included) and when, kept after recovery */
+  lastError?: string;
+  lastErrorAt?: number;
+  lastSuccessAt?: number;
+  /** late boxes posted, and turns counted in a channel summary instead (late.ts) */
+  late: { late: number; summarised: number };
   counters: SinkCounters;
 }

@@ -28,6 +28,20 @@ export interface FakePost {
   metadata: Record<string, unknown>;
 }
 
+export interface PostList {
+  order: string[];
+  posts: Record<string, FakePost>;
+  next_post_id: string;
+  prev_post_id: string;
+  has_next: boolean;
+}
+
+/**
+ * A post as a read answers it: `pending_post_id` is not a column of the Posts table (the model
+ * field is `db:"-"`), so only the create's own answer carries it.
+ */
+export const asStored = (p: FakePost): FakePost => ({ ...p, pending_post_id: '' });
+
 export class AppError extends Error {
   constructor(
     public readonly status: number,
@@ -61,6 +75,8 @@ const permissions = () =>
 export interface PostStoreOptions {
   maxPostSize: number;
   now: () => number;
+  /** pending_post_id dedupe window (default PENDING_TTL_MS, the server's 30 s) */
+  pendingTtlMs?: number;
 }
 
 /** posts, their edit history rows, and the pending_post_id cache */
@@ -93,7 +109,7 @@ export class PostStore {
     if (!pendingId) return undefined;
     const now = this.opts.now();
     const hit = this.pending.get(pendingId);
-    if (hit && now - hit.at < PostStore.PENDING_TTL_MS) {
+    if (hit && now - hit.at < (this.opts.pendingTtlMs ?? PostStore.PENDING_TTL_MS)) {
       if (!hit.postId)
         throw new AppError(
           500,
@@ -173,6 +189,49 @@ export class PostStore {
     return p;
   }
 
+  /**
+   * `GET /channels/{id}/posts?since=` as the server's store answers it without collapsed
+   * threads: every row of the channel updated after `since` (edit-history rows and deleted
+   * posts included), at most 1000, newest first, plus the thread roots of those rows in
+   * `posts` only.
+   */
+  listSince(channelId: string, since: number): PostList {
+    const rows = [...this.posts.values(), ...this.history]
+      .filter((p) => p.channel_id === channelId && p.update_at > since)
+      .slice(0, 1000)
+      .sort((a, b) => b.create_at - a.create_at);
+    const list: PostList = {
+      order: rows.map((p) => p.id),
+      posts: {},
+      next_post_id: '',
+      prev_post_id: '',
+      has_next: false,
+    };
+    for (const p of rows) {
+      list.posts[p.id] = p;
+      const root = p.root_id ? this.posts.get(p.root_id) : undefined;
+      if (root) list.posts[root.id] = root;
+    }
+    return list;
+  }
+
+  /** `GET /channels/{id}/posts?page=&per_page=`: live posts, newest first */
+  listPage(channelId: string, page: number, perPage: number): PostList {
+    const rows = [...this.posts.values()]
+      .filter((p) => p.channel_id === channelId && !p.delete_at)
+      .sort((a, b) => b.create_at - a.create_at);
+    const slice = rows.slice(page * perPage, (page + 1) * perPage);
+    const list: PostList = {
+      order: slice.map((p) => p.id),
+      posts: {},
+      next_post_id: '',
+      prev_post_id: '',
+      has_next: rows.length > (page + 1) * perPage,
+    };
+    for (const p of slice) list.posts[p.id] = p;
+    return list;
+  }
+
   /** editing a missing or deleted post is a permission error (403), not 404 */
   private editable(id: string): FakePost {
     const p = this.posts.get(id);
@@ -232,7 +291,8 @@ export class PostStore {
     if (edited) next.edit_at = now;
     next.update_at = now;
     this.validate(next);
-    this.history.push({ ...old, id: newId(), original_id: old.id, delete_at: now });
+    // the store's Update: the old version gets a new id, and delete_at = update_at = now
+    this.history.push({ ...old, id: newId(), original_id: old.id, delete_at: now, update_at: now });
     this.posts.set(old.id, next);
     return next;
   }

@@ -190,4 +190,68 @@ describe('fake Mattermost', () => {
     expect(p.json.map((x: { id: string }) => x.id)).toEqual(['com.clawpulse.livestatus']);
     expect(mm.requests('GET', '/api/v4/users/me')).toHaveLength(2);
   });
+
+  it('lists the posts of a channel modified since a time, history rows and replies included; reads carry no pending_post_id', async () => {
+    const a = (await create({ pending_post_id: 'pa', props: { mark: 'a' } })).json;
+    expect(a.pending_post_id).toBe('pa'); // the create's own answer has it
+    fakeNow += 10;
+    const b = (await create({ root_id: a.id, pending_post_id: 'pb' })).json;
+    fakeNow += 10;
+    await call('PUT', `/api/v4/posts/${a.id}/patch`, { message: 'edited' }); // a history row of a
+    const all = await call('GET', `/api/v4/channels/${channel}/posts?since=${1_000_000 - 1}`);
+    expect(all.status).toBe(200);
+    expect(all.headers.get('content-type')).toBe('application/json');
+    expect(Object.keys(all.json).sort()).toEqual([
+      'has_next',
+      'next_post_id',
+      'order',
+      'posts',
+      'prev_post_id',
+    ]);
+    const rows = all.json.order.map((id: string) => all.json.posts[id]);
+    expect(rows).toHaveLength(3); // a, its reply b, a's old version
+    expect(rows.every((p: { pending_post_id: string }) => p.pending_post_id === '')).toBe(true);
+    const history = rows.find((p: { original_id: string }) => p.original_id === a.id);
+    expect(history.delete_at).toBeGreaterThan(0);
+    expect(history.props.mark).toBe('a');
+    // only rows updated after `since`; the thread root comes along in `posts`, not in `order`
+    const later = await call('GET', `/api/v4/channels/${channel}/posts?since=${b.update_at}`);
+    expect(later.json.order).toHaveLength(2);
+    expect(later.json.order).not.toContain(b.id);
+    const reply = await call('GET', `/api/v4/channels/${channel}/posts?since=${b.create_at - 1}`);
+    expect(reply.json.order).toContain(b.id);
+    expect((await call('GET', `/api/v4/posts/${a.id}`)).json.pending_post_id).toBe('');
+    // a page: live posts, newest first
+    const page = await call('GET', `/api/v4/channels/${channel}/posts?per_page=1`);
+    expect(page.json.order).toEqual([b.id]);
+    expect(page.json.has_next).toBe(true);
+    // no read permission on a channel that does not exist
+    const none = await call('GET', `/api/v4/channels/${'z'.repeat(26)}/posts?since=1`);
+    expect(none.status).toBe(403);
+    expect(none.json.id).toBe('api.context.permissions.app_error');
+  });
+
+  it('goes down and comes back: 503s, dropped connections, a closed port', async () => {
+    mm.outage(503);
+    const r = await call('GET', '/api/v4/users/me');
+    expect(r.status).toBe(503);
+    expect(r.json.status_code).toBe(503);
+    mm.outage('drop');
+    await expect(call('GET', '/api/v4/users/me')).rejects.toThrow();
+    mm.outage('refuse');
+    await expect(call('GET', '/api/v4/users/me')).rejects.toThrow();
+    await mm.restore();
+    expect((await call('GET', '/api/v4/users/me')).status).toBe(200);
+  });
+
+  it('a shorter pending_post_id window stands for a client back after the server forgot the id', async () => {
+    await mm.close();
+    mm = await startFakeMattermost({ now: () => fakeNow, pendingPostTtlMs: 1000 });
+    channel = mm.addChannel();
+    const a = await create({ pending_post_id: 'p' });
+    fakeNow += 999;
+    expect((await create({ pending_post_id: 'p' })).json.id).toBe(a.json.id);
+    fakeNow += 1;
+    expect((await create({ pending_post_id: 'p' })).json.id).not.toBe(a.json.id);
+  });
 });

@@ -4,7 +4,8 @@
  * (shared/research/mattermost.md): Bearer auth and 401 bodies, the AppError body shape,
  * X-Request-Id, `Content-Type: application/json` exactly, 403 for edits of missing posts,
  * 400 for over-long messages counted in runes, 429 with its plain-text body and
- * X-Ratelimit-* / Retry-After headers, the edit_at rules and pending_post_id dedupe.
+ * X-Ratelimit-* / Retry-After headers, the edit_at rules and pending_post_id dedupe (a field
+ * the server does not store: reads answer it empty), and the channel post list (`since`).
  *
  * Stricter than the real server in one place on purpose: a request body whose Content-Type
  * is not exactly `application/json` is refused (400), so our client can never drift.
@@ -14,7 +15,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { AppError, type FakePost, isObject, newId, PostStore } from './posts.js';
+import { AppError, asStored, type FakePost, isObject, newId, type PostList, PostStore } from './posts.js';
 
 export interface FakeRequest {
   method: string;
@@ -41,6 +42,11 @@ export interface FakeMattermostOptions {
   webappPlugins?: string[];
   /** token-bucket limiter like the server's (off by default, like the server's) */
   rateLimit?: { perSec: number; maxBurst: number };
+  /**
+   * how long a pending_post_id dedupes a create (the server: 30 s). A test shortens it to
+   * stand for a client that comes back later than that (a restart after a long outage).
+   */
+  pendingPostTtlMs?: number;
   now?: () => number;
 }
 
@@ -54,12 +60,19 @@ export interface FakeMattermost {
   channels: Set<string>;
   webappPlugins: Set<string>;
   addChannel(id?: string): string;
-  failNext(n: number, mode?: 500 | 503 | 'drop'): void;
+  failNext(n: number, mode?: 500 | 502 | 503 | 504 | 'drop'): void;
   rateLimitNext(n: number, retryAfterS?: number): void;
   /** processes the next N requests but drops the connection instead of answering */
   loseAnswerNext(n: number): void;
   /** delays every response by ms (real time) */
   slow(ms: number): void;
+  /**
+   * Mattermost goes down until restore(): every request answered 503 (a proxy in front of a
+   * dead server), every connection dropped, or the port closed (connections refused).
+   */
+  outage(mode: 503 | 'drop' | 'refuse'): void;
+  /** ends an outage (re-opens the same port after 'refuse') */
+  restore(): Promise<void>;
   /** a user deletes a post (soft delete, as DELETE does) */
   deletePost(id: string): void;
   post(id: string): FakePost | undefined;
@@ -76,17 +89,18 @@ export async function startFakeMattermost(opts: FakeMattermostOptions = {}): Pro
   const token = opts.token ?? 'test-token-0123456789';
   const userId = newId();
   const maxPostSize = opts.maxPostSize ?? 16383;
-  const store = new PostStore({ maxPostSize, now });
+  const store = new PostStore({ maxPostSize, now, pendingTtlMs: opts.pendingPostTtlMs });
   const channels = new Set(opts.channels ?? []);
   const webappPlugins = new Set(opts.webappPlugins ?? []);
   const log: FakeRequest[] = [];
   const faults = {
     lose: 0,
     fail: 0,
-    failMode: 500 as 500 | 503 | 'drop',
+    failMode: 500 as 500 | 502 | 503 | 504 | 'drop',
     limit: 0,
     retryAfterS: 1,
     slowMs: 0,
+    outage: undefined as 503 | 'drop' | undefined,
   };
   const bucket = opts.rateLimit ? { tokens: opts.rateLimit.maxBurst, at: now() } : undefined;
 
@@ -170,10 +184,23 @@ export async function startFakeMattermost(opts: FakeMattermostOptions = {}): Pro
     const { method, path, query } = entry;
     const raw = await readBody(req);
     const isCreate = method === 'POST' && path === '/api/v4/posts';
+    if (raw) {
+      try {
+        entry.body = JSON.parse(raw); // logged even when a fault answers the request
+      } catch {
+        // refused below
+      }
+    }
     const delay = async () => {
       if (faults.slowMs) await new Promise((r) => setTimeout(r, faults.slowMs));
     };
     if (!isCreate) await delay();
+    if (faults.outage === 'drop') {
+      req.socket.destroy();
+      return -1;
+    }
+    if (faults.outage === 503)
+      throw new AppError(503, 'app.fake.outage.app_error', 'Service unavailable (injected outage).');
     if (faults.limit > 0) {
       faults.limit--;
       return tooMany(res, faults.retryAfterS, reqId);
@@ -271,6 +298,26 @@ export async function startFakeMattermost(opts: FakeMattermostOptions = {}): Pro
         reqId,
         method,
       );
+    if (method === 'GET' && seg[0] === 'channels' && seg.length === 3 && seg[2] === 'posts') {
+      // read_channel on a channel that does not exist (or is not visible) fails the permission check
+      if (!channels.has(seg[1] as string))
+        throw new AppError(
+          403,
+          'api.context.permissions.app_error',
+          'You do not have the appropriate permissions.',
+        );
+      const since = Number(query.since ?? 0);
+      let list: PostList;
+      if (query.since !== undefined && Number.isFinite(since) && since > 0)
+        list = store.listSince(seg[1] as string, since);
+      else {
+        const page = Math.max(0, Number(query.page ?? 0) || 0);
+        const perPage = Math.min(200, Math.max(1, Number(query.per_page ?? 60) || 60));
+        list = store.listPage(seg[1] as string, page, perPage);
+      }
+      const posts = Object.fromEntries(Object.entries(list.posts).map(([id, p]) => [id, asStored(p)]));
+      return send(res, 200, { ...list, posts }, reqId, method);
+    }
     if (method === 'GET' && seg[0] === 'channels' && seg.length === 2) {
       if (!channels.has(seg[1] as string))
         throw new AppError(404, 'app.channel.get.existing.app_error', 'Unable to find the existing channel.');
@@ -293,7 +340,8 @@ export async function startFakeMattermost(opts: FakeMattermostOptions = {}): Pro
         );
       const pendingId = typeof b.pending_post_id === 'string' ? b.pending_post_id : '';
       const existing = store.beginCreate(pendingId);
-      if (existing) return send(res, 201, existing, reqId, method);
+      // the server reads the earlier post back from its store
+      if (existing) return send(res, 201, asStored(existing), reqId, method);
       try {
         // a slow create stays "in flight" in the pending cache, so a concurrent retry gets the 500
         await delay();
@@ -305,10 +353,11 @@ export async function startFakeMattermost(opts: FakeMattermostOptions = {}): Pro
     }
     if (seg[0] === 'posts' && seg[1]) {
       const id = seg[1];
-      if (method === 'GET' && seg.length === 2) return send(res, 200, store.get(id), reqId, method);
-      if (method === 'PUT' && seg.length === 2) return send(res, 200, store.update(id, b), reqId, method);
+      if (method === 'GET' && seg.length === 2) return send(res, 200, asStored(store.get(id)), reqId, method);
+      if (method === 'PUT' && seg.length === 2)
+        return send(res, 200, asStored(store.update(id, b)), reqId, method);
       if (method === 'PUT' && seg.length === 3 && seg[2] === 'patch')
-        return send(res, 200, store.patch(id, b), reqId, method);
+        return send(res, 200, asStored(store.patch(id, b)), reqId, method);
       if (method === 'DELETE' && seg.length === 2) {
         store.delete(id, userId);
         return send(res, 200, { status: 'OK' }, reqId, method);
@@ -342,6 +391,7 @@ export async function startFakeMattermost(opts: FakeMattermostOptions = {}): Pro
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
+  let refusing = false;
 
   return {
     url: `http://127.0.0.1:${port}`,
@@ -369,6 +419,23 @@ export async function startFakeMattermost(opts: FakeMattermostOptions = {}): Pro
     slow(ms) {
       faults.slowMs = ms;
     },
+    outage(mode) {
+      if (mode === 'refuse') {
+        faults.outage = undefined;
+        if (refusing) return;
+        refusing = true;
+        server.close();
+        server.closeAllConnections();
+        return;
+      }
+      faults.outage = mode;
+    },
+    async restore() {
+      faults.outage = undefined;
+      if (!refusing) return;
+      refusing = false;
+      await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    },
     deletePost(id) {
       store.delete(id, userId);
     },
@@ -379,7 +446,8 @@ export async function startFakeMattermost(opts: FakeMattermostOptions = {}): Pro
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
-        server.close(() => resolve());
+        if (refusing) resolve();
+        else server.close(() => resolve());
       }),
   };
 }
