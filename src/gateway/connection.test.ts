@@ -342,6 +342,37 @@ describe('gateway connection: one-shot use', () => {
     expect(g.conns).toHaveLength(1);
   });
 
+  it('reconnect:false waits out a retryable refusal (a gateway still starting), within ready()', async () => {
+    const g = await gateway({
+      methods: echo,
+      connectError: (n) =>
+        n <= 2
+          ? {
+              code: 'UNAVAILABLE',
+              message: 'gateway starting',
+              retryable: true,
+              retryAfterMs: 500,
+              details: { reason: 'startup-sidecars' },
+            }
+          : undefined,
+    });
+    const clock = new ManualClock(1000);
+    const c = connection({ url: g.url, clock, reconnect: false });
+    c.start();
+    const live = c.ready(30_000);
+    // each refusal schedules the next try after retryAfterMs on the clock
+    for (let i = 0; i < 2; i++) {
+      await vi.waitFor(() => expect(clock.pending()).toBeGreaterThan(0));
+      await vi.waitFor(() => expect(g.conns).toHaveLength(i + 1));
+      await vi.waitFor(() => expect(c.status().detail).toContain('retry in 500ms'));
+      clock.advance(500);
+    }
+    await live;
+    expect(g.conns).toHaveLength(3);
+    expect(await c.request('echo', 'x')).toEqual({ params: 'x' });
+    await c.stop();
+  });
+
   it('withGateway runs fn on a live connection and always stops it', async () => {
     const g = await gateway({ methods: echo });
     let seen: GatewayConnection | undefined;

@@ -49,6 +49,9 @@ export interface GatewayConnectionOptions {
 /** a rejected token or protocol does not fix itself in seconds: try again this rarely */
 export const REJECTED_RETRY_MS = 5 * 60_000;
 
+/** how many retryable refusals a one-shot connection waits out (its ready() timeout bounds it too) */
+const MAX_ONE_SHOT_RETRIES = 20;
+
 export type GatewayHello = Hello;
 
 export type ConnectionState = 'stopped' | 'starting' | 'live' | 'down';
@@ -104,6 +107,8 @@ export function createGatewayConnection(o: GatewayConnectionOptions): GatewayCon
   let attempt: Attempt | undefined;
   let attempts = 0;
   let failures = 0; // since the last live: the backoff step
+  /** retryable refusals a one-shot (reconnect: false) connection waited out */
+  let oneShotRetries = 0;
   let reqNo = 0;
   let reconnectTimer: unknown;
   let running = false;
@@ -197,7 +202,19 @@ export function createGatewayConnection(o: GatewayConnectionOptions): GatewayCon
     lastError = why;
     if (reconnect) report(kind, why, state === 'live');
     if (reconnect) scheduleReconnect(why, kind);
-    else giveUp(why, refusal);
+    else if (transient(refusal) && oneShotRetries < MAX_ONE_SHOT_RETRIES) {
+      // a gateway still starting refuses with a retryable UNAVAILABLE ("startup-sidecars",
+      // seen from 2026.9.6 right after its port opens): a one-shot caller waits it out, within
+      // its own ready() timeout, instead of failing
+      oneShotRetries++;
+      const delay = Math.min(5_000, Math.max(250, refusal?.retryAfterMs ?? 1_000));
+      setState('down', `${why}; retry in ${delay}ms`);
+      reconnectTimer = clock.setTimeout(connect, delay);
+    } else giveUp(why, refusal);
+  }
+
+  function transient(refusal: GatewayErrorShape | undefined): boolean {
+    return refusal !== undefined && (refusal.retryable === true || refusal.code === 'UNAVAILABLE');
   }
 
   /** logs a failure once per change: the same refusal or the same absence stays quiet */
@@ -255,7 +272,8 @@ export function createGatewayConnection(o: GatewayConnectionOptions): GatewayCon
       final = undefined;
       failures = 0;
       reported = undefined;
-      if (token.problem) log.warn({ problem: token.problem }, `gateway token: ${token.origin}`);
+      // no token is no news while no gateway answers; a rejection says where the token came from
+      if (token.problem) log.debug({ problem: token.problem }, `gateway token: ${token.origin}`);
       setState('starting', `connecting to ${o.url} (token from ${token.origin})`);
       connect();
     },

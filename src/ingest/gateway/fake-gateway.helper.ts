@@ -72,6 +72,8 @@ const BUILTIN_METHODS = ['sessions.subscribe', 'sessions.list', 'chat.history'];
 export interface FakeGatewayOptions {
   /** the token the server accepts; undefined = any */
   token?: string;
+  /** refuses connect number n (1-based) with this error, e.g. a gateway still starting */
+  connectError?: (n: number) => Record<string, unknown> | undefined;
   /** the protocol versions the server speaks (default 3-4) */
   protocol?: { min: number; max: number };
   hello?: Record<string, unknown>;
@@ -128,6 +130,8 @@ export async function startFakeGateway(o: FakeGatewayOptions = {}, port = 0): Pr
         c.send({ type: 'res', id: req.id, ok, ...body });
       if (req.method === 'connect') {
         c.connectParams = req.params;
+        const refusal = o.connectError?.(n);
+        if (refusal) return res(false, { error: refusal });
         const min = Number(req.params.minProtocol);
         const max = Number(req.params.maxProtocol);
         if (max < range.min || min > range.max) {
