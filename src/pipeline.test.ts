@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from './infra/logger.js';
 import type { PulseEvent } from './model/events.js';
@@ -134,6 +138,72 @@ describe('pipeline', () => {
     });
     for (let i = 0; i < 10; i++) p.ingest([ev(i), ev(i + 100)]);
     expect(p.stats().pendingEvents).toBeLessThanOrEqual(6);
+  });
+
+  it('tells the sources to pause while it holds refused batches, and to resume once they are stored', () => {
+    const real = createSqliteStore(':memory:');
+    let full = true;
+    const store: EventStore = {
+      ...real,
+      append: (events, offsets) => {
+        if (full) throw new StoreError('store x: append failed: SQLITE_FULL', 'x', 'SQLITE_FULL');
+        return real.append(events, offsets);
+      },
+    };
+    const tracker = recordingTracker();
+    const p = createPipeline({ store, tracker, logger: silentLogger });
+    const flow: boolean[] = [];
+    p.onFlow((ok) => flow.push(ok));
+    p.ingest([ev(1)]);
+    expect(p.accepting()).toBe(false);
+    p.ingest([ev(2)]);
+    p.tick(1);
+    expect(flow).toEqual([false]);
+    expect(p.stats()).toMatchObject({ pendingEvents: 2, paused: true });
+    full = false;
+    p.tick(2);
+    expect(flow).toEqual([false, true]);
+    expect(p.stats()).toMatchObject({ pendingEvents: 0, paused: false, storeError: undefined });
+    expect(tracker.applied.map((e) => e.dedupeKey)).toEqual(['d1', 'd2']);
+  });
+
+  it('keeps the model live while the store holds what the disk refuses, and pauses at pauseHeldEvents', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clawpulse-pipe-'));
+    let raw: Database.Database | undefined;
+    const store = createSqliteStore(join(dir, 'held.sqlite'), {
+      configure: (db) => {
+        raw = db;
+      },
+    });
+    const tracker = recordingTracker();
+    const p = createPipeline({ store, tracker, logger: silentLogger, pauseHeldEvents: 3 });
+    const flow: boolean[] = [];
+    p.onFlow((ok) => flow.push(ok));
+    p.ingest([ev(1)]);
+    p.tick(1);
+    raw?.pragma('query_only = 1'); // the disk refuses every write
+    p.ingest([ev(2)], [{ key: 'files:/a', value: { pos: 2 } }]);
+    p.tick(2);
+    expect(p.stats()).toMatchObject({
+      heldEvents: 1,
+      paused: false,
+      storeError: expect.stringMatching(/readonly/),
+    });
+    p.ingest([ev(3), ev(4)], [{ key: 'files:/a', value: { pos: 4 } }]);
+    // the model has every event; the store holds three of them, so the sources pause
+    expect(tracker.applied.map((e) => e.dedupeKey)).toEqual(['d1', 'd2', 'd3', 'd4']);
+    expect(flow).toEqual([false]);
+    expect(p.stats()).toMatchObject({ heldEvents: 3, pendingEvents: 0, paused: true });
+    raw?.pragma('query_only = 0');
+    p.tick(3);
+    expect(flow).toEqual([false, true]);
+    expect(p.stats()).toMatchObject({ heldEvents: 0, paused: false, storeError: undefined });
+    store.close();
+    const again = createSqliteStore(join(dir, 'held.sqlite'));
+    expect(again.countEvents()).toBe(4);
+    expect(again.getOffset('files:/a')).toEqual({ pos: 4 });
+    again.close();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('writes snapshots of changed sessions on flush', () => {

@@ -5,6 +5,12 @@
  *
  * Listeners are called synchronously after each batch; a listener that throws is logged and
  * never stops ingest. Listeners that do I/O must queue it (every sink coalesces anyway).
+ *
+ * Backpressure: while the store refuses writes (disk full, read-only) it holds what it accepts
+ * in memory (the model has it), up to a bound; past it the pipeline holds the refused batches.
+ * Once the store holds `pauseHeldEvents` or the pipeline holds any batch, the pipeline stops
+ * `accepting()` and tells `onFlow` listeners (the daemon pauses the file and SQLite sources,
+ * whose offsets say where to resume); once both are clear it tells them to resume.
  */
 
 import type { Logger } from './infra/logger.js';
@@ -32,6 +38,10 @@ export interface Pipeline extends IngestSink {
   readonly tracker: SessionTracker;
   readonly store: EventStore;
   subscribe(listener: PipelineListener): () => void;
+  /** false while the store cannot keep up (it refuses writes): sources that can should pause */
+  accepting(): boolean;
+  /** called when `accepting()` changes */
+  onFlow(listener: (accepting: boolean) => void): () => void;
   /** feeds the clock to the model (idle → done, stuck ...) */
   tick(now: number): void;
   /** marks open sessions interrupted (shutdown) and notifies listeners */
@@ -48,7 +58,11 @@ export interface PipelineStats {
   listenerErrors: number;
   /** events held in memory because the store refused them (disk full, I/O error) */
   pendingEvents: number;
-  /** the last store failure, cleared when a retry succeeds */
+  /** events the store accepted (the model has them) but holds in memory: the disk refuses writes */
+  heldEvents: number;
+  /** the sources were told to pause (the store does not keep up) */
+  paused: boolean;
+  /** the last store failure, cleared when the store writes again */
   storeError?: string;
 }
 
@@ -83,8 +97,13 @@ export interface PipelineDeps {
    * 1–2.5%, and recovery takes about 2 s.
    */
   snapshotMaxEvents?: number;
-  /** at most this many events are held while the store fails; beyond it the oldest batches are dropped, loudly */
+  /**
+   * at most this many events are held while the store fails (50,000); beyond it the oldest batches
+   * are dropped, loudly. Pausable sources stop long before; OTLP and the gateway cannot be paused
+   */
   maxPendingEvents?: number;
+  /** the sources are paused once the store holds this many events it could not write (4,000) */
+  pauseHeldEvents?: number;
   now?: () => number;
 }
 
@@ -134,11 +153,42 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     const snap = store.loadSnapshot(key);
     if (snap) tracker.restore([snap]);
   }
-  const maxPendingEvents = deps.maxPendingEvents ?? 500_000;
+  const maxPendingEvents = deps.maxPendingEvents ?? 50_000;
+  const pauseHeldEvents = deps.pauseHeldEvents ?? 4000;
   const counters = { ingested: 0, duplicates: 0, batches: 0, listenerErrors: 0 };
   const pending: PendingBatch[] = [];
   let pendingEvents = 0;
   let storeError: string | undefined;
+  const flowListeners = new Set<(accepting: boolean) => void>();
+  let flowing = true;
+  const heldInStore = (): number => store.heldEvents?.() ?? 0;
+
+  /** tells the flow listeners when the store stops or starts keeping up */
+  function updateFlow(): void {
+    const ok = pending.length === 0 && heldInStore() < pauseHeldEvents;
+    if (ok === flowing) return;
+    flowing = ok;
+    if (ok) logger.info('store keeps up again: sources resume reading');
+    else
+      logger.warn(
+        { pendingEvents, heldEvents: heldInStore() },
+        'store does not take events: pausing the sources (they resume where they stopped)',
+      );
+    for (const l of flowListeners) {
+      try {
+        l(ok);
+      } catch (err) {
+        logger.error({ err }, 'flow listener failed');
+      }
+    }
+  }
+
+  function storeRecovered(): void {
+    if (storeError === undefined || heldInStore() > 0) return;
+    logger.info({ recovered: storeError }, 'store accepts events again');
+    storeError = undefined;
+    logged.clear();
+  }
 
   function notify(events: readonly StoredEvent[], changedKeys: Iterable<string>): void {
     const changed: SessionState[] = [];
@@ -170,8 +220,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       noteStoreError(err, 'store refused events; holding them in memory and retrying');
       return false;
     }
-    if (storeError) logger.info({ recovered: storeError }, 'store accepts events again');
-    storeError = undefined;
+    storeRecovered();
     const { stored, duplicates } = result;
     counters.duplicates += duplicates;
     counters.ingested += stored.length;
@@ -200,13 +249,22 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       store.flush();
     } catch (err) {
       noteStoreError(err, 'store cannot commit accepted events; retrying');
+      return;
     }
+    storeRecovered();
   }
 
-  /** keeps the failure for /health, logging it once (not on every retry of the same failure) */
+  /** the kinds of store failure logged during the current outage (numbers left out) */
+  const logged = new Set<string>();
+
+  /** keeps the failure for /health, logging each kind once per outage (not on every retry) */
   function noteStoreError(err: unknown, what: string): void {
     const message = err instanceof Error ? err.message : String(err);
-    if (storeError !== message) logger.error({ err }, what);
+    const kind = message.replace(/\d+/g, '#');
+    if (!logged.has(kind) && logged.size < 20) {
+      logged.add(kind);
+      logger.error({ err }, what);
+    }
     storeError = message;
   }
 
@@ -264,19 +322,24 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     store,
     ingest(events: readonly PulseEvent[], offsets?: readonly SourceOffset[]): void {
       counters.batches++;
-      if (pending.length && !retryPending()) {
-        hold({ events, offsets });
-        return;
-      }
-      if (!storeAndApply(events, offsets)) hold({ events, offsets });
+      if (pending.length && !retryPending()) hold({ events, offsets });
+      else if (!storeAndApply(events, offsets)) hold({ events, offsets });
+      updateFlow();
     },
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+    accepting: () => flowing,
+    onFlow(listener) {
+      flowListeners.add(listener);
+      return () => flowListeners.delete(listener);
+    },
     tick(t: number) {
-      if (pending.length) retryPending();
+      // the store writes what it holds first, then takes the batches the pipeline held
       commitStore();
+      if (pending.length) retryPending();
+      updateFlow();
       if (t - lastEvictAt >= evictEveryMs) {
         lastEvictAt = t;
         const gone = tracker.evict(t);
@@ -300,7 +363,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       flushSnapshots();
     },
     flushSnapshots,
-    stats: () => ({ ...counters, pendingEvents, storeError }),
+    stats: () => ({ ...counters, pendingEvents, heldEvents: heldInStore(), paused: !flowing, storeError }),
   };
 }
 

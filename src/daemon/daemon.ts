@@ -17,12 +17,18 @@ import type { Source, SourceHealth } from '../ingest/source.js';
 import { createSessionTracker } from '../model/tracker.js';
 import { createPipeline, type Pipeline, restoreModel } from '../pipeline.js';
 import type { EventStore } from '../store/event-store.js';
-import { createSqliteStore } from '../store/sqlite-store.js';
+import { createGuardedStore } from '../store/store-guard.js';
 import { createDaemonDispatch, type DaemonDispatch } from './dispatch.js';
 import { buildHealth, type DaemonHealth } from './health.js';
 import { createDaemonMonitor } from './monitor.js';
 import { createOutputs, type Outputs } from './outputs.js';
 import { createArbitratedSources } from './sources.js';
+
+/** a source that can stop reading while the store does not keep up (files, sqlite) */
+interface Pausable {
+  pause(): void;
+  resume(): void;
+}
 
 export interface DaemonOptions {
   logger: Logger;
@@ -48,8 +54,14 @@ export async function startDaemon(config: Readonly<Config>, opts: DaemonOptions)
   const clock = opts.clock ?? systemClock;
   logger.info({ config: redactConfig(config as Config) }, 'clawpulse starting');
 
-  const store = createSqliteStore(config.dbPath);
+  // watched: a deleted, replaced or read-only store file is reported, and a deleted one written again
+  const store = createGuardedStore(config.dbPath, {
+    logger: logger.child({ part: 'store' }),
+    now: () => clock.now(),
+  });
   const tracker = createSessionTracker(config.model);
+  // a store written again without its history is seeded with the live model
+  store.setLiveModel(() => tracker.all());
   const replayed = restoreModel(store, tracker, logger);
   if (replayed) logger.info({ replayed }, 'replayed the events stored after the last snapshot');
   const pipeline = createPipeline({
@@ -67,6 +79,15 @@ export async function startDaemon(config: Readonly<Config>, opts: DaemonOptions)
     logger,
     clock,
     gatewayConnection: dispatch.connection,
+  });
+  // while the store does not take events (disk full, read-only) the sources that can pause do:
+  // their offsets say where to resume. The gateway and OTLP cannot; the pipeline holds theirs
+  pipeline.onFlow((accepting) => {
+    for (const s of sources) {
+      const p = s as Partial<Pausable>;
+      if (accepting) p.resume?.();
+      else p.pause?.();
+    }
   });
 
   const startedAt = clock.now();

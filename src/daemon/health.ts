@@ -41,8 +41,10 @@ export function buildHealth(parts: {
     tracker: parts.pipeline.tracker,
   });
   const pipeline = { ...parts.pipeline.stats(), droppedByArbiter: parts.arbiter.stats().dropped };
-  // a store that refuses writes is an outage of history even while the live view works
-  const status = pipeline.storeError && report.status === 'ok' ? 'degraded' : report.status;
+  // a store that refuses writes, or whose file is gone, replaced or read-only, is an outage of
+  // history even while the live view works
+  const storeTrouble = pipeline.storeError || report.store.error;
+  const status = storeTrouble && report.status === 'ok' ? 'degraded' : report.status;
   return { ...report, status, pipeline, ...(parts.dispatch ? { dispatch: parts.dispatch.stats() } : {}) };
 }
 

@@ -24,6 +24,29 @@ export interface AppendResult {
   duplicates: number;
 }
 
+/** what /health and /metrics show of the store */
+export interface StoreStats {
+  path: string;
+  events: number;
+  sessions: number;
+  lastSeq: number;
+  bytes: number;
+  /** events accepted (the model has them) but held in memory: the disk refuses writes */
+  heldEvents?: number;
+  /** what is wrong with the store file now (deleted, replaced, read-only, refusing writes) */
+  error?: string;
+  /** what happened to the store file since the start (a deletion and its recovery ...), newest last */
+  incidents?: StoreIncident[];
+}
+
+export interface StoreIncident {
+  at: number;
+  what: string;
+  /** when the store was written again at its path, and how */
+  recoveredAt?: number;
+  recovery?: string;
+}
+
 export interface EventStore {
   /**
    * Appends events, dropping those whose dedupeKey is already stored for their session (a
@@ -68,6 +91,11 @@ export interface EventStore {
   ledger(): DispatchLedger;
 
   /** size/health facts for /health and /metrics */
-  stats(): { path: string; events: number; sessions: number; lastSeq: number; bytes: number };
+  stats(): StoreStats;
+  /**
+   * events accepted (the model has them) but held in memory because the disk refuses writes;
+   * the pipeline pauses the sources as this nears its bound
+   */
+  heldEvents?(): number;
   close(): void;
 }

@@ -10,11 +10,16 @@
  * own rows are not in the log), the log is kept as `redo` and written again before anything
  * else: appends already told the model about those events, so they must reach the disk as they
  * were, with the same seqs.
- * While the redo cannot be written, appends fail (the pipeline holds their batches), so memory
- * stays bounded by one group.
  *
- * Durability: a crash loses at most the open group, together with the source offsets it would
- * have advanced, so the sources read those lines again on restart.
+ * Holding: once the disk refused a write (a commit, or writing the redo), the group commit holds
+ * (`holding()`): the store records further appends' rows in the redo without touching SQLite
+ * (`hold`), and only `flush` (the pipeline's tick, every second) tries to write them. So the
+ * model stays live while the disk is full or read-only, and a disk that keeps refusing costs one
+ * attempt a second rather than one per append. The store bounds what is held (`maxHeldEvents`);
+ * past it appends fail, the pipeline keeps their batches and tells the sources to pause.
+ *
+ * Durability: a crash loses at most the open group (or what is held), together with the source
+ * offsets it would have advanced, so the sources read those lines again on restart.
  */
 import type Database from 'better-sqlite3';
 
@@ -29,6 +34,10 @@ export interface WriteLog {
   offsets: Map<string, string>;
   events: number;
 }
+
+/** an error SQLite raised (disk full, read-only, I/O ...), as opposed to one of the caller's */
+export const isSqliteError = (err: unknown): boolean =>
+  String((err as { code?: unknown } | undefined)?.code ?? '').startsWith('SQLITE_');
 
 const emptyLog = (): WriteLog => ({ chunks: [], keys: [], offsets: new Map(), events: 0 });
 
@@ -50,6 +59,8 @@ export interface GroupCommitOptions {
   onBegin?: () => void;
   /** writes a group's source offsets, once per key, just before its commit */
   writeOffsets: (offsets: Map<string, string>) => void;
+  /** rows an earlier store on this path accepted but never wrote (a recovery): written first */
+  redo?: WriteLog;
 }
 
 export interface GroupCommit {
@@ -62,6 +73,14 @@ export interface GroupCommit {
   run<T>(write: (log: WriteLog) => T): T;
   /** commits the open group and any redo now; throws when they cannot be written */
   flush(): void;
+  /** the disk refused the last write: appends go to `hold` until a flush writes the held rows */
+  holding(): boolean;
+  /** runs `write` against the held log, with no SQL (only while `holding()`) */
+  hold<T>(write: (log: WriteLog) => T): T;
+  /** rows accepted but not on disk because the disk refused them (undefined when none) */
+  held(): WriteLog | undefined;
+  /** takes every row accepted but not committed (rolling back an open group), leaving none */
+  takeUnwritten(): WriteLog | undefined;
   /** offsets accepted but not yet committed (they are written at the commit), the newest last */
   pendingOffsets(): Array<[string, string]>;
   /** commits what it can and stops the timer (before the database closes) */
@@ -71,8 +90,10 @@ export interface GroupCommit {
 export function createGroupCommit(db: Database.Database, opts: GroupCommitOptions): GroupCommit {
   const maxEvents = opts.maxEvents ?? 5000;
   let group: WriteLog | undefined;
-  let redo: WriteLog | undefined;
+  let redo: WriteLog | undefined = opts.redo;
   let timer: NodeJS.Timeout | undefined;
+  /** the disk refused the last write; cleared when the redo is written */
+  let holding = false;
 
   /** the open transaction is gone or must go (a failed commit or append, or SQLite rolled it
    * back): keep its rows */
@@ -103,19 +124,31 @@ export function createGroupCommit(db: Database.Database, opts: GroupCommitOption
       group = undefined;
     } catch (err) {
       keepForRedo();
+      holding = true;
       throw err;
     }
   }
 
   function writeRedo(): void {
-    if (!redo) return;
-    db.exec('BEGIN IMMEDIATE');
+    if (!redo) {
+      holding = false;
+      return;
+    }
     try {
+      db.exec('BEGIN IMMEDIATE');
       opts.rewrite(redo);
       db.exec('COMMIT');
       redo = undefined;
+      holding = false;
     } catch (err) {
-      if (db.inTransaction) db.exec('ROLLBACK');
+      if (db.inTransaction) {
+        try {
+          db.exec('ROLLBACK');
+        } catch {
+          // already rolled back by SQLite
+        }
+      }
+      holding = true;
       throw err;
     }
   }
@@ -147,9 +180,19 @@ export function createGroupCommit(db: Database.Database, opts: GroupCommitOption
   return {
     run(write) {
       // a redo exists only while no group is open; SQLite may have ended the open one
-      if (group && !db.inTransaction) keepForRedo();
+      if (group && !db.inTransaction) {
+        keepForRedo();
+        holding = true;
+      }
       writeRedo();
-      if (!group) open();
+      if (!group) {
+        try {
+          open();
+        } catch (err) {
+          if (isSqliteError(err)) holding = true;
+          throw err;
+        }
+      }
       const part = emptyLog();
       let result: ReturnType<typeof write>;
       try {
@@ -158,6 +201,8 @@ export function createGroupCommit(db: Database.Database, opts: GroupCommitOption
         // its rows are mixed into the open transaction: undo the whole group, keep the earlier
         // appends' rows (not this one's) to be written again before anything else
         keepForRedo();
+        // SQLite refused a row (disk full, I/O): hold from now on; a bad event is not the disk's fault
+        if (isSqliteError(err)) holding = true;
         throw err;
       }
       mergeInto(group as WriteLog, part);
@@ -171,6 +216,24 @@ export function createGroupCommit(db: Database.Database, opts: GroupCommitOption
       return result;
     },
     flush,
+    holding: () => holding,
+    hold(write) {
+      const part = emptyLog();
+      const result = write(part);
+      if (!redo) redo = emptyLog();
+      mergeInto(redo, part);
+      return result;
+    },
+    held: () => redo,
+    takeUnwritten() {
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      keepForRedo();
+      const out = redo;
+      redo = undefined;
+      holding = false;
+      return out;
+    },
     pendingOffsets: () => [...(redo?.offsets ?? []), ...(group?.offsets ?? [])],
     close() {
       try {

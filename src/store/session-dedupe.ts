@@ -15,6 +15,10 @@ export interface SessionDedupe {
   /** forgets a session's set (after a rolled back append, whose hashes it may hold) */
   forget(sid: number): void;
   clear(): void;
+  /** takes a set kept by an earlier store of this path (its file was lost: `store-guard.ts`) */
+  adopt(sid: number, set: HashSet96): void;
+  /** the sets in memory, least recently used first */
+  sets(): ReadonlyMap<number, HashSet96>;
 }
 
 /** `load(sid, set)` adds to `set` every hash the store holds for session `sid` */
@@ -67,5 +71,10 @@ export function createSessionDedupe(
       sets.clear();
       knownBytes = 0;
     },
+    adopt(sid, set) {
+      sets.set(sid, set);
+      knownBytes += set.bytes;
+    },
+    sets: () => sets,
   };
 }

@@ -39,6 +39,11 @@ export const STORE_NS = 'clawpulse.store';
 export const MISSING_SEQS = 'missing-seqs';
 /** the seq every saved snapshot is current to (a restart replays the events after it) */
 export const SNAPSHOT_SEQ = 'snapshot-seq';
+/**
+ * seqs at or below it were given out by a store whose file was lost (`store-guard.ts`): a store
+ * seeded without the old history goes on from there, so seqs never go back
+ */
+export const SEQ_FLOOR = 'seq-floor';
 
 /**
  * Versions 1 and 2 kept one row per event in `events (seq, ..., body)`. Renames that table out

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -6,15 +6,14 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { PulseEvent } from '../model/events.js';
 import { hashKey } from './dedupe-hash.js';
 import { describeEventStoreContract, session } from './event-store.contract.js';
-import type { EventStore } from './event-store.js';
 import { SCHEMA } from './sqlite-schema.js';
-import { createSqliteStore } from './sqlite-store.js';
+import { createSqliteStore, type SqliteStore } from './sqlite-store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'clawpulse-store-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** a store and its raw connection, for tests that make SQLite fail under it */
-function openWithRaw(name: string): { s: EventStore; raw: Database.Database; path: string } {
+function openWithRaw(name: string): { s: SqliteStore; raw: Database.Database; path: string } {
   let raw: Database.Database | undefined;
   const path = join(dir, name);
   const s = createSqliteStore(path, {
@@ -333,32 +332,100 @@ describe('sqlite store: dedupe hash and schema upgrade', () => {
     again.close();
   });
 
-  it('refuses appends while the disk is full and loses none of the accepted ones', () => {
-    const { s, raw: db, path } = openWithRaw('full.sqlite');
+  it('while holding, a new session gets an id of its own, and held events dedupe and read back', () => {
+    const { s, raw, path } = openWithRaw('held-keys.sqlite');
+    s.append([ev(1)]);
+    s.flush();
+    raw.pragma('query_only = 1'); // every write fails (SQLITE_READONLY): appends are held
+    expect(s.append([ev(2), ev(3, 'held-a'), ev(4, 'held-b')]).stored.map((x) => x.seq)).toEqual([2, 3, 4]);
+    expect(s.append([ev(3, 'held-a'), ev(5, 'held-b')]).stored.map((x) => x.seq)).toEqual([5]);
+    // an event that cannot be serialized fails alone, the disk's trouble aside
+    const bad = { ...ev(6, 'held-c'), n: 1n } as unknown as PulseEvent;
+    expect(() => s.append([bad])).toThrow(/BigInt/);
+    expect(s.heldEvents()).toBe(4);
+    expect(s.readSession('held-b').map((x) => x.seq)).toEqual([4, 5]);
+    expect(s.readAfter(1, 2).map((x) => x.seq)).toEqual([2, 3]);
+    expect(s.countEvents()).toBe(5);
+    raw.pragma('query_only = 0');
+    s.flush();
+    expect(s.heldEvents()).toBe(0);
+    expect(s.append([ev(6, 'held-c')]).stored.map((x) => x.seq)).toEqual([6]);
+    s.close();
+    const again = createSqliteStore(path);
+    expect(again.readAfter(0, 10).map((x) => [x.seq, x.event.sessionKey])).toEqual([
+      [1, 'agent:main:main'],
+      [2, 'agent:main:main'],
+      [3, 'held-a'],
+      [4, 'held-b'],
+      [5, 'held-b'],
+      [6, 'held-c'],
+    ]);
+    expect(again.append([ev(5, 'held-b'), ev(3, 'held-a')]).duplicates).toBe(2);
+    again.close();
+  });
+
+  it.skipIf(process.getuid?.() === 0)(
+    'refuses a read-only store at start with a message that says so',
+    () => {
+      const path = join(dir, 'ro-start.sqlite');
+      createSqliteStore(path).close();
+      chmodSync(path, 0o444);
+      expect(() => createSqliteStore(path)).toThrow(
+        /is read-only \(the file is not writable.*fix its permissions/,
+      );
+      chmodSync(path, 0o644);
+      createSqliteStore(path).close();
+    },
+  );
+
+  it('holds appends in memory while the disk is full (bounded), and loses none of the accepted ones', () => {
+    let raw: Database.Database | undefined;
+    const path = join(dir, 'full.sqlite');
+    const s = createSqliteStore(path, {
+      maxHeldEvents: 10,
+      configure: (db) => {
+        raw = db;
+      },
+    });
+    const db = raw as Database.Database;
     s.append([ev(1), ev(2)]);
     s.flush();
     const pages = db.pragma('page_count', { simple: true }) as number;
     db.pragma(`max_page_count = ${pages + 12}`); // room for a few of the appends below
     const big = (n: number): PulseEvent => ({ ...ev(n), text: 'x'.repeat(20_000) }) as PulseEvent;
     const accepted: number[] = [];
-    let refused = 0;
+    const refusals: string[] = [];
     for (let n = 3; n < 40; n++) {
       try {
-        accepted.push(...s.append([big(n)]).stored.map((x) => x.seq));
+        accepted.push(
+          ...s.append([big(n)], [{ key: 'files:/a', value: { pos: n } }]).stored.map((x) => x.seq),
+        );
       } catch (err) {
-        expect(String(err)).toMatch(/full/i);
-        refused++;
+        refusals.push(String(err));
       }
     }
-    expect(accepted.length).toBeGreaterThan(0);
-    expect(refused).toBeGreaterThan(0);
+    // the disk took a few; then 10 were held in memory (the model has them); then appends failed
+    expect(s.heldEvents()).toBe(10);
+    expect(refusals.length).toBeGreaterThan(0);
+    expect(refusals[0]).toMatch(/10 events are held in memory/);
+    expect(accepted).toEqual(Array.from({ length: accepted.length }, (_, i) => i + 3));
+    expect(() => s.flush()).toThrow(/full/i);
+    // held events read like stored ones, and dedupe knows them
+    expect(s.readAfter(accepted.length, 10).map((x) => x.seq)).toEqual([
+      accepted.length + 1,
+      accepted.length + 2,
+    ]);
+    expect(s.readSession(ev(1).sessionKey).length).toBe(accepted.length + 2);
+    expect(s.getOffset('files:/a')).toEqual({ pos: accepted.length + 2 });
     db.pragma('max_page_count = 1000000'); // space again
     s.flush();
-    expect(s.append([big(100)]).stored.map((x) => x.seq)).toEqual([accepted.length + 3]);
+    expect(s.heldEvents()).toBe(0);
+    expect(s.append([big(3), big(100)]).stored.map((x) => x.seq)).toEqual([accepted.length + 3]);
     s.close();
     const again = createSqliteStore(path);
     const seqs = again.readAfter(0, 1000).map((x) => x.seq);
     expect(seqs).toEqual(Array.from({ length: accepted.length + 3 }, (_, i) => i + 1));
+    expect(again.getOffset('files:/a')).toEqual({ pos: accepted.length + 2 });
     again.close();
   });
 });

@@ -8,6 +8,10 @@
  * loaded from its chunks on first use, so an append touches no index per event. One process
  * writes a store (the daemon's PID file sees to that); if another writer's events show up, the
  * sets are reloaded.
+ *
+ * While the disk refuses writes (full, read-only, I/O errors) appends are held in memory, up to
+ * `maxHeldEvents`, with their seqs (`group-commit.ts`): the model and the API see them (reads
+ * merge the held rows), and they are written as they were once the disk takes them.
  */
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -18,13 +22,23 @@ import { decodeChunk, encodeChunk } from './chunk-codec.js';
 import { hashKey } from './dedupe-hash.js';
 import type { DispatchLedger } from './dispatch-ledger.js';
 import type { AppendResult, EventStore, SourceOffset } from './event-store.js';
-import { type ChunkRow, createGroupCommit, type WriteLog } from './group-commit.js';
+import { type ChunkRow, createGroupCommit, isSqliteError, type WriteLog } from './group-commit.js';
+import type { HashSet96 } from './hash-set96.js';
 import { createSessionDedupe } from './session-dedupe.js';
 import { createSqliteLedger } from './sqlite-ledger.js';
-import { errorOf, openDatabase, StoreError } from './sqlite-open.js';
-import { MISSING_SEQS, SCHEMA_VERSION, SNAPSHOT_SEQ, STORE_NS } from './sqlite-schema.js';
+import { errorOf, openDatabase, readOnlyMessage, StoreError } from './sqlite-open.js';
+import { MISSING_SEQS, SCHEMA_VERSION, SEQ_FLOOR, SNAPSHOT_SEQ, STORE_NS } from './sqlite-schema.js';
 
 export { StoreError };
+
+/**
+ * Events held in memory at most while the disk refuses writes (about 1 KB each). Past it appends
+ * fail: the pipeline keeps their batches and tells the sources to pause.
+ */
+export const DEFAULT_MAX_HELD_EVENTS = 5000;
+
+/** the code of the StoreError an append gets once `maxHeldEvents` are held */
+export const HOLD_FULL = 'CLAWPULSE_HOLD_FULL';
 
 /** events per chunk at most: a reader wanting a few events parses at most this many */
 const MAX_CHUNK = 512;
@@ -47,6 +61,33 @@ export interface SqliteStoreOptions {
   commitDelayMs?: number;
   /** called with the open database (tests use it to make the disk "full") */
   configure?: (db: Database.Database) => void;
+  /** writes into a new database before the store reads it (a recovery's seed: `store-seed.ts`) */
+  init?: (db: Database.Database) => void;
+  /** events held in memory at most while the disk refuses writes (`DEFAULT_MAX_HELD_EVENTS`) */
+  maxHeldEvents?: number;
+  /** what an earlier store on this path left (a recovery after the file was lost: `store-guard.ts`) */
+  carry?: StoreCarry;
+}
+
+/** what a store hands the next store on its path when its file was lost */
+export interface StoreCarry {
+  /** rows accepted but never written: written first, with their seqs */
+  unwritten?: WriteLog;
+  /** the per-session dedupe sets in memory (a new file without the old history keeps them) */
+  dedupe?: ReadonlyMap<number, HashSet96>;
+}
+
+/** the SQLite EventStore, with what the store guard needs to watch and recover its file */
+export interface SqliteStore extends EventStore {
+  readonly path: string;
+  /** events accepted (the model has them) but held in memory because the disk refused them */
+  heldEvents(): number;
+  /** the open connection (the guard copies the store from it when the file was deleted) */
+  database(): Database.Database;
+  /** takes every row accepted but not committed, leaving none (before the store is closed for good) */
+  takeUnwritten(): WriteLog | undefined;
+  /** the per-session dedupe sets in memory */
+  dedupeSets(): ReadonlyMap<number, HashSet96>;
 }
 
 /** a chunk row as read back: its first seq, body and (when joined) session key */
@@ -60,10 +101,25 @@ interface ChunkRead {
 const incomplete = (e: PulseEvent): boolean =>
   e.dedupeKey == null || e.sessionKey == null || e.type == null || e.ts == null || Number.isNaN(e.ts);
 
-export function createSqliteStore(path: string, opts: SqliteStoreOptions = {}): EventStore {
+export function createSqliteStore(path: string, opts: SqliteStoreOptions = {}): SqliteStore {
   const hashOf = opts.hash ?? hashKey;
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const maxHeld = opts.maxHeldEvents ?? DEFAULT_MAX_HELD_EVENTS;
+  if (path !== ':memory:') {
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+    } catch (err) {
+      const e = errorOf(err);
+      const ro =
+        e.code === 'EROFS' ? 'it is on a read-only file system' : `its folder cannot be created: ${e.code}`;
+      if (e.code === 'EROFS' || e.code === 'EACCES' || e.code === 'EPERM')
+        throw new StoreError(readOnlyMessage(path, ro), path, e.code, { cause: err });
+      throw new StoreError(`cannot create the folder of store ${path}: ${e.message}`, path, e.code, {
+        cause: err,
+      });
+    }
+  }
   const { db, upgrading, version } = openDatabase(path);
+  opts.init?.(db);
   opts.configure?.(db);
 
   const insertChunk = db.prepare('INSERT INTO chunks (first, sid, n, hashes, body) VALUES (?, ?, ?, ?, ?)');
@@ -86,9 +142,15 @@ export function createSqliteStore(path: string, opts: SqliteStoreOptions = {}): 
     key: string;
   }>)
     sids.set(r.key, r.id);
+  for (const [id, key] of opts.carry?.unwritten?.keys ?? []) sids.set(key, id);
+  /** the highest session id given out (an id given while the disk refuses writes is not in the table yet) */
+  let topSid = 0;
+  for (const id of sids.values()) if (id > topSid) topSid = id;
   let addedSids: string[] = [];
   /** the log of the group the running append writes into (its rows are rewritten if the commit fails) */
   let log: WriteLog | undefined;
+  /** the running append records its rows without SQL: the disk refuses writes (`group.hold`) */
+  let offline = false;
 
   function sidOf(key: string): number {
     let id = sids.get(key);
@@ -96,20 +158,28 @@ export function createSqliteStore(path: string, opts: SqliteStoreOptions = {}): 
       // another connection to this file may have added it since this one loaded the table
       id = selectSid.get(key) as number | undefined;
       if (id === undefined) {
-        id = Number(insertSessionKey.run(key).lastInsertRowid);
+        id = offline ? topSid + 1 : Number(insertSessionKey.run(key).lastInsertRowid);
         log?.keys.push([id, key]);
       }
+      if (id > topSid) topSid = id;
       sids.set(key, id);
       addedSids.push(key);
     }
     return id;
   }
 
+  /** chunk rows accepted but not on disk (held while the disk refuses writes) */
+  const heldChunks = (): readonly ChunkRow[] => group.held()?.chunks ?? [];
+
   const dedupe = createSessionDedupe((sid, set) => {
     for (const blob of selectSessionHashes.iterate(sid) as Iterable<Buffer>) set.addPacked(blob);
+    for (const c of heldChunks()) if (c[1] === sid) set.addPacked(c[3]);
   }, opts.dedupeBytes);
+  if (opts.carry?.dedupe) for (const [sid, set] of opts.carry.dedupe) dedupe.adopt(sid, set);
 
-  const dbLastSeq = (): number => (selectLast.get() as number | undefined) ?? 0;
+  /** a store written after its file was lost starts its seqs after the lost ones (`SEQ_FLOOR`) */
+  let seqFloor = 0;
+  const dbLastSeq = (): number => Math.max((selectLast.get() as number | undefined) ?? 0, seqFloor);
   let lastSeq = 0;
 
   /**
@@ -131,7 +201,7 @@ export function createSqliteStore(path: string, opts: SqliteStoreOptions = {}): 
       Buffer.from(chunkHashes.subarray(0, n * 12)),
       encodeChunk(chunk),
     ];
-    insertChunk.run(row);
+    if (!offline) insertChunk.run(row);
     if (log) {
       log.chunks.push(row);
       log.events += n;
@@ -239,7 +309,9 @@ export function createSqliteStore(path: string, opts: SqliteStoreOptions = {}): 
   const missingSeqs = Number(
     (kvGet.get(STORE_NS, MISSING_SEQS) as { value: string } | undefined)?.value ?? 0,
   );
+  seqFloor = Number((kvGet.get(STORE_NS, SEQ_FLOOR) as { value: string } | undefined)?.value ?? 0);
   lastSeq = dbLastSeq();
+  for (const c of opts.carry?.unwritten?.chunks ?? []) lastSeq = Math.max(lastSeq, c[0] + c[2] - 1);
   /**
    * The last seq given out: the database's, or this writer's while a rolled-back group waits in
    * the redo log to be written again (its events were accepted with their seqs).
@@ -250,6 +322,7 @@ export function createSqliteStore(path: string, opts: SqliteStoreOptions = {}): 
   let ledger: DispatchLedger | undefined;
   const group = createGroupCommit(db, {
     maxDelayMs: opts.commitDelayMs ?? DEFAULT_COMMIT_DELAY_MS,
+    ...(opts.carry?.unwritten ? { redo: opts.carry.unwritten } : {}),
     // the group holds the write lock from here on: only now can another writer's rows appear
     onBegin: () => {
       markVersion();
@@ -352,44 +425,111 @@ export function createSqliteStore(path: string, opts: SqliteStoreOptions = {}): 
     return out;
   }
 
-  return {
-    append: (events, offsets) => {
-      addedSids = [];
-      touched.clear();
-      const before = lastSeq;
+  /** one append, into the open group or (`held`: the disk refuses writes) into the held log */
+  function appendOnce(
+    events: readonly PulseEvent[],
+    offsets: readonly SourceOffset[] | undefined,
+    held: boolean,
+  ): AppendResult {
+    addedSids = [];
+    touched.clear();
+    const before = lastSeq;
+    const write = (into: WriteLog): AppendResult => {
+      log = into;
+      offline = held;
       try {
-        const result = guard('append', () =>
-          group.run((into) => {
-            log = into;
-            try {
-              return writeEvents(events, offsets);
-            } finally {
-              log = undefined;
-            }
-          }),
-        );
-        dedupe.trim();
-        return result;
-      } catch (err) {
-        // rolled back: the session ids, hashes and seqs it added are gone from the database
-        for (const k of addedSids) sids.delete(k);
-        for (const sid of touched) dedupe.forget(sid);
-        lastSeq = before;
-        throw err;
+        return writeEvents(events, offsets);
       } finally {
-        addedSids = [];
-        chunk = [];
+        log = undefined;
+        offline = false;
+      }
+    };
+    try {
+      const result = guard('append', () => (held ? group.hold(write) : group.run(write)));
+      dedupe.trim();
+      return result;
+    } catch (err) {
+      // rolled back: the session ids, hashes and seqs it added are gone from the database
+      for (const k of addedSids) sids.delete(k);
+      for (const sid of touched) dedupe.forget(sid);
+      lastSeq = before;
+      throw err;
+    } finally {
+      addedSids = [];
+      chunk = [];
+    }
+  }
+
+  /** while the disk refuses writes: held in memory, up to `maxHeld` events */
+  function appendHeld(events: readonly PulseEvent[], offsets: readonly SourceOffset[] | undefined) {
+    const held = group.held()?.events ?? 0;
+    if (held >= maxHeld) {
+      throw new StoreError(
+        `store ${path}: the disk refuses writes and ${held} events are held in memory; taking no more until it accepts them`,
+        path,
+        HOLD_FULL,
+      );
+    }
+    return appendOnce(events, offsets, true);
+  }
+
+  /** held chunk rows (of session `sid`, or all) as rows to read, each with its session key */
+  function heldRows(sid?: number): ChunkRead[] {
+    const held = heldChunks();
+    if (!held.length) return [];
+    const keyOf = new Map<number, string>();
+    for (const [k, id] of sids) keyOf.set(id, k);
+    const rows: ChunkRead[] = [];
+    for (const c of held) {
+      if (sid === undefined || c[1] === sid)
+        rows.push({ first: c[0], body: c[4], key: keyOf.get(c[1]) ?? '' });
+    }
+    return rows;
+  }
+
+  /** `out` (read from disk) continued with the held rows after it, up to `limit` */
+  function withHeld(out: StoredEvent[], after: number, limit: number, sid?: number, key?: string) {
+    if (out.length >= limit || !heldChunks().length) return out;
+    const from = out.length ? (out[out.length - 1] as StoredEvent).seq : after;
+    for (const e of eventsOf(heldRows(sid), from, limit - out.length, key)) out.push(e);
+    return out;
+  }
+
+  return {
+    path,
+    append: (events, offsets) => {
+      if (group.holding()) return appendHeld(events, offsets);
+      try {
+        return appendOnce(events, offsets, false);
+      } catch (err) {
+        // the disk refused it (the group it joined is held for redo): hold this batch too
+        if (group.holding() && isSqliteError(err)) return appendHeld(events, offsets);
+        throw err;
       }
     },
     readAfter: (after, limit) => {
       const from = (selectChunkAt.get(after + 1) as number | undefined) ?? 0;
-      return eventsOf(selectChunksFrom.iterate(from) as Iterable<ChunkRead>, after, limit);
+      return withHeld(
+        eventsOf(selectChunksFrom.iterate(from) as Iterable<ChunkRead>, after, limit),
+        after,
+        limit,
+      );
     },
     readSession: (key, limit = 1_000_000) => {
       const sid = sids.get(key) ?? (selectSid.get(key) as number | undefined);
       if (sid === undefined) return [];
-      return eventsOf(selectSessionChunks.iterate(sid) as Iterable<ChunkRead>, 0, limit, key);
+      return withHeld(
+        eventsOf(selectSessionChunks.iterate(sid) as Iterable<ChunkRead>, 0, limit, key),
+        0,
+        limit,
+        sid,
+        key,
+      );
     },
+    heldEvents: () => group.held()?.events ?? 0,
+    database: () => db,
+    takeUnwritten: () => group.takeUnwritten(),
+    dedupeSets: () => dedupe.sets(),
     lastSeq: seqNow,
     countEvents: () => seqNow() - missingSeqs,
     // joins the group (a redo first): the snapshots commit with the events they hold, never
@@ -461,6 +601,7 @@ export function createSqliteStore(path: string, opts: SqliteStoreOptions = {}): 
         sessions: (countSnapshots.get() as { c: number }).c,
         lastSeq: last,
         bytes,
+        heldEvents: group.held()?.events ?? 0,
       };
     },
     close: () => {

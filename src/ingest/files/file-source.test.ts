@@ -114,6 +114,47 @@ describe('file source edge cases', () => {
     return { stateDir, sessions, file, sink };
   }
 
+  it('paused, reads nothing more; resumed, reads every line on from where it stopped, once', async () => {
+    const { stateDir, file, sink } = setup();
+    const texts = (n: number, from = 0) =>
+      Array.from({ length: n }, (_, i) =>
+        line(say(`p${from + i}`, `line ${from + i} ${'x'.repeat(400)}`)),
+      ).join('');
+    fs.writeFileSync(file, texts(6000)); // ~3 MB: three reads of 1 MB
+    let src: FileSource | undefined;
+    let told = false;
+    // the pipeline says "pause" as soon as the first transcript batch reaches it
+    const paused: MemorySink = {
+      ...sink,
+      ingest(events, offsets) {
+        sink.ingest(events, offsets);
+        if (!told && events.some((e) => e.type === 'assistant.text')) {
+          told = true;
+          src?.pause();
+        }
+      },
+    };
+    src = source(stateDir, paused);
+    await src.start();
+    const first = sink.ofType('assistant.text').length;
+    expect(first).toBeGreaterThan(0);
+    expect(first).toBeLessThan(6000);
+    expect(src.health().detail).toMatch(/^paused/);
+    const off = () => (sink.offsets.get(`files:${file}`) as FileOffsetValue).pos;
+    const stoppedAt = off();
+    fs.appendFileSync(file, texts(10, 6000));
+    await src.scanNow();
+    expect(sink.ofType('assistant.text').length).toBe(first);
+    expect(off()).toBe(stoppedAt);
+    src.resume();
+    await waitFor(() => sink.ofType('assistant.text').length === 6010, 10_000);
+    await src.scanNow();
+    expect(sink.duplicates).toBe(0);
+    expect(new Set(sink.ofType('assistant.text').map((e) => e.text.split(' ')[1])).size).toBe(6010);
+    expect(off()).toBe(fs.statSync(file).size);
+    expect(src.health().detail).not.toMatch(/paused/);
+  });
+
   it('a partial last line waits for its newline', async () => {
     const { stateDir, file, sink } = setup();
     const full = line(user('u1', 'hello'));

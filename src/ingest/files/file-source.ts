@@ -8,6 +8,10 @@
  * `SAFETY_SCAN_MS` at most while all have one (the scan is then only a net for a lost event).
  * Every batch goes to the sink with the file's new offset, so the store saves both together and
  * a restart resumes exactly where it stopped.
+ *
+ * `pause()` (the pipeline's store does not take events: disk full, read-only) stops reading: a
+ * transcript being read stops after the chunk it emitted, no new read starts; `resume()` scans
+ * every followed file, and each is read on from its offset.
  */
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
@@ -64,6 +68,10 @@ interface StoreStamp {
 export interface FileSource extends Source {
   /** one full scan (sessions.json, new files, every followed file), awaited: tests, benches, replay tools */
   scanNow(): Promise<void>;
+  /** stops reading until `resume` (the store does not take events) */
+  pause(): void;
+  /** reads on from where each transcript stopped */
+  resume(): void;
 }
 
 export function createFileSource(deps: FileSourceDeps): FileSource {
@@ -86,6 +94,9 @@ export function createFileSource(deps: FileSourceDeps): FileSource {
   const saved = new Map<string, unknown>();
   let state: SourceState = 'stopped';
   let stopped = false;
+  /** the pipeline does not take events: no read starts, and a read stops after its chunk */
+  let paused = false;
+  const isPaused = (): boolean => paused;
   let pollTimer: unknown;
   /** every folder the last scan looked at had a working watch */
   let allWatched = false;
@@ -113,7 +124,8 @@ export function createFileSource(deps: FileSourceDeps): FileSource {
 
   /** reads what a transcript gained, within the read limit (tracked until it ends) */
   function read(f: TranscriptFollower, changed = false): Promise<void> {
-    return track(limited(() => f.poll(changed)));
+    if (paused) return Promise.resolve();
+    return track(limited(() => (paused ? Promise.resolve() : f.poll(changed))));
   }
 
   function track<T>(p: Promise<T>): Promise<T> {
@@ -150,6 +162,8 @@ export function createFileSource(deps: FileSourceDeps): FileSource {
   }
 
   async function loadStore(file: string): Promise<void> {
+    // read again by the scan that follows a resume
+    if (paused) return;
     let st: fs.Stats;
     try {
       st = await fsp.stat(file);
@@ -252,6 +266,7 @@ export function createFileSource(deps: FileSourceDeps): FileSource {
       onMalformed: () => {
         malformed++;
       },
+      paused: isPaused,
     });
     followers.set(file, f);
     return f;
@@ -389,6 +404,19 @@ export function createFileSource(deps: FileSourceDeps): FileSource {
       await track(scan());
       while (inflight.size) await Promise.allSettled([...inflight]);
     },
+    pause() {
+      if (paused) return;
+      paused = true;
+      logger.info('pausing: the store does not take events; each transcript waits at its offset');
+    },
+    resume() {
+      if (!paused) return;
+      paused = false;
+      logger.info('resuming: reading every transcript on from its offset');
+      if (!stopped && state !== 'stopped') {
+        void track(scan()).catch((err) => logger.error({ err }, 'file source scan failed'));
+      }
+    },
     health(): SourceHealth {
       let inputs = 0;
       for (const f of followers.values()) if (!f.isGone()) inputs++;
@@ -400,9 +428,11 @@ export function createFileSource(deps: FileSourceDeps): FileSource {
         malformed,
         anomalies: sane.anomalies,
         inputs,
-        detail: fs.existsSync(agentsDir(stateDir))
-          ? `following ${inputs} transcript${inputs === 1 ? '' : 's'} and ${stores.size} sessions.json under ${stateDir}`
-          : `waiting for ${agentsDir(stateDir)} to appear`,
+        detail: `${paused ? 'paused (the store does not take events; reading resumes at each offset): ' : ''}${
+          fs.existsSync(agentsDir(stateDir))
+            ? `following ${inputs} transcript${inputs === 1 ? '' : 's'} and ${stores.size} sessions.json under ${stateDir}`
+            : `waiting for ${agentsDir(stateDir)} to appear`
+        }`,
       };
       if (lastEventAt !== undefined) h.lastEventAt = lastEventAt;
       return h;

@@ -15,7 +15,7 @@ import { line, say, tempStateDir, user } from './test-helpers.js';
 
 const SID = '11111111-2222-4333-8444-555555555555';
 
-function follow(file: string, chunkSize?: number) {
+function follow(file: string, chunkSize?: number, paused?: () => boolean) {
   const events: PulseEvent[] = [];
   const logged: Array<{ line: number; error: string }> = [];
   const sink = new Writable({
@@ -38,6 +38,7 @@ function follow(file: string, chunkSize?: number) {
     },
     onMalformed: () => {},
     chunkSize,
+    ...(paused ? { paused } : {}),
   });
   follower.resolve('agent:main:main', 'main');
   return { follower, events, logged, offset: () => offset };
@@ -95,5 +96,27 @@ describe('transcript follower', () => {
     ]);
     expect(r.logged).toEqual([{ line: 3, error: expect.stringMatching(/^invalid JSON/) }]);
     expect(r.offset()).toMatchObject({ lineNo: 3, lastId: 'a9' });
+  });
+
+  it('told to pause, stops after the chunk it emitted and reads on from there on the next poll', async () => {
+    const { sessions } = tempStateDir();
+    const file = path.join(sessions, `${SID}.jsonl`);
+    const lines = Array.from({ length: 40 }, (_, i) => line(say(`a${i}`, `line ${i}`)));
+    fs.writeFileSync(file, lines.join(''));
+    const whole = follow(file);
+    await whole.follower.poll(true);
+    let pause = true;
+    const r = follow(file, 1000, () => pause);
+    await r.follower.poll(true);
+    const first = r.events.length;
+    expect(first).toBeGreaterThan(0);
+    expect(first).toBeLessThan(whole.events.length);
+    expect(r.offset()?.pos).toBeLessThan(Buffer.byteLength(lines.join('')));
+    await r.follower.poll();
+    expect(r.events.length).toBeGreaterThan(first); // each poll reads one more chunk while paused
+    pause = false;
+    await r.follower.poll();
+    expect(r.events).toEqual(whole.events);
+    expect(r.offset()).toEqual(whole.offset());
   });
 });

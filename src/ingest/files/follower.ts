@@ -46,6 +46,11 @@ export interface FollowerDeps {
   clock: Clock;
   emit(events: PulseEvent[], offset: SourceOffset, lagMs: number): void;
   onMalformed(): void;
+  /**
+   * true while the pipeline does not take events (its store refuses writes): a read stops after
+   * the chunk it emitted; the next poll goes on from there
+   */
+  paused?: () => boolean;
   chunkSize?: number;
 }
 
@@ -293,6 +298,8 @@ export function createFollower(deps: FollowerDeps): TranscriptFollower {
           await refreshHead(fh, st.size);
           deps.emit(events.splice(0), offset(), lag());
         }
+        // told to pause: stop at this line boundary (what was read is emitted; the rest waits)
+        if (resync === undefined && at < st.size && deps.paused?.()) return;
       }
       // the last seen entry is not in the new content: everything in it is new
       if (held.length) resync = undefined;

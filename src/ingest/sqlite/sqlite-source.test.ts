@@ -86,6 +86,30 @@ describe('sqlite source', () => {
     expect(src.health().lagMs).toBe(0);
   });
 
+  it('paused, reads no row; resumed, reads on from each cursor at once, every row once', async () => {
+    const stateDir = kit.tmp();
+    const db = kit.track(createFakeAgentDb(stateDir, 'main'));
+    seed(db);
+    const lines = fixtureLines();
+    for (const [i, l] of lines.slice(0, 5).entries()) db.append(SID, l, { createdAt: 5000 + i });
+    const rec = new Recorder();
+    const clock = new ManualClock(10_000);
+    const src = kit.startSource(stateDir, rec, clock);
+    await src.start();
+    expect(rec.offsets.get(`sqlite:${db.path}:${SID}`)).toMatchObject({ seq: 5 });
+    src.pause();
+    for (const [i, l] of lines.slice(5).entries()) db.append(SID, l, { createdAt: 6000 + i });
+    const before = rec.events.length;
+    clock.advance(60_000); // every poll, sweep and forced read due meanwhile
+    src.poll();
+    expect(rec.events.length).toBe(before);
+    src.resume();
+    expect(rec.offsets.get(`sqlite:${db.path}:${SID}`)).toMatchObject({ seq: lines.length });
+    const keys = rec.keys();
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(src.health().state).toBe('live');
+  });
+
   it('follows appended rows, session changes and agents that appear later, on the injected clock', async () => {
     const stateDir = kit.tmp();
     const rec = new Recorder();

@@ -12,6 +12,9 @@
  * per known session window) catches rows written with reused/low rowids, e.g. by OpenClaw's
  * generation copy. Every read is one short transaction on a read-only connection, and an idle
  * DB's connection is closed, so OpenClaw's writers and its exclusive maintenance never wait.
+ *
+ * `pause()` (the pipeline's store does not take events) stops polling after the batch in hand;
+ * `resume()` polls at once, from each session's seq cursor.
  */
 import fs from 'node:fs';
 import { type Clock, systemClock } from '../../infra/clock.js';
@@ -67,6 +70,10 @@ export interface SqliteSourceDeps {
 export interface SqliteSource extends Source {
   /** one poll of every followed DB, now (tests and benchmarks; the timer calls it too) */
   poll(): void;
+  /** stops reading until `resume` (the store does not take events) */
+  pause(): void;
+  /** reads on from each session's cursor */
+  resume(): void;
 }
 
 export function createSqliteSource(deps: SqliteSourceDeps): SqliteSource {
@@ -84,6 +91,8 @@ export function createSqliteSource(deps: SqliteSourceDeps): SqliteSource {
   let state: SourceHealth['state'] = 'stopped';
   let timer: unknown;
   let running = false;
+  /** the pipeline does not take events: no DB is read until it does */
+  let paused = false;
   let lastDiscoverAt = Number.NEGATIVE_INFINITY;
   let malformed = 0;
   let busyRetries = 0;
@@ -362,9 +371,16 @@ export function createSqliteSource(deps: SqliteSourceDeps): SqliteSource {
   }
 
   function poll(): void {
+    if (paused) {
+      if (timer !== undefined) clock.clearTimeout(timer);
+      timer = running ? clock.setTimeout(poll, pollIntervalMs) : undefined;
+      return;
+    }
     if (clock.now() - lastDiscoverAt >= discoverEveryMs) discover();
     let more = false;
     for (const f of dbs.values()) {
+      // told to pause by the batch just handed on: the rest waits at its cursors
+      if (paused) break;
       try {
         if (pollDb(f)) more = true;
       } catch (err) {
@@ -384,6 +400,19 @@ export function createSqliteSource(deps: SqliteSourceDeps): SqliteSource {
       if (running) return;
       running = true;
       state = 'starting';
+      poll();
+    },
+    pause() {
+      if (paused) return;
+      paused = true;
+      log.info('pausing: the store does not take events; each session waits at its cursor');
+    },
+    resume() {
+      if (!paused) return;
+      paused = false;
+      log.info('resuming: reading on from each cursor');
+      if (!running) return;
+      if (timer !== undefined) clock.clearTimeout(timer);
       poll();
     },
     async stop() {
