@@ -81,6 +81,8 @@ const envSchema = {
   PLUGIN_URL: httpUrl.optional(),
   PLUGIN_SECRET: str.optional(),
   PLUGIN_ENABLED: bool.default(true),
+  /** plugin mode: a live box with no update for this long is drawn as stale by the plugin */
+  PLUGIN_STALE_AFTER_S: intIn(60, 7 * 86_400).default(600),
   // model
   IDLE_TIMEOUT_S: intIn(1, 86_400).default(60),
   MAX_SESSION_DURATION_S: intIn(1, 30 * 86_400).default(1800),
@@ -171,6 +173,8 @@ export interface Config {
     pluginUrl?: string;
     pluginSecret?: string;
     pluginEnabled: boolean;
+    /** carried in each box's props (`stale_after_ms`) for the webapp plugin */
+    pluginStaleAfterMs?: number;
   };
   /** the model's limits (a TrackerLimits) plus the tool labels file */
   model: {
@@ -303,6 +307,7 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): Readonl
       pluginUrl: p.PLUGIN_URL,
       pluginSecret: p.PLUGIN_SECRET,
       pluginEnabled: p.PLUGIN_ENABLED,
+      pluginStaleAfterMs: p.PLUGIN_STALE_AFTER_S * 1000,
     },
     model: {
       idleTimeoutMs: p.IDLE_TIMEOUT_S * 1000,

@@ -8,6 +8,17 @@
 export const LIVESTATUS_POST_TYPE = 'custom_livestatus';
 export const LIVESTATUS_PROPS_VERSION = 1;
 
+/**
+ * A word the daemon puts in every plugin-mode box's fixed `message`, so the plugin finds live
+ * boxes in every channel the user can read through Mattermost's post search. Letters only: the
+ * search tokenizers (database full-text, Bleve, Elasticsearch) split words on punctuation
+ * (`-`, `_`, `.`, `:`), so a marker made of letters stays one whole, exact-matchable word.
+ */
+export const LIVESTATUS_SEARCH_MARKER = 'clawpulsebox';
+
+/** A live box with no update for this long is drawn as stale (the daemon may be gone). */
+export const DEFAULT_STALE_AFTER_MS = 10 * 60_000;
+
 export type LiveStatus = 'active' | 'idle' | 'done' | 'error' | 'interrupted' | 'stuck';
 
 export interface LiveStatusLine {
@@ -39,4 +50,9 @@ export interface LiveStatusProps {
   /** when the daemon rendered this state (ms) */
   updatedAt: number;
   root: LiveStatusNode;
+  /**
+   * a still-live box whose last update is older than this is shown as stale ("no update since
+   * 14:02 — is clawpulse running?"); absent = DEFAULT_STALE_AFTER_MS
+   */
+  stale_after_ms?: number;
 }

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../infra/clock.js';
 import type { LiveStatusProps } from '../../render/livestatus-props.js';
+import { FAKE_TEAM_ID } from '../../test-support/fake-mattermost/server.js';
 import { PLUGIN_ID, PLUGIN_SECRET_HEADER } from './plugin-mode.js';
 import { createHarness, type Harness, settle, waitFor, waitForBoxes } from './test-harness.js';
 
@@ -178,5 +179,22 @@ describe('Mattermost sink: start', () => {
     expect(
       hh.mm.requests('POST', '/api/v4/posts').filter((r) => r.status === 400).length,
     ).toBeLessThanOrEqual(3);
+  });
+
+  it('puts the search marker in the fixed message and the stale threshold in the props (issue 21)', async () => {
+    const { h, key } = await setup({ pluginStaleAfterMs: 420_000 });
+    h.push({ type: 'agent.started', sessionKey: key, runId: 'r1' });
+    await waitForBoxes(h, 1);
+    const created = h.mm.livePosts()[0];
+    expect(created?.message).toMatch(/^clawpulse live status: .+ \(clawpulsebox\)$/);
+    expect(livestatus(created)?.stale_after_ms).toBe(420_000);
+    // the plugin's panel query finds it through the (fake) post search
+    const res = await fetch(`${h.mm.url}/api/v4/teams/${FAKE_TEAM_ID}/posts/search`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${h.mm.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ terms: 'clawpulsebox', is_or_search: false, page: 0, per_page: 60 }),
+    });
+    const found = (await res.json()) as { order: string[] };
+    expect(found.order).toEqual([created?.id]);
   });
 });

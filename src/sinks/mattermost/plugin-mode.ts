@@ -11,6 +11,11 @@
  */
 import type { Clock } from '../../infra/clock.js';
 import type { Logger } from '../../infra/logger.js';
+import {
+  DEFAULT_STALE_AFTER_MS,
+  LIVESTATUS_SEARCH_MARKER,
+  type LiveStatusProps,
+} from '../../render/livestatus-props.js';
 import type { MattermostClient } from './client.js';
 
 export const PLUGIN_ID = 'com.clawpulse.livestatus';
@@ -18,6 +23,22 @@ export const PLUGIN_CHECK_EVERY_MS = 60_000;
 export const PLUGIN_SECRET_HEADER = 'X-Clawpulse-Plugin-Secret';
 
 export type BoxMode = 'plugin' | 'rest';
+
+/**
+ * The fixed `message` of a plugin-mode box (what clients without the plugin show). It ends with
+ * the search marker, so the plugin's panel finds live boxes in every channel via post search.
+ */
+export function pluginBoxMessage(name: string): string {
+  return `clawpulse live status: ${name} (${LIVESTATUS_SEARCH_MARKER})`;
+}
+
+/** Adds the stale threshold (PLUGIN_STALE_AFTER_S) the plugin reads from the props. */
+export function withStaleAfter(
+  props: LiveStatusProps,
+  staleAfterMs = DEFAULT_STALE_AFTER_MS,
+): LiveStatusProps {
+  return { ...props, stale_after_ms: staleAfterMs };
+}
 
 export interface PluginCheck {
   /** checks once now, then every intervalMs */

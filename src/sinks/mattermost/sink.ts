@@ -40,7 +40,13 @@ import {
 } from './box.js';
 import { createMattermostClient, type MattermostClient, MattermostError } from './client.js';
 import { createLateGate, SUMMARY_PREFIX } from './late.js';
-import { type BoxMode, createPluginCheck, type PluginCheck } from './plugin-mode.js';
+import {
+  type BoxMode,
+  createPluginCheck,
+  type PluginCheck,
+  pluginBoxMessage,
+  withStaleAfter,
+} from './plugin-mode.js';
 import { createRateLimiter } from './rate-limit.js';
 import { createBoxRecords, FINISHED, isNewTurn, RECORD_TTL_MS } from './records.js';
 import { type BoxRoute, routeSession } from './routing.js';
@@ -148,12 +154,15 @@ export function createMattermostSink(deps: MattermostSinkDeps): MattermostSink {
     const c: BoxContent = {
       status: root.status,
       text,
-      summary: `clawpulse live status: ${sessionName(root)}`,
+      summary: pluginBoxMessage(sessionName(root)),
       name: sessionName(root),
     };
     if (FINISHED.has(root.status)) c.endedAt = root.endedAt ?? root.lastEventAt;
     if (type === LIVESTATUS_POST_TYPE) {
-      const props = toLiveStatusProps(root, lookup, now, deps.toolLabels);
+      const props = withStaleAfter(
+        toLiveStatusProps(root, lookup, now, deps.toolLabels),
+        config.pluginStaleAfterMs,
+      );
       // the server refuses props over 800,000 runes; a huge tree keeps its root only
       c.props =
         JSON.stringify(props).length > PROPS_BUDGET

@@ -16,6 +16,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AppError, asStored, type FakePost, isObject, newId, type PostList, PostStore } from './posts.js';
+import { parseSearchBody, searchPosts } from './search.js';
+
+/** the team every channel belongs to unless addChannel names another */
+export const FAKE_TEAM_ID = 'faketeamaaaaaaaaaaaaaaaaaa';
 
 export interface FakeRequest {
   method: string;
@@ -59,7 +63,15 @@ export interface FakeMattermost {
   /** ids of channels that exist */
   channels: Set<string>;
   webappPlugins: Set<string>;
-  addChannel(id?: string): string;
+  /**
+   * adds a channel; by default in FAKE_TEAM_ID with the token's user a member. `member: false`
+   * makes a channel the user cannot read or post to (others post there with postAs).
+   */
+  addChannel(id?: string, o?: { teamId?: string; member?: boolean }): string;
+  /** channel id → team id, for every channel added with a team (default FAKE_TEAM_ID) */
+  channelTeams: Map<string, string>;
+  /** another user posts (no membership check for them): how non-member channels get posts */
+  postAs(userId: string, body: Record<string, unknown>): FakePost;
   failNext(n: number, mode?: 500 | 502 | 503 | 504 | 'drop'): void;
   rateLimitNext(n: number, retryAfterS?: number): void;
   /** processes the next N requests but drops the connection instead of answering */
@@ -91,6 +103,7 @@ export async function startFakeMattermost(opts: FakeMattermostOptions = {}): Pro
   const maxPostSize = opts.maxPostSize ?? 16383;
   const store = new PostStore({ maxPostSize, now, pendingTtlMs: opts.pendingPostTtlMs });
   const channels = new Set(opts.channels ?? []);
+  const channelTeams = new Map<string, string>((opts.channels ?? []).map((c) => [c, FAKE_TEAM_ID]));
   const webappPlugins = new Set(opts.webappPlugins ?? []);
   const log: FakeRequest[] = [];
   const faults = {
@@ -318,6 +331,21 @@ export async function startFakeMattermost(opts: FakeMattermostOptions = {}): Pro
       const posts = Object.fromEntries(Object.entries(list.posts).map(([id, p]) => [id, asStored(p)]));
       return send(res, 200, { ...list, posts }, reqId, method);
     }
+    // POST /teams/{team_id}/posts/search and POST /posts/search (every team of the user)
+    const teamSearch = method === 'POST' && seg[0] === 'teams' && seg.length === 4 && seg[2] === 'posts';
+    if ((teamSearch && seg[3] === 'search') || (method === 'POST' && path === '/api/v4/posts/search')) {
+      const teamId = teamSearch ? (seg[1] as string) : undefined;
+      if (teamId !== undefined && teamId !== FAKE_TEAM_ID && ![...channelTeams.values()].includes(teamId))
+        throw new AppError(
+          403,
+          'api.context.permissions.app_error',
+          'You do not have the appropriate permissions.',
+        );
+      const search = parseSearchBody(b);
+      const readable = (c: string) =>
+        channels.has(c) && (teamId === undefined || (channelTeams.get(c) ?? FAKE_TEAM_ID) === teamId);
+      return send(res, 200, searchPosts(store.posts.values(), readable, search), reqId, method);
+    }
     if (method === 'GET' && seg[0] === 'channels' && seg.length === 2) {
       if (!channels.has(seg[1] as string))
         throw new AppError(404, 'app.channel.get.existing.app_error', 'Unable to find the existing channel.');
@@ -400,10 +428,17 @@ export async function startFakeMattermost(opts: FakeMattermostOptions = {}): Pro
     store,
     log,
     channels,
+    channelTeams,
     webappPlugins,
-    addChannel(id = newId()) {
-      channels.add(id);
+    addChannel(id = newId(), o = {}) {
+      if (o.member !== false) channels.add(id);
+      channelTeams.set(id, o.teamId ?? FAKE_TEAM_ID);
       return id;
+    },
+    postAs(otherUserId, body) {
+      if (typeof body.channel_id !== 'string' || !channelTeams.has(body.channel_id))
+        throw new Error(`postAs: unknown channel ${String(body.channel_id)}`);
+      return store.create(body, otherUserId, false);
     },
     failNext(n, mode = 500) {
       faults.fail = n;
