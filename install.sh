@@ -24,8 +24,9 @@ Usage: install.sh [options]
   --version V            the registry version (default latest)
   --package FILE.tgz     install this npm pack tarball
   --prefix DIR           npm's global prefix (default: npm's own, `npm prefix -g`)
-  --user NAME            system unit: the account that runs OpenClaw (default: $SUDO_USER,
-                         else the owner of the OpenClaw state dir)
+  --user NAME            the account that runs OpenClaw, when root installs (default:
+                         $SUDO_USER): the system unit runs as it, the hook and the skills go
+                         into its state dir as it (else the owner of the state dir)
   --no-hook              do not install the OpenClaw gateway:startup hook
   --no-skills            do not install the OpenClaw skills
   --force                reinstall the package even when this version is installed
@@ -110,7 +111,20 @@ esac
 # the folder this script is in; none when it comes through a pipe (curl … | bash)
 HERE=""
 if [ -n "${BASH_SOURCE[0]:-}" ] && [ -f "${BASH_SOURCE[0]}" ]; then HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd); fi
-STATE_DIR=${OPENCLAW_STATE_DIR:-$HOME/.openclaw}
+# root (sudo) installs for the account that runs OpenClaw: --user, else $SUDO_USER. The hook
+# and the skills go into that account's state dir, written as that account.
+OWNER=""
+if [ "$(id -u)" = 0 ]; then OWNER=${UNIT_USER:-${SUDO_USER:-}}; fi
+[ "$OWNER" != root ] || OWNER=""
+owner_home=""
+[ -z "$OWNER" ] || owner_home=$(getent passwd "$OWNER" | cut -d: -f6)
+STATE_DIR=${OPENCLAW_STATE_DIR:-${owner_home:-$HOME}/.openclaw}
+# a command as the OpenClaw account (when root installs for it)
+as_owner() {
+  if [ -n "$OWNER" ]; then
+    runuser -u "$OWNER" -- env HOME="$owner_home" PATH="$PATH" OPENCLAW_STATE_DIR="$STATE_DIR" "$@"
+  else "$@"; fi
+}
 # where units and /etc files go; overridable for packaging and tests
 SYSTEMD_SYSTEM_DIR=${CLAWPULSE_SYSTEMD_SYSTEM_DIR:-/etc/systemd/system}
 ETC_DIR=${CLAWPULSE_ETC_DIR:-/etc}
@@ -154,6 +168,8 @@ put_file() { # <file> <mode> <label>
   fi
   mkdir -p "$(dirname "$file")"
   install -m "$mode" "$tmp" "$file"
+  # files in the OpenClaw state dir belong to its account
+  case "$file" in "$STATE_DIR"/*) [ -z "$OWNER" ] || chown -R "$OWNER": "$(dirname "$file")" ;; esac
   rm -f "$tmp"
   did "wrote $label: $file"
 }
@@ -258,7 +274,7 @@ install_hook() {
   if hook_enabled; then
     echo "  unchanged: the hook is enabled in $STATE_DIR/openclaw.json"
   else
-    run openclaw hooks enable clawpulse >/dev/null
+    run as_owner openclaw hooks enable clawpulse >/dev/null
     [ "$DRY" = 1 ] || did "enabled the hook: openclaw hooks enable clawpulse"
   fi
   [ ${#done_list[@]} -eq "$before" ] ||
@@ -294,7 +310,7 @@ install_skills() {
     run "$cp" skills install
     return 0
   fi
-  out=$(OPENCLAW_STATE_DIR=$STATE_DIR "$cp" skills install 2>&1) || say "clawpulse skills install: $out"
+  out=$(OPENCLAW_STATE_DIR=$STATE_DIR as_owner "$cp" skills install 2>&1) || say "clawpulse skills install: $out"
   echo "$out" | sed 's/^/  /'
   if grep -qE ': (installed|updated|replaced)' <<<"$out"; then did "installed the skills into $STATE_DIR/skills"; fi
 }
@@ -409,7 +425,7 @@ uninstall() {
   fi
   echo "- OpenClaw hook and skills"
   if [ -d "$STATE_DIR/hooks/clawpulse" ]; then
-    command -v openclaw >/dev/null 2>&1 && { run openclaw hooks disable clawpulse >/dev/null || true; }
+    command -v openclaw >/dev/null 2>&1 && { run as_owner openclaw hooks disable clawpulse >/dev/null || true; }
     remove_path "$STATE_DIR/hooks/clawpulse" "hook"
   fi
   local marker dir sum

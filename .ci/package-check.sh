@@ -110,7 +110,10 @@ got=$(clawpulse --version)
 clawpulse --help | grep -q 'doctor' || die "clawpulse --help lists no doctor"
 clawpulse-dispatch --help >/dev/null || die "clawpulse-dispatch --help failed"
 
-demo=$(clawpulse demo --once --speed 50 --no-terminal --port 0)
+demo=$(clawpulse demo --once --speed 50 --no-terminal --port 0 2>"$work/demo.log") || {
+  tail -20 "$work/demo.log"
+  die "clawpulse demo --once failed"
+}
 echo "   $demo" | tail -1
 grep -qE 'sessions seen' <<<"$demo" && ! grep -qE '; 0 sessions seen' <<<"$demo" || die "demo --once saw no sessions: $demo"
 

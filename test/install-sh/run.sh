@@ -11,7 +11,9 @@ set -euo pipefail
 src=$(cd "${1:?usage: run.sh <checkout>}" && pwd)
 t=$(mktemp -d /tmp/clawpulse-install-sh.XXXXXX)
 export npm_config_cache=${npm_config_cache:-$HOME/.npm}
-export HOME=$t/home PREFIX=$t/prefix
+export HOME=$t/home PREFIX=$t/prefix OPENCLAW_STATE_DIR=$t/home/.openclaw
+# root installing for another account (sudo) is not what this test is about
+unset SUDO_USER
 mkdir -p "$HOME" "$t/fakebin"
 # .ci/package-check.sh hands better-sqlite3 the binary npm ci compiled (see there)
 [ -z "${CLAWPULSE_CI_PREBUILDS:-}" ] || printf 'local-prebuilds=%s\n' "$CLAWPULSE_CI_PREBUILDS" >"$t/.prebuild-installrc"
