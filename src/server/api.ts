@@ -7,15 +7,24 @@ import type { EventStore } from '../store/event-store.js';
 import { jsonError } from './errors.js';
 import { SESSION_STATUSES } from './health.js';
 import {
+  boundState,
+  clipStrings,
+  DETAIL_LIMITS,
+  pageEvents,
+  thinSeries,
+  toolsBefore,
+} from './session-detail.js';
+import {
   eventTokens,
   type SessionDetail,
+  type SessionEventsPage,
+  type SessionToolsPage,
   type SessionTreeNode,
   type TokenPoint,
   toSummary,
 } from './summary.js';
 
 const MAX_EVENTS_PAGE = 1000;
-const DETAIL_EVENTS = 200;
 const MAX_TREE_DEPTH = 32;
 
 export const DEFAULT_LIMITS: TrackerLimits = {
@@ -56,8 +65,25 @@ export function createApiRoutes(deps: {
     return c.json({ now: t, sessions });
   });
 
+  /** a whole number query parameter in 1..max (or 0.. with `min`), undefined when absent */
+  const intParam = (raw: string | undefined, max: number, min = 1): number | undefined | Error => {
+    if (raw === undefined) return undefined;
+    if (!/^\d{1,15}$/.test(raw) || Number(raw) < min || Number(raw) > max) return new Error(raw);
+    return Number(raw);
+  };
+
   api.get('/sessions/:key', (c) => {
     const key = c.req.param('key');
+    const limit = intParam(c.req.query('limit'), DETAIL_LIMITS.maxEvents);
+    const before = intParam(c.req.query('before'), Number.MAX_SAFE_INTEGER);
+    if (limit instanceof Error || before instanceof Error) {
+      return jsonError(
+        c,
+        400,
+        'bad_request',
+        `before must be a sequence number, limit 1..${DETAIL_LIMITS.maxEvents}`,
+      );
+    }
     // a session that left the live model (finished long ago) is read from its stored snapshot
     const get = (k: string) => pipeline.tracker.get(k) ?? store.loadSnapshot(k);
     const session = get(key);
@@ -65,11 +91,20 @@ export function createApiRoutes(deps: {
     const t = now();
     const seen = new Set<string>();
     const states: SessionState[] = [];
+    const toolTotals: Record<string, number> = {};
+    // the session's own state first: it is always among the full states sent
+    const addState = (s: SessionState) => {
+      if (states.length >= DETAIL_LIMITS.treeStates) return;
+      const keep = s.key === key ? DETAIL_LIMITS.tools : DETAIL_LIMITS.treeTools;
+      states.push(boundState(s, keep));
+      if (s.tools.length > keep) toolTotals[s.key] = s.tools.length;
+    };
+    addState(session);
     const tree = (k: string, depth: number): SessionTreeNode | undefined => {
       const s = get(k);
-      if (!s || seen.has(k)) return undefined;
+      if (!s || seen.has(k) || seen.size >= DETAIL_LIMITS.treeNodes) return undefined;
       seen.add(k);
-      states.push(s);
+      if (k !== key) addState(s);
       const children =
         depth >= MAX_TREE_DEPTH
           ? []
@@ -77,26 +112,77 @@ export function createApiRoutes(deps: {
       return { summary: toSummary(s, t), children };
     };
     const root = pipeline.tracker.rootOf(key) ?? rootVia(session, get);
-    const events = store.readSession(key);
+    const all = store.readSession(key);
     const tokenSeries: TokenPoint[] = [];
     let tokens = 0;
     let cost = 0;
-    for (const { event } of events) {
+    for (const { event } of all) {
       if (event.type !== 'llm.tokens') continue;
       tokens += eventTokens(event);
       cost += event.costUsd;
       tokenSeries.push({ ts: event.ts, tokens, costUsd: cost });
     }
+    const page = pageEvents(all, before, limit ?? DETAIL_LIMITS.events);
+    const bounded = states[0] as SessionState;
     const body: SessionDetail = {
-      session,
+      session: bounded,
       summary: toSummary(session, t),
       tree: tree(root.key, 0) ?? { summary: toSummary(session, t), children: [] },
       states,
-      tokenSeries,
-      events: events.slice(-DETAIL_EVENTS),
+      tokenSeries: thinSeries(tokenSeries),
+      events: page.events,
+      eventsBefore: page.before,
+      toolsBefore: toolsBefore(session, DETAIL_LIMITS.tools),
+      toolTotals,
       now: t,
       lastSeq: store.lastSeq(),
       limits,
+    };
+    return c.json(body);
+  });
+
+  // older pages of one session's events: `before` = the `eventsBefore` / `before` of the last page
+  api.get('/sessions/:key/events', (c) => {
+    const key = c.req.param('key');
+    const limit = intParam(c.req.query('limit'), DETAIL_LIMITS.maxEvents);
+    const before = intParam(c.req.query('before'), Number.MAX_SAFE_INTEGER);
+    if (limit instanceof Error || before instanceof Error) {
+      return jsonError(
+        c,
+        400,
+        'bad_request',
+        `before must be a sequence number, limit 1..${DETAIL_LIMITS.maxEvents}`,
+      );
+    }
+    if (!pipeline.tracker.get(key) && !store.loadSnapshot(key)) {
+      return jsonError(c, 404, 'not_found', 'no such session');
+    }
+    const page = pageEvents(store.readSession(key), before, limit ?? DETAIL_LIMITS.events);
+    const body: SessionEventsPage = { events: page.events, before: page.before };
+    return c.json(body);
+  });
+
+  // one session's tool calls by index in its list (oldest first): `before` = the detail's `toolsBefore`
+  api.get('/sessions/:key/tools', (c) => {
+    const key = c.req.param('key');
+    const limit = intParam(c.req.query('limit'), DETAIL_LIMITS.maxToolsPage);
+    const before = intParam(c.req.query('before'), Number.MAX_SAFE_INTEGER, 0);
+    if (limit instanceof Error || before instanceof Error) {
+      return jsonError(
+        c,
+        400,
+        'bad_request',
+        `before must be an index, limit 1..${DETAIL_LIMITS.maxToolsPage}`,
+      );
+    }
+    const s = pipeline.tracker.get(key) ?? store.loadSnapshot(key);
+    if (!s) return jsonError(c, 404, 'not_found', 'no such session');
+    const end = Math.min(before ?? s.tools.length, s.tools.length);
+    const from = Math.max(0, end - (limit ?? DETAIL_LIMITS.tools));
+    const body: SessionToolsPage = {
+      total: s.tools.length,
+      tools: clipStrings(s.tools.slice(from, end), DETAIL_LIMITS.stateChars),
+      before: from > 0 ? from : null,
     };
     return c.json(body);
   });

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createHarness, type Harness, openSse, sessionEvents } from '../../test/e2e/harness.js';
+import type { ManualClock } from '../infra/clock.js';
 import { createLogger } from '../infra/logger.js';
 import { AUTH_COOKIE, cookieValue } from './auth.js';
 
@@ -137,5 +138,94 @@ describe('dashboard auth', () => {
     expect(log).toContain('"path":"/api/sessions"'); // the capture works: requests are logged
     expect(log).not.toContain(TOKEN);
     expect(log).not.toContain(cookieValue(TOKEN));
+  });
+
+  it('off loopback, /health without the token answers only its status; with it, the full report', async () => {
+    h = await tokenHarness();
+    const bare = await h.app.request('/health');
+    expect(bare.status).toBe(200);
+    expect(await bare.json()).toEqual({ status: 'ok' });
+    const wrong = await h.app.request('/health', { headers: { authorization: 'Bearer nope' } });
+    expect(await wrong.json()).toEqual({ status: 'ok' });
+    const full = (await (
+      await h.app.request('/health', { headers: { authorization: `Bearer ${TOKEN}` } })
+    ).json()) as { store: { path: string }; sinks: unknown[] };
+    expect(full.store.path).toContain('store.sqlite');
+    expect(full.sinks).toHaveLength(1);
+    const byCookie = await h.app.request('/health', {
+      headers: { cookie: `${AUTH_COOKIE}=${cookieValue(TOKEN)}` },
+    });
+    expect(Object.keys((await byCookie.json()) as object)).toContain('store');
+    // /metrics needs the token too
+    expect((await h.app.request('/metrics')).status).toBe(401);
+    const metrics = await h.app.request('/metrics', { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toContain('clawpulse_sse_clients');
+  });
+
+  it('refuses a client after 5 failed logins in a minute (429, Retry-After), right token or not', async () => {
+    h = await tokenHarness();
+    const clock = h.clock as ManualClock;
+    const from = (ip: string) => ({ incoming: { socket: { remoteAddress: ip } } });
+    const login = (token: string, ip = '203.0.113.7', headers: Record<string, string> = {}) =>
+      h.app.request('/login', { method: 'POST', body: new URLSearchParams({ token }), headers }, from(ip));
+    for (let i = 0; i < 5; i++) {
+      expect((await login(`guess-${i}`)).status).toBe(401);
+      clock.advance(1000);
+    }
+    const refused = await login(TOKEN);
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('retry-after')).toBe('55'); // the first failure leaves the window in 55 s
+    expect(refused.headers.get('set-cookie')).toBeNull();
+    expect((await login('guess-6')).status).toBe(429);
+    // another address is not affected
+    expect((await login(TOKEN, '198.51.100.2')).status).toBe(303);
+    clock.advance(55_000);
+    // the first failure has left the window: one more try
+    expect((await login('guess-7')).status).toBe(401);
+    expect((await login(TOKEN)).status).toBe(429);
+    clock.advance(60_000);
+    expect((await login(TOKEN)).status).toBe(303);
+    // behind a proxy on this host, each forwarded address counts for itself
+    for (let i = 0; i < 5; i++) {
+      expect((await login('x', '127.0.0.1', { 'x-forwarded-for': '192.0.2.1' })).status).toBe(401);
+    }
+    expect((await login('x', '127.0.0.1', { 'x-forwarded-for': '192.0.2.1' })).status).toBe(429);
+    expect((await login(TOKEN, '127.0.0.1', { 'x-forwarded-for': '192.0.2.2' })).status).toBe(303);
+    // from a peer that is not on this host, X-Forwarded-For is not believed
+    for (let i = 0; i < 5; i++) {
+      expect((await login('x', '203.0.113.9', { 'x-forwarded-for': `192.0.2.${10 + i}` })).status).toBe(401);
+    }
+    expect((await login(TOKEN, '203.0.113.9', { 'x-forwarded-for': '192.0.2.99' })).status).toBe(429);
+  });
+
+  it('marks the cookie Secure over HTTPS: TLS, or X-Forwarded-Proto from a proxy on this host only', async () => {
+    h = await tokenHarness();
+    const cookie = async (env: object, headers: Record<string, string> = {}) =>
+      (
+        await h.app.request(
+          '/login',
+          { method: 'POST', body: new URLSearchParams({ token: TOKEN }), headers },
+          env,
+        )
+      ).headers.get('set-cookie') ?? '';
+    const peer = (remoteAddress: string, encrypted?: boolean) => ({
+      incoming: { socket: { remoteAddress, encrypted } },
+    });
+    expect(await cookie(peer('203.0.113.7'))).not.toContain('Secure');
+    expect(await cookie(peer('203.0.113.7', true))).toMatch(/; Secure$/);
+    expect(await cookie(peer('127.0.0.1'), { 'x-forwarded-proto': 'https' })).toMatch(/; Secure$/);
+    expect(await cookie(peer('::ffff:127.0.0.1'), { 'x-forwarded-proto': 'https' })).toMatch(/; Secure$/);
+    expect(await cookie(peer('127.0.0.1'), { 'x-forwarded-proto': 'http' })).not.toContain('Secure');
+    // anyone can send the header: from elsewhere it says nothing
+    expect(await cookie(peer('203.0.113.7'), { 'x-forwarded-proto': 'https' })).not.toContain('Secure');
+    // over a real socket on 127.0.0.1 (a proxy on this host)
+    const res = await fetch(`${h.url}/login`, {
+      method: 'POST',
+      body: new URLSearchParams({ token: TOKEN }),
+      headers: { 'x-forwarded-proto': 'https' },
+      redirect: 'manual',
+    });
+    expect(res.headers.get('set-cookie')).toMatch(/; Secure$/);
   });
 });

@@ -1,11 +1,25 @@
 /**
  * Dashboard access when DASHBOARD_TOKEN is set: every route but /health and the login page
- * needs `Authorization: Bearer <token>` or the login cookie. The cookie holds an HMAC of the
- * token (never the token), so a leaked cookie does not reveal it and it survives restarts.
- * Comparisons hash both sides to equal-length digests and use crypto.timingSafeEqual.
+ * needs `Authorization: Bearer <token>` or the login cookie (and /health shows only its status
+ * without them). The cookie holds an HMAC of the token (never the token), so a leaked cookie
+ * does not reveal it and it survives restarts. Comparisons hash both sides to equal-length
+ * digests and use crypto.timingSafeEqual.
+ *
+ * Failed logins are limited per client address (5 a minute, then 429 with Retry-After, right
+ * token or not). The cookie is `Secure` when the request came over HTTPS: TLS on this socket,
+ * or `X-Forwarded-Proto: https` from a proxy on this host. Forwarded headers (`X-Forwarded-Proto`,
+ * `X-Forwarded-For`) are believed only from a loopback peer: anyone can send them, and only a
+ * reverse proxy on the same machine (the documented setup) is known to set them itself. Behind
+ * a proxy on another host the cookie goes without `Secure` and the limit counts the proxy's
+ * address.
  */
 import crypto from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
 import type { Context, MiddlewareHandler } from 'hono';
+import { isLoopback } from '../config/config.js';
+import { type Clock, systemClock } from '../infra/clock.js';
+import type { Logger } from '../infra/logger.js';
 import { jsonError } from './errors.js';
 
 export const AUTH_COOKIE = 'clawpulse_auth';
@@ -77,11 +91,77 @@ ${message ? `<p class="err" role="alert">${message}</p>` : ''}
 <button type="submit">Sign in</button>
 </form></body></html>`;
 
-/** GET /login (the form) and POST /login (sets the cookie); only mounted when a token is set */
-export function loginHandlers(token: string) {
+function incoming(c: Context): IncomingMessage | undefined {
+  return (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
+}
+
+/** an address as Node reports it (`::ffff:127.0.0.1` included) is a loopback one */
+function loopbackPeer(addr: string | undefined): boolean {
+  if (!addr) return false;
+  return isLoopback(addr.startsWith('::ffff:') ? addr.slice(7) : addr);
+}
+
+/** the client's address: the peer, or what a loopback proxy says it saw (X-Forwarded-For's last entry) */
+export function clientAddress(c: Context): string {
+  const peer = incoming(c)?.socket?.remoteAddress;
+  const fwd = c.req.header('x-forwarded-for');
+  if (fwd && loopbackPeer(peer)) {
+    const last = fwd.split(',').pop()?.trim();
+    if (last) return last;
+  }
+  return peer ?? 'unknown';
+}
+
+/** the request came over HTTPS: TLS on this socket, or a loopback proxy's `X-Forwarded-Proto: https` */
+export function requestIsHttps(c: Context): boolean {
+  const req = incoming(c);
+  if ((req?.socket as TLSSocket | undefined)?.encrypted) return true;
+  if (!loopbackPeer(req?.socket?.remoteAddress)) return false;
+  const proto = c.req.header('x-forwarded-proto')?.split(',')[0]?.trim().toLowerCase();
+  return proto === 'https';
+}
+
+export interface LoginOptions {
+  clock?: Clock;
+  logger?: Logger;
+  /** failed logins an address may make in `windowMs` (5) before it is refused */
+  maxFailures?: number;
+  windowMs?: number;
+  /** addresses remembered at most (the oldest forgotten first) */
+  maxAddresses?: number;
+}
+
+/**
+ * GET /login (the form) and POST /login (sets the cookie); only mounted when a token is set.
+ * An address with `maxFailures` failed logins in the last `windowMs` gets 429 until the oldest
+ * of them is that old, whatever it sends: a guess is not even checked.
+ */
+export function loginHandlers(token: string, opts: LoginOptions = {}) {
+  const clock = opts.clock ?? systemClock;
+  const maxFailures = opts.maxFailures ?? 5;
+  const windowMs = opts.windowMs ?? 60_000;
+  const maxAddresses = opts.maxAddresses ?? 10_000;
+  /** address → times of its recent failures, oldest first */
+  const failures = new Map<string, number[]>();
+
+  const recent = (addr: string, now: number): number[] => {
+    const list = (failures.get(addr) ?? []).filter((t) => now - t < windowMs);
+    if (list.length) failures.set(addr, list);
+    else failures.delete(addr);
+    return list;
+  };
+
   return {
     get: (c: Context) => c.html(page('')),
     post: async (c: Context) => {
+      const addr = clientAddress(c);
+      const now = clock.now();
+      const list = recent(addr, now);
+      if (list.length >= maxFailures) {
+        const retryAfterS = Math.max(1, Math.ceil(((list[0] as number) + windowMs - now) / 1000));
+        c.header('retry-after', String(retryAfterS));
+        return c.html(page(`Too many failed sign-ins. Try again in ${retryAfterS} s.`), 429);
+      }
       let given = '';
       try {
         const body = await c.req.parseBody();
@@ -89,10 +169,24 @@ export function loginHandlers(token: string) {
       } catch {
         /* a garbage body is a failed login */
       }
-      if (!given || !safeEqual(given, token)) return c.html(page('That token is not right.'), 401);
+      if (!given || !safeEqual(given, token)) {
+        list.push(now);
+        failures.delete(addr);
+        failures.set(addr, list);
+        if (failures.size > maxAddresses) failures.delete(failures.keys().next().value as string);
+        if (list.length === maxFailures) {
+          opts.logger?.warn(
+            { ip: addr, failures: list.length },
+            'too many failed logins: refusing this address for a while',
+          );
+        }
+        return c.html(page('That token is not right.'), 401);
+      }
+      failures.delete(addr);
+      const secure = requestIsHttps(c) ? '; Secure' : '';
       c.header(
         'set-cookie',
-        `${AUTH_COOKIE}=${cookieValue(token)}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${30 * 86_400}`,
+        `${AUTH_COOKIE}=${cookieValue(token)}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${30 * 86_400}${secure}`,
       );
       return c.redirect('/', 303);
     },

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHarness, type Harness, sessionEvents } from '../../test/e2e/harness.js';
 import type { ManualClock } from '../infra/clock.js';
-import type { SessionDetail, SessionSummary } from './summary.js';
+import type { SessionDetail, SessionEventsPage, SessionSummary, SessionToolsPage } from './summary.js';
 
 let h: Harness;
 afterEach(async () => {
@@ -111,6 +111,102 @@ describe('HTTP API', () => {
     expect(d.tree.summary.key).toBe('agent:main:mattermost:channel:abc');
     expect(d.tree.children.map((c) => c.summary.key)).toEqual(['agent:main:subagent:1234']);
     expect(d.tokenSeries).toEqual([]);
+  });
+
+  it("bounds one session's detail whatever it holds, and pages its events and tool calls", async () => {
+    h = await createHarness();
+    const key = 'agent:main:huge';
+    const ev = sessionEvents(key);
+    h.pipeline.ingest([ev.seen({ label: 'huge' }), ev.started()]);
+    const big = 'q'.repeat(4096);
+    // 600 tool calls with long arguments and errors, 300 long texts, 1,200 model calls
+    for (let i = 0; i < 600; i++) {
+      h.pipeline.ingest([
+        ev.tool(`c${i}`, 'exec', `${i} ${big}`),
+        ev.toolErr(`c${i}`, 'exec', `${i} ${big}`),
+      ]);
+      if (i % 2) h.pipeline.ingest([ev.text(`${i} ${big}`)]);
+      h.pipeline.ingest([ev.tokens(100, 10, 0.001), ev.tokens(100, 10, 0.001)]);
+    }
+    h.pipeline.ingest([ev.tool('last', 'exec', 'still running')]);
+    const res = await h.app.request(`/api/sessions/${encodeURIComponent(key)}`);
+    const text = await res.text();
+    expect(text.length).toBeLessThan(640 * 1024);
+    const d = JSON.parse(text) as SessionDetail;
+    expect(d.session.tools).toHaveLength(100);
+    expect(d.session.tools.at(-1)).toMatchObject({ callId: 'last', status: 'running' });
+    expect(d.session.tools[0]?.args?.length).toBeLessThanOrEqual(500);
+    expect(d.session.tools[0]?.args?.endsWith('...')).toBe(true);
+    expect(d.toolTotals).toEqual({ [key]: 601 });
+    expect(d.toolsBefore).toBe(501);
+    expect(d.summary.toolCalls).toBe(601);
+    expect(d.tokenSeries.length).toBe(500);
+    expect(d.tokenSeries.at(-1)?.tokens).toBe(1200 * 110);
+    expect(d.events.length).toBeGreaterThan(10);
+    expect(d.events.length).toBeLessThanOrEqual(200);
+    const lastSeq = h.store.lastSeq();
+    expect(d.events.at(-1)?.seq).toBe(lastSeq);
+    expect(d.eventsBefore).toBe(d.events[0]?.seq);
+
+    // every event, newest page first, through `before`: in order, none twice, none missed
+    const seqs: number[] = d.events.map((e) => e.seq);
+    let before = d.eventsBefore;
+    for (let pages = 0; before !== null && pages < 1000; pages++) {
+      const r = await h.app.request(
+        `/api/sessions/${encodeURIComponent(key)}/events?before=${before}&limit=500`,
+      );
+      const t = await r.text();
+      expect(t.length).toBeLessThan(512 * 1024);
+      const page = JSON.parse(t) as SessionEventsPage;
+      seqs.unshift(...page.events.map((e) => e.seq));
+      before = page.before;
+    }
+    expect(seqs).toEqual(Array.from({ length: lastSeq }, (_, i) => i + 1));
+    // the detail itself takes the same paging
+    const older = (await (
+      await h.app.request(`/api/sessions/${encodeURIComponent(key)}?before=100&limit=10`)
+    ).json()) as SessionDetail;
+    expect(older.events.map((e) => e.seq)).toEqual(Array.from({ length: 10 }, (_, i) => 90 + i));
+    expect(older.eventsBefore).toBe(90);
+
+    // older tool calls by index
+    const tools = (await (
+      await h.app.request(`/api/sessions/${encodeURIComponent(key)}/tools?before=501&limit=200`)
+    ).json()) as SessionToolsPage;
+    expect(tools.total).toBe(601);
+    expect(tools.tools.map((t) => t.callId)).toEqual(Array.from({ length: 200 }, (_, i) => `c${301 + i}`));
+    expect(tools.before).toBe(301);
+    const first = (await (
+      await h.app.request(`/api/sessions/${encodeURIComponent(key)}/tools?before=3`)
+    ).json()) as SessionToolsPage;
+    expect(first.tools.map((t) => t.callId)).toEqual(['c0', 'c1', 'c2']);
+    expect(first.before).toBeNull();
+
+    for (const q of ['before=x', 'limit=0', 'limit=1001', 'before=-1']) {
+      expect((await h.app.request(`/api/sessions/${encodeURIComponent(key)}?${q}`)).status).toBe(400);
+      expect((await h.app.request(`/api/sessions/${encodeURIComponent(key)}/events?${q}`)).status).toBe(400);
+    }
+    expect((await h.app.request(`/api/sessions/${encodeURIComponent(key)}/tools?limit=501`)).status).toBe(
+      400,
+    );
+    expect((await h.app.request('/api/sessions/nope/events')).status).toBe(404);
+    expect((await h.app.request('/api/sessions/nope/tools')).status).toBe(404);
+  });
+
+  it('refuses a query parameter given twice', async () => {
+    h = await createHarness();
+    for (const q of [
+      '/api/events?after=1&after=2',
+      '/api/events?limit=5&after=0&limit=6',
+      '/api/sessions?status=active&status=done',
+      '/api/stream?after=1&after=2',
+      '/api/sessions/x?before=5&before=6',
+    ]) {
+      const r = await h.app.request(q);
+      expect(r.status).toBe(400);
+      expect(((await r.json()) as { error: { code: string } }).error.code).toBe('bad_request');
+    }
+    expect((await h.app.request('/api/events?after=1&limit=2')).status).toBe(200);
   });
 
   it('pages event history with nextAfter and rejects bad paging', async () => {

@@ -8,7 +8,7 @@ import type { Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
-import type { Config } from '../config/config.js';
+import { type Config, isLoopback } from '../config/config.js';
 import type { SessionActions } from '../dispatch/session-actions.js';
 import { type Clock, systemClock } from '../infra/clock.js';
 import type { Logger } from '../infra/logger.js';
@@ -17,7 +17,7 @@ import type { Pipeline } from '../pipeline.js';
 import type { EventStore } from '../store/event-store.js';
 import { createActionRoutes } from './actions.js';
 import { createApiRoutes } from './api.js';
-import { authMiddleware, loginHandlers } from './auth.js';
+import { authMiddleware, isAuthorized, loginHandlers } from './auth.js';
 import { jsonError } from './errors.js';
 import type { HealthReport, MetricsInput } from './health.js';
 import { renderMetrics } from './metrics.js';
@@ -45,7 +45,20 @@ export interface HttpAppDeps {
   clock?: Clock;
   /** tuning for tests and benchmarks (heartbeat, buffer bound, replay page ...) */
   sse?: Partial<
-    Pick<SseHubOptions, 'heartbeatMs' | 'maxBufferBytes' | 'replayPageSize' | 'maxReplay' | 'retryMs'>
+    Pick<
+      SseHubOptions,
+      | 'heartbeatMs'
+      | 'chunkBytes'
+      | 'stallMs'
+      | 'stallCheckMs'
+      | 'replayPageSize'
+      | 'cacheBytes'
+      | 'maxReplay'
+      | 'retryMs'
+      | 'minShare'
+      | 'busyChunkBytes'
+      | 'turnBytes'
+    >
   >;
 }
 
@@ -86,17 +99,39 @@ export function createHttpApp(deps: HttpAppDeps): { app: Hono; sse: SseHub } {
     if (!c.res.headers.has('x-frame-options')) c.res.headers.set('x-frame-options', 'DENY');
   });
 
+  // a parameter given twice (`after=1&after=2`) is ambiguous: which one a reader takes is
+  // the reader's choice, so no route takes either
+  app.use('*', async (c, next) => {
+    const q = c.req.url.indexOf('?');
+    if (q >= 0) {
+      const seen = new Set<string>();
+      for (const k of new URL(c.req.url).searchParams.keys()) {
+        if (seen.has(k))
+          return jsonError(c, 400, 'bad_request', `query parameter "${k}" given more than once`);
+        seen.add(k);
+      }
+    }
+    return next();
+  });
+
+  const token = deps.config.dashboardToken;
+  // the full report (paths, URLs, error texts) is for the dashboard's users: with a token set it
+  // needs the token (off loopback as on: a loopback listener with a token is most likely behind
+  // a proxy); without one, only a loopback listener shows it. Everyone else gets the status.
   app.get('/health', (c) => {
     const report = deps.health();
-    return c.json(report, report.status === 'down' ? 503 : 200);
+    const code = report.status === 'down' ? 503 : 200;
+    const full = token
+      ? isAuthorized(token, c.req.header('authorization'), c.req.header('cookie'))
+      : isLoopback(deps.config.host);
+    return full ? c.json(report, code) : c.json({ status: report.status }, code);
   });
 
   for (const extra of deps.extraApps ?? []) app.route('/', extra);
 
-  const token = deps.config.dashboardToken;
   app.use('*', authMiddleware(token));
   if (token) {
-    const login = loginHandlers(token);
+    const login = loginHandlers(token, { clock, logger: log });
     app.get('/login', login.get);
     app.post('/login', login.post);
   }

@@ -95,8 +95,23 @@ export function renderMetrics(m: MetricsInput, sse: SseStats): string {
   metric('clawpulse_sse_rejected_total', 'counter', 'Stream connections refused at the client cap.', [
     [{}, sse.rejected],
   ]);
-  metric('clawpulse_sse_dropped_slow_total', 'counter', 'Stream clients dropped for not keeping up.', [
-    [{}, sse.droppedSlow],
+  metric(
+    'clawpulse_sse_dropped_slow_total',
+    'counter',
+    'Stream clients closed for reading nothing for the stall limit (60 s) while data waited.',
+    [[{}, sse.droppedSlow]],
+  );
+  metric('clawpulse_sse_clients_behind', 'gauge', 'Stream clients catching up from the store.', [
+    [{}, sse.behind],
+  ]);
+  metric('clawpulse_sse_queued_bytes', 'gauge', 'Bytes handed to stream clients and not yet sent.', [
+    [{}, sse.queuedBytes],
+  ]);
+  metric('clawpulse_sse_cache_bytes', 'gauge', 'Encoded events the stream clients share.', [
+    [{}, sse.cacheBytes],
+  ]);
+  metric('clawpulse_sse_store_reads_total', 'counter', 'Store reads for the stream clients.', [
+    [{}, sse.storeReads],
   ]);
   if (m.store) {
     metric('clawpulse_store_events', 'gauge', 'Events in the store.', [[{}, m.store.events]]);

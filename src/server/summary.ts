@@ -3,7 +3,7 @@
  * these types). Keep this file free of Node imports: the browser bundle type-checks against it.
  */
 import type { PulseEvent, SessionChannel, StoredEvent } from '../model/events.js';
-import type { SessionState, SessionStatus, TrackerLimits } from '../model/session.js';
+import type { SessionState, SessionStatus, ToolCallState, TrackerLimits } from '../model/session.js';
 
 /** One session as the list shows it: small, so a change costs a few hundred bytes on the wire. */
 export interface SessionSummary {
@@ -92,21 +92,51 @@ export interface TokenPoint {
   costUsd: number;
 }
 
+/**
+ * One session's detail (`GET /api/sessions/:key[?before=<seq>&limit=]`), bounded whatever the
+ * session holds (`session-detail.ts`): long strings are cut, a state's `tools` are its newest
+ * ones (the count is in `toolTotals`, older ones from `/api/sessions/:key/tools`), the events
+ * are one page.
+ */
 export interface SessionDetail {
   session: SessionState;
   summary: SessionSummary;
-  /** the session's root and every descendant, as summaries */
+  /** the session's root and its descendants (up to 500), as summaries */
   tree: SessionTreeNode;
-  /** full states of every session in the tree (root first), for the nested status box */
+  /** full states (the session first, then the rest of its tree, up to 50), for the nested status box */
   states: SessionState[];
+  /** the cumulative token curve (up to 500 points, thinned evenly) */
   tokenSeries: TokenPoint[];
-  /** newest events of the session (oldest first) */
+  /** a page of the session's events, newest first unless `before` was given (oldest first) */
   events: StoredEvent[];
+  /** pass as `before` (here or to /api/sessions/:key/events) for older events; null when none */
+  eventsBefore: number | null;
+  /** index in the session's tool list of the oldest tool in `session.tools` (see /tools); null when it has them all */
+  toolsBefore: number | null;
+  /** how many tool calls a state holds, for those whose `tools` here are only the newest */
+  toolTotals: Record<string, number>;
   now: number;
   /** the store's last seq when this was read: the states include every event up to it */
   lastSeq: number;
   /** the model's limits: the dashboard applies live events to its copy with the same caps */
   limits: TrackerLimits;
+}
+
+/** `GET /api/sessions/:key/events?before=<seq>&limit=` */
+export interface SessionEventsPage {
+  /** oldest first */
+  events: StoredEvent[];
+  /** pass as `before` for the page before this one; null when these are the oldest */
+  before: number | null;
+}
+
+/** `GET /api/sessions/:key/tools?before=<index>&limit=`: tool calls by index in the session's list */
+export interface SessionToolsPage {
+  total: number;
+  /** oldest first */
+  tools: ToolCallState[];
+  /** pass as `before` for the calls before these; null when these are the oldest */
+  before: number | null;
 }
 
 export interface SessionTreeNode {

@@ -1,4 +1,6 @@
 /** One session, live: header, status box text, sub-agent tree, tool timeline, token chart, errors. */
+import { useState } from 'react';
+import type { StoredEvent } from '../../src/model/events.js';
 import type { SessionSummary, SessionTreeNode } from '../../src/server/summary.js';
 import { Badge, channelText, Elapsed, sessionTitle } from './bits.js';
 import { TokenChart, ToolTimeline } from './charts.js';
@@ -18,7 +20,7 @@ interface Props {
 }
 
 export function SessionView({ sessionKey, live, state, onSelect }: Props) {
-  const { model, error } = useSessionDetail(sessionKey, live, state.epoch);
+  const { model, error, loadOlderEvents, loadOlderTools } = useSessionDetail(sessionKey, live, state.epoch);
   const now = useNow() + state.offsetMs;
   const summary = state.sessions.get(sessionKey) ?? model?.detail.summary;
   const close = (
@@ -111,8 +113,13 @@ export function SessionView({ sessionKey, live, state, onSelect }: Props) {
       <h3>Tokens and cost</h3>
       <TokenChart series={model.tokenSeries} now={now} from={session.startedAt} />
 
-      <h3>Tools ({session.tools.length})</h3>
-      <ToolTimeline tools={session.tools} now={now} />
+      <h3>Tools ({Math.max(summary.toolCalls, session.tools.length)})</h3>
+      <ToolTimeline
+        tools={model.olderTools.length ? [...model.olderTools, ...session.tools] : session.tools}
+        total={summary.toolCalls}
+        now={now}
+        onMore={model.toolsBefore === null ? undefined : loadOlderTools}
+      />
 
       {session.errors.length > 0 && (
         <>
@@ -129,23 +136,57 @@ export function SessionView({ sessionKey, live, state, onSelect }: Props) {
       )}
 
       <h3>Events</h3>
-      <ol className="feed compact-feed">
-        {model.events
-          .filter((it) => it.event.type !== 'session.seen') // bookkeeping, repeated on every store write
-          .slice(-40)
-          .reverse()
-          .map((it) => {
-            const d = describe(it.event);
-            return (
-              <li key={it.seq} className={`feed-row${d.tone ? ` tone-${d.tone}` : ''}`}>
-                <time>{fmtTime(it.event.ts)}</time>
-                <span className={`tag tag-${d.tag}`}>{d.tag}</span>
-                <span className="feed-text">{d.text}</span>
-              </li>
-            );
-          })}
-      </ol>
+      <EventList events={model.events} hasOlder={model.eventsBefore !== null} loadOlder={loadOlderEvents} />
     </article>
+  );
+}
+
+/** the session's events, newest on top: 40, then 40 more at a time (older pages fetched on demand) */
+function EventList(p: { events: StoredEvent[]; hasOlder: boolean; loadOlder: () => Promise<void> }) {
+  const [limit, setLimit] = useState(40);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string>();
+  // session.seen is bookkeeping, repeated on every store write
+  const rows = p.events.filter((it) => it.event.type !== 'session.seen');
+  const more = async () => {
+    setError(undefined);
+    if (rows.length <= limit && p.hasOlder) {
+      setBusy(true);
+      try {
+        await p.loadOlder();
+      } catch (err) {
+        setError((err as Error).message);
+        return;
+      } finally {
+        setBusy(false);
+      }
+    }
+    setLimit(limit + 40);
+  };
+  return (
+    <ol className="feed compact-feed" data-testid="detail-events">
+      {rows
+        .slice(-limit)
+        .reverse()
+        .map((it) => {
+          const d = describe(it.event);
+          return (
+            <li key={it.seq} data-seq={it.seq} className={`feed-row${d.tone ? ` tone-${d.tone}` : ''}`}>
+              <time>{fmtTime(it.event.ts)}</time>
+              <span className={`tag tag-${d.tag}`}>{d.tag}</span>
+              <span className="feed-text">{d.text}</span>
+            </li>
+          );
+        })}
+      {(rows.length > limit || p.hasOlder) && (
+        <li className="more">
+          <button type="button" onClick={more} disabled={busy} data-testid="more-events">
+            {busy ? 'Loading…' : 'Show older events'}
+          </button>
+          {error && <span className="tl-err">{error}</span>}
+        </li>
+      )}
+    </ol>
   );
 }
 

@@ -1,4 +1,5 @@
 /** Inline SVG views (no chart library): tokens/cost over time and the tool timeline. */
+import { useState } from 'react';
 import type { ToolCallState } from '../../src/model/session.js';
 import type { TokenPoint } from '../../src/server/summary.js';
 import { fmtCost, fmtMs, fmtTime, fmtTokens } from './format.js';
@@ -65,17 +66,55 @@ function endOf(t: ToolCallState, now: number): number {
   return t.endedAt ?? t.startedAt;
 }
 
-/** each tool call as a bar on a shared time axis; running calls grow with the clock */
-export function ToolTimeline({ tools, now }: { tools: readonly ToolCallState[]; now: number }) {
+/**
+ * each tool call as a bar on a shared time axis; running calls grow with the clock. The newest
+ * 60 show; "show earlier calls" shows 100 more, fetching them (`onMore`) when `tools` has no
+ * more of the `total` the session made.
+ */
+export function ToolTimeline({
+  tools,
+  now,
+  total = tools.length,
+  onMore,
+}: {
+  tools: readonly ToolCallState[];
+  now: number;
+  total?: number;
+  onMore?: () => Promise<void>;
+}) {
+  const [limit, setLimit] = useState(60);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string>();
   if (!tools.length) return <div className="empty small">No tool calls yet.</div>;
-  const shown = tools.slice(-60);
+  const shown = tools.slice(-limit);
+  const hidden = Math.max(total, tools.length) - shown.length;
+  const more = async () => {
+    setError(undefined);
+    if (tools.length <= limit && onMore) {
+      setBusy(true);
+      try {
+        await onMore();
+      } catch (err) {
+        setError((err as Error).message);
+        return;
+      } finally {
+        setBusy(false);
+      }
+    }
+    setLimit(limit + 100);
+  };
   const t0 = Math.min(...shown.map((t) => t.startedAt));
   const t1 = Math.max(t0 + 1000, ...shown.map((t) => endOf(t, now)));
   const span = t1 - t0;
   return (
     <ol className="timeline" data-testid="timeline">
-      {tools.length > shown.length && (
-        <li className="muted small">… {tools.length - shown.length} earlier calls</li>
+      {hidden > 0 && (
+        <li className="more">
+          <button type="button" onClick={more} disabled={busy} data-testid="more-tools">
+            {busy ? 'Loading…' : `Show earlier calls (${hidden} more)`}
+          </button>
+          {error && <span className="tl-err">{error}</span>}
+        </li>
       )}
       {shown.map((t) => {
         const end = endOf(t, now);

@@ -2,28 +2,54 @@
  * One session's live detail: fetched once from /api/sessions/:key, then kept current by
  * applying the live events of its tree to a local copy of the model (the same reducer the
  * daemon runs), so tools, lines and tokens update without re-fetching.
+ *
+ * The detail is bounded (the newest page of events, the newest tool calls): older events and
+ * tool calls are fetched a page at a time when the user asks for them (`loadOlderEvents`,
+ * `loadOlderTools`, from `/api/sessions/:key/events` and `/tools`).
  */
 import { useEffect, useReducer, useRef, useState } from 'react';
 import type { StoredEvent } from '../../src/model/events.js';
+import type { ToolCallState } from '../../src/model/session.js';
 import { createSessionTracker, type SessionTracker } from '../../src/model/tracker.js';
-import type { SessionDetail, TokenPoint } from '../../src/server/summary.js';
+import type {
+  SessionDetail,
+  SessionEventsPage,
+  SessionToolsPage,
+  TokenPoint,
+} from '../../src/server/summary.js';
 import { eventTokens } from '../../src/server/summary.js';
 import type { LiveStore } from './live.js';
 
 export interface DetailModel {
   tracker: SessionTracker;
   tokenSeries: TokenPoint[];
+  /** the session's events, oldest first: the pages loaded, then the live ones */
   events: StoredEvent[];
+  /** `before` for the next older page of events; null when the oldest is here */
+  eventsBefore: number | null;
+  /** tool calls older than the model's (fetched on demand), oldest first */
+  olderTools: ToolCallState[];
+  /** `before` (an index) for the next older page of tool calls; null when the oldest is here */
+  toolsBefore: number | null;
+  /** live events kept at most (grows by what older pages brought) */
+  cap: number;
   detail: SessionDetail;
 }
 
 const MAX_EVENTS = 300;
+const PAGE = 100;
 
-export function useSessionDetail(
-  key: string,
-  live: LiveStore,
-  epoch: number,
-): { model?: DetailModel; error?: string; version: number } {
+export interface SessionDetailView {
+  model?: DetailModel;
+  error?: string;
+  version: number;
+  /** fetches the page of events before the oldest one here */
+  loadOlderEvents(): Promise<void>;
+  /** fetches the page of tool calls before the oldest one here */
+  loadOlderTools(): Promise<void>;
+}
+
+export function useSessionDetail(key: string, live: LiveStore, epoch: number): SessionDetailView {
   const [model, setModel] = useState<DetailModel>();
   const [error, setError] = useState<string>();
   const [version, bump] = useReducer((n: number) => n + 1, 0);
@@ -54,7 +80,7 @@ export function useSessionDetail(
         ];
       }
       if (e.sessionKey === key) {
-        m.events = m.events.length >= MAX_EVENTS ? [...m.events.slice(1), item] : [...m.events, item];
+        m.events = m.events.length >= m.cap ? [...m.events.slice(1), item] : [...m.events, item];
       }
       bump();
     };
@@ -75,7 +101,17 @@ export function useSessionDetail(
         tracker.restore(detail.states);
         // the states include every event up to detail.lastSeq; only newer ones apply
         lastSeq = detail.lastSeq;
-        const m: DetailModel = { tracker, tokenSeries: detail.tokenSeries, events: detail.events, detail };
+        const m: DetailModel = {
+          tracker,
+          tokenSeries: detail.tokenSeries,
+          events: detail.events,
+          // a daemon from before paging sends neither: it sent everything it had
+          eventsBefore: detail.eventsBefore ?? null,
+          olderTools: [],
+          toolsBefore: detail.toolsBefore ?? null,
+          cap: Math.max(MAX_EVENTS, detail.events.length),
+          detail,
+        };
         for (const item of early) apply(m, item);
         modelRef.current = m;
         setError(undefined);
@@ -90,5 +126,38 @@ export function useSessionDetail(
     };
   }, [key, live, epoch]);
 
-  return { model, error, version };
+  const base = `/api/sessions/${encodeURIComponent(key)}`;
+  const get = async <T>(path: string): Promise<T> => {
+    const r = await fetch(path, { credentials: 'same-origin' });
+    if (!r.ok) throw new Error(`Could not load more (HTTP ${r.status}).`);
+    return (await r.json()) as T;
+  };
+
+  const loadOlderEvents = async (): Promise<void> => {
+    const m = modelRef.current;
+    if (!m || m.eventsBefore === null) return;
+    const page = await get<SessionEventsPage>(`${base}/events?before=${m.eventsBefore}&limit=${PAGE}`);
+    if (modelRef.current !== m) return; // re-fetched meanwhile
+    const have = new Set(m.events.map((e) => e.seq));
+    const older = page.events.filter((e) => !have.has(e.seq));
+    m.events = [...older, ...m.events];
+    m.cap += older.length;
+    m.eventsBefore = page.before;
+    bump();
+  };
+
+  const loadOlderTools = async (): Promise<void> => {
+    const m = modelRef.current;
+    if (!m || m.toolsBefore === null) return;
+    const page = await get<SessionToolsPage>(`${base}/tools?before=${m.toolsBefore}&limit=${PAGE}`);
+    if (modelRef.current !== m) return;
+    // an old call still running is in the model already (it updates there)
+    const id = (t: ToolCallState) => `${t.runId}\u0000${t.callId}`;
+    const have = new Set([...(m.tracker.get(key)?.tools ?? []), ...m.olderTools].map(id));
+    m.olderTools = [...page.tools.filter((t) => !have.has(id(t))), ...m.olderTools];
+    m.toolsBefore = page.before;
+    bump();
+  };
+
+  return { model, error, version, loadOlderEvents, loadOlderTools };
 }
