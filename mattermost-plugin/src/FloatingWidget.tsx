@@ -1,14 +1,20 @@
 /**
  * A small always-on-top card (root component) that appears while any agent session runs and
- * hides HIDE_AFTER_MS after the last one ends. It can be dragged anywhere and folded into a dot
- * showing the number of running sessions; both are remembered in localStorage.
+ * hides HIDE_AFTER_MS after the last one ends. Like the original Live Status widget it shows the
+ * busiest session in full (agent name, elapsed time, its last 5 status lines; a click jumps to
+ * its box) above the other sessions. It can be dragged anywhere and folded into a dot showing
+ * the number of running sessions that pulses while anything runs (not with reduced motion);
+ * position and fold are remembered in localStorage.
  */
 import * as React from 'react';
 import type { Clock } from './clock.js';
 import type { PluginDeps } from './deps.js';
+import { elapsedMs, formatDuration } from './format.js';
 import { useNow, useSessions } from './hooks.js';
 import { SessionRow } from './SessionRow.js';
-import { paletteFor } from './theme.js';
+import { busiest, type SessionSummary } from './sessions.js';
+import { isStale, staleText } from './stale.js';
+import { MONO, type Palette, paletteFor, statusColor } from './theme.js';
 import type { MmTheme } from './types.js';
 import { isLive } from './validate.js';
 import { clampPosition, loadWidgetPrefs, saveWidgetPrefs, type WidgetPrefs } from './widget-prefs.js';
@@ -23,6 +29,94 @@ export interface FloatingWidgetProps {
   deps: PluginDeps;
   theme?: MmTheme | null;
   clock?: Clock;
+}
+
+const PULSE_CSS = `
+@keyframes clawpulse-ls-pulse {
+  0% { transform: scale(1); opacity: 1; }
+  50% { transform: scale(1.9); opacity: 0.25; }
+  100% { transform: scale(1); opacity: 1; }
+}
+.clawpulse-ls-pulse { animation: clawpulse-ls-pulse 1.4s ease-in-out infinite; }
+@media (prefers-reduced-motion: reduce) { .clawpulse-ls-pulse { animation: none; } }
+`;
+
+function PulseStyle() {
+  return <style data-testid="ls-widget-style">{PULSE_CSS}</style>;
+}
+
+function lineColor(p: Palette, status: string | undefined): string {
+  if (status === 'ok' || status === 'done') return p.ok;
+  if (status === 'error' || status === 'interrupted') return p.error;
+  if (status === 'running' || status === 'active') return p.warn;
+  return p.fg;
+}
+
+/** The busiest session in full: agent, label, elapsed time and its last status lines. */
+function Busiest(props: { s: SessionSummary; palette: Palette; now: number; onOpen(postId: string): void }) {
+  const { s, palette } = props;
+  const stale = isStale(s.status, s.updatedAt, s.staleAfterMs, props.now);
+  const end = stale ? s.updatedAt : props.now;
+  return (
+    <button
+      type="button"
+      data-testid="ls-widget-busiest"
+      data-session-key={s.sessionKey}
+      data-stale={stale ? 'true' : 'false'}
+      title="Open the status box in its thread"
+      onClick={() => props.onOpen(s.postId)}
+      style={{
+        all: 'unset',
+        boxSizing: 'border-box',
+        display: 'block',
+        width: '100%',
+        cursor: 'pointer',
+        padding: '6px 8px',
+        borderBottom: `1px solid ${palette.border}`,
+      }}
+    >
+      <div style={{ display: 'flex', gap: 6, alignItems: 'baseline' }}>
+        <span data-testid="ls-widget-agent" style={{ fontWeight: 700 }}>
+          {s.agentId || s.label}
+        </span>
+        {s.agentId && s.label !== s.agentId ? (
+          <span
+            style={{ color: palette.dim, overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap' }}
+          >
+            {s.label}
+          </span>
+        ) : null}
+        <span data-testid="ls-widget-elapsed" style={{ marginLeft: 'auto', color: palette.dim }}>
+          {formatDuration(elapsedMs(s.startedAt, s.endedAt, end, s.updatedAt))}
+        </span>
+      </div>
+      <div style={{ fontFamily: MONO, fontSize: 11.5, lineHeight: 1.45, marginTop: 3 }}>
+        {s.lastLines.map((l, i) => (
+          <div
+            // biome-ignore lint/suspicious/noArrayIndexKey: the last lines of one box, in order
+            key={i}
+            data-testid="ls-widget-line"
+            style={{
+              color: l.kind === 'system' ? palette.dim : lineColor(palette, l.status),
+              whiteSpace: 'nowrap',
+              overflow: 'hidden',
+              textOverflow: 'ellipsis',
+            }}
+          >
+            {l.kind === 'tool' ? '› ' : l.kind === 'child' ? '↳ ' : ''}
+            {l.text}
+          </div>
+        ))}
+      </div>
+      {stale ? (
+        <div data-testid="ls-widget-stale" style={{ color: palette.warn, fontSize: 12, marginTop: 3 }}>
+          {staleText(s.updatedAt, props.now)}
+        </div>
+      ) : (
+        <div style={{ color: statusColor(palette, s.status), fontSize: 11, marginTop: 2 }}>{s.status}</div>
+      )}
+    </button>
+  );
 }
 
 interface Drag {
@@ -69,7 +163,12 @@ export function FloatingWidget(props: FloatingWidgetProps) {
   if (!visible && !hasLive) return null;
   // Sessions seen running during this appearance stay listed (with their final status).
   for (const s of live) shown.current.add(s.sessionKey);
-  const rows = sessions.filter((s) => shown.current.has(s.sessionKey)).slice(0, MAX_ROWS);
+  const top = busiest(sessions, now);
+  const rows = sessions
+    .filter((s) => shown.current.has(s.sessionKey) && s.sessionKey !== top?.sessionKey)
+    .slice(0, MAX_ROWS - 1);
+  // running and fresh: a stale box (the daemon may be gone) does not make the dot pulse
+  const running = live.filter((s) => !isStale(s.status, s.updatedAt, s.staleAfterMs, now)).length;
 
   const update = (next: WidgetPrefs, persist: boolean) => {
     setPrefs(next);
@@ -175,6 +274,22 @@ export function FloatingWidget(props: FloatingWidgetProps) {
           cursor: 'grab',
         }}
       >
+        <PulseStyle />
+        <span
+          aria-hidden="true"
+          data-testid="ls-widget-pulse"
+          data-pulsing={running > 0 ? 'true' : 'false'}
+          className={running > 0 ? 'clawpulse-ls-pulse' : undefined}
+          style={{
+            position: 'absolute',
+            top: 3,
+            right: 3,
+            width: 9,
+            height: 9,
+            borderRadius: 5,
+            background: running > 0 ? palette.ok : palette.dim,
+          }}
+        />
         <span data-testid="ls-widget-count">{live.length}</span>
       </button>
     );
@@ -211,9 +326,13 @@ export function FloatingWidget(props: FloatingWidgetProps) {
           cursor: 'grab',
         }}
       >
+        <PulseStyle />
         <span
           aria-hidden="true"
-          style={{ width: 8, height: 8, borderRadius: 4, background: hasLive ? palette.ok : palette.dim }}
+          data-testid="ls-widget-pulse"
+          data-pulsing={running > 0 ? 'true' : 'false'}
+          className={running > 0 ? 'clawpulse-ls-pulse' : undefined}
+          style={{ width: 8, height: 8, borderRadius: 4, background: running > 0 ? palette.ok : palette.dim }}
         />
         <span data-testid="ls-widget-title" style={{ flex: 1, fontWeight: 600 }}>
           {hasLive ? `${live.length} agent session${live.length > 1 ? 's' : ''} running` : 'Agents finished'}
@@ -230,6 +349,7 @@ export function FloatingWidget(props: FloatingWidgetProps) {
         </button>
       </div>
       <div data-nodrag="">
+        {top ? <Busiest s={top} palette={palette} now={now} onOpen={deps.openPost} /> : null}
         {rows.map((s) => (
           <SessionRow key={s.sessionKey} s={s} palette={palette} now={now} compact onOpen={deps.openPost} />
         ))}

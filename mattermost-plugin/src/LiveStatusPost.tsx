@@ -8,7 +8,8 @@ import { browserClock, type Clock } from './clock.js';
 import { elapsedMs, formatDuration } from './format.js';
 import { useNow } from './hooks.js';
 import { Footer, NodeLines, StatusTag } from './NodeView.js';
-import { MONO, paletteOf, statusColor } from './theme.js';
+import { isStale, staleText } from './stale.js';
+import { MONO, paletteOf, statusColor, withAlpha } from './theme.js';
 import type { MmPost, MmTheme } from './types.js';
 import { isLive, liveStatusOfPost } from './validate.js';
 
@@ -51,6 +52,10 @@ export function LiveStatusPost(props: LiveStatusPostProps) {
 
   if (!ls) return <Fallback post={props.post} fg={palette.fg} />;
   const root = ls.root;
+  const lastUpdate = Math.max(ls.updatedAt, props.post?.update_at ?? 0);
+  const stale = isStale(root.status, lastUpdate, ls.stale_after_ms, now);
+  // a stale box's clocks stop at its last update: nothing says the session ran on after that
+  const shownNow = stale ? lastUpdate : now;
   const onScroll = () => {
     const el = scroller.current;
     if (el) stick.current = el.scrollTop + el.clientHeight >= el.scrollHeight - STICK_SLACK_PX;
@@ -60,6 +65,7 @@ export function LiveStatusPost(props: LiveStatusPostProps) {
       data-testid="ls-box"
       data-session-key={root.sessionKey}
       data-status={root.status}
+      data-stale={stale ? 'true' : 'false'}
       style={{
         fontFamily: MONO,
         fontSize: 12.5,
@@ -67,7 +73,7 @@ export function LiveStatusPost(props: LiveStatusPostProps) {
         color: palette.fg,
         background: palette.panel,
         border: `1px solid ${palette.border}`,
-        borderLeft: `3px solid ${statusColor(palette, root.status)}`,
+        borderLeft: `3px solid ${stale ? palette.warn : statusColor(palette, root.status)}`,
         borderRadius: 4,
         maxWidth: 900,
         overflow: 'hidden',
@@ -86,10 +92,24 @@ export function LiveStatusPost(props: LiveStatusPostProps) {
         <StatusTag node={root} palette={palette} />
         <span style={{ fontWeight: 600 }}>{root.label}</span>
         <span style={{ color: palette.dim }}>
-          | {formatDuration(elapsedMs(root.startedAt, root.endedAt, now, ls.updatedAt))}
+          | {formatDuration(elapsedMs(root.startedAt, root.endedAt, shownNow, ls.updatedAt))}
         </span>
         {root.agentId ? <span style={{ color: palette.dim, marginLeft: 'auto' }}>{root.agentId}</span> : null}
       </div>
+      {stale ? (
+        <div
+          data-testid="ls-stale"
+          role="status"
+          style={{
+            padding: '3px 10px',
+            color: palette.warn,
+            background: withAlpha(palette.warn.startsWith('#') ? palette.warn : '#ffbc1f', 0.12),
+            borderBottom: `1px solid ${palette.border}`,
+          }}
+        >
+          ⚠ {staleText(lastUpdate, now)}
+        </div>
+      ) : null}
       <div
         ref={scroller}
         data-testid="ls-scroll"
@@ -99,7 +119,7 @@ export function LiveStatusPost(props: LiveStatusPostProps) {
         <NodeLines
           node={root}
           palette={palette}
-          now={now}
+          now={shownNow}
           updatedAt={ls.updatedAt}
           expanded={expanded}
           onToggle={(key, open) => setExpanded((e) => ({ ...e, [key]: open }))}
@@ -111,7 +131,7 @@ export function LiveStatusPost(props: LiveStatusPostProps) {
         ) : null}
       </div>
       <div style={{ padding: '4px 10px', borderTop: `1px solid ${palette.border}` }}>
-        <Footer node={root} palette={palette} now={now} updatedAt={ls.updatedAt} />
+        <Footer node={root} palette={palette} now={shownNow} updatedAt={ls.updatedAt} />
       </div>
     </div>
   );

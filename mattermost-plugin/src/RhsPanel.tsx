@@ -1,21 +1,37 @@
 /**
  * The right-hand panel: the sessions still running (active/idle/stuck), then recently finished
- * ones. Opening it loads the current channel's recent posts over REST so boxes created before the
- * page loaded are listed too; clicking a row jumps to its status box.
+ * ones, those needing attention first (stuck, stale; errors), with tokens and cost. Opening it
+ * finds the live boxes of every channel the user can read through Mattermost's post search for
+ * the daemon's marker word, and loads the current channel's recent posts; from then on the
+ * WebSocket keeps it live. Clicking a row jumps to its status box.
  */
 import * as React from 'react';
-import { fetchChannelPosts } from './api.js';
+import { LIVESTATUS_SEARCH_MARKER } from '../../src/render/livestatus-props.js';
+import { fetchChannelPosts, searchLiveBoxes } from './api.js';
 import type { Clock } from './clock.js';
 import type { PluginDeps } from './deps.js';
+import { formatCost, formatTokens } from './format.js';
 import { useNow, useReconnects, useSessions, useStoreValue } from './hooks.js';
 import { SessionRow } from './SessionRow.js';
+import { byAttention } from './sessions.js';
 import { paletteFor } from './theme.js';
 import type { MmTheme } from './types.js';
 import { isLive } from './validate.js';
 
 const RECENT_DONE = 10;
 
-type LoadState = { phase: 'idle' | 'loading' | 'loaded'; count?: number } | { phase: 'error'; error: string };
+type LoadState =
+  | { phase: 'idle' | 'loading' }
+  | { phase: 'loaded'; found: number; warning?: string }
+  | { phase: 'error'; error: string };
+
+/** the user's teams: memberships when the webapp has them, else the current team */
+function teamIdsOf(s: import('./types.js').MmState): string {
+  const t = s.entities?.teams;
+  const ids = t?.myMembers && typeof t.myMembers === 'object' ? Object.keys(t.myMembers) : [];
+  if (ids.length === 0 && t?.currentTeamId) ids.push(t.currentTeamId);
+  return ids.sort().join(',');
+}
 
 export interface RhsPanelProps {
   deps: PluginDeps;
@@ -29,6 +45,7 @@ export function RhsPanel(props: RhsPanelProps) {
   const palette = paletteFor(props.theme);
   const sessions = useSessions(deps);
   const channelId = useStoreValue(deps, (s) => s.entities?.channels?.currentChannelId ?? '');
+  const teams = useStoreValue(deps, teamIdsOf);
   const [load, setLoad] = React.useState<LoadState>({ phase: 'idle' });
 
   const reconnects = useReconnects(deps);
@@ -36,26 +53,49 @@ export function RhsPanel(props: RhsPanelProps) {
   // Loads on open, on channel switch and after a WebSocket reconnect (edits may have been missed).
   // biome-ignore lint/correctness/useExhaustiveDependencies: reconnects is a reload trigger
   React.useEffect(() => {
-    if (!channelId) return;
     let cancelled = false;
     setLoad({ phase: 'loading' });
-    fetchChannelPosts(fetchImpl, channelId).then((r) => {
+    const search = teams
+      ? searchLiveBoxes(fetchImpl, teams.split(','), LIVESTATUS_SEARCH_MARKER)
+      : Promise.resolve({ ok: false as const, error: 'no team' });
+    const channel = channelId
+      ? fetchChannelPosts(fetchImpl, channelId)
+      : Promise.resolve({ ok: false as const, error: 'no channel' });
+    Promise.all([search, channel]).then(([sr, cr]) => {
       if (cancelled) return;
-      if (!r.ok) {
-        setLoad({ phase: 'error', error: r.error });
+      let found = 0;
+      for (const r of [sr, cr]) {
+        if (!r.ok) continue;
+        for (const p of r.posts) cache.upsert(p);
+        found += r.posts.length;
+      }
+      if (!sr.ok && !cr.ok) {
+        setLoad({ phase: 'error', error: cr.error === 'no channel' ? sr.error : cr.error });
         return;
       }
-      for (const p of r.posts) cache.upsert(p);
-      setLoad({ phase: 'loaded', count: r.posts.length });
+      const warning = !sr.ok
+        ? `search failed (${sr.error}): only this channel is listed`
+        : sr.failed > 0
+          ? `search failed in ${sr.failed} of ${sr.teams} teams`
+          : !cr.ok && channelId
+            ? `could not load channel posts: ${cr.error}`
+            : undefined;
+      setLoad(warning ? { phase: 'loaded', found, warning } : { phase: 'loaded', found });
     });
     return () => {
       cancelled = true;
     };
-  }, [channelId, fetchImpl, cache, reconnects]);
+  }, [channelId, teams, fetchImpl, cache, reconnects]);
 
-  const live = sessions.filter((s) => isLive(s.status));
-  const done = sessions.filter((s) => !isLive(s.status)).slice(0, RECENT_DONE);
-  const now = useNow(clock, 1000, live.length > 0);
+  const anyLive = sessions.some((s) => isLive(s.status));
+  const now = useNow(clock, 1000, anyLive);
+  const live = byAttention(
+    sessions.filter((s) => isLive(s.status)),
+    now,
+  );
+  const done = byAttention(sessions.filter((s) => !isLive(s.status)).slice(0, RECENT_DONE), now);
+  const tokens = live.reduce((n, s) => n + s.tokens, 0);
+  const cost = formatCost(live.reduce((n, s) => n + s.costUsd, 0));
   const heading = (text: string) => (
     <div
       style={{
@@ -77,6 +117,11 @@ export function RhsPanel(props: RhsPanelProps) {
       style={{ color: palette.fg, background: palette.bg, height: '100%', overflowY: 'auto', fontSize: 14 }}
     >
       {heading(`Running (${live.length})`)}
+      {live.length > 0 && (tokens > 0 || cost) ? (
+        <div data-testid="ls-rhs-totals" style={{ padding: '0 12px 4px', fontSize: 12, color: palette.dim }}>
+          {[tokens > 0 ? formatTokens(tokens) : '', cost].filter(Boolean).join(' · ')} running now
+        </div>
+      ) : null}
       <div data-testid="ls-rhs-live">
         {live.length === 0 ? (
           <div style={{ padding: '4px 12px', color: palette.dim }}>No agent session is running.</div>
@@ -93,8 +138,9 @@ export function RhsPanel(props: RhsPanelProps) {
         ))}
       </div>
       <div data-testid="ls-rhs-load" style={{ padding: '8px 12px', fontSize: 12, color: palette.dim }}>
-        {load.phase === 'loading' ? 'Loading channel posts…' : null}
-        {load.phase === 'error' ? `Could not load channel posts: ${load.error}` : null}
+        {load.phase === 'loading' ? 'Looking for agent sessions in your channels…' : null}
+        {load.phase === 'loaded' && load.warning ? load.warning : null}
+        {load.phase === 'error' ? `Could not load agent sessions: ${load.error}` : null}
       </div>
     </div>
   );

@@ -3,6 +3,7 @@
 import * as React from 'react';
 import { elapsedMs, formatCost, formatDuration, formatTokens } from './format.js';
 import type { SessionSummary } from './sessions.js';
+import { isStale, staleText } from './stale.js';
 import { type Palette, statusColor } from './theme.js';
 
 export function SessionRow(props: {
@@ -13,21 +14,21 @@ export function SessionRow(props: {
   onOpen(postId: string): void;
 }) {
   const { s, palette } = props;
-  const color = statusColor(palette, s.status);
-  const details = [formatDuration(elapsedMs(s.startedAt, s.endedAt, props.now, s.updatedAt))];
-  if (!props.compact) {
-    if (s.tokens > 0) details.push(formatTokens(s.tokens));
-    const cost = formatCost(s.costUsd);
-    if (cost) details.push(cost);
-  }
-  if (s.liveChildren > 0) details.push(`+${s.liveChildren} sub-agent${s.liveChildren > 1 ? 's' : ''}`);
+  const stale = isStale(s.status, s.updatedAt, s.staleAfterMs, props.now);
+  const color = stale ? palette.warn : statusColor(palette, s.status);
+  // a stale session's clock stops at its last update: nothing says it ran on after that
+  const end = stale ? s.updatedAt : props.now;
+  const duration = formatDuration(elapsedMs(s.startedAt, s.endedAt, end, s.updatedAt));
+  const cost = formatCost(s.costUsd);
+  const sep = <span style={{ color: palette.dim }}> · </span>;
   return (
     <button
       type="button"
       data-testid="ls-session"
       data-session-key={s.sessionKey}
       data-status={s.status}
-      title={`${s.label} (${s.status}) — open the status box`}
+      data-stale={stale ? 'true' : 'false'}
+      title={`${s.label} (${stale ? 'stale' : s.status}) — open the status box`}
       onClick={() => props.onOpen(s.postId)}
       style={{
         all: 'unset',
@@ -51,8 +52,33 @@ export function SessionRow(props: {
         {s.agentId && !props.compact ? <span style={{ color: palette.dim }}> · {s.agentId}</span> : null}
         <br />
         <span style={{ color: palette.dim, fontSize: '90%' }}>
-          <span style={{ color, fontWeight: 600 }}>{s.status}</span> · {details.join(' · ')}
+          <span style={{ color, fontWeight: 600 }}>{stale ? 'stale' : s.status}</span> · {duration}
+          {!props.compact && s.tokens > 0 ? (
+            <>
+              {sep}
+              <span data-testid="ls-session-tokens">{formatTokens(s.tokens)}</span>
+            </>
+          ) : null}
+          {!props.compact && cost ? (
+            <>
+              {sep}
+              <span data-testid="ls-session-cost">{cost}</span>
+            </>
+          ) : null}
+          {s.liveChildren > 0 ? (
+            <>
+              {sep}+{s.liveChildren} sub-agent{s.liveChildren > 1 ? 's' : ''}
+            </>
+          ) : null}
         </span>
+        {stale ? (
+          <>
+            <br />
+            <span data-testid="ls-session-stale" style={{ color: palette.warn, fontSize: '90%' }}>
+              {staleText(s.updatedAt, props.now)}
+            </span>
+          </>
+        ) : null}
       </span>
     </button>
   );

@@ -12,7 +12,7 @@ import { FloatingWidget, type FloatingWidgetProps } from './FloatingWidget.js';
 import { LiveStatusPost } from './LiveStatusPost.js';
 import { RhsPanel, type RhsPanelProps } from './RhsPanel.js';
 import { createPostCache, type PostCache } from './sessions.js';
-import type { MmRegistry, MmStore, MmWebSocketMessage } from './types.js';
+import type { MmRegistry, MmStore, MmWebSocketMessage, RhsRegistration } from './types.js';
 import { parseWsPost } from './validate.js';
 
 export const PLUGIN_ID = 'com.clawpulse.livestatus';
@@ -50,9 +50,36 @@ export interface PluginOptions {
   cache?: PostCache;
 }
 
+/**
+ * What the host registry let us register. Every call but the post type is optional: an older
+ * (or trimmed) webapp lacks some (registerAppBarComponent arrived with the App Bar in 6.7;
+ * registerReconnectHandler, unregisterWebSocketEventHandler and the RHS are older than 7.0 but
+ * are still feature-tested), and a call that throws must not take the others down.
+ */
+export interface Capabilities {
+  postType: boolean;
+  rhs: boolean;
+  channelHeaderButton: boolean;
+  appBar: boolean;
+  widget: boolean;
+  websocket: boolean;
+  reconnect: boolean;
+  errors: string[];
+}
+
 export class LiveStatusPlugin {
   /** counts of bad WebSocket payloads, for debugging from the console */
   readonly stats = { badFrames: 0 };
+  readonly capabilities: Capabilities = {
+    postType: false,
+    rhs: false,
+    channelHeaderButton: false,
+    appBar: false,
+    widget: false,
+    websocket: false,
+    reconnect: false,
+    errors: [],
+  };
   private deps: PluginDeps | null = null;
   private registry: MmRegistry | null = null;
 
@@ -69,32 +96,80 @@ export class LiveStatusPlugin {
     };
     this.deps = deps;
 
-    registry.registerPostTypeComponent(LIVESTATUS_POST_TYPE, LiveStatusPost);
+    const caps = this.capabilities;
+    const r = registry as Partial<MmRegistry>;
+    const attempt = (name: keyof Capabilities, fn: (() => unknown) | false): boolean => {
+      if (!fn) return false;
+      try {
+        fn();
+        (caps as unknown as Record<string, boolean>)[name] = true;
+        return true;
+      } catch (err) {
+        caps.errors.push(`${name}: ${err instanceof Error ? err.message : String(err)}`);
+        return false;
+      }
+    };
+    const has = (k: keyof MmRegistry) => typeof r[k] === 'function';
+
+    attempt(
+      'postType',
+      has('registerPostTypeComponent') &&
+        (() => registry.registerPostTypeComponent(LIVESTATUS_POST_TYPE, LiveStatusPost)),
+    );
     // The host renders these without our deps, so thin wrappers bind them (no hooks in here).
     const Rhs = (props: Omit<RhsPanelProps, 'deps'>) => <RhsPanel {...props} deps={deps} />;
     const Widget = (props: Omit<FloatingWidgetProps, 'deps'>) => <FloatingWidget {...props} deps={deps} />;
-    const rhs = registry.registerRightHandSidebarComponent(Rhs, RHS_TITLE);
-    const toggle = () => {
-      if (rhs?.toggleRHSPlugin) store.dispatch(rhs.toggleRHSPlugin);
-    };
-    registry.registerChannelHeaderButtonAction?.(
-      <HeaderIcon />,
-      toggle,
-      RHS_TITLE,
-      'Show running agent sessions',
+    let rhs: RhsRegistration | undefined;
+    attempt(
+      'rhs',
+      has('registerRightHandSidebarComponent') &&
+        (() => {
+          rhs = registry.registerRightHandSidebarComponent(Rhs, RHS_TITLE);
+          if (!rhs?.toggleRHSPlugin) throw new Error('no toggleRHSPlugin action returned');
+        }),
     );
-    registry.registerAppBarComponent?.(ICON_URL, toggle, 'Agent sessions');
-    registry.registerRootComponent(Widget);
+    if (caps.rhs) {
+      const toggle = () => {
+        if (rhs?.toggleRHSPlugin) store.dispatch(rhs.toggleRHSPlugin);
+      };
+      attempt(
+        'channelHeaderButton',
+        has('registerChannelHeaderButtonAction') &&
+          (() =>
+            registry.registerChannelHeaderButtonAction?.(
+              <HeaderIcon />,
+              toggle,
+              RHS_TITLE,
+              'Show running agent sessions',
+            )),
+      );
+      attempt(
+        'appBar',
+        has('registerAppBarComponent') &&
+          (() => registry.registerAppBarComponent?.(ICON_URL, toggle, 'Agent sessions')),
+      );
+    }
+    attempt('widget', has('registerRootComponent') && (() => registry.registerRootComponent(Widget)));
 
     const onPost = (msg: MmWebSocketMessage) => this.onPostEvent(msg);
-    registry.registerWebSocketEventHandler('posted', onPost);
-    registry.registerWebSocketEventHandler('post_edited', onPost);
-    registry.registerReconnectHandler?.(() => deps.cache.markReconnected());
-    registry.registerWebSocketEventHandler('post_deleted', (msg) => {
-      const post = parseWsPost(msg?.data?.post);
-      if (post) deps.cache.remove(post.id);
-      else this.stats.badFrames++;
-    });
+    attempt(
+      'websocket',
+      has('registerWebSocketEventHandler') &&
+        (() => {
+          registry.registerWebSocketEventHandler('posted', onPost);
+          registry.registerWebSocketEventHandler('post_edited', onPost);
+          registry.registerWebSocketEventHandler('post_deleted', (msg) => {
+            const post = parseWsPost(msg?.data?.post);
+            if (post) deps.cache.remove(post.id);
+            else this.stats.badFrames++;
+          });
+        }),
+    );
+    attempt(
+      'reconnect',
+      has('registerReconnectHandler') &&
+        (() => registry.registerReconnectHandler?.(() => deps.cache.markReconnected())),
+    );
   }
 
   /** Keeps posts from every channel the user is in, so the widget sees activity everywhere. */

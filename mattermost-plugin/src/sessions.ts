@@ -5,6 +5,7 @@
  */
 import type { LiveStatus } from '../../src/render/livestatus-props.js';
 import { LIVESTATUS_POST_TYPE } from '../../src/render/livestatus-props.js';
+import { isStale } from './stale.js';
 import type { MmPost, MmState } from './types.js';
 import { isLive, liveStatusOfPost } from './validate.js';
 
@@ -22,7 +23,19 @@ export interface SessionSummary {
   costUsd: number;
   /** sub-agents (at any depth) still live */
   liveChildren: number;
+  /** the box's stale threshold (props `stale_after_ms`), if the daemon set one */
+  staleAfterMs?: number;
+  /** the root's last status lines (sub-agents as one line each), for the widget */
+  lastLines: WidgetLine[];
 }
+
+export interface WidgetLine {
+  kind: 'text' | 'tool' | 'system' | 'child';
+  text: string;
+  status?: string;
+}
+
+export const WIDGET_LINES = 5;
 
 export interface PostCache {
   upsert(post: MmPost): void;
@@ -122,7 +135,17 @@ function computeSummary(post: MmPost): SessionSummary | null {
     tokens: r.tokens,
     costUsd: r.costUsd,
     liveChildren: countLiveChildren(r),
+    lastLines: r.lines.slice(-WIDGET_LINES).map((l): WidgetLine => {
+      if (l.kind === 'child') {
+        const c = r.children[l.childIndex];
+        return { kind: 'child', text: `Sub-agent: ${c?.label ?? '?'}`, status: c?.status ?? 'done' };
+      }
+      return l.kind === 'tool'
+        ? { kind: 'tool', text: l.text, status: l.toolStatus ?? 'running' }
+        : { kind: l.kind, text: l.text };
+    }),
   };
+  if (ls.stale_after_ms !== undefined) s.staleAfterMs = ls.stale_after_ms;
   if (r.endedAt !== undefined) s.endedAt = r.endedAt;
   return s;
 }
@@ -149,4 +172,34 @@ export function collectSessions(state: MmState | null | undefined, cache: PostCa
     const live = Number(isLive(b.status)) - Number(isLive(a.status));
     return live !== 0 ? live : b.startedAt - a.startedAt;
   });
+}
+
+/**
+ * Attention first: among running sessions the stuck and the stale (no update for too long)
+ * come before active and idle ones; among finished ones errors and interruptions come before
+ * the sessions that ended well. Newest first within a rank.
+ */
+export function attentionRank(s: SessionSummary, now: number): number {
+  if (isLive(s.status)) {
+    if (s.status === 'stuck') return 0;
+    if (isStale(s.status, s.updatedAt, s.staleAfterMs, now)) return 1;
+    return s.status === 'active' ? 2 : 3;
+  }
+  return s.status === 'error' ? 0 : s.status === 'interrupted' ? 1 : 2;
+}
+
+export function byAttention(list: SessionSummary[], now: number): SessionSummary[] {
+  return [...list].sort((a, b) => attentionRank(a, now) - attentionRank(b, now) || b.startedAt - a.startedAt);
+}
+
+/**
+ * The session the widget shows in full: a live, not stale one, with the most running
+ * sub-agents, then the most recently updated.
+ */
+export function busiest(list: SessionSummary[], now: number): SessionSummary | undefined {
+  const running = list.filter((s) => isLive(s.status));
+  const score = (s: SessionSummary) => (isStale(s.status, s.updatedAt, s.staleAfterMs, now) ? 0 : 1);
+  return running.sort(
+    (a, b) => score(b) - score(a) || b.liveChildren - a.liveChildren || b.updatedAt - a.updatedAt,
+  )[0];
 }

@@ -37,7 +37,12 @@ export interface MmState {
   entities?: {
     posts?: { posts?: Record<string, MmPost | undefined> };
     channels?: { currentChannelId?: string };
-    teams?: { currentTeamId?: string; teams?: Record<string, { name?: string } | undefined> };
+    teams?: {
+      currentTeamId?: string;
+      teams?: Record<string, { name?: string } | undefined>;
+      /** the user's team memberships, keyed by team id */
+      myMembers?: Record<string, unknown>;
+    };
     preferences?: unknown;
   };
   [key: string]: unknown;

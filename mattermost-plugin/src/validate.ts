@@ -113,7 +113,10 @@ export function parseLiveStatus(raw: unknown): LiveStatusProps | null {
     if (value.v !== 1) return null;
     const root = parseNode(value.root, 0);
     if (!root) return null;
-    return { v: 1, updatedAt: num(value.updatedAt), root };
+    const out: LiveStatusProps = { v: 1, updatedAt: num(value.updatedAt), root };
+    const stale = value.stale_after_ms;
+    if (typeof stale === 'number' && Number.isFinite(stale) && stale > 0) out.stale_after_ms = stale;
+    return out;
   } catch {
     return null;
   }

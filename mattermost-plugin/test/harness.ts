@@ -12,6 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { build } from 'vite';
+import { type FakeMattermost, startFakeMattermost } from '../../src/test-support/fake-mattermost/server.js';
 import { launchChromium } from '../../test/support/chromium.js';
 import type { MmPost } from '../src/types.js';
 
@@ -33,6 +34,9 @@ export interface Harness {
   /** what the fake REST endpoint returns per channel; a number means "answer with that status" */
   channelPosts: Record<string, MmPost[] | number>;
   apiRequests: ApiRequest[];
+  /** the strict fake Mattermost that answers post search (proxied with the bot's token) */
+  mm: FakeMattermost;
+  searchRequests: Array<ApiRequest & { body: unknown; csrf: string | undefined }>;
   close(): Promise<void>;
 }
 
@@ -71,6 +75,10 @@ export async function startHarness(): Promise<Harness> {
   const pluginJs = path.join(unpacked, PLUGIN_ID, 'webapp/dist/main.js');
   const hostHtml = path.join(here, 'host.html');
 
+  const mm = await startFakeMattermost();
+  // the host page's user is in two teams (host.tsx); the second one has a channel from the start
+  mm.addChannel(undefined, { teamId: 'secondteamaaaaaaaaaaaaaaaa' });
+  const searchRequests: Harness['searchRequests'] = [];
   const channelPosts: Harness['channelPosts'] = {};
   const apiRequests: ApiRequest[] = [];
   const server = http.createServer((req, res) => {
@@ -93,6 +101,40 @@ export async function startHarness(): Promise<Harness> {
         JSON.stringify({ order, posts, next_post_id: '', prev_post_id: '' }),
       );
     }
+    if (
+      req.method === 'POST' &&
+      (/^\/api\/v4\/teams\/[a-z0-9]+\/posts\/search$/.test(url.pathname) ||
+        url.pathname === '/api/v4/posts/search')
+    ) {
+      // the browser's cookie session stands in for the bot token the fake knows
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const raw = Buffer.concat(chunks).toString('utf8');
+        const h1 = (n: string) => {
+          const v = req.headers[n];
+          return Array.isArray(v) ? v[0] : v;
+        };
+        let body: unknown = raw;
+        try {
+          body = JSON.parse(raw);
+        } catch {}
+        searchRequests.push({
+          url: url.pathname,
+          requestedWith: h1('x-requested-with'),
+          csrf: h1('x-csrf-token'),
+          body,
+        });
+        fetch(mm.url + url.pathname, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${mm.token}`, 'content-type': h1('content-type') ?? '' },
+          body: raw,
+        })
+          .then(async (r) => send(r.status, 'application/json', Buffer.from(await r.arrayBuffer())))
+          .catch((e) => send(502, 'text/plain', String(e)));
+      });
+      return;
+    }
     if (url.pathname === '/favicon.ico') return send(204, 'image/x-icon', '');
     if (url.pathname === '/') return send(200, 'text/html', fs.readFileSync(hostHtml));
     if (url.pathname === '/host.js') return send(200, 'text/javascript', fs.readFileSync(hostJs));
@@ -108,8 +150,11 @@ export async function startHarness(): Promise<Harness> {
     unpacked,
     channelPosts,
     apiRequests,
+    mm,
+    searchRequests,
     async close() {
       await browser.close();
+      await mm.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       fs.rmSync(tmp, { recursive: true, force: true });
     },

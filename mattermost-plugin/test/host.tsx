@@ -16,12 +16,16 @@ interface HostState extends MmState {
   entities: {
     posts: { posts: Record<string, MmPost> };
     channels: { currentChannelId: string };
-    teams: { currentTeamId: string; teams: Record<string, { name: string }> };
+    teams: {
+      currentTeamId: string;
+      teams: Record<string, { name: string }>;
+      myMembers: Record<string, object>;
+    };
   };
   views: { rhs: { pluginOpen: boolean } };
 }
 
-export const THEME = {
+const DARK = {
   centerChannelBg: '#1e1e2e',
   centerChannelColor: '#dddddd',
   onlineIndicator: '#06d6a0',
@@ -32,6 +36,20 @@ export const THEME = {
   buttonBg: '#4cbba4',
   buttonColor: '#ffffff',
 };
+
+// `?theme=light` on the page URL: Mattermost's default light theme (Denim)
+const LIGHT = {
+  centerChannelBg: '#ffffff',
+  centerChannelColor: '#3f4350',
+  onlineIndicator: '#3db887',
+  awayIndicator: '#ffbc1f',
+  dndIndicator: '#d24b4e',
+  errorTextColor: '#d24b4e',
+  linkColor: '#386fe5',
+  buttonBg: '#1c58d9',
+  buttonColor: '#ffffff',
+};
+export const THEME = new URLSearchParams(location.search).get('theme') === 'light' ? LIGHT : DARK;
 
 const w = window as unknown as Record<string, unknown>;
 w.React = React;
@@ -49,13 +67,20 @@ for (const [k, v] of Object.entries(THEME)) {
 }
 
 const clock = new ManualClock(Date.UTC(2026, 10, 21, 12, 0, 0));
+// the fake Mattermost's default team, and a second team of the user
+const TEAM = 'faketeamaaaaaaaaaaaaaaaaaa';
+const TEAM2 = 'secondteamaaaaaaaaaaaaaaaa';
 const TOGGLE_RHS = { type: 'TOGGLE_RHS_PLUGIN', pluginId: 'x' };
 
 let state: HostState = {
   entities: {
     posts: { posts: {} },
     channels: { currentChannelId: 'chanaaaaaaaaaaaaaaaaaaaaaa' },
-    teams: { currentTeamId: 'team1', teams: { team1: { name: 'acme' } } },
+    teams: {
+      currentTeamId: TEAM,
+      teams: { [TEAM]: { name: 'acme' }, [TEAM2]: { name: 'labs' } },
+      myMembers: { [TEAM]: {}, [TEAM2]: {} },
+    },
   },
   views: { rhs: { pluginOpen: false } },
 };
@@ -119,10 +144,39 @@ const registry = {
   },
 };
 
-const plugins: Record<string, { initialize(r: unknown, s: unknown): void }> = {};
+/**
+ * The registry as each server version's webapp shapes it (`?mm=<profile>` on the page URL):
+ * - `10` (default) / `9.0` / `7.0`: every call the plugin uses. registerAppBarComponent exists
+ *   since the App Bar (6.7; shown by default from 9.0), so 7.0 has it too.
+ * - `6.0`: below our minimum, no App Bar: the plugin must register everything else.
+ * - `trimmed`: only the post type and WebSocket handlers, and an RHS call that throws: the
+ *   plugin must still render its posts.
+ */
+const profile = new URLSearchParams(location.search).get('mm') ?? '10';
+const without: Record<string, string[]> = {
+  '10': [],
+  '9.0': [],
+  '7.0': [],
+  '6.0': ['registerAppBarComponent'],
+  trimmed: [
+    'registerAppBarComponent',
+    'registerChannelHeaderButtonAction',
+    'registerRootComponent',
+    'registerReconnectHandler',
+    'unregisterWebSocketEventHandler',
+  ],
+};
+const shaped: Record<string, unknown> = { ...registry };
+for (const k of without[profile] ?? []) delete shaped[k];
+if (profile === 'trimmed')
+  shaped.registerRightHandSidebarComponent = () => {
+    throw new Error('RHS not available');
+  };
+
+const plugins: Record<string, { initialize(r: unknown, s: unknown): void; capabilities?: unknown }> = {};
 w.registerPlugin = (id: string, plugin: { initialize(r: unknown, s: unknown): void }) => {
   plugins[id] = plugin;
-  plugin.initialize(registry, store);
+  plugin.initialize(shaped, store);
 };
 const navigations: string[] = [];
 w.WebappUtils = { browserHistory: { push: (p: string) => navigations.push(p) } };
@@ -223,4 +277,6 @@ w.__host = {
     appBar: reg.appBar.map((a) => a.tooltip),
   }),
   navigations,
+  profile,
+  capabilities: () => Object.values(plugins)[0]?.capabilities,
 };
