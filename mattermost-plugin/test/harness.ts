@@ -31,6 +31,8 @@ export interface Harness {
   baseUrl: string;
   browser: Browser;
   unpacked: string;
+  /** a copy of the packed tarball this run built (dist/ may be rebuilt by another test file) */
+  tarball: string;
   /** what the fake REST endpoint returns per channel; a number means "answer with that status" */
   channelPosts: Record<string, MmPost[] | number>;
   apiRequests: ApiRequest[];
@@ -61,16 +63,47 @@ async function buildHost(outDir: string): Promise<string> {
   return path.join(outDir, 'host.js');
 }
 
+/**
+ * Test files run in parallel and two of them build the plugin into the same dist/: a lock
+ * directory makes one build-and-read happen at a time.
+ */
+export function withBuildLock<T>(fn: () => T): T {
+  const lock = path.join(os.tmpdir(), 'clawpulse-plugin-build.lock');
+  const until = Date.now() + 120_000;
+  for (;;) {
+    try {
+      fs.mkdirSync(lock);
+      break;
+    } catch {
+      // a lock older than 2 minutes was left by a killed run
+      try {
+        if (Date.now() - fs.statSync(lock).mtimeMs > 120_000)
+          fs.rmSync(lock, { recursive: true, force: true });
+      } catch {}
+      if (Date.now() > until) throw new Error(`plugin build lock ${lock} held too long`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    fs.rmSync(lock, { recursive: true, force: true });
+  }
+}
+
 export async function startHarness(): Promise<Harness> {
-  execFileSync('npm', ['run', '--silent', 'build:plugin'], {
-    cwd: repoRoot,
-    stdio: 'pipe',
-    env: { ...process.env, NODE_ENV: 'production' },
-  });
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'clawpulse-plugin-'));
   const unpacked = path.join(tmp, 'unpacked');
   fs.mkdirSync(unpacked);
-  execFileSync('tar', ['-xzf', tarPath, '-C', unpacked]);
+  withBuildLock(() => {
+    execFileSync('npm', ['run', '--silent', 'build:plugin'], {
+      cwd: repoRoot,
+      stdio: 'pipe',
+      env: { ...process.env, NODE_ENV: 'production' },
+    });
+    execFileSync('tar', ['-xzf', tarPath, '-C', unpacked]);
+    fs.copyFileSync(tarPath, path.join(tmp, 'plugin.tar.gz'));
+  });
   const hostJs = await buildHost(path.join(tmp, 'host'));
   const pluginJs = path.join(unpacked, PLUGIN_ID, 'webapp/dist/main.js');
   const hostHtml = path.join(here, 'host.html');
@@ -148,6 +181,7 @@ export async function startHarness(): Promise<Harness> {
     baseUrl: `http://127.0.0.1:${port}`,
     browser,
     unpacked,
+    tarball: path.join(tmp, 'plugin.tar.gz'),
     channelPosts,
     apiRequests,
     mm,

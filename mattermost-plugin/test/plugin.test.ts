@@ -9,7 +9,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { MmPost } from '../src/types.js';
 import { CHANNEL, mainTree, node, OTHER_CHANNEL, post, T0 } from './fixtures.js';
-import { type Harness, PLUGIN_ID, screenshotDir, startHarness, tarPath } from './harness.js';
+import { type Harness, PLUGIN_ID, screenshotDir, startHarness } from './harness.js';
 
 let h: Harness;
 let ctx: BrowserContext | null = null;
@@ -69,7 +69,7 @@ const shot = (page: Page, name: string) => page.screenshot({ path: path.join(scr
 
 describe('package', () => {
   it('packs plugin.json and the bundle in the layout Mattermost installs', () => {
-    const list = execFileSync('tar', ['-tzf', tarPath], { encoding: 'utf8' }).trim().split('\n');
+    const list = execFileSync('tar', ['-tzf', h.tarball], { encoding: 'utf8' }).trim().split('\n');
     expect(list).toContain(`${PLUGIN_ID}/plugin.json`);
     expect(list).toContain(`${PLUGIN_ID}/webapp/dist/main.js`);
     expect(list.every((p) => p.startsWith(`${PLUGIN_ID}/`))).toBe(true);
