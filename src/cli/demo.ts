@@ -44,6 +44,8 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     CLAWPULSE_HOME: join(root, 'clawpulse'),
     SOURCES: 'files',
     POLL_INTERVAL_MS: '250',
+    // the recorded CI reproduction hangs on its database: STUCK after 20 s, not the usual 5 min
+    STUCK_AFTER_S: '20',
   };
   let config: Readonly<Config> = configFromCli({ ...opts, stateDir }, base);
   const useTerminal = opts.terminal !== false && Boolean(process.stdout.isTTY);
@@ -67,7 +69,8 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
     playRecording(mergeRecordings(recordings), {
       stateDir,
       speed: speed > 0 ? speed : 1,
-      loopPauseMs: opts.once ? undefined : 8000,
+      // then again as a fresh set of sessions (new keys), after the stuck one was seen stuck
+      loopPauseMs: opts.once ? undefined : 15_000,
     }),
   ];
   const view = useTerminal

@@ -60,22 +60,30 @@ export function shiftTimestamps(value: unknown, delta: number): unknown {
   return out;
 }
 
+/** a top-level key's name in loop `loop`: `agent:main:review-pr-412` → `…review-pr-412-run2` */
+export function loopKey(key: string, loop: number): string {
+  return loop <= 1 ? key : `${key}-run${loop}`;
+}
+
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 /**
- * A copy of the recording with fresh session ids and sub-agent keys, so each demo loop shows
- * new sessions (the main session key stays: a new turn of the same session, as in real use).
+ * A copy of the recording as loop `loop` plays it: fresh session ids and sub-agent uuids, and
+ * top-level keys renamed (`…-run2`), in sessions.json and in every line alike, so each loop is
+ * a new set of sessions and no box, token total or sub-agent list carries over from the last.
  */
-export function freshIds(rec: Recording): Recording {
-  const map = new Map<string, string>();
+export function freshIds(rec: Recording, loop = 2): Recording {
+  const swaps: Array<[RegExp, string]> = [];
   for (const [key, e] of Object.entries(rec.entries)) {
-    if (typeof e.sessionId === 'string') map.set(e.sessionId, randomUUID());
-    const sub = /:subagent:([0-9a-f-]{36})$/.exec(key);
-    if (sub?.[1]) map.set(sub[1], randomUUID());
+    if (typeof e.sessionId === 'string') swaps.push([new RegExp(escapeRe(e.sessionId), 'g'), randomUUID()]);
+    for (const m of key.matchAll(/:subagent:([0-9a-f-]{36})/g))
+      if (m[1] && !swaps.some(([re]) => re.source === escapeRe(m[1] as string)))
+        swaps.push([new RegExp(escapeRe(m[1]), 'g'), randomUUID()]);
+    // a top-level key, not followed by more key text (`agent:main:x` inside `agent:main:x-y`)
+    if (!key.includes(':subagent:'))
+      swaps.push([new RegExp(`${escapeRe(key)}(?![\\w.:-])`, 'g'), loopKey(key, loop)]);
   }
-  const swap = (s: string) => {
-    let out = s;
-    for (const [a, b] of map) out = out.split(a).join(b);
-    return out;
-  };
+  const swap = (s: string) => swaps.reduce((out, [re, to]) => out.replace(re, to), s);
   return {
     name: rec.name,
     entries: JSON.parse(swap(JSON.stringify(rec.entries))) as Recording['entries'],

@@ -152,8 +152,18 @@ export function classifyLlmError(message: string): LlmErrorInfo {
   return status === undefined ? { retryable } : { status, retryable };
 }
 
-/** `childSessionKey` from a sessions_spawn result (details object, JSON text, or JSON nested as a string) */
+/**
+ * `childSessionKey` from a sessions_spawn result (details object, JSON text, or JSON nested as a
+ * string). OpenClaw's secret redaction can mask part of it in the saved transcript
+ * (`agent:main:subagent:9b7366fd-b526-4357-b2***`, 2026.7.35, seen recording the demo): such a
+ * key names no session, so it is dropped (the child's sessions.json row links it by spawnedBy).
+ */
 export function extractChildSessionKey(details: unknown, text: string): string | undefined {
+  const key = childKeyIn(details, text);
+  return key?.includes('*') ? undefined : key;
+}
+
+function childKeyIn(details: unknown, text: string): string | undefined {
   if (details && typeof details === 'object') {
     const d = details as { childSessionKey?: unknown };
     if (str(d.childSessionKey)) return d.childSessionKey as string;

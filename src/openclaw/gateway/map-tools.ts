@@ -126,7 +126,8 @@ function spawned(c: ToolCtx, callId: string, result: unknown, meta?: string): vo
     }
   }
   const childKey = str(info?.childSessionKey);
-  if (!childKey) return;
+  // a key OpenClaw's redaction masked (`…-b2***`) names no session
+  if (!childKey || childKey.includes('*')) return;
   const args = run.tools.get(callId)?.args;
   const label = (isObj(args) ? str(args.label) : undefined) ?? meta;
   const childRun = str(info?.runId);
