@@ -10,6 +10,17 @@
  * Spans are exported when they end, so start and end events arrive together. The run id is
  * OpenClaw's own when an attribute carries it, else the trace id (a run and its model/tool
  * spans share one trace). Dedupe keys come from trace + span ids, stable across re-sends.
+ * A request's events are handed on in time order (a run span carries its end, its children
+ * come before it in the request).
+ *
+ * What clawpulse's own exporter (src/sinks/otlp/) adds, so one clawpulse rebuilds another's
+ * model: token usage and cost on model calls (`gen_ai.usage.*`, `openclaw.cost.usd`,
+ * `openclaw.usage.*`) → llm.tokens; `openclaw.error.retryable`; a tool's `openclaw.tool.args`
+ * and `openclaw.tool.duration_ms`; the spawn of a sub-agent (`openclaw.subagent.child_key` on
+ * the tool call with `openclaw.subagent.label`, `openclaw.session.parent_key` on the child's
+ * run) → subagent.spawned; and
+ * snapshots of open spans (`openclaw.span.state` in_progress / unfinished) → only their start,
+ * keyed by the final span's id (`openclaw.span.final_id`) so the final span does not repeat it.
  */
 import type { PulseEvent } from '../../model/events.js';
 import { type Attrs, flatten, nsToMs, num, str, who } from './attrs.js';
@@ -46,6 +57,8 @@ function statusOfCategory(c: string | undefined): number | undefined {
 }
 
 const RETRYABLE = (s: number | undefined) => s === undefined || s === 408 || s === 429 || s >= 500;
+const bool = (a: Attrs, k: string): boolean | undefined =>
+  typeof a[k] === 'boolean' ? (a[k] as boolean) : undefined;
 
 export function mapTraces(req: OtlpTraces, now: number): TracesMapResult {
   const events: PulseEvent[] = [];
@@ -64,6 +77,8 @@ export function mapTraces(req: OtlpTraces, now: number): TracesMapResult {
       }
     }
   }
+  // stable: equal times keep the request's order
+  events.sort((x, y) => x.ts - y.ts);
   return { events, rejected };
 }
 
@@ -74,13 +89,34 @@ function mapSpan(sp: OtlpSpan, a: Attrs, now: number): PulseEvent[] | undefined 
   const t0 = start ?? end ?? now;
   const t1 = end ?? t0;
   const w = who(a);
+  const state = str(a, 'openclaw.span.state');
+  const open = state === 'in_progress' || state === 'unfinished';
+  const spanKey = (open && str(a, 'openclaw.span.final_id')) || sp.spanId;
   const base = (ts: number, what: string) => ({
     ts,
     source: 'otlp' as const,
     sessionKey: w.sessionKey,
     agentId: w.agentId,
-    dedupeKey: `otlp/${sp.traceId ?? ''}/${sp.spanId}/${what}`,
+    dedupeKey: `otlp/${sp.traceId ?? ''}/${spanKey}/${what}`,
   });
+  const parentKey = str(a, 'openclaw.session.parent_key');
+  const childKey = str(a, 'openclaw.subagent.child_key');
+  const spawn = (parent: string, child: string, ts: number, runId?: string): PulseEvent => {
+    const e: PulseEvent = {
+      type: 'subagent.spawned',
+      ts,
+      source: 'otlp',
+      sessionKey: parent,
+      agentId: w.agentId,
+      dedupeKey: `otlp/spawn/${child}`,
+      parentKey: parent,
+      childKey: child,
+    };
+    const label = str(a, child === w.sessionKey ? 'openclaw.session.label' : 'openclaw.subagent.label');
+    if (label) e.label = label;
+    if (runId) e.runId = runId;
+    return e;
+  };
   const runId = str(a, ...RUN_ID_ATTRS) ?? (sp.traceId || (sp.spanId as string));
   const outcome = str(a, 'openclaw.outcome')?.toLowerCase();
   const aborted = outcome !== undefined && ABORTED_OUTCOMES.has(outcome);
@@ -97,6 +133,9 @@ function mapSpan(sp: OtlpSpan, a: Attrs, now: number): PulseEvent[] | undefined 
 
   switch (sp.name) {
     case 'openclaw.run': {
+      const started: PulseEvent = { type: 'agent.started', ...base(t0, 'agent.started'), runId };
+      const spawned = parentKey ? [spawn(parentKey, w.sessionKey, t0)] : [];
+      if (open) return [...spawned, started];
       const finished: PulseEvent = {
         type: 'agent.finished',
         ...base(t1, 'agent.finished'),
@@ -104,7 +143,7 @@ function mapSpan(sp: OtlpSpan, a: Attrs, now: number): PulseEvent[] | undefined 
         outcome: aborted ? 'aborted' : failed ? 'error' : 'ok',
       };
       if (failed && !aborted) finished.error = errText;
-      return [{ type: 'agent.started', ...base(t0, 'agent.started'), runId }, finished];
+      return [...spawned, started, finished];
     }
     case 'openclaw.model.call': {
       const step: PulseEvent = { type: 'agent.step_started', ...base(t0, 'agent.step_started'), runId };
@@ -114,32 +153,64 @@ function mapSpan(sp: OtlpSpan, a: Attrs, now: number): PulseEvent[] | undefined 
       if (provider) step.provider = provider;
       const stepNo = num(a, 'openclaw.step', 'openclaw.model_call.index');
       if (stepNo !== undefined) step.step = stepNo;
-      if (!failed) return [step];
+      if (open) return [step];
+      const out: PulseEvent[] = [step];
+      const input = num(a, 'gen_ai.usage.input_tokens');
+      const output = num(a, 'gen_ai.usage.output_tokens');
+      const cost = num(a, 'openclaw.cost.usd');
+      if (input !== undefined || output !== undefined || cost !== undefined) {
+        const tokens: PulseEvent = {
+          type: 'llm.tokens',
+          ...base(t1, 'llm.tokens'),
+          runId,
+          input: input ?? 0,
+          output: output ?? 0,
+          cacheRead: num(a, 'openclaw.usage.cache_read_tokens', 'gen_ai.usage.cache_read.input_tokens') ?? 0,
+          cacheWrite:
+            num(a, 'openclaw.usage.cache_write_tokens', 'gen_ai.usage.cache_creation.input_tokens') ?? 0,
+          reasoning: num(a, 'openclaw.usage.reasoning_tokens', 'gen_ai.usage.reasoning.output_tokens') ?? 0,
+          costUsd: cost ?? 0,
+        };
+        if (model) tokens.model = model;
+        if (provider) tokens.provider = provider;
+        out.push(tokens);
+      }
+      if (!failed) return out;
       const status = num(a, ...HTTP_STATUS_ATTRS) ?? statusOfCategory(category);
       const err: PulseEvent = {
         type: 'llm.error',
         ...base(t1, 'llm.error'),
         runId,
         message: errText,
-        retryable: RETRYABLE(status),
+        retryable: bool(a, 'openclaw.error.retryable') ?? RETRYABLE(status),
       };
       if (status !== undefined) err.status = status;
-      return [step, err];
+      out.push(err);
+      return out;
     }
     case 'openclaw.tool.execution': {
       const callId = str(a, 'gen_ai.tool.call.id', 'openclaw.tool.call.id') ?? (sp.spanId as string);
       const name = str(a, 'gen_ai.tool.name', 'openclaw.toolName', 'openclaw.tool.name') ?? 'tool';
       const denied = str(a, 'openclaw.deniedReason');
       const blocked = outcome === 'blocked' || denied !== undefined;
-      const durationMs = Math.max(0, t1 - t0);
+      const durationMs = num(a, 'openclaw.tool.duration_ms') ?? Math.max(0, t1 - t0);
       const call: PulseEvent = { type: 'tool.call', ...base(t0, 'tool.call'), runId, callId, name };
+      const args = str(a, 'openclaw.tool.args');
+      if (args !== undefined) call.args = args;
+      if (open) return [call];
+      const spawned = childKey ? [spawn(w.sessionKey, childKey, t1, runId)] : [];
       if (!failed && !blocked) {
-        return [call, { type: 'tool.output', ...base(t1, 'tool.output'), runId, callId, name, durationMs }];
+        return [
+          call,
+          { type: 'tool.output', ...base(t1, 'tool.output'), runId, callId, name, durationMs },
+          ...spawned,
+        ];
       }
       const error = blocked ? `blocked${denied ? `: ${denied}` : ''}` : errText;
       return [
         call,
         { type: 'tool.error', ...base(t1, 'tool.error'), runId, callId, name, error, durationMs },
+        ...spawned,
       ];
     }
     case 'openclaw.session.stuck': {

@@ -227,7 +227,9 @@ describe('OTLP/HTTP receiver', () => {
       partialSuccess: { rejectedSpans: 1, errorMessage: expect.any(String) },
     });
     const types = sink.events.map((e) => e.type);
+    // in time order: the run span came last in the request, its start is the earliest fact
     expect(types).toEqual([
+      'agent.started',
       'agent.step_started',
       'tool.call',
       'tool.output',
@@ -235,7 +237,6 @@ describe('OTLP/HTTP receiver', () => {
       'tool.error',
       'agent.step_started',
       'llm.error',
-      'agent.started',
       'agent.finished',
     ]);
     const byType = (t: string) => sink.events.filter((e) => e.type === t);
