@@ -98,7 +98,7 @@ describe('OTLP export of sessions in flight', () => {
       .filter((sp) => attr(sp, 'openclaw.span.state')?.stringValue === 'in_progress')
       .pop();
     expect(attr(stuckSnap ?? {}, 'openclaw.session.stuck')?.boolValue).toBe(true);
-    expect((stuckSnap?.events as Obj[]).some((e) => e.name === 'openclaw.session.stuck')).toBe(true);
+    expect(((stuckSnap?.events ?? []) as Obj[]).some((e) => e.name === 'openclaw.session.stuck')).toBe(true);
 
     // B sees the open run and the running tool before they end
     await drained(toB);
@@ -133,7 +133,7 @@ describe('OTLP export of sessions in flight', () => {
     // every snapshot of the run kept one identity and links to the final span
     const runSnaps = snaps.filter((sp) => sp.name === 'openclaw.run');
     expect(new Set(runSnaps.map((sp) => sp.spanId)).size).toBe(1);
-    expect((runSnaps[0]?.links as Obj[])[0]?.spanId).toBe(runs[0]?.spanId);
+    expect(((runSnaps[0]?.links ?? []) as Obj[])[0]?.spanId).toBe(runs[0]?.spanId);
     expect(attr(runSnaps[0] ?? {}, 'openclaw.span.final_id')?.stringValue).toBe(runs[0]?.spanId);
     expect(strict.problems).toEqual([]);
     // and B counted one run, one tool call, both closed
@@ -181,7 +181,7 @@ describe('OTLP export of sessions in flight', () => {
     await new Promise((r) => setTimeout(r, 50));
     const h = ex.health().find((r) => r.id === 'otlp-traces');
     expect(h?.queued).toBeLessThanOrEqual(50 + 10);
-    expect((h?.detail as { dropped: number }).dropped).toBeGreaterThanOrEqual(200 - 60);
+    expect(((h?.detail ?? {}) as { dropped: number }).dropped).toBeGreaterThanOrEqual(200 - 60);
     expect((h?.detail as { nextAttemptAt?: number }).nextAttemptAt).toBe(clock.now() + 1000);
     // the collector comes back: after the Retry-After waits, what the queue kept is delivered
     for (let i = 0; i < 5 && ex.stats().traces?.queued; i++) {
