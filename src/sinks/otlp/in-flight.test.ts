@@ -182,7 +182,7 @@ describe('OTLP export of sessions in flight', () => {
     const h = ex.health().find((r) => r.id === 'otlp-traces');
     expect(h?.queued).toBeLessThanOrEqual(50 + 10);
     expect(((h?.detail ?? {}) as { dropped: number }).dropped).toBeGreaterThanOrEqual(200 - 60);
-    expect((h?.detail as { nextAttemptAt?: number }).nextAttemptAt).toBe(clock.now() + 1000);
+    expect(((h?.detail ?? {}) as { nextAttemptAt?: number }).nextAttemptAt).toBe(clock.now() + 1000);
     // the collector comes back: after the Retry-After waits, what the queue kept is delivered
     for (let i = 0; i < 5 && ex.stats().traces?.queued; i++) {
       clock.advance(1000);
