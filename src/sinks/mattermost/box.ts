@@ -28,6 +28,7 @@ import type { SessionStatus } from '../../model/session.js';
 import { LIVESTATUS_POST_TYPE, type LiveStatusProps } from '../../render/livestatus-props.js';
 import { type MattermostClient, MattermostError, type MmPost } from './client.js';
 import type { SummaryCounts } from './late.js';
+import { keepaliveMs } from './plugin-mode.js';
 import type { RateLimiter } from './rate-limit.js';
 import { codePoints, markInterrupted } from './text.js';
 
@@ -204,7 +205,12 @@ export function createBox(deps: BoxDeps): Box {
 
   /** what decides "identical": the props for a plugin post in plugin mode, else the text */
   function keyOf(c: BoxContent): string {
-    if (isPlugin() && deps.pluginOn() && c.props) return `p:${JSON.stringify({ ...c.props, updatedAt: 0 })}`;
+    if (isPlugin() && deps.pluginOn() && c.props) {
+      // the same props in a later keepalive period count as new: the plugin needs to see a
+      // live box updated at least every stale_after_ms (sink.ts scheduleKeepalive)
+      const period = Math.floor(c.props.updatedAt / keepaliveMs(c.props.stale_after_ms));
+      return `p:${JSON.stringify({ ...c.props, updatedAt: period })}`;
+    }
     return `t:${c.text}`;
   }
 

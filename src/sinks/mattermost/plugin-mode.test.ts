@@ -56,6 +56,37 @@ describe('Mattermost sink: plugin mode', () => {
     expect(livestatus(post)?.v).toBe(1);
   });
 
+  it('keeps a live box fresh with a props patch every third of its stale threshold; a finished box rests', async () => {
+    const { h, clock, key } = await setup({ pluginStaleAfterMs: 600_000 });
+    h.push({ type: 'agent.started', sessionKey: key, runId: 'r1' });
+    await waitForBoxes(h, 1);
+    await settle(h.mm);
+    const puts = () => h?.mm.requests('PUT').length ?? 0;
+    const before = puts();
+    const first = livestatus(h.mm.livePosts()[0])?.updatedAt ?? 0;
+    // nothing happens in the session (a long tool call): no patch before the keepalive period
+    clock.advance(150_000);
+    await settle(h.mm);
+    expect(puts()).toBe(before);
+    clock.advance(60_000);
+    await waitFor(() => puts() === before + 1, 'a keepalive patch');
+    const kept = livestatus(h.mm.livePosts()[0])?.updatedAt ?? 0;
+    expect(kept - first).toBeGreaterThanOrEqual(200_000);
+    expect(livestatus(h.mm.livePosts()[0])?.stale_after_ms).toBe(600_000);
+    // a finished session's box is not refreshed (idle, then done after the idle timeout)
+    h.push({ type: 'agent.finished', sessionKey: key, runId: 'r1', outcome: 'ok' });
+    for (let i = 0; i < 5 && livestatus(h.mm.livePosts()[0])?.root.status !== 'done'; i++) {
+      clock.advance(60_000);
+      h.pipeline.tick(clock.now());
+      await settle(h.mm);
+    }
+    expect(livestatus(h.mm.livePosts()[0])?.root.status).toBe('done');
+    const ended = puts();
+    clock.advance(2_000_000);
+    await settle(h.mm);
+    expect(puts()).toBe(ended);
+  });
+
   it('falls back to REST when the plugin is disabled, checked every 60 s', async () => {
     const { h, clock, key } = await setup({});
     expect(h.sink.health().mode).toBe('plugin');

@@ -40,6 +40,14 @@ export function withStaleAfter(
   return { ...props, stale_after_ms: staleAfterMs };
 }
 
+/**
+ * How often a live plugin box is re-sent though nothing changed: a third of its stale threshold,
+ * so one lost or throttled keepalive still leaves two before the plugin calls it stale.
+ */
+export function keepaliveMs(staleAfterMs: number | undefined = DEFAULT_STALE_AFTER_MS): number {
+  return Math.max(10_000, Math.floor(staleAfterMs / 3));
+}
+
 export interface PluginCheck {
   /** checks once now, then every intervalMs */
   start(): Promise<void>;

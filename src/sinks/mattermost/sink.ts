@@ -43,6 +43,7 @@ import { createLateGate, SUMMARY_PREFIX } from './late.js';
 import {
   type BoxMode,
   createPluginCheck,
+  keepaliveMs,
   type PluginCheck,
   pluginBoxMessage,
   withStaleAfter,
@@ -358,6 +359,34 @@ export function createMattermostSink(deps: MattermostSinkDeps): MattermostSink {
     handleRoot(root, true);
   }
 
+  /**
+   * Plugin boxes of live sessions are re-sent now and then though nothing changed (a long tool
+   * call): the plugin shows a box whose last update is older than `stale_after_ms` as stale
+   * ("is clawpulse running?"), so a running daemon keeps its boxes fresh. keyOf (box.ts) lets an
+   * identical box through once per keepalive period; the throttle and pace still apply.
+   */
+  let keepaliveTimer: unknown;
+  function scheduleKeepalive(): void {
+    const every = keepaliveMs(config.pluginStaleAfterMs);
+    keepaliveTimer = clock.setTimeout(() => {
+      keepaliveTimer = undefined;
+      if (state === 'stopped' || state === 'disabled') return;
+      if (modeNow() === 'plugin') {
+        for (const key of [...boxes.keys()]) {
+          const root = tracker.get(key);
+          if (root && !FINISHED.has(root.status)) {
+            try {
+              handleRoot(root);
+            } catch (err) {
+              logger.error({ err, rootKey: key }, 'status box keepalive failed');
+            }
+          }
+        }
+      }
+      scheduleKeepalive();
+    }, every);
+  }
+
   function onUpdate(update: PipelineUpdate): void {
     if (state === 'disabled' || state === 'stopped') return;
     const own = new Map<string, StoredEvent[]>();
@@ -516,12 +545,15 @@ export function createMattermostSink(deps: MattermostSinkDeps): MattermostSink {
       if (limits) for (const s of tracker.all()) if (isRootSession(s)) marks.set(s.key, markOf(s));
       unsubscribe = pipeline.subscribe(onUpdate);
       reconcile();
+      scheduleKeepalive();
       logger.info({ url: config.url, mode: plugin.mode(), maxChars }, 'Mattermost status boxes on');
     },
 
     async stop() {
       if (state === 'stopped') return;
       const wasOn = state !== 'disabled';
+      if (keepaliveTimer !== undefined) clock.clearTimeout(keepaliveTimer);
+      keepaliveTimer = undefined;
       unsubscribe?.();
       plugin?.stop();
       const all = [...boxes.values(), ...retiring, ...summaries];
