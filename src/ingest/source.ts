@@ -34,6 +34,11 @@ export interface SourceHealth {
   detail?: string;
   /** inputs followed (files, sessions, connections) */
   inputs?: number;
+  /**
+   * why a source that is up sees nothing, with what to set: a state dir that does not exist.
+   * /health counts it as degraded and the dashboard shows it as a banner.
+   */
+  problem?: string;
 }
 
 export interface Source {

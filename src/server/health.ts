@@ -31,7 +31,7 @@ export interface SinkHealth {
 export type SessionCounts = Record<SessionStatus, number>;
 
 export interface HealthReport {
-  /** 'ok': all live; 'degraded': a source down or a breaker open; 'down': nothing ingests */
+  /** 'ok': all live; 'degraded': a source down or blind (`problem`) or a breaker open; 'down': nothing ingests */
   status: 'ok' | 'degraded' | 'down';
   version?: string;
   uptimeMs: number;
@@ -87,7 +87,8 @@ export function buildHealthReport(parts: {
   tracker: Pick<SessionTracker, 'all'>;
 }): HealthReport {
   const live = parts.sources.filter((s) => s.state === 'live' || s.state === 'standby');
-  const down = parts.sources.filter((s) => s.state === 'down');
+  // a source up but blind (its state dir missing) is as bad as one down
+  const down = parts.sources.filter((s) => s.state === 'down' || (s.problem && s.state !== 'stopped'));
   const open = parts.sinks.filter((s) => s.breaker !== 'closed');
   const status: HealthReport['status'] =
     parts.sources.length > 0 && live.length === 0 && down.length > 0

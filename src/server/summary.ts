@@ -3,6 +3,7 @@
  * these types). Keep this file free of Node imports: the browser bundle type-checks against it.
  */
 import type { PulseEvent, SessionChannel, StoredEvent } from '../model/events.js';
+import { formatDuration } from '../model/format.js';
 import type { SessionState, SessionStatus, ToolCallState, TrackerLimits } from '../model/session.js';
 
 /** One session as the list shows it: small, so a change costs a few hundred bytes on the wire. */
@@ -75,7 +76,7 @@ export function toSummary(s: SessionState, now: number): SessionSummary {
     parentKey: s.parentKey,
     children: s.children.length,
     model: s.model,
-    note: s.note,
+    note: s.status === 'stuck' ? stuckNote(s.note, now - s.lastEventAt) : s.note,
     lastText,
     runningTool: running,
     toolCalls: s.tools.length,
@@ -83,6 +84,19 @@ export function toSummary(s: SessionState, now: number): SessionSummary {
     errors: s.errors.length,
     lastError: s.errors[s.errors.length - 1]?.message ?? lastToolError,
   };
+}
+
+const QUIET = /^no activity for \S+/;
+
+/**
+ * A stuck note says how long the session has been quiet as of when it went stuck ("no activity
+ * for 5m00s"); as of `quietMs` (now minus the last event) it says the real age, which keeps
+ * growing. The dashboard calls this on every tick with its own clock.
+ */
+export function stuckNote(note: string | undefined, quietMs: number): string {
+  const age = `no activity for ${formatDuration(quietMs)}`;
+  if (!note) return age;
+  return QUIET.test(note) ? note.replace(QUIET, age) : note;
 }
 
 /** One point of a session's token/cost curve (cumulative). */

@@ -435,6 +435,9 @@ export function createFileSource(deps: FileSourceDeps): FileSource {
         }`,
       };
       if (lastEventAt !== undefined) h.lastEventAt = lastEventAt;
+      if (!fs.existsSync(stateDir)) h.problem = `state dir ${stateDir} does not exist`;
+      else if (!fs.existsSync(agentsDir(stateDir)))
+        h.problem = `no agents/ folder in ${stateDir}: not an OpenClaw state dir, or no agent has run yet`;
       return h;
     },
   };
