@@ -47,6 +47,8 @@ export async function createHarness(
     uiDir?: string;
     sse?: HttpAppDeps['sse'];
     actions?: SessionActions;
+    /** what /health reports (default: every source live); gets the default report to change */
+    health?: (base: HealthReport) => HealthReport;
   } = {},
 ): Promise<Harness> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'clawpulse-server-'));
@@ -60,7 +62,7 @@ export async function createHarness(
   });
   const logger = opts.logger ?? silentLogger;
   const pipeline = createPipeline({ store, tracker, logger, now: () => clock.now() });
-  const health = (): HealthReport => ({
+  const baseHealth = (): HealthReport => ({
     status: 'ok',
     uptimeMs: 1000,
     sources: [{ id: 'files', kind: 'files', state: 'live', lagMs: 12, malformed: 0 }],
@@ -68,6 +70,7 @@ export async function createHarness(
     store: store.stats(),
     sessions: countSessions(tracker),
   });
+  const health = (): HealthReport => (opts.health ? opts.health(baseHealth()) : baseHealth());
   const metrics = (): MetricsInput => ({
     pipeline: pipeline.stats(),
     sources: health().sources,

@@ -2,7 +2,8 @@
 import { useDeferredValue, useEffect, useMemo, useState } from 'react';
 import type { SessionStatus } from '../../src/model/session.js';
 import { Feed } from './Feed.js';
-import { STATUSES } from './format.js';
+import { fmtCost, fmtTokens, STATUSES } from './format.js';
+import { type Problem, problemsOf, useHealth } from './health.js';
 import { useLive, useRoute, useTheme } from './hooks.js';
 import type { LiveStore } from './live.js';
 import { SessionList } from './SessionList.js';
@@ -29,6 +30,36 @@ export function App({ live }: { live: LiveStore }) {
     for (const s of state.sessions.values()) c[s.status] = (c[s.status] ?? 0) + 1;
     return c;
   }, [state.sessions]);
+  const health = useHealth();
+  const trouble = useMemo(() => problemsOf(health), [health]);
+  const totals = useMemo(() => {
+    let tokens = 0;
+    let cost = 0;
+    let running = 0;
+    for (const s of state.sessions.values()) {
+      tokens += s.tokens;
+      cost += s.costUsd;
+      if (s.status === 'active' || s.status === 'stuck') running++;
+    }
+    return { tokens, cost, running };
+  }, [state.sessions]);
+  // the chip: the stream first (no stream, nothing is live), then what the sources say
+  const chip =
+    state.conn !== 'live'
+      ? { cls: state.conn, text: state.conn === 'connecting' ? 'connecting…' : 'reconnecting…' }
+      : health?.status === 'down'
+        ? { cls: 'down', text: 'down' }
+        : health?.status === 'degraded'
+          ? { cls: 'degraded', text: 'degraded' }
+          : { cls: 'live', text: 'live' };
+  const chipTitle =
+    state.conn !== 'live'
+      ? 'the live stream is not connected; retrying'
+      : trouble.length
+        ? trouble.map((p) => `${p.title}: ${p.reason}`).join('\n')
+        : health
+          ? 'stream connected; every source is up'
+          : 'stream connected';
   // problems show in the tab title too, so a background tab still says when something is wrong
   const problems = (counts.stuck ?? 0) + (counts.error ?? 0);
   useEffect(() => {
@@ -70,8 +101,25 @@ export function App({ live }: { live: LiveStore }) {
           ))}
         </div>
         <div className="spacer" />
-        <span className={`conn conn-${state.conn}`} data-testid="conn" role="status">
-          {state.conn === 'live' ? 'live' : state.conn === 'connecting' ? 'connecting…' : 'reconnecting…'}
+        <div className="totals" data-testid="totals">
+          <span className="tile" title="tokens across the sessions in view">
+            <b data-testid="total-tokens">{fmtTokens(totals.tokens)}</b> tokens
+          </span>
+          <span className="tile" title="cost across the sessions in view">
+            <b data-testid="total-cost">{fmtCost(totals.cost)}</b> cost
+          </span>
+          <span className="tile" title="sessions running now (active or stuck)">
+            <b data-testid="total-running">{totals.running}</b> running
+          </span>
+        </div>
+        <span
+          className={`conn conn-${chip.cls}`}
+          data-testid="conn"
+          data-health={health?.status ?? ''}
+          role="status"
+          title={chipTitle}
+        >
+          {chip.text}
         </span>
         <button
           type="button"
@@ -83,6 +131,7 @@ export function App({ live }: { live: LiveStore }) {
           {theme === 'dark' ? '☀' : '☾'}
         </button>
       </header>
+      {trouble.length > 0 && <Banners problems={trouble} />}
       <div className="filters">
         <select
           aria-label="status"
@@ -127,9 +176,15 @@ export function App({ live }: { live: LiveStore }) {
             selected={selected}
             onSelect={select}
             compact={!!selected}
+            blind={trouble.some((p) => p.id.startsWith('source:'))}
           />
         </section>
         <section className="pane side-pane">
+          {selected && (
+            <button type="button" className="back" onClick={() => select(undefined)} data-testid="back">
+              ← all sessions
+            </button>
+          )}
           {selected ? (
             <SessionView key={selected} sessionKey={selected} live={live} state={state} onSelect={select} />
           ) : (
@@ -137,6 +192,23 @@ export function App({ live }: { live: LiveStore }) {
           )}
         </section>
       </main>
+    </div>
+  );
+}
+
+/** one banner per failing source or output: what is wrong, and what to set */
+function Banners({ problems }: { problems: Problem[] }) {
+  return (
+    <div className="banners" data-testid="banners" role="alert">
+      {problems.map((p) => (
+        <div key={p.id} className={`banner lvl-${p.level}`} data-problem={p.id}>
+          <b className="banner-title">{p.title}</b>
+          <span className="banner-reason">{p.reason}</span>
+          <span className="banner-fix">
+            <b>Fix:</b> {p.fix}
+          </span>
+        </div>
+      ))}
     </div>
   );
 }

@@ -1,7 +1,9 @@
 /** The live feed: the newest events across every session, newest on top. */
 import { memo, useMemo } from 'react';
 import type { PulseEvent } from '../../src/model/events.js';
+import { shortKey } from '../../src/render/format.js';
 import type { SessionSummary } from '../../src/server/summary.js';
+import { sessionTitle } from './bits.js';
 import { fmtCost, fmtMs, fmtTime, fmtTokens } from './format.js';
 import type { FeedItem } from './live.js';
 
@@ -28,11 +30,11 @@ export function describe(e: PulseEvent): { tag: string; text: string; tone?: 'er
     case 'tool.error':
       return { tag: 'tool', text: `${e.name} failed: ${e.error}`, tone: 'err' };
     case 'subagent.spawned':
-      return { tag: 'spawn', text: e.label ?? e.childKey };
+      return { tag: 'spawn', text: e.label ?? shortKey(e.childKey) };
     case 'subagent.finished':
       return {
         tag: 'spawn',
-        text: `${e.childKey} ${e.outcome ?? 'finished'}`,
+        text: `${shortKey(e.childKey)} ${e.outcome ?? 'finished'}`,
         tone: e.outcome === 'error' ? 'err' : undefined,
       };
     case 'llm.tokens':
@@ -85,7 +87,14 @@ export function Feed(props: {
           <FeedRow
             key={'gap' in it ? `gap-${it.seq}` : it.seq}
             item={it}
-            who={'gap' in it ? '' : props.sessions.get(it.event.sessionKey)?.label || it.event.sessionKey}
+            who={
+              'gap' in it
+                ? ''
+                : sessionTitle({
+                    key: it.event.sessionKey,
+                    label: props.sessions.get(it.event.sessionKey)?.label,
+                  })
+            }
             onSelect={props.onSelect}
           />
         ))}

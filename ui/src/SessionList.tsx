@@ -1,7 +1,7 @@
 /** The live list of sessions; sub-agents indent under their parent. Rows re-render only when their summary changes. */
-import { memo, useState } from 'react';
+import { memo, type ReactNode, useState } from 'react';
 import type { SessionSummary } from '../../src/server/summary.js';
-import { Badge, channelText, Elapsed, sessionTitle } from './bits.js';
+import { Badge, channelText, Elapsed, LiveNote, sessionTitle } from './bits.js';
 import { fmtCost, fmtTokens } from './format.js';
 import type { Row } from './tree.js';
 
@@ -10,17 +10,25 @@ interface Props {
   offsetMs: number;
   selected?: string;
   compact: boolean;
+  /** a source is down or blind: "no sessions" says why instead of promising they will come */
+  blind?: boolean;
   onSelect: (key: string) => void;
 }
 
 /** rows drawn at first: problems sort first, so the cut only hides finished or quiet sessions */
 const PAGE = 200;
 
-export function SessionList({ rows, offsetMs, selected, compact, onSelect }: Props) {
+export function SessionList({ rows, offsetMs, selected, compact, blind, onSelect }: Props) {
   const [limit, setLimit] = useState(PAGE);
   if (!rows.length) {
-    return (
-      <div className="empty">No sessions yet. They show up here as soon as an agent starts working.</div>
+    return blind ? (
+      <div className="empty" data-testid="empty">
+        No sessions, and clawpulse cannot see your agents: fix the problems above first.
+      </div>
+    ) : (
+      <div className="empty" data-testid="empty">
+        No sessions yet. They show up here as soon as an agent starts working.
+      </div>
     );
   }
   return (
@@ -59,11 +67,23 @@ const SessionRow = memo(function SessionRow(p: {
 }) {
   const { s } = p;
   const problem = s.status === 'error' || s.status === 'stuck';
-  const activity = problem
-    ? s.note || s.lastError || s.lastText || ''
-    : s.runningTool
-      ? `running ${s.runningTool}…`
-      : s.lastText || s.note || '';
+  const activity: ReactNode =
+    s.status === 'stuck' ? (
+      <>
+        {s.runningTool && (
+          <>
+            stuck in <span className="stuck-tool">{s.runningTool}</span> ·{' '}
+          </>
+        )}
+        <LiveNote s={s} offsetMs={p.offsetMs} />
+      </>
+    ) : problem ? (
+      s.note || s.lastError || s.lastText || ''
+    ) : s.runningTool ? (
+      `running ${s.runningTool}…`
+    ) : (
+      s.lastText || s.note || ''
+    );
   return (
     <li
       className={`row st-${s.status}${p.selected ? ' selected' : ''}${p.context ? ' context' : ''}`}
@@ -83,7 +103,9 @@ const SessionRow = memo(function SessionRow(p: {
           {s.children > 0 && <span className="kids">{s.children} sub</span>}
         </span>
         {!p.compact && activity && (
-          <span className={problem ? 'activity problem' : 'activity'}>{activity}</span>
+          <span className={problem ? 'activity problem' : 'activity'} data-testid="activity">
+            {activity}
+          </span>
         )}
       </button>
       <span className="nums">

@@ -2,7 +2,7 @@
 import { useState } from 'react';
 import type { StoredEvent } from '../../src/model/events.js';
 import type { SessionSummary, SessionTreeNode } from '../../src/server/summary.js';
-import { Badge, channelText, Elapsed, sessionTitle } from './bits.js';
+import { Badge, channelText, Elapsed, LiveNote, sessionTitle } from './bits.js';
 import { TokenChart, ToolTimeline } from './charts.js';
 import { useSessionDetail } from './detail.js';
 import { describe } from './Feed.js';
@@ -41,6 +41,9 @@ export function SessionView({ sessionKey, live, state, onSelect }: Props) {
   const lookup = (k: string) => state.sessions.get(k);
   const box = statusBox(sessionKey, (k) => model.tracker.get(k), lookup, now);
   const tree = liveTree(model.detail.tree, model.tracker.get.bind(model.tracker), lookup);
+  // the session's own sub-agents (the fetched tree starts at its root, which may be a parent)
+  const own = findNode(tree, sessionKey);
+  const parent = summary.parentKey ? lookup(summary.parentKey) : undefined;
   const running = summary.status === 'active' || summary.status === 'stuck' || session.runOpen;
 
   return (
@@ -81,13 +84,37 @@ export function SessionView({ sessionKey, live, state, onSelect }: Props) {
             <dd>{channelText(summary)}</dd>
           </div>
         )}
+        {summary.parentKey && (
+          <div>
+            <dt>parent</dt>
+            <dd>
+              <button
+                type="button"
+                className="link"
+                title={summary.parentKey}
+                onClick={() => onSelect(summary.parentKey)}
+              >
+                {parent ? sessionTitle(parent) : sessionTitle({ key: summary.parentKey })}
+              </button>
+            </dd>
+          </div>
+        )}
         <div>
           <dt>started</dt>
           <dd>{fmtTime(summary.startedAt)}</dd>
         </div>
       </dl>
       <p className="key-line mono small muted">{summary.key}</p>
-      {summary.note && <p className={`note st-${summary.status}`}>{summary.note}</p>}
+      {(summary.note || summary.status === 'stuck') && (
+        <p className={`note st-${summary.status}`} data-testid="detail-note">
+          {summary.status === 'stuck' && summary.runningTool && (
+            <>
+              stuck in <span className="stuck-tool">{summary.runningTool}</span> ·{' '}
+            </>
+          )}
+          <LiveNote s={summary} offsetMs={state.offsetMs} />
+        </p>
+      )}
       <SessionControls sessionKey={sessionKey} active={running} />
 
       <h3>Status</h3>
@@ -101,17 +128,25 @@ export function SessionView({ sessionKey, live, state, onSelect }: Props) {
         ))}
       </pre>
 
-      {tree.children.length > 0 || tree.summary.key !== sessionKey ? (
+      {own && own.children.length > 0 ? (
         <>
           <h3>Sub-agents</h3>
-          <ul className="subtree">
-            <TreeNode node={tree} selected={sessionKey} offsetMs={state.offsetMs} onSelect={onSelect} />
+          <ul className="subtree" data-testid="subtree">
+            {own.children.map((c) => (
+              <TreeNode
+                key={c.summary.key}
+                node={c}
+                selected={sessionKey}
+                offsetMs={state.offsetMs}
+                onSelect={onSelect}
+              />
+            ))}
           </ul>
         </>
       ) : null}
 
       <h3>Tokens and cost</h3>
-      <TokenChart series={model.tokenSeries} now={now} from={session.startedAt} />
+      <TokenChart series={model.tokenSeries} now={now} from={session.startedAt} split={session.tokens} />
 
       <h3>Tools ({Math.max(summary.toolCalls, session.tools.length)})</h3>
       <ToolTimeline
@@ -217,6 +252,15 @@ function liveTree(
   return { summary: lookup(key) ?? node.summary, children };
 }
 
+function findNode(node: LiveNode, key: string): LiveNode | undefined {
+  if (node.summary.key === key) return node;
+  for (const c of node.children) {
+    const hit = findNode(c, key);
+    if (hit) return hit;
+  }
+  return undefined;
+}
+
 function TreeNode(p: { node: LiveNode; selected: string; offsetMs: number; onSelect: (k: string) => void }) {
   const s = p.node.summary;
   return (
@@ -226,7 +270,10 @@ function TreeNode(p: { node: LiveNode; selected: string; offsetMs: number; onSel
         className={`tree-item st-${s.status}${s.key === p.selected ? ' selected' : ''}`}
         onClick={() => p.onSelect(s.key)}
       >
-        <Badge status={s.status} /> <span className="title">{sessionTitle(s)}</span>{' '}
+        <Badge status={s.status} />{' '}
+        <span className="title" title={s.key}>
+          {sessionTitle(s)}
+        </span>{' '}
         <span className="muted">
           <Elapsed s={s} offsetMs={p.offsetMs} /> · {fmtTokens(s.tokens)} tok
         </span>

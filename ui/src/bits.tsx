@@ -1,6 +1,7 @@
 /** Small shared pieces: the status badge and a ticking elapsed clock. */
 import type { SessionStatus } from '../../src/model/session.js';
-import type { SessionSummary } from '../../src/server/summary.js';
+import { shortKey } from '../../src/render/format.js';
+import { type SessionSummary, stuckNote } from '../../src/server/summary.js';
 import { fmtDuration } from './format.js';
 import { useNow } from './hooks.js';
 
@@ -35,6 +36,23 @@ export function channelText(s: Pick<SessionSummary, 'channel'>): string {
   return `${c.provider ?? ''}${id}`;
 }
 
+/** the label, else the key without `agent:<id>:` (the agent shows beside it); the full key goes in a title */
 export function sessionTitle(s: Pick<SessionSummary, 'label' | 'key'>): string {
-  return s.label || s.key;
+  return s.label || shortKey(s.key);
+}
+
+/**
+ * a stuck session's note with its real, ticking age ("no activity for 1m08s"), not the age it
+ * had when it went stuck; other notes as they are
+ */
+export function LiveNote({ s, offsetMs }: { s: SessionSummary; offsetMs: number }) {
+  if (s.status !== 'stuck') return <>{s.note ?? ''}</>;
+  return <StuckAge s={s} offsetMs={offsetMs} />;
+}
+
+function StuckAge({ s, offsetMs }: { s: SessionSummary; offsetMs: number }) {
+  const now = useNow();
+  return (
+    <span data-testid="stuck-age">{stuckNote(s.note, Math.max(0, now + offsetMs - s.lastEventAt))}</span>
+  );
 }

@@ -1,29 +1,67 @@
 /** Inline SVG views (no chart library): tokens/cost over time and the tool timeline. */
 import { useState } from 'react';
-import type { ToolCallState } from '../../src/model/session.js';
+import type { TokenTotals, ToolCallState } from '../../src/model/session.js';
 import type { TokenPoint } from '../../src/server/summary.js';
 import { fmtCost, fmtMs, fmtTime, fmtTokens } from './format.js';
 
 const W = 600;
-const H = 120;
+const H = 140;
+const TICKS = 4;
 
-/** cumulative tokens (area) and cost (line, own scale) as step curves */
-export function TokenChart({ series, now, from }: { series: TokenPoint[]; now: number; from?: number }) {
+/** a round top for an axis and its step: 4 steps of 1, 2, 2.5 or 5 × 10^k */
+export function niceScale(max: number): { top: number; step: number } {
+  const raw = Math.max(max, Number.MIN_VALUE) / TICKS;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = ([1, 2, 2.5, 5, 10].find((m) => m * mag >= raw) ?? 10) * mag;
+  return { top: step * TICKS, step };
+}
+
+function costTick(v: number, step: number): string {
+  if (v === 0) return '$0';
+  // as many decimals as the step needs to be exact ($0.025, $0.5, $2)
+  let d = 0;
+  while (d < 6 && Math.abs(Math.round(step * 10 ** d) - step * 10 ** d) > 1e-6) d++;
+  return `$${v.toFixed(Math.max(d, step < 1 ? 2 : 0))}`;
+}
+
+const SPLIT: { key: 'input' | 'output' | 'cache' | 'reasoning'; title: string }[] = [
+  { key: 'input', title: 'input' },
+  { key: 'output', title: 'output' },
+  { key: 'cache', title: 'cache (read + write)' },
+  { key: 'reasoning', title: 'reasoning' },
+];
+
+/**
+ * cumulative tokens (area, left axis) and cost (dashed line, right axis, its own scale) as step
+ * curves over a time axis, and below them how the tokens split into input, output, cache and
+ * reasoning. Axis labels are HTML beside the SVG, so they stay legible however it stretches.
+ */
+export function TokenChart({
+  series,
+  now,
+  from,
+  split,
+}: {
+  series: TokenPoint[];
+  now: number;
+  from?: number;
+  split?: TokenTotals;
+}) {
   if (!series.length) return <div className="empty small">No token usage reported yet.</div>;
   const first = series[0] as TokenPoint;
   const last = series[series.length - 1] as TokenPoint;
   // the curve starts at zero when the session started, so the first call shows as a step up
   const t0 = Math.min(first.ts, from ?? first.ts);
   const t1 = Math.max(now, last.ts, t0 + 1000);
-  const maxTok = Math.max(1, last.tokens);
-  const maxCost = Math.max(1e-9, last.costUsd);
+  const tokScale = niceScale(Math.max(1, last.tokens));
+  const costScale = niceScale(Math.max(1e-6, last.costUsd));
   const x = (t: number) => ((t - t0) / (t1 - t0)) * W;
-  const yT = (v: number) => H - 4 - (v / maxTok) * (H - 12);
-  const yC = (v: number) => H - 4 - (v / maxCost) * (H - 12);
-  let tok = `M0 ${H - 4}`;
-  let cost = `M0 ${H - 4}`;
-  let prevT = H - 4;
-  let prevC = H - 4;
+  const yT = (v: number) => H - (v / tokScale.top) * H;
+  const yC = (v: number) => H - (v / costScale.top) * H;
+  let tok = `M0 ${H}`;
+  let cost = `M0 ${H}`;
+  let prevT = H;
+  let prevC = H;
   for (const p of series) {
     const px = x(p.ts).toFixed(1);
     const nt = yT(p.tokens);
@@ -35,25 +73,90 @@ export function TokenChart({ series, now, from }: { series: TokenPoint[]; now: n
   }
   tok += ` L${W} ${prevT.toFixed(1)}`;
   cost += ` L${W} ${prevC.toFixed(1)}`;
+  const levels = Array.from({ length: TICKS + 1 }, (_, i) => i);
+  const parts = split
+    ? {
+        input: split.input,
+        output: split.output,
+        cache: split.cacheRead + split.cacheWrite,
+        reasoning: split.reasoning,
+      }
+    : undefined;
+  const splitTotal = parts ? parts.input + parts.output + parts.cache + parts.reasoning : 0;
   return (
     <figure className="chart" data-testid="token-chart">
-      <svg
-        viewBox={`0 0 ${W} ${H}`}
-        preserveAspectRatio="none"
-        role="img"
-        aria-label="tokens and cost over time"
-      >
-        <line x1="0" x2={W} y1={H - 4} y2={H - 4} className="axis" />
-        <path d={`${tok} L${W} ${H - 4} Z`} className="tok-area" />
-        <path d={tok} className="tok-line" vectorEffect="non-scaling-stroke" />
-        <path d={cost} className="cost-line" vectorEffect="non-scaling-stroke" />
-      </svg>
+      <div className="chart-grid">
+        <div className="y-axis y-tok" aria-hidden="true">
+          <span className="axis-title">tokens</span>
+          {levels.map((i) => (
+            <span key={i} className="tick tick-tok" style={{ bottom: `${(i / TICKS) * 100}%` }}>
+              {fmtTokens(i * tokScale.step)}
+            </span>
+          ))}
+        </div>
+        <div className="plot">
+          <svg
+            viewBox={`0 0 ${W} ${H}`}
+            preserveAspectRatio="none"
+            role="img"
+            aria-label={`tokens (left axis, up to ${fmtTokens(tokScale.top)}) and cost (right axis, up to ${costTick(costScale.top, costScale.step)}) over time`}
+          >
+            {levels.map((i) => (
+              <line
+                key={i}
+                x1="0"
+                x2={W}
+                y1={H - (i / TICKS) * H}
+                y2={H - (i / TICKS) * H}
+                className={i === 0 ? 'axis' : 'grid'}
+                vectorEffect="non-scaling-stroke"
+              />
+            ))}
+            <path d={`${tok} L${W} ${H} Z`} className="tok-area" />
+            <path d={tok} className="tok-line" vectorEffect="non-scaling-stroke" />
+            <path d={cost} className="cost-line" vectorEffect="non-scaling-stroke" />
+          </svg>
+        </div>
+        <div className="y-axis y-cost" aria-hidden="true">
+          <span className="axis-title">cost</span>
+          {levels.map((i) => (
+            <span key={i} className="tick tick-cost" style={{ bottom: `${(i / TICKS) * 100}%` }}>
+              {costTick(i * costScale.step, costScale.step)}
+            </span>
+          ))}
+        </div>
+        <div className="x-axis" aria-hidden="true">
+          {[0, 0.5, 1].map((f) => (
+            <span key={f} className={`tick tick-time at-${f * 2}`} style={{ left: `${f * 100}%` }}>
+              {fmtTime(t0 + f * (t1 - t0))}
+            </span>
+          ))}
+        </div>
+      </div>
+      {parts && splitTotal > 0 && (
+        <div className="split" role="img" aria-label="token split">
+          {SPLIT.map(({ key }) =>
+            parts[key] > 0 ? (
+              <span
+                key={key}
+                className={`split-${key}`}
+                style={{ width: `${(parts[key] / splitTotal) * 100}%` }}
+                title={`${key} ${fmtTokens(parts[key])}`}
+              />
+            ) : null,
+          )}
+        </div>
+      )}
       <figcaption>
         <span className="key tok-key">tokens {fmtTokens(last.tokens)}</span>
         <span className="key cost-key">cost {fmtCost(last.costUsd)}</span>
-        <span className="muted">
-          {fmtTime(t0)} – {fmtTime(t1)} · {series.length} model calls
-        </span>
+        {parts &&
+          SPLIT.map(({ key, title }) => (
+            <span key={key} className={`key split-key key-${key}`} title={title}>
+              {key} {fmtTokens(parts[key])}
+            </span>
+          ))}
+        <span className="muted">{series.length} model calls</span>
       </figcaption>
     </figure>
   );

@@ -5,6 +5,7 @@
  * tools from the local model.
  */
 import type { SessionState, ToolCallState } from '../../src/model/session.js';
+import { shortKey } from '../../src/render/format.js';
 import type { SessionSummary } from '../../src/server/summary.js';
 import { fmtDuration, fmtTokens } from './format.js';
 
@@ -60,7 +61,7 @@ export function statusBox(
         const cs = summary(l.childKey);
         out.push({
           kind: 'sub',
-          text: `${pad}  Sub-agent: ${cs?.label ?? c?.label ?? l.childKey}`,
+          text: `${pad}  Sub-agent: ${cs?.label ?? c?.label ?? shortKey(l.childKey)}`,
           status: cs?.status,
         });
         if (c && !seen.has(c.key) && depth < 8) {
