@@ -10,6 +10,7 @@ import { homedir, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { withLegacyNames } from './legacy-env.js';
+import { OTLP_ENV, OTLP_SECRET_VARS, type OtlpConfig, otlpConfig, redactOtlp } from './otlp-env.js';
 
 const intIn = (min: number, max: number) =>
   z
@@ -155,6 +156,8 @@ const envSchema = {
   MONITOR_PLATFORM_TOKEN: str.optional(),
   OPENCLAW_MONITOR_URL: httpUrl.optional(),
   MONITOR_ONLY_LIVE: bool.default(false),
+  // OTLP export of sessions (traces, metrics, logs): the OpenTelemetry names (src/config/otlp-env.ts)
+  ...OTLP_ENV,
 } as const;
 
 type EnvSchema = typeof envSchema;
@@ -236,6 +239,8 @@ export interface Config {
     /** only agents whose gateway answers or that had a session event within the interval */
     onlyLive: boolean;
   };
+  /** OTLP export (src/sinks/otlp): a signal without an endpoint is off */
+  otlp: OtlpConfig;
   logLevel: z.output<typeof level>;
   /** foreground logs: human lines on a terminal (auto), or always json / pretty */
   logFormat: 'auto' | 'json' | 'pretty';
@@ -265,6 +270,7 @@ const SECRET_VARS = new Set([
   'LOKI_PASSWORD',
   'DISPATCH_WEBHOOK_SECRET',
   'MONITOR_PLATFORM_TOKEN',
+  ...OTLP_SECRET_VARS,
 ]);
 function redactValue(name: string, value: string): string {
   return SECRET_VARS.has(name) ? '[redacted]' : value;
@@ -355,6 +361,7 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): Readonl
       url: p.OPENCLAW_MONITOR_URL,
       onlyLive: p.MONITOR_ONLY_LIVE,
     },
+    otlp: otlpConfig(p as Record<string, unknown>),
     logLevel: p.LOG_LEVEL,
     logFormat: p.LOG_FORMAT,
     home,
@@ -407,6 +414,7 @@ export function redactConfig(c: Config): unknown {
       webhookSecret: c.dispatch.webhookSecret ? '[set]' : undefined,
     },
     monitor: { ...c.monitor, token: c.monitor.token ? '[set]' : undefined },
+    otlp: redactOtlp(c.otlp),
     http: {
       ...c.http,
       dashboardToken: c.http.dashboardToken ? '[set]' : undefined,

@@ -21,6 +21,7 @@ import { createGuardedStore } from '../store/store-guard.js';
 import { createDaemonDispatch, type DaemonDispatch } from './dispatch.js';
 import { buildHealth, type DaemonHealth } from './health.js';
 import { createDaemonMonitor } from './monitor.js';
+import { createDaemonOtlp } from './otlp.js';
 import { createOutputs, type Outputs } from './outputs.js';
 import { createArbitratedSources } from './sources.js';
 
@@ -71,8 +72,16 @@ export async function startDaemon(config: Readonly<Config>, opts: DaemonOptions)
     now: () => clock.now(),
   });
 
+  // OTLP export of sessions (traces, metrics, logs); the agent metrics on /metrics
+  const otlp = createDaemonOtlp(config, { pipeline, logger, clock });
   // one gateway connection for the gateway source and dispatch
-  const dispatch: DaemonDispatch = createDaemonDispatch(config, { pipeline, store, logger, clock });
+  const dispatch: DaemonDispatch = createDaemonDispatch(config, {
+    pipeline,
+    store,
+    logger,
+    clock,
+    lifecycle: otlp.emitter,
+  });
   const { sources, arbiter } = createArbitratedSources(config, {
     sink: pipeline,
     offsets: store,
@@ -93,7 +102,16 @@ export async function startDaemon(config: Readonly<Config>, opts: DaemonOptions)
   const startedAt = clock.now();
   let outputs: Outputs | undefined;
   const health = (): DaemonHealth =>
-    buildHealth({ sources, pipeline, store, outputs, arbiter, dispatch, startedAt, now: clock.now() });
+    buildHealth({
+      sources,
+      pipeline,
+      store,
+      outputs,
+      arbiter,
+      dispatch: otlp.withDispatch(dispatch),
+      startedAt,
+      now: clock.now(),
+    });
   outputs = await createOutputs(config, {
     pipeline,
     store,
@@ -101,7 +119,7 @@ export async function startDaemon(config: Readonly<Config>, opts: DaemonOptions)
     clock,
     health,
     arbiter,
-    dispatch,
+    dispatch: otlp.withDispatch(dispatch),
     uiDir: opts.uiDir,
   });
 
@@ -130,6 +148,7 @@ export async function startDaemon(config: Readonly<Config>, opts: DaemonOptions)
       try {
         pipeline.tick(clock.now());
         dispatch.tick(clock.now());
+        otlp.tick(clock.now());
       } catch (err) {
         logger.error({ err }, 'tick failed');
       }
@@ -159,6 +178,8 @@ export async function startDaemon(config: Readonly<Config>, opts: DaemonOptions)
       pipeline.interruptAll(clock.now(), `clawpulse stopped (${reason})`);
       await monitor.stop();
       await dispatch.stop();
+      // after interruptAll: the sessions' last states and open spans go out
+      await otlp.stop();
       await outputs?.flushAndClose();
       pipeline.flushSnapshots();
       store.close();

@@ -5,6 +5,7 @@
  */
 import type { Config } from '../config/config.js';
 import type { GatewayCaller } from '../dispatch/gateway-ops.js';
+import type { LifecycleEmitter } from '../dispatch/lifecycle.js';
 import { createDispatchService, type DispatchService, type DispatchStats } from '../dispatch/service.js';
 import type { SessionActions } from '../dispatch/session-actions.js';
 import { createGatewayConnection, type GatewayConnection } from '../gateway/connection.js';
@@ -41,7 +42,14 @@ export function whileNoGateway(config: Readonly<Config>): string {
 
 export function createDaemonDispatch(
   config: Readonly<Config>,
-  deps: { pipeline: Pipeline; store: EventStore; logger: Logger; clock: Clock },
+  deps: {
+    pipeline: Pipeline;
+    store: EventStore;
+    logger: Logger;
+    clock: Clock;
+    /** another output of the lifecycle events (the OTLP logs) */
+    lifecycle?: LifecycleEmitter;
+  },
 ): DaemonDispatch {
   const { logger, clock } = deps;
   const connection = createGatewayConnection({
@@ -80,7 +88,7 @@ export function createDaemonDispatch(
     ledger: deps.store.ledger(),
     gateway,
     pipeline: deps.pipeline,
-    emitter: lifecycle.emitter,
+    emitter: deps.lifecycle ? fanOut(lifecycle.emitter, deps.lifecycle) : lifecycle.emitter,
     logger,
     clock,
     host: d.host,
@@ -107,5 +115,20 @@ export function createDaemonDispatch(
     stats: () => ({ ...service.stats(), gateway: connection.status().state }),
     sinks: () => lifecycle.health(),
     metrics: () => lifecycle.metrics(),
+  };
+}
+
+/** one emit to several outputs; each is called apart, so one that throws costs the others nothing */
+function fanOut(...emitters: LifecycleEmitter[]): LifecycleEmitter {
+  return {
+    emit(e) {
+      for (const x of emitters) {
+        try {
+          x.emit(e);
+        } catch {
+          // emitters never throw by contract; a broken one must not stop the rest
+        }
+      }
+    },
   };
 }

@@ -322,12 +322,13 @@ export function createOtlpExporter(opts: OtlpExportOptions, deps: OtlpExporterDe
       if (stopped) return;
       safe('update', () => {
         for (const s of update.events) {
-          book.apply(s.event);
+          // without a traces endpoint no spans are kept (the metrics still feed /metrics)
+          if (traces) book.apply(s.event);
           agentMetrics.apply(s.event);
         }
         const now = clock.now();
         for (const s of update.changed) {
-          book.observe(s);
+          if (traces) book.observe(s);
           agentMetrics.observe(s);
           sessionLog(s, statusOf.get(s.key), now);
           statusOf.set(s.key, s.status);
@@ -336,7 +337,7 @@ export function createOtlpExporter(opts: OtlpExportOptions, deps: OtlpExporterDe
           agentMetrics.remove(k);
           statusOf.delete(k);
         }
-        if (update.events.length) pushSpans(book.collect(now));
+        if (traces && update.events.length) pushSpans(book.collect(now));
       });
     },
     emitter,
