@@ -20,7 +20,10 @@ describe('OTLP export variables (OpenTelemetry names)', () => {
       timeoutMs: 10_000,
       compression: 'gzip',
     });
-    expect(c.otlp.metrics).toMatchObject({ url: 'https://metrics.example/otlp/v1/metrics', protocol: 'http/json' });
+    expect(c.otlp.metrics).toMatchObject({
+      url: 'https://metrics.example/otlp/v1/metrics',
+      protocol: 'http/json',
+    });
     expect(c.otlp.logs?.headers).toEqual({ 'x-honeycomb-team': 'abc=1', 'x-tenant': 'logs' });
     expect(c.otlp.resourceAttributes).toEqual({ 'deployment.environment': 'prod' });
     expect(JSON.stringify(redactConfig(c as never))).not.toContain('abc');
