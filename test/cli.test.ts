@@ -137,11 +137,13 @@ describe('clawpulse CLI', () => {
         running: true,
         health: { sources: [{ id: 'files' }, { id: 'otlp' }] },
       });
-      // the daemon stores what it reads; `sessions` reads the store while it runs
+      // while it runs, `sessions` asks the daemon (one source of truth)
       for (let i = 0; i < 100; i++) {
         const list = JSON.parse(cli(['sessions', '--json'], env).out) as {
+          source: string;
           sessions: Array<{ sessionKey: string }>;
         };
+        expect(list.source).toBe('daemon');
         if (list.sessions.some((s) => s.sessionKey === CHILD_KEY)) break;
         await new Promise((r) => setTimeout(r, 200));
         if (i === 99) throw new Error('sessions never listed the sub-agent');

@@ -62,13 +62,15 @@ common(program.command('start'))
 
 program
   .command('stop')
-  .description('stop the running daemon gracefully (open boxes are marked interrupted)')
+  .description('stop the running daemon (or demo) gracefully; exits 3 when none runs')
   .action(async () => {
     process.exitCode = await (await import('./stop-status.js')).stopDaemon(configFromCli({}));
   });
 
 common(program.command('status'))
-  .description('is the daemon running; which sources are live and how far behind')
+  .description(
+    'is the daemon running; which sources are live and how far behind (exit 3: not running, 4: degraded)',
+  )
   .option('--json', 'machine-readable')
   .action(async (o: CommonOptions & { json?: boolean }) => {
     process.exitCode = await (await import('./stop-status.js')).printStatus(
@@ -78,19 +80,26 @@ common(program.command('status'))
   });
 
 common(program.command('tail'))
-  .description('live status boxes of the active sessions, redrawn in place')
-  .action(async (o: CommonOptions) => (await import('./tail.js')).runTail(configFromCli(o)));
+  .description(
+    'live status boxes of the active sessions, redrawn in place (from the running daemon when there is one)',
+  )
+  .option('--once', 'print one frame and exit (for scripts and chat)')
+  .action(async (o: CommonOptions & { once?: boolean }) =>
+    (await import('./tail.js')).runTail(configFromCli(o), { once: Boolean(o.once) }),
+  );
 
 common(program.command('sessions'))
-  .description('list the sessions the store knows')
+  .description("list the sessions: the running daemon's, else the store's")
   .option('--json', 'machine-readable')
-  .action(async (o: CommonOptions & { json?: boolean }) =>
-    (await import('./sessions.js')).listSessions(configFromCli(o), Boolean(o.json)),
-  );
+  .action(async (o: CommonOptions & { json?: boolean }) => {
+    process.exitCode = await (await import('./sessions.js')).listSessions(configFromCli(o), Boolean(o.json));
+  });
 
 program
   .command('replay <path>')
-  .description('print the final status box of each session of a transcript (.jsonl) or an OpenClaw state dir')
+  .description(
+    'print the final status box of each session of a transcript (.jsonl), a folder of transcripts with sessions.json, or an OpenClaw state dir',
+  )
   .option('--json', 'machine-readable')
   .action(async (path: string, o: { json?: boolean }) =>
     (await import('./replay.js')).runReplay(path, configFromCli({}), Boolean(o.json)),
@@ -98,7 +107,7 @@ program
 
 common(program.command('demo'))
   .description('play recorded real OpenClaw sessions into a temp state dir and run clawpulse on them')
-  .option('--speed <x>', 'playback speed (1 = recorded pace)', '1')
+  .option('--speed <x>', 'playback speed, above 0 (1 = recorded pace)', '1')
   .option('--once', 'play once, then exit')
   .option('--no-terminal', 'do not draw the boxes in this terminal')
   .action(async (o: CommonOptions & { speed?: string; once?: boolean; terminal?: boolean }) =>

@@ -1,20 +1,32 @@
 /**
- * `clawpulse start`: the daemon in the foreground (logs to stderr, or to `--log-file`, rotated
- * at 10 MiB with 5 kept), or `--fork` to detach: the child runs `start` again without --fork,
- * logging to <home>/clawpulse.log (its stdout/stderr go there too), and the parent waits until
- * the child's /health answers (or it dies) before returning.
+ * `clawpulse start`: the daemon in the foreground (logs to stderr: human lines on a terminal,
+ * JSON otherwise; or to `--log-file`, rotated at 10 MiB with 5 kept), or `--fork` to detach:
+ * the child runs `start` again without --fork, logging to <home>/clawpulse.log (its
+ * stdout/stderr go there too), and the parent waits until the child's /health answers (or it
+ * dies) before returning. Either way the dashboard URL is the first line the user sees.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, openSync, readFileSync } from 'node:fs';
+import { mkdirSync, openSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Config } from '../config/config.js';
 import { startDaemon } from '../daemon/daemon.js';
 import { openRotatingLog } from '../infra/log-file.js';
-import { createLogger } from '../infra/logger.js';
+import { createLogger, createProcessLogger, type Logger } from '../infra/logger.js';
 import { AlreadyRunningError, claimPidFile, isAlive, readLivePid } from '../infra/pidfile.js';
 import { fail } from './config-from-cli.js';
+import { authHeaders, hostForUrl, writeRunInfo } from './daemon-link.js';
+import { dashboardUrl, describeSources, fatalReason, linesSince, logOffset } from './fork-report.js';
+import { ignoreBrokenStdio, installShutdown } from './shutdown.js';
+
+export { hostForUrl } from './daemon-link.js';
+
+/** the URL a person opens (a daemon on 0.0.0.0 is reached on 127.0.0.1) */
+export function dashboardBase(config: Readonly<Config>, port: number): string {
+  return `http://${hostForUrl(config.http.host)}:${port}`;
+}
 
 export async function runForeground(config: Readonly<Config>, o: { logFile?: string } = {}): Promise<void> {
+  ignoreBrokenStdio();
   let release: () => void;
   try {
     release = claimPidFile(config.pidFile);
@@ -22,11 +34,19 @@ export async function runForeground(config: Readonly<Config>, o: { logFile?: str
     if (err instanceof AlreadyRunningError) fail(err.message);
     throw err;
   }
-  const logger = o.logFile
-    ? createLogger(config.logLevel, openRotatingLog(o.logFile))
-    : createLogger(config.logLevel);
-  // the daemon never dies of one bad input: log and go on (a real bug shows in the logs)
-  process.on('uncaughtException', (err) => logger.error({ err }, 'uncaught exception (continuing)'));
+  let logger: Logger;
+  let showLogs = () => {};
+  if (o.logFile) logger = createLogger(config.logLevel, openRotatingLog(o.logFile));
+  else {
+    const p = createProcessLogger(config.logLevel, config.logFormat, { hold: true });
+    logger = p.logger;
+    showLogs = p.release;
+  }
+  // the daemon never dies of one bad input: log and go on (a real bug shows in the logs). A
+  // stdout or stderr that went away is not worth a line (there is no one to read it)
+  process.on('uncaughtException', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') logger.error({ err }, 'uncaught exception (continuing)');
+  });
   process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection (continuing)'));
 
   let daemon: Awaited<ReturnType<typeof startDaemon>>;
@@ -34,27 +54,66 @@ export async function runForeground(config: Readonly<Config>, o: { logFile?: str
     daemon = await startDaemon(config, { logger });
   } catch (err) {
     release();
+    showLogs();
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'EADDRINUSE')
-      fail(`port ${config.http.port} on ${config.http.host} is in use: set HEALTH_PORT or --port`);
+      fail(
+        `port ${config.http.port} on ${config.http.host} is in use (another clawpulse, or another program): set HEALTH_PORT or --port`,
+      );
     fail(`could not start: ${e.message}`);
   }
-  if (process.stderr.isTTY) {
-    process.stderr.write(`clawpulse: dashboard http://${config.http.host}:${daemon.port}/  (Ctrl-C stops)\n`);
-  }
-  const shutdown = (signal: string) => {
-    void daemon
-      .stop(signal)
-      .catch((err) => logger.error({ err }, 'shutdown failed'))
-      .finally(() => {
-        release();
+  const url = config.http.disabled ? null : dashboardBase(config, daemon.port);
+  const dropRunInfo = writeRunInfo(config.pidFile, {
+    pid: process.pid,
+    url,
+    kind: 'daemon',
+    db: config.dbPath,
+  });
+  // first, before any log line: where to look (also read by `start --fork` from the log file)
+  process.stdout.write(
+    url
+      ? `clawpulse: dashboard ${url}/  (Ctrl-C stops)\n`
+      : 'clawpulse: running without HTTP (HEALTH_PORT=0): no dashboard  (Ctrl-C stops)\n',
+  );
+  showLogs();
+  // the HTTP server is what keeps a daemon's process alive; without one (HEALTH_PORT=0) this does
+  const keepAlive = config.http.disabled ? setInterval(() => {}, 1 << 30) : undefined;
+  installShutdown({
+    stop: async (signal) => {
+      await daemon.stop(signal);
+      if (keepAlive) clearInterval(keepAlive);
+    },
+    cleanup() {
+      dropRunInfo();
+      release();
+      try {
         logger.flush?.();
-        process.exit(0);
-      });
-  };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
+      } catch {
+        // a log that cannot be flushed now never will be
+      }
+    },
+  });
 }
+
+interface HealthLike {
+  status?: string;
+  sources?: Array<{ id: string; state: string; detail?: string }>;
+}
+
+async function health(url: string, config: Readonly<Config>): Promise<HealthLike | undefined> {
+  try {
+    const res = await fetch(`${url}/health`, {
+      headers: authHeaders(config),
+      signal: AbortSignal.timeout(2000),
+    });
+    if (res.status !== 200 && res.status !== 503) return undefined;
+    return (await res.json()) as HealthLike;
+  } catch {
+    return undefined;
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** `logFile`: the --log-file given (the child gets it in argv), else <home>/clawpulse.log */
 export async function runForked(
@@ -66,6 +125,8 @@ export async function runForked(
   if (running) fail(`clawpulse is already running (pid ${running}, pid file ${config.pidFile})`);
   mkdirSync(config.home, { recursive: true });
   const logFile = resolve(logFileOption ?? join(config.home, 'clawpulse.log'));
+  // this run's lines start here: earlier runs' lines are never shown as this run's reason
+  const offset = logOffset(logFile);
   const out = openSync(logFile, 'a', 0o640);
   const childArgv = argv.filter((a) => a !== '--fork');
   if (logFileOption === undefined) childArgv.push('--log-file', logFile);
@@ -73,42 +134,44 @@ export async function runForked(
   const child = spawn(process.execPath, args, {
     detached: true,
     stdio: ['ignore', out, out],
-    env: process.env,
+    env: { ...process.env, LOG_FORMAT: 'json' },
   });
   child.unref();
   const pid = child.pid as number;
   const deadline = Date.now() + 20_000;
+  const died = () => {
+    const reason = fatalReason(linesSince(logFile, offset)) ?? 'it exited without saying why';
+    fail(`the daemon could not start: ${reason}\n  (log: ${logFile})`);
+  };
   while (Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 100));
-    if (!isAlive(pid)) fail(`the daemon exited during start; see ${logFile}:\n${tail(logFile)}`);
+    await sleep(100);
+    if (!isAlive(pid)) died();
     if (readLivePid(config.pidFile) !== pid) continue;
-    try {
-      const res = await fetch(`http://${hostForUrl(config.http.host)}:${config.http.port}/health`);
-      if (res.status === 200 || res.status === 503) {
-        process.stdout.write(`clawpulse started (pid ${pid}); logs: ${logFile}\n`);
-        return;
-      }
-    } catch {
-      // not listening yet
-    }
-    if (config.http.port === 0) {
-      process.stdout.write(`clawpulse started (pid ${pid}); logs: ${logFile}\n`);
+    if (config.http.disabled) {
+      process.stdout.write(
+        `clawpulse started (pid ${pid}) without HTTP (HEALTH_PORT=0): no dashboard; logs: ${logFile}\n`,
+      );
       return;
     }
+    // the port it bound (--port 0 takes any): the child printed it first
+    const url =
+      dashboardUrl(linesSince(logFile, offset))?.replace(/\/$/, '') ??
+      (config.http.port ? dashboardBase(config, config.http.port) : undefined);
+    if (!url) continue;
+    let h = await health(url, config);
+    if (!h) continue;
+    // a moment for the gateway's first connect, so "came up" or "did not" is true
+    for (let i = 0; i < 30 && h?.sources?.some((s) => s.state === 'starting'); i++) {
+      await sleep(100);
+      h = (await health(url, config)) ?? h;
+    }
+    const lines = [`clawpulse: dashboard ${url}/`, `clawpulse started (pid ${pid}); logs: ${logFile}`];
+    lines.push(...describeSources(h?.sources ?? []));
+    if (h?.status && h.status !== 'ok')
+      lines.push(`  status: ${h.status} (clawpulse status says why; it exits 4 while degraded)`);
+    process.stdout.write(`${lines.join('\n')}\n`);
+    return;
   }
+  if (!isAlive(pid)) died();
   fail(`the daemon (pid ${pid}) did not answer /health within 20 s; see ${logFile}`);
-}
-
-export function hostForUrl(host: string): string {
-  if (host === '0.0.0.0') return '127.0.0.1';
-  if (host === '::' || host === '::1') return '[::1]';
-  return host;
-}
-
-function tail(file: string): string {
-  try {
-    return readFileSync(file, 'utf8').split('\n').slice(-15).join('\n');
-  } catch {
-    return '';
-  }
 }

@@ -1,7 +1,9 @@
 /**
  * Live status boxes in the terminal, redrawn in place: used by `clawpulse tail` and by the
- * demo. It listens to a pipeline and redraws at most every `frameMs` (a burst of events costs
- * one frame), showing the active sessions and those that ended in the last `recentMs`.
+ * demo. It follows a model (the daemon's, through its API, or a pipeline in this process) and
+ * redraws at most every `frameMs` (a burst of events costs one frame), showing the active
+ * sessions and those that ended in the last `recentMs`: stuck and failed boxes first, each
+ * under a line naming its session.
  */
 import type { SessionState } from '../model/session.js';
 import type { Pipeline } from '../pipeline.js';
@@ -9,6 +11,21 @@ import { redrawInPlace, renderTerminalFrame, restoreTerminal, startScreen } from
 import type { ToolLabels } from '../render/tool-labels.js';
 
 const LIVE = new Set(['active', 'idle', 'stuck']);
+
+/** what the view reads: sessions, and a signal when they changed */
+export interface ViewModel {
+  all(): SessionState[];
+  get(key: string): SessionState | undefined;
+  subscribe(listener: () => void): () => void;
+}
+
+export function pipelineModel(pipeline: Pipeline): ViewModel {
+  return {
+    all: () => pipeline.tracker.all(),
+    get: (k) => pipeline.tracker.get(k),
+    subscribe: (l) => pipeline.subscribe(() => l()),
+  };
+}
 
 export interface TerminalView {
   stop(): void;
@@ -26,45 +43,87 @@ export function visibleRoots(
     .sort((a, b) => a.startedAt - b.startedAt || a.key.localeCompare(b.key));
 }
 
+export interface FrameOptions {
+  now: number;
+  toolLabels: ToolLabels;
+  width: number;
+  height?: number;
+  color: boolean;
+  recentMs?: number;
+  header?: string;
+  /** what to say while there is nothing to show */
+  waiting?: string;
+}
+
+/** one frame's text: the header, then the boxes (or why there are none) */
+export function renderView(model: Pick<ViewModel, 'all' | 'get'>, o: FrameOptions): string {
+  const all = model.all();
+  const roots = visibleRoots(all, (k) => model.get(k) !== undefined, o.now, o.recentMs ?? 60_000);
+  const headerRows = o.header ? o.header.split('\n').length + 1 : 0;
+  const body = roots.length
+    ? renderTerminalFrame(roots, (k) => model.get(k), {
+        now: o.now,
+        toolLabels: o.toolLabels,
+        width: o.width,
+        height: o.height !== undefined ? Math.max(1, o.height - headerRows) : undefined,
+        color: o.color,
+      })
+    : all.length
+      ? `no active session right now (${all.length} finished earlier: \`clawpulse sessions\` lists them); waiting…`
+      : (o.waiting ?? 'waiting for OpenClaw sessions…');
+  return `${o.header ? `${o.header}\n\n` : ''}${body}`;
+}
+
 export function startTerminalView(
-  pipeline: Pipeline,
+  model: ViewModel,
   opts: {
     out: NodeJS.WriteStream;
     toolLabels: ToolLabels;
     frameMs?: number;
     recentMs?: number;
-    header?: string;
+    /** the header; a function is asked on every frame (it may change: "reconnecting…") */
+    header?: string | (() => string);
+    waiting?: string;
   },
 ): TerminalView {
   const { out } = opts;
   const frameMs = opts.frameMs ?? 100;
-  const recentMs = opts.recentMs ?? 60_000;
   let timer: NodeJS.Timeout | undefined;
   let dirty = true;
-  out.write(startScreen());
+  // a terminal that went away must not stop the process (nor be written to in a loop)
+  let gone = false;
+  const write = (s: string) => {
+    if (gone) return;
+    try {
+      out.write(s);
+    } catch {
+      gone = true;
+    }
+  };
+  if (out.listenerCount('error') === 0)
+    out.on('error', () => {
+      gone = true;
+    });
+  write(startScreen());
 
   const draw = () => {
     if (!dirty) return;
     dirty = false;
-    const now = Date.now();
-    const tracker = pipeline.tracker;
-    const roots = visibleRoots(tracker.all(), (k) => tracker.get(k) !== undefined, now, recentMs);
-    const width = out.columns ?? 100;
-    const height = out.rows ? out.rows - 2 : undefined;
-    const body = roots.length
-      ? renderTerminalFrame(roots, (k) => tracker.get(k), {
-          now,
-          toolLabels: opts.toolLabels,
-          width,
-          height,
-          color: Boolean(out.isTTY),
-        })
-      : tracker.all().length
-        ? `no active session right now (${tracker.all().length} finished earlier: \`clawpulse sessions\` lists them); waiting…`
-        : 'waiting for OpenClaw sessions…';
-    out.write(redrawInPlace(`${opts.header ? `${opts.header}\n\n` : ''}${body}`));
+    const header = typeof opts.header === 'function' ? opts.header() : opts.header;
+    const frame = renderView(model, {
+      now: Date.now(),
+      toolLabels: opts.toolLabels,
+      // a pseudo-terminal may report 0 columns
+      width: out.columns || 100,
+      height: out.rows ? out.rows - 1 : undefined,
+      color: Boolean(out.isTTY),
+      recentMs: opts.recentMs,
+      header,
+      waiting: opts.waiting,
+    });
+    write(redrawInPlace(frame));
   };
-  const unsubscribe = pipeline.subscribe(() => {
+  const unsubscribe = model.subscribe(() => {
     dirty = true;
   });
   // elapsed times tick even without events
@@ -79,7 +138,7 @@ export function startTerminalView(
       clearInterval(clockTimer);
       if (timer) clearInterval(timer);
       timer = undefined;
-      out.write(restoreTerminal());
+      write(restoreTerminal());
     },
   };
 }

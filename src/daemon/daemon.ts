@@ -18,6 +18,7 @@ import { createSessionTracker } from '../model/tracker.js';
 import { createPipeline, type Pipeline, restoreModel } from '../pipeline.js';
 import type { EventStore } from '../store/event-store.js';
 import { createGuardedStore } from '../store/store-guard.js';
+import { VERSION } from '../version.js';
 import { createDaemonDispatch, type DaemonDispatch } from './dispatch.js';
 import { buildHealth, type DaemonHealth } from './health.js';
 import { createDaemonMonitor } from './monitor.js';
@@ -53,7 +54,9 @@ export interface Daemon {
 export async function startDaemon(config: Readonly<Config>, opts: DaemonOptions): Promise<Daemon> {
   const { logger } = opts;
   const clock = opts.clock ?? systemClock;
-  logger.info({ config: redactConfig(config as Config) }, 'clawpulse starting');
+  logger.info(`clawpulse ${VERSION} starting`);
+  // the whole configuration (secrets redacted) only at debug: at info it buried the first lines
+  logger.debug({ config: redactConfig(config as Config) }, 'configuration');
 
   // watched: a deleted, replaced or read-only store file is reported, and a deleted one written again
   const store = createGuardedStore(config.dbPath, {
@@ -158,8 +161,10 @@ export async function startDaemon(config: Readonly<Config>, opts: DaemonOptions)
   scheduleTick();
 
   logger.info(
-    { port: outputs.port, sources: sources.map((s) => s.id), db: config.dbPath },
-    `clawpulse running: dashboard http://${config.http.host}:${outputs.port}/`,
+    { sources: sources.map((s) => `${s.id}:${s.health().state}`), db: config.dbPath },
+    config.http.disabled
+      ? 'clawpulse running without HTTP (HEALTH_PORT=0)'
+      : `clawpulse running: dashboard http://${config.http.host}:${outputs.port}/`,
   );
 
   let stopping: Promise<void> | undefined;

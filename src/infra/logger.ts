@@ -33,30 +33,53 @@ export function createLogger(level: string, destination?: pino.DestinationStream
   );
 }
 
-/** JSON lines to stderr, asynchronously; a stderr that went away (EPIPE) is ignored, never thrown */
+/**
+ * JSON lines to stderr, written synchronously and never throwing. Not pino.destination: its
+ * exit flush retries a write that failed with EPIPE forever, so a daemon whose stderr was piped
+ * into a process that died (`clawpulse up 2>&1 | tee log`, Ctrl-C) never exited.
+ */
 function jsonToStderr(): pino.DestinationStream {
-  const dest = pino.destination({ dest: 2, sync: false });
-  dest.on('error', () => {});
-  return dest;
+  const write = safeFdWriter(2);
+  return { write };
 }
 
 /**
  * The logger of a foreground command (`start`, `up`, `demo`): human lines on a terminal, JSON
  * otherwise (LOG_FORMAT: auto, json, pretty; see log-format.ts). Logs go to stderr either way.
+ * With `hold`, human lines wait until `release()`: the dashboard URL is the first line a user
+ * sees, printed once the port is bound.
  */
-export function createProcessLogger(level: string, format: LogFormat = 'auto'): Logger {
+export function createProcessLogger(
+  level: string,
+  format: LogFormat = 'auto',
+  o: { hold?: boolean } = {},
+): { logger: Logger; format: 'json' | 'pretty'; release(): void } {
   const chosen = resolveLogFormat(format, {
     stdout: Boolean(process.stdout.isTTY),
     stderr: Boolean(process.stderr.isTTY),
   });
-  if (chosen === 'json') return createLogger(level);
-  return createLogger(
-    level,
-    prettyDestination(safeFdWriter(2), {
+  if (chosen === 'json') return { logger: createLogger(level), format: chosen, release() {} };
+  const write = safeFdWriter(2);
+  let held: string[] | undefined = o.hold ? [] : undefined;
+  const dest = prettyDestination(
+    (text) => {
+      if (!held) write(text);
+      else if (held.length < 1000) held.push(text);
+    },
+    {
       color: Boolean(process.stderr.isTTY) && !process.env.NO_COLOR,
       stacks: level === 'debug' || level === 'trace',
-    }),
+    },
   );
+  return {
+    logger: createLogger(level, dest),
+    format: chosen,
+    release() {
+      const lines = held ?? [];
+      held = undefined;
+      for (const t of lines) write(t);
+    },
+  };
 }
 
 /** A logger that drops everything; for tests and for CLI commands that print their own output. */

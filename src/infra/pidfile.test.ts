@@ -3,7 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../test-support/temp-dir.js';
-import { AlreadyRunningError, claimPidFile, readLivePid } from './pidfile.js';
+import { AlreadyRunningError, claimPidFile, isAlive, readLivePid } from './pidfile.js';
 
 const dir = tempDir('clawpulse-pid-');
 
@@ -43,5 +43,23 @@ describe('pid file', () => {
     writeFileSync(f, 'not a pid');
     expect(readLivePid(f)).toBeUndefined();
     claimPidFile(f)();
+  });
+
+  it('a process that exited but was not reaped yet (a zombie) is not running', async () => {
+    // sh starts a short sleep, then becomes a long one that never reaps it
+    const parent = spawn('sh', ['-c', 'sleep 0.1 & echo $!; exec sleep 5'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    try {
+      const pid = await new Promise<number>((r) =>
+        parent.stdout.once('data', (b: Buffer) => r(Number(String(b).trim()))),
+      );
+      expect(isAlive(pid)).toBe(true);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(existsSync(`/proc/${pid}`)).toBe(true); // still listed, as a zombie
+      expect(isAlive(pid)).toBe(false);
+    } finally {
+      parent.kill('SIGKILL');
+    }
   });
 });
