@@ -197,6 +197,8 @@ export interface Config {
     pollIntervalMs: number;
     mode: 'auto' | 'all' | Array<'gateway' | 'sqlite' | 'files'>;
     gatewayUrl: string;
+    /** OPENCLAW_GATEWAY_URL was set (not the default): a gateway is expected there */
+    gatewayUrlSet: boolean;
     gatewayToken?: string;
   };
   http: {
@@ -330,6 +332,7 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): Readonl
       pollIntervalMs: p.POLL_INTERVAL_MS,
       mode,
       gatewayUrl: p.OPENCLAW_GATEWAY_URL,
+      gatewayUrlSet: Boolean(env.OPENCLAW_GATEWAY_URL?.trim()),
       gatewayToken: p.OPENCLAW_GATEWAY_TOKEN,
     },
     http: {

@@ -89,6 +89,8 @@ function createSources(
           logger,
           clock,
           connection: deps.gatewayConnection,
+          // with SOURCES=auto and the default URL, no gateway running is a setup without one
+          optional: s.mode === 'auto' && !s.gatewayUrlSet,
         });
     }
   });

@@ -64,6 +64,8 @@ export interface ConnectionStatus {
   hello?: GatewayHello;
   reconnects: number;
   lastError?: string;
+  /** the last attempt found nothing listening (no gateway running), not a refusal */
+  unreachable?: boolean;
 }
 
 export interface GatewayConnection {
@@ -107,6 +109,7 @@ export function createGatewayConnection(o: GatewayConnectionOptions): GatewayCon
   let attempt: Attempt | undefined;
   let attempts = 0;
   let failures = 0; // since the last live: the backoff step
+  let lastKind: EndKind | undefined;
   /** retryable refusals a one-shot (reconnect: false) connection waited out */
   let oneShotRetries = 0;
   let reqNo = 0;
@@ -135,6 +138,7 @@ export function createGatewayConnection(o: GatewayConnectionOptions): GatewayCon
     const s: ConnectionStatus = { state, detail, reconnects: counters.reconnects };
     if (hello) s.hello = hello;
     if (lastError !== undefined) s.lastError = lastError;
+    if (state === 'down' && lastKind === 'unreachable') s.unreachable = true;
     return s;
   }
 
@@ -196,6 +200,7 @@ export function createGatewayConnection(o: GatewayConnectionOptions): GatewayCon
   }
 
   function ended(n: number, why: string, refusal?: GatewayErrorShape, kind: EndKind = 'other'): void {
+    lastKind = kind;
     if (attempt?.n === n) attempt = undefined;
     requests.dropSent(why);
     if (!running) return;

@@ -199,6 +199,23 @@ describe('gateway source: handshake failures', () => {
   });
 });
 
+describe('gateway source: optional (SOURCES=auto)', () => {
+  it('nothing listening is standby, not down; a rejected token still is down', async () => {
+    const probe = await startFakeGateway({});
+    const { url } = probe;
+    await probe.close();
+    const s = source({ url, clock: new ManualClock(1000), optional: true });
+    await s.start();
+    await waitFor(() => expect(s.health().state).toBe('standby'));
+    expect(s.health().detail).toContain(`no gateway at ${url}`);
+    const g = await gateway({ token: 'right-token' });
+    const s2 = source({ url: g.url, token: 'wrong', clock: new ManualClock(1000), optional: true });
+    await s2.start();
+    await waitFor(() => expect(s2.health().state).toBe('down'));
+    expect(s2.health().detail).toContain('rejected the token');
+  });
+});
+
 describe('gateway source: connection loss', () => {
   it('retries a down server with capped exponential backoff and recovers', async () => {
     const probe = await startFakeGateway({});

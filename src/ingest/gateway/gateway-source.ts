@@ -41,6 +41,11 @@ export interface GatewaySourceDeps {
   /** offsets are saved with the events at most this often (default 1000 ms) */
   offsetEveryMs?: number;
   /**
+   * SOURCES=auto with the default URL: nothing listening there is standby, not down (the files
+   * and SQLite readers follow OpenClaw); a URL the user set is expected to answer
+   */
+  optional?: boolean;
+  /**
    * A connection shared with dispatch: start() starts it, stop() leaves it to its owner. Without
    * one the source makes its own from the fields above and stops it with itself.
    */
@@ -140,7 +145,11 @@ export function createGatewaySource(deps: GatewaySourceDeps): GatewaySource {
     // the source is live once its session rows are in, not at the handshake (see onSessions)
     if (s.state === 'live') return;
     batcher.flush();
-    setState(s.state, s.detail);
+    // optional (SOURCES=auto, default URL): no gateway running is a setup without one, not a
+    // failure; a refused token or protocol still is
+    if (s.state === 'down' && s.unreachable && deps.optional)
+      setState('standby', `no gateway at ${deps.url} (optional: SOURCES=auto, default URL): ${s.detail}`);
+    else setState(s.state, s.detail);
   }
 
   function onEvent(f: EventFrame): void {
