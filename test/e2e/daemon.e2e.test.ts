@@ -50,7 +50,8 @@ function appendAssistant(text: string, tokens = 1200): void {
   fs.appendFileSync(file, `${JSON.stringify(line)}\n`);
 }
 
-function config(port: number) {
+/** port 'any': a free one (HEALTH_PORT=0 turns HTTP off, as in the original Live Status) */
+function config(port: number | 'any') {
   return loadConfig({
     OPENCLAW_STATE_DIR: path.join(dir, 'openclaw'),
     CLAWPULSE_HOME: path.join(dir, 'home'),
@@ -78,7 +79,7 @@ beforeAll(async () => {
   );
   const uiDir = ensureUiBuilt();
   fs.mkdirSync(SHOTS, { recursive: true });
-  daemon = await startDaemon(config(0), { logger: silentLogger, uiDir });
+  daemon = await startDaemon(config('any'), { logger: silentLogger, uiDir });
   browser = await launchBrowser();
   page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
 }, 240_000);

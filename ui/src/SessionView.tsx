@@ -1,6 +1,7 @@
 /** One session, live: header, status box text, sub-agent tree, tool timeline, token chart, errors. */
 import { useState } from 'react';
 import type { StoredEvent } from '../../src/model/events.js';
+import { errorText } from '../../src/render/format.js';
 import type { SessionSummary, SessionTreeNode } from '../../src/server/summary.js';
 import { Badge, channelText, Elapsed, LiveNote, sessionTitle } from './bits.js';
 import { TokenChart, ToolTimeline } from './charts.js';
@@ -163,7 +164,7 @@ export function SessionView({ sessionKey, live, state, onSelect }: Props) {
             {session.errors.slice(-10).map((e, i) => (
               // biome-ignore lint/suspicious/noArrayIndexKey: errors are append-only; position is identity
               <li key={i}>
-                <time>{fmtTime(e.ts)}</time> {e.status ? <b>{e.status}</b> : null} {e.message}
+                <time>{fmtTime(e.ts)}</time> {errorText(e)}
               </li>
             ))}
           </ul>

@@ -1,6 +1,7 @@
 /** Inline SVG views (no chart library): tokens/cost over time and the tool timeline. */
 import { useState } from 'react';
 import type { TokenTotals, ToolCallState } from '../../src/model/session.js';
+import { BUILTIN_TOOL_LABELS, toolLabel } from '../../src/render/tool-label-table.js';
 import type { TokenPoint } from '../../src/server/summary.js';
 import { fmtCost, fmtMs, fmtTime, fmtTokens } from './format.js';
 
@@ -227,7 +228,8 @@ export function ToolTimeline({
         return (
           <li key={`${t.runId}:${t.callId}`} className={`tl-row tl-${t.status}`} data-status={t.status}>
             <span className="tl-name" title={t.args}>
-              <b>{t.name}</b> {t.args && <span className="muted">{t.args}</span>}
+              <b>{toolLabel(t.name, BUILTIN_TOOL_LABELS)}</b>{' '}
+              {t.args && <span className="muted">{t.args}</span>}
             </span>
             <span className="tl-track">
               <span

@@ -5,9 +5,10 @@
  * tools from the local model.
  */
 import type { SessionState, ToolCallState } from '../../src/model/session.js';
-import { shortKey } from '../../src/render/format.js';
+import { footerLine, shortKey } from '../../src/render/format.js';
+import { BUILTIN_TOOL_LABELS, toolText } from '../../src/render/tool-label-table.js';
 import type { SessionSummary } from '../../src/server/summary.js';
-import { fmtDuration, fmtTokens } from './format.js';
+import { fmtDuration } from './format.js';
 
 export interface BoxLine {
   text: string;
@@ -53,7 +54,8 @@ export function statusBox(
         if (!t) continue;
         out.push({
           kind: 'tool',
-          text: `${pad}  ${t.name}${t.args ? `: ${t.args}` : ''} ${TOOL_SUFFIX[t.status]}`,
+          // the same words as the terminal and Mattermost boxes (`spawn:` for sessions_spawn)
+          text: `${pad}  ${toolText(t, BUILTIN_TOOL_LABELS)} ${TOOL_SUFFIX[t.status]}`,
           status: t.status,
         });
       } else if (l.kind === 'subagent') {
@@ -81,11 +83,17 @@ export function statusBox(
   };
   body(root, 0, new Set([rootKey]));
   if (status !== 'active') {
-    out.push({
-      kind: 'footer',
-      text: `[${status.toUpperCase()}] ${fmtDuration(elapsed(rs, root, now))} | ${fmtTokens(rs?.tokens ?? root.tokens.total)} tokens`,
+    // the footer every view shares (error brief, tokens and cost), with the live summary's
+    // status and times (they follow idle/stuck ticks the local model has not seen)
+    const view: SessionState = {
+      ...root,
       status,
-    });
+      endedAt: rs ? rs.endedAt : root.endedAt,
+      activeSince: rs?.activeSince ?? root.activeSince,
+      lastEventAt: rs?.lastEventAt ?? root.lastEventAt,
+      note: rs?.note ?? root.note,
+    };
+    out.push({ kind: 'footer', text: footerLine(view, now, true), status });
   }
   return out;
 }
