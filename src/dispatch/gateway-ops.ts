@@ -49,7 +49,29 @@ export interface StartedRun {
   idempotencyKey: string;
 }
 
-/** starts a turn in a session with the `agent` method; resolves once the gateway accepted it */
+export interface TurnInput {
+  sessionKey: string;
+  message: string;
+  thinking?: string | null;
+  timeoutSeconds?: number;
+  idempotencyKey?: string;
+}
+
+/** what `chat.send` and `agent` share: the session, the message, its key, no chat delivery */
+function turnParams(o: TurnInput, idempotencyKey: string): Record<string, unknown> {
+  const params: Record<string, unknown> = {
+    sessionKey: o.sessionKey,
+    message: o.message,
+    idempotencyKey,
+    deliver: false,
+  };
+  if (o.thinking && o.thinking !== 'off') params.thinking = o.thinking;
+  return params;
+}
+
+const runIdOr = (res: { runId?: unknown } | undefined, fallback: string): string =>
+  typeof res?.runId === 'string' ? res.runId : fallback;
+
 /**
  * Starts a turn in a session, resolving once the gateway accepted it.
  *
@@ -59,32 +81,14 @@ export interface StartedRun {
  * test/conformance/dispatch.conformance.test.ts). `chat.send` also creates a new session key,
  * as `agent` does. A gateway without it (or refusing it as unknown) gets `agent`.
  */
-export async function startRun(
-  gw: GatewayCaller,
-  o: {
-    sessionKey: string;
-    message: string;
-    thinking?: string | null;
-    timeoutSeconds?: number;
-    idempotencyKey?: string;
-  },
-): Promise<StartedRun> {
+export async function startRun(gw: GatewayCaller, o: TurnInput): Promise<StartedRun> {
   const idempotencyKey = o.idempotencyKey ?? randomUUID();
-  const thinking = o.thinking && o.thinking !== 'off' ? o.thinking : undefined;
-  const runIdOf = (res: { runId?: unknown } | undefined) =>
-    typeof res?.runId === 'string' ? res.runId : idempotencyKey;
   if (gw.hasMethod('chat.send') !== false) {
-    const params: Record<string, unknown> = {
-      sessionKey: o.sessionKey,
-      message: o.message,
-      idempotencyKey,
-      deliver: false,
-    };
-    if (thinking) params.thinking = thinking;
+    const params = turnParams(o, idempotencyKey);
     if (o.timeoutSeconds !== undefined) params.timeoutMs = o.timeoutSeconds * 1000;
     try {
       const res = await gw.request<{ runId?: string }>('chat.send', params, { timeoutMs: 30_000 });
-      return { runId: runIdOf(res), idempotencyKey };
+      return { runId: runIdOr(res, idempotencyKey), idempotencyKey };
     } catch (err) {
       const e = err as CodedError;
       if (!(e.code === 'INVALID_REQUEST' && /unknown method/i.test(e.message))) throw err;
@@ -98,29 +102,13 @@ export async function startRun(
  * has no queueMode (2026.7): there a plain chat.send into a busy session did not reach the model
  * within 30 s against the real 2026.7.35 gateway, an `agent` turn did (conformance suite).
  */
-export async function startAgentRun(
-  gw: GatewayCaller,
-  o: {
-    sessionKey: string;
-    message: string;
-    thinking?: string | null;
-    timeoutSeconds?: number;
-    idempotencyKey?: string;
-  },
-): Promise<StartedRun> {
+export async function startAgentRun(gw: GatewayCaller, o: TurnInput): Promise<StartedRun> {
   const idempotencyKey = o.idempotencyKey ?? randomUUID();
-  const thinking = o.thinking && o.thinking !== 'off' ? o.thinking : undefined;
-  const params: Record<string, unknown> = {
-    message: o.message,
-    sessionKey: o.sessionKey,
-    idempotencyKey,
-    deliver: false,
-  };
-  if (thinking) params.thinking = thinking;
+  const params = turnParams(o, idempotencyKey);
   if (o.timeoutSeconds !== undefined) params.timeout = o.timeoutSeconds;
   // the first reply (status "accepted") is enough: the run goes on without us
   const res = await gw.request<{ runId?: string; status?: string }>('agent', params, { timeoutMs: 30_000 });
-  return { runId: typeof res?.runId === 'string' ? res.runId : idempotencyKey, idempotencyKey };
+  return { runId: runIdOr(res, idempotencyKey), idempotencyKey };
 }
 
 export interface SteerResult {

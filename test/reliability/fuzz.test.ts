@@ -38,6 +38,7 @@ import { createPipeline, type Pipeline } from '../../src/pipeline.js';
 import type { EventStore } from '../../src/store/event-store.js';
 import { createSqliteStore } from '../../src/store/sqlite-store.js';
 import { tempDir } from '../../src/test-support/temp-dir.js';
+import { prng } from '../support/reliability-kit.js';
 
 const SEED = Number(process.env.RELIABILITY_SEED) || 0xf022;
 const LINES = Number(process.env.RELIABILITY_FUZZ_LINES) || 100_000;
@@ -61,18 +62,6 @@ const LIMITS = {
 };
 
 const print = (part: string, figure: string) => console.log(`[reliability] fuzz ${part}: ${figure}`);
-
-/** mulberry32: a seeded PRNG, so a failing run reproduces */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Rand = () => number;
 const pick = <T>(r: Rand, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;

@@ -7,43 +7,19 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { benchSessionId, isSessionHeader, TRANSCRIPT_FIXTURE, withEntryId } from '../../bench/support.js';
 import type { ReplayJson } from '../../src/render/json-view.js';
 import { tempDir } from '../../src/test-support/temp-dir.js';
+import { freePort, prng, sleep } from '../support/reliability-kit.js';
 import { fixtureTokenTotal, PARENT_ID } from '../support/state-dir.js';
 
 const run = promisify(execFile);
 const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
 const CYCLES = Number(process.env.RELIABILITY_KILL_CYCLES) || 20;
 const SESSIONS = 8;
-
-/** mulberry32: a seeded PRNG, so a failing run reproduces */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function healthEvents(port: number): Promise<number | undefined> {
   try {

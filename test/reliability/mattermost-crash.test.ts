@@ -16,40 +16,17 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { appendFileSync, createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type FakeMattermost, startFakeMattermost } from '../../src/test-support/fake-mattermost/server.js';
 import { tempDir } from '../../src/test-support/temp-dir.js';
+import { freePort, prng as rng, sleep } from '../support/reliability-kit.js';
 
 const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
 const SESSIONS = ['w1', 'w2', 'w3', 'w4'];
 const FINAL = new Set(['DONE', 'ERROR', 'INTERRUPTED']);
 
 const report = (test: string, figure: string) => console.log(`[reliability] ${test}: ${figure}`);
-
-/** mulberry32: a small seeded PRNG, so a failing run can be reproduced */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 // ---------------------------------------------------------------------------------------------
 // the OpenClaw side: sessions.json + one transcript per session, appended as turns happen
@@ -443,7 +420,10 @@ describe('Mattermost boxes under crashes, outages and 429 storms (real daemon pr
       const f = analyse(mm, channel, writer);
       const lookups = mm.requests('GET', `/api/v4/channels/${channel}/posts`).length;
       report(test, `kills ${kills}, requests to Mattermost ${mm.log.length}`);
-      report(test, `boxes a kill left without a post id, looked up by their mark after the restart ${lookups}`);
+      report(
+        test,
+        `boxes a kill left without a post id, looked up by their mark after the restart ${lookups}`,
+      );
       printFigures(test, f);
       printOdd(test, mm, channel, writer);
       await stopDaemon(child);

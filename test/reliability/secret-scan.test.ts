@@ -12,29 +12,18 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { startFakeGateway } from '../../src/ingest/gateway/fake-gateway.helper.js';
 import { startFakeMattermost } from '../../src/test-support/fake-mattermost/server.js';
+import { freePort, sleep } from '../support/reliability-kit.js';
 import { makeStateDir } from '../support/state-dir.js';
 
 const run = promisify(execFile);
 const MAIN = new URL('../../src/cli/main.ts', import.meta.url).pathname;
 const CHANNEL = 'secretscanchannel000000001';
 
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const secret = (name: string) => `${name}-${randomBytes(12).toString('hex')}`;
 
 /** every file under `dir`, recursively */

@@ -12,7 +12,6 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
@@ -20,6 +19,7 @@ import { loadConfig } from '../../src/config/config.js';
 import { type Daemon, startDaemon } from '../../src/daemon/daemon.js';
 import { silentLogger } from '../../src/infra/logger.js';
 import type { PulseEvent } from '../../src/model/events.js';
+import { freePort, sleep } from '../support/reliability-kit.js';
 
 const BURST = 78_000;
 const WARMUP = 20_000;
@@ -286,20 +286,6 @@ async function metric(port: number, name: string): Promise<number> {
   const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
   return m ? Number(m[1]) : Number.NaN;
 }
-
-/** a free port (HEALTH_PORT=0 means "no HTTP server" in newer configs, `any` not in older ones) */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function until(
   pred: () => Promise<boolean> | boolean,

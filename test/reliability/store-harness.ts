@@ -17,11 +17,11 @@ import {
   writeFileSync,
   writeSync,
 } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { StoredEvent } from '../../src/model/events.js';
 import { createSqliteStore } from '../../src/store/sqlite-store.js';
 import { tempDir } from '../../src/test-support/temp-dir.js';
+import { freePort, prng as rng, sleep } from '../support/reliability-kit.js';
 
 export const REPO = new URL('../..', import.meta.url).pathname;
 
@@ -30,31 +30,7 @@ export const figure = (test: string, text: string): void => {
   process.stdout.write(`[reliability] ${test}: ${text}\n`);
 };
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** mulberry32: a seeded PRNG, so a failing run reproduces */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { freePort, rng, sleep };
 
 export interface Layout {
   root: string;
