@@ -12,7 +12,6 @@
  * failed, or with CLAWPULSE_CONFORMANCE_KEEP=1).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
