@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { withLegacyNames } from './legacy-env.js';
 import { OTLP_ENV, OTLP_SECRET_VARS, type OtlpConfig, otlpConfig, redactOtlp } from './otlp-env.js';
+import { urlOf } from './url.js';
 
 const intIn = (min: number, max: number) =>
   z
@@ -33,30 +34,11 @@ const bool = z
   .refine((v) => ['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'].includes(v), 'true or false')
   .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
 
-const httpUrl = z
-  .string()
-  .trim()
-  .refine((v) => {
-    try {
-      const u = new URL(v);
-      return u.protocol === 'http:' || u.protocol === 'https:';
-    } catch {
-      return false;
-    }
-  }, 'an http(s) URL such as https://chat.example.com')
-  .transform((v) => v.replace(/\/+$/, ''));
+const httpUrl = urlOf(['http:', 'https:'], 'an http(s) URL such as https://chat.example.com').transform((v) =>
+  v.replace(/\/+$/, ''),
+);
 
-const wsUrl = z
-  .string()
-  .trim()
-  .refine((v) => {
-    try {
-      const u = new URL(v);
-      return u.protocol === 'ws:' || u.protocol === 'wss:';
-    } catch {
-      return false;
-    }
-  }, 'a ws(s) URL such as ws://127.0.0.1:18789');
+const wsUrl = urlOf(['ws:', 'wss:'], 'a ws(s) URL such as ws://127.0.0.1:18789');
 
 const level = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
   error: 'one of fatal, error, warn, info, debug, trace, silent',

@@ -7,21 +7,12 @@
  * `OTEL_<SIGNAL>_EXPORTER=none` turns one signal off. Only the HTTP protocols are supported.
  */
 import { z } from 'zod';
+import { urlOf } from './url.js';
 
 const SIGNALS = ['TRACES', 'METRICS', 'LOGS'] as const;
 type SignalVar = (typeof SIGNALS)[number];
 
-const endpoint = z
-  .string()
-  .trim()
-  .refine((v) => {
-    try {
-      const u = new URL(v);
-      return u.protocol === 'http:' || u.protocol === 'https:';
-    } catch {
-      return false;
-    }
-  }, 'an http(s) URL such as http://127.0.0.1:4318');
+const endpoint = urlOf(['http:', 'https:'], 'an http(s) URL such as http://127.0.0.1:4318');
 
 const HEADER = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const headers = z
