@@ -69,6 +69,8 @@ export function createDispatchService(deps: DispatchServiceDeps): DispatchServic
   const open = new Map<string, LabelEntry>();
   const byKey = new Map<string, Set<string>>();
   const busy = new Set<string>();
+  /** lifecycle event claims this process already tried (see announce) */
+  const claimed = new Set<string>();
   const inflight = new Set<Promise<unknown>>();
   const counters = { retries: 0, retryFailures: 0, deliveries: 0, deliveryFailures: 0, verifies: 0 };
   let lastError: string | undefined;
@@ -132,8 +134,12 @@ export function createDispatchService(deps: DispatchServiceDeps): DispatchServic
         detail: `still running after the ${limit} min monitor timeout`,
       });
     }
-    let applied: ReturnType<typeof transitionFor>;
     const now = clock.now();
+    // most updates of a labelled session change nothing for the label: decide on the entry we
+    // hold (re-read every tick) before a write transaction, which also commits the store's
+    // open group of events and would defeat group commit for dispatched sessions
+    if (!transitionFor(label, e, verdict, now, deps.retryBackoffMs)) return;
+    let applied: ReturnType<typeof transitionFor>;
     const stored = ledger.update(label, (cur) => {
       if (!cur || cur.sessionKey !== e.sessionKey || cur.runId !== e.runId) return undefined;
       applied = transitionFor(label, cur, runVerdict(cur, s), now, deps.retryBackoffMs);
@@ -261,6 +267,9 @@ export function createDispatchService(deps: DispatchServiceDeps): DispatchServic
   ): void {
     // once per label, run and event (and retry attempt), across restarts and processes
     const key = `event:${name}:${label}:${e.runId ?? ''}:${extra.attempt ?? ''}`;
+    // asked again on every update while stuck: the claim (a write) is tried once per process
+    if (claimed.has(key)) return;
+    claimed.add(key);
     if (!ledger.claim(key, label, clock.now())) return;
     const start = spawnedAtMs(e);
     const end = e.endedAt ? Date.parse(e.endedAt) : clock.now();
