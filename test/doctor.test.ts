@@ -14,6 +14,7 @@ import { type FakeGateway, startFakeGateway } from '../src/ingest/gateway/fake-g
 import { PLUGIN_ID } from '../src/sinks/mattermost/plugin-mode.js';
 import { type FakeMattermost, startFakeMattermost } from '../src/test-support/fake-mattermost/server.js';
 import { tempDir } from '../src/test-support/temp-dir.js';
+import { deadUrl, startReceiver } from './support/http-receiver.js';
 import { makeStateDir } from './support/state-dir.js';
 
 const MAIN = new URL('../src/cli/main.ts', import.meta.url).pathname;
@@ -206,6 +207,30 @@ describe('clawpulse doctor', () => {
       });
     } finally {
       await other.close();
+    }
+  });
+
+  it('checks the outputs set by URL: one that answers, and one where nothing listens', async () => {
+    const hook = await startReceiver();
+    try {
+      const dead = await deadUrl();
+      const checks = await collectChecks(
+        {
+          ...env,
+          DISPATCH_WEBHOOK_URL: hook.url,
+          LOKI_PUSH_URL: `http://user:secret-pw@${new URL(dead).host}/loki/api/v1/push`,
+        },
+        { timeoutMs: 3000 },
+      );
+      expect(byName(checks, 'dispatch webhook')).toMatchObject({ status: 'ok' });
+      const loki = byName(checks, 'Loki');
+      expect(loki).toMatchObject({ status: 'fail', fix: expect.stringContaining('LOKI_PUSH_URL') });
+      expect(loki.detail).toContain('ECONNREFUSED');
+      expect(loki.detail).not.toContain('secret-pw');
+      // not configured: not checked
+      expect(checks.some((c) => c.name.startsWith('OTLP'))).toBe(false);
+    } finally {
+      await hook.close();
     }
   });
 

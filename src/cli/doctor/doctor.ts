@@ -1,13 +1,14 @@
 /**
  * `clawpulse doctor [--json]`: checks what clawpulse needs, in the order a setup goes wrong:
- * the configuration, Node, the OpenClaw state dir, the gateway, Mattermost, the HTTP port, the
- * store. Each problem comes with its fix. Exit 0 when nothing failed (warnings allowed), 1 else.
+ * the configuration, Node, the OpenClaw state dir, the gateway, Mattermost, the HTTP outputs
+ * set by URL (Loki, the dispatch webhook, the OTLP collector), the HTTP port, the store. Each problem comes with its fix. Exit 0 when nothing failed (warnings allowed), 1 else.
  */
 import { type Config, ConfigError, loadConfig } from '../../config/config.js';
 import { portOption } from '../config-from-cli.js';
 import { checkGateway } from './gateway.js';
 import { checkNode, checkPort, checkStateDir, checkStore } from './local.js';
 import { checkMattermost } from './mattermost.js';
+import { checkOutputs } from './outputs.js';
 import { type CheckResult, fail, formatReport, ok } from './report.js';
 
 export interface DoctorOptions {
@@ -33,9 +34,10 @@ export async function collectChecks(env: NodeJS.ProcessEnv, o: DoctorOptions = {
     ];
   }
   const timeoutMs = o.timeoutMs ?? 5000;
-  const [gateway, mattermost, port] = await Promise.all([
+  const [gateway, mattermost, outputs, port] = await Promise.all([
     checkGateway(config, timeoutMs),
     checkMattermost(config, timeoutMs),
+    checkOutputs(config, timeoutMs),
     checkPort(config),
   ]);
   return [
@@ -44,6 +46,7 @@ export async function collectChecks(env: NodeJS.ProcessEnv, o: DoctorOptions = {
     checkStateDir(config),
     gateway,
     ...mattermost,
+    ...outputs,
     port,
     checkStore(config),
   ];
