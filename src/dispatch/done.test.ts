@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { FakeCallError, fakeGatewayCaller } from '../../test/support/fake-gateway-caller.js';
+import { labelEntry } from '../../test/support/label-entry.js';
 import type { PulseEvent } from '../model/events.js';
 import { ev, testLimits } from '../model/test-events.js';
 import type { LabelEntry } from '../store/dispatch-ledger.js';
@@ -31,23 +32,9 @@ function setup(o: Setup = {}) {
   const store = createSqliteStore(':memory:');
   const ledger = store.ledger();
   const now = T0 + (o.ranMs ?? 600_000);
-  const at = new Date(T0).toISOString();
-  ledger.update('t', () => ({
-    sessionKey: KEY,
-    runId: 'run-1',
-    agent: 'main',
-    mode: 'fresh',
-    model: null,
-    thinking: null,
-    spawnedAt: at,
-    status: 'running',
-    summary: null,
-    error: null,
-    updatedAt: at,
-    retryCount: 0,
-    taskPrompt: 'refactor the parser',
-    ...o.entry,
-  }));
+  ledger.update('t', () =>
+    labelEntry(T0, { sessionKey: KEY, taskPrompt: 'refactor the parser', ...o.entry }),
+  );
   if (o.events) store.append(o.events);
   const history = o.history ?? [
     { role: 'user', content: 'task' },

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { FakeCallError, fakeGatewayCaller } from '../../test/support/fake-gateway-caller.js';
+import { labelEntry } from '../../test/support/label-entry.js';
 import type { PulseEvent } from '../model/events.js';
 import type { SessionState } from '../model/session.js';
 import { ev, testLimits } from '../model/test-events.js';
@@ -22,23 +23,7 @@ const MIN = 60_000;
 const KEY = 'agent:main:subagent:aaa';
 
 function entry(over: Partial<LabelEntry> = {}): LabelEntry {
-  const at = new Date(T0).toISOString();
-  return {
-    sessionKey: KEY,
-    runId: 'run-1',
-    agent: 'main',
-    mode: 'fresh',
-    model: null,
-    thinking: null,
-    spawnedAt: at,
-    status: 'running',
-    summary: null,
-    error: null,
-    updatedAt: at,
-    retryCount: 0,
-    taskPrompt: 'task',
-    ...over,
-  };
+  return labelEntry(T0, { sessionKey: KEY, taskPrompt: 'task', ...over });
 }
 
 /** a session as the model has it after these events */

@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FakeCallError, fakeGatewayCaller } from '../../test/support/fake-gateway-caller.js';
+import { labelEntry } from '../../test/support/label-entry.js';
 import { recoverReport } from '../cli/dispatch-format.js';
 import type { PulseEvent } from '../model/events.js';
 import { ev, testLimits } from '../model/test-events.js';
@@ -26,25 +27,14 @@ const KEY = 'agent:main:subagent:aaa';
 const dir = tempDir('clawpulse-reconcile-');
 
 function entry(over: Partial<LabelEntry> = {}): LabelEntry {
-  const at = new Date(T0).toISOString();
-  return {
+  return labelEntry(T0, {
     sessionKey: KEY,
-    runId: 'run-1',
-    agent: 'main',
-    mode: 'fresh',
     model: 'fake/m',
-    thinking: null,
-    spawnedAt: at,
-    status: 'running',
-    summary: null,
-    error: null,
-    updatedAt: at,
-    retryCount: 0,
     taskPrompt: 'do the thing',
     deliveryMode: 'announce',
     monitor: true,
     ...over,
-  };
+  });
 }
 
 type Handlers = Parameters<typeof fakeGatewayCaller>[0];

@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { FakeCallError, fakeGatewayCaller } from '../../test/support/fake-gateway-caller.js';
+import { labelEntry } from '../../test/support/label-entry.js';
 import { ManualClock } from '../infra/clock.js';
 import type { PulseEvent } from '../model/events.js';
 import { ev, testLimits } from '../model/test-events.js';
@@ -50,25 +51,15 @@ function setup(handlers: Parameters<typeof fakeGatewayCaller>[0] = {}) {
 }
 
 function label(over: Partial<LabelEntry> = {}): LabelEntry {
-  const at = new Date(T0).toISOString();
-  return {
+  return labelEntry(T0, {
     sessionKey: KEY,
     runId: 'run-0',
-    agent: 'main',
-    mode: 'fresh',
     model: 'fake/fake-model',
-    thinking: null,
-    spawnedAt: at,
-    status: 'running',
-    summary: null,
-    error: null,
-    updatedAt: at,
-    retryCount: 0,
     taskPrompt: 'do the thing',
     deliveryMode: 'announce',
     monitor: true,
     ...over,
-  };
+  });
 }
 
 const names = (events: LifecycleEvent[]) => events.map((e) => e.event);

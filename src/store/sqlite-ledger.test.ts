@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { labelEntry } from '../../test/support/label-entry.js';
 import type { PulseEvent } from '../model/events.js';
 import { tempDir } from '../test-support/temp-dir.js';
 import type { LabelEntry } from './dispatch-ledger.js';
@@ -13,21 +14,11 @@ const run = promisify(execFile);
 const dir = tempDir('clawpulse-ledger-');
 
 function entry(over: Partial<LabelEntry> = {}): LabelEntry {
-  return {
+  return labelEntry(Date.parse('2026-12-01T10:00:00.000Z'), {
     sessionKey: 'agent:main:subagent:1',
     runId: 'r1',
-    agent: 'main',
-    mode: 'fresh',
-    model: null,
-    thinking: null,
-    spawnedAt: '2026-12-01T10:00:00.000Z',
-    status: 'running',
-    summary: null,
-    error: null,
-    updatedAt: '2026-12-01T10:00:00.000Z',
-    retryCount: 0,
     ...over,
-  };
+  });
 }
 
 describe('dispatch ledger (SQLite)', () => {
