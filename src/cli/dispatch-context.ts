@@ -56,7 +56,7 @@ export async function openCliDispatch(config: Readonly<Config>): Promise<CliDisp
       loadSnapshot: (k) => getStore().loadSnapshot(k),
       snapshotSeq: () => getStore().snapshotSeq(),
       readSession: (k, l) => getStore().readSession(k, l),
-    } as EventStore,
+    },
     config.model,
   );
   const live = daemon ? daemonView(daemon, config.http.dashboardToken, fromStore) : fromStore;

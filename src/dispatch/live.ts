@@ -45,7 +45,10 @@ export function modelView(get: (key: string) => SessionState | undefined, store:
 }
 
 /** a session rebuilt from the store file: its snapshot plus the events stored after it */
-export function storeView(store: EventStore, limits: TrackerLimits): LiveView {
+/** what a store view reads: snapshots and one session's events */
+export type SessionReads = Pick<EventStore, 'loadSnapshot' | 'snapshotSeq' | 'readSession'>;
+
+export function storeView(store: SessionReads, limits: TrackerLimits): LiveView {
   return {
     origin: 'store',
     session: async (key) => {
