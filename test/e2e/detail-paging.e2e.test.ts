@@ -45,7 +45,16 @@ describe('session detail paging (Chromium)', () => {
     const moreTools = page.locator('[data-testid="more-tools"]');
     expect(await moreTools.textContent()).toBe(`Show earlier calls (${TOOLS - 60} more)`);
     // the first clicks show what the detail brought (100), the next ones fetch 100 at a time
-    for (let i = 0; i < 10 && (await moreTools.count()); i++) await moreTools.click();
+    // one click at a time: the next only once the last one's rows are in (a click on a button
+    // that the last page's arrival removes would wait for it forever)
+    for (let i = 0; i < 10 && (await moreTools.count()); i++) {
+      const before = await rows('[data-testid="timeline"] li.tl-row');
+      await moreTools.click();
+      await page.waitForFunction(
+        (n) => document.querySelectorAll('[data-testid="timeline"] li.tl-row').length > n,
+        before,
+      );
+    }
     await page.waitForFunction(
       (n) => document.querySelectorAll('[data-testid="timeline"] li.tl-row').length === n,
       TOOLS,
@@ -61,7 +70,14 @@ describe('session detail paging (Chromium)', () => {
     const stored = h.store.readSession(KEY).filter((e) => e.event.type !== 'session.seen').length;
     expect(await rows('[data-testid="detail-events"] li.feed-row')).toBe(40);
     const moreEvents = page.locator('[data-testid="more-events"]');
-    for (let i = 0; i < 40 && (await moreEvents.count()); i++) await moreEvents.click();
+    for (let i = 0; i < 40 && (await moreEvents.count()); i++) {
+      const before = await rows('[data-testid="detail-events"] li.feed-row');
+      await moreEvents.click();
+      await page.waitForFunction(
+        (n) => document.querySelectorAll('[data-testid="detail-events"] li.feed-row').length > n,
+        before,
+      );
+    }
     await page.waitForFunction(
       (n) => document.querySelectorAll('[data-testid="detail-events"] li.feed-row').length === n,
       stored,
