@@ -27,6 +27,10 @@ interface EventBase {
   sessionKey: string;
   agentId: string;
   dedupeKey: string;
+  /** the gateway (a name in OPENCLAW_GATEWAYS) the event came from; its sessionKey is scoped by it (`session-scope.ts`) */
+  gateway?: string;
+  /** the host (CLAWPULSE_HOST) that stored the event, set when a fleet view reads a shared store; sessionKey scoped by it */
+  host?: string;
 }
 
 export interface SessionSeenEvent extends EventBase {

@@ -60,6 +60,8 @@ export function reduce(state: TrackerState, event: PulseEvent, limits: TrackerLi
   else {
     const changed: string[] = [];
     ix = ensureSession(state, key, e.agentId, ts, changed, limits);
+    if (e.gateway !== undefined) ix.session.gateway = e.gateway;
+    if (e.host !== undefined) ix.session.host = e.host;
     changed.push(key);
     own = changed;
   }
@@ -347,6 +349,9 @@ function childOf(
     changed,
     limits,
   ).session;
+  // a sub-agent lives where its parent does (its key is scoped the same way by the source)
+  if (e.gateway !== undefined) child.gateway ??= e.gateway;
+  if (e.host !== undefined) child.host ??= e.host;
   changed.push(child.key);
   return child;
 }

@@ -52,7 +52,12 @@ export interface SessionError {
 }
 
 export interface SessionState {
+  /** the model's key: OpenClaw's session key, scoped by host and/or gateway when there are several (`session-scope.ts`) */
   key: string;
+  /** the gateway it lives on, when clawpulse follows several (OPENCLAW_GATEWAYS) */
+  gateway?: string;
+  /** the host whose daemon follows it, in a fleet view of a shared store */
+  host?: string;
   sessionId?: string;
   agentId: string;
   label?: string;
