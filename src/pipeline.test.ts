@@ -7,6 +7,7 @@ import { silentLogger } from './infra/logger.js';
 import type { PulseEvent } from './model/events.js';
 import type { SessionState } from './model/session.js';
 import { newSession } from './model/state.js';
+import { briefOf } from './model/summary.js';
 import { testLimits } from './model/test-events.js';
 import type { SessionTracker } from './model/tracker.js';
 import { createSessionTracker } from './model/tracker.js';
@@ -30,6 +31,13 @@ function recordingTracker(): SessionTracker & { applied: PulseEvent[] } {
     tick: () => [],
     get: (k) => sessions.get(k),
     all: () => [...sessions.values()],
+    briefs: () => [...sessions.values()].map(briefOf),
+    brief: (k) => {
+      const s = sessions.get(k);
+      return s && briefOf(s);
+    },
+    size: () => sessions.size,
+    briefCount: () => 0,
     rootOf: (k) => sessions.get(k),
     restore: () => {},
     interruptAll: () => [],

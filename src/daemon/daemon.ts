@@ -12,6 +12,7 @@
 import type { Config } from '../config/config.js';
 import { redactConfig } from '../config/config.js';
 import { type Clock, systemClock } from '../infra/clock.js';
+import { routeSessionActions } from '../gateway/routed-actions.js';
 import type { Logger } from '../infra/logger.js';
 import type { Source, SourceHealth } from '../ingest/source.js';
 import { createSessionTracker } from '../model/tracker.js';
@@ -24,7 +25,7 @@ import { buildHealth, type DaemonHealth } from './health.js';
 import { createDaemonMonitor } from './monitor.js';
 import { createDaemonOtlp } from './otlp.js';
 import { createOutputs, type Outputs } from './outputs.js';
-import { createArbitratedSources } from './sources.js';
+import { createArbitratedSources, namedGatewayLinks } from './sources.js';
 
 /** a source that can stop reading while the store does not keep up (files, sqlite) */
 interface Pausable {
@@ -63,7 +64,8 @@ export async function startDaemon(config: Readonly<Config>, opts: DaemonOptions)
     logger: logger.child({ part: 'store' }),
     now: () => clock.now(),
   });
-  const tracker = createSessionTracker(config.model);
+  // finished, quiet sessions are kept as briefs; their whole state is read back from the store
+  const tracker = createSessionTracker(config.model, { load: (key) => store.loadSnapshot(key) });
   // a store written again without its history is seeded with the live model
   store.setLiveModel(() => tracker.all());
   const replayed = restoreModel(store, tracker, logger);
@@ -91,6 +93,13 @@ export async function startDaemon(config: Readonly<Config>, opts: DaemonOptions)
     logger,
     clock,
     gatewayConnection: dispatch.connection,
+  });
+  // steer/abort reach each session's own gateway: OPENCLAW_GATEWAYS by scope, plain keys dispatch's
+  const actions = routeSessionActions({
+    local: dispatch.actions,
+    gateways: namedGatewayLinks(sources),
+    session: (key) => pipeline.tracker.get(key),
+    logger,
   });
   // while the store does not take events (disk full, read-only) the sources that can pause do:
   // their offsets say where to resume. The gateway and OTLP cannot; the pipeline holds theirs
@@ -122,7 +131,7 @@ export async function startDaemon(config: Readonly<Config>, opts: DaemonOptions)
     clock,
     health,
     arbiter,
-    dispatch: otlp.withDispatch(dispatch),
+    dispatch: { ...otlp.withDispatch(dispatch), actions },
     uiDir: opts.uiDir,
   });
 

@@ -351,20 +351,24 @@ export function trimTools(state: TrackerState, s: SessionState): void {
   s.tools = kept;
 }
 
+/** indexes one session given whole (restored, or brought back from its brief): tools, running count, live flag */
+export function indexSession(state: TrackerState, s: SessionState): SessionIndex {
+  const ix = newIndex(s);
+  for (const t of s.tools) {
+    indexTool(ix, t);
+    if (t.status === 'running') ix.open++;
+  }
+  state.indexes.set(s.key, ix);
+  setStatus(state, s, s.status);
+  return ix;
+}
+
 /** rebuilds the indexes from restored sessions */
 export function reindex(state: TrackerState): void {
   state.indexes.clear();
   state.live.clear();
   state.pendingChildren.clear();
-  for (const s of state.sessions.values()) {
-    const ix = newIndex(s);
-    for (const t of s.tools) {
-      indexTool(ix, t);
-      if (t.status === 'running') ix.open++;
-    }
-    state.indexes.set(s.key, ix);
-    setStatus(state, s, s.status);
-  }
+  for (const s of state.sessions.values()) indexSession(state, s);
   for (const s of state.sessions.values()) {
     if (!s.parentKey) continue;
     const parent = state.sessions.get(s.parentKey);

@@ -5,9 +5,19 @@
 import type { PulseEvent } from './events.js';
 import { evictFinished } from './evict.js';
 import { reduce } from './reducer.js';
-import { emptyTokens, type SessionState, type TrackerLimits } from './session.js';
-import { createTrackerState, reindex, rootOf } from './state.js';
+import type { SessionState, TrackerLimits } from './session.js';
+import { createTrackerState, reindex, rootOf, rootVia } from './state.js';
 import { interruptAllState, tickState } from './stuck.js';
+import { briefOf, type SessionBrief } from './summary.js';
+import {
+  createBriefState,
+  evictBriefs,
+  hydrateFor,
+  normalizeStored,
+  repend,
+  type SummaryOptions,
+  summarizeQuiet,
+} from './tracker-summaries.js';
 
 export interface SessionTracker {
   /**
@@ -17,8 +27,21 @@ export interface SessionTracker {
   apply(event: PulseEvent): readonly string[];
   /** time-based transitions (idle → done, stuck, stopped at max duration); returns changed keys */
   tick(now: number): string[];
+  /**
+   * a session's whole state; a brief's is read from the store (a copy: changing it changes
+   * nothing)
+   */
   get(key: string): SessionState | undefined;
+  /** the whole states held in memory: live sessions and recently finished ones (not the briefs) */
   all(): SessionState[];
+  /** every session of the live model as a brief: whole states summed up, and the briefs */
+  briefs(): SessionBrief[];
+  /** one session's brief */
+  brief(key: string): SessionBrief | undefined;
+  /** sessions in the live model, whole and briefs */
+  size(): number;
+  /** how many sessions are held as briefs */
+  briefCount(): number;
   /** the root of a session's tree (itself when it has no known parent) */
   rootOf(key: string): SessionState | undefined;
   /** loads snapshots saved by the store after a restart */
@@ -37,30 +60,78 @@ export interface SessionTracker {
 
 const DEFAULT_RETAIN_MS = 24 * 3600_000;
 
-export function createSessionTracker(limits: TrackerLimits): SessionTracker {
+/**
+ * `summaries`: keep finished, quiet sessions as briefs, their whole state read back from the
+ * store (`tracker-summaries.ts`). Without it every session stays whole (the CLI, replay, tests).
+ */
+export function createSessionTracker(limits: TrackerLimits, summaries?: SummaryOptions): SessionTracker {
   const state = createTrackerState();
+  const b = createBriefState();
+  const everyMs = summaries?.everyMs ?? 5000;
+  let nextLook = Number.NEGATIVE_INFINITY;
+  /** a brief's state from the store, as restore() would hold it */
+  const loadBrief = (key: string): SessionState | undefined => {
+    const brief = b.briefs.get(key);
+    if (!brief || !summaries) return undefined;
+    try {
+      const s = summaries.load(key);
+      return s ? normalizeStored(s) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const get = (key: string) => state.sessions.get(key) ?? (b.briefs.size ? loadBrief(key) : undefined);
   return {
-    apply: (event) => reduce(state, event, limits),
-    tick: (now) => tickState(state, now, limits),
-    get: (key) => state.sessions.get(key),
+    apply(event) {
+      if (b.briefs.size && summaries) hydrateFor(state, b, summaries.load, event);
+      return reduce(state, event, limits);
+    },
+    tick(now) {
+      const changed = tickState(state, now, limits);
+      if (summaries && now >= nextLook) {
+        // candidates left over (the CPU budget ran out) are looked at on the next tick
+        const { more } = summarizeQuiet(state, b, summaries, now);
+        nextLook = more ? now : now + everyMs;
+      }
+      return changed;
+    },
+    get,
     all: () => [...state.sessions.values()],
-    rootOf: (key) => rootOf(state, key),
+    briefs() {
+      const out: SessionBrief[] = [];
+      for (const s of state.sessions.values()) out.push(briefOf(s));
+      for (const brief of b.briefs.values()) out.push(brief);
+      return out;
+    },
+    brief(key) {
+      const s = state.sessions.get(key);
+      return s ? briefOf(s) : b.briefs.get(key);
+    },
+    size: () => state.sessions.size + b.briefs.size,
+    briefCount: () => b.briefs.size,
+    rootOf(key) {
+      if (state.sessions.has(key)) return rootOf(state, key);
+      const s = get(key);
+      return s && rootVia(s, get);
+    },
     restore(snapshots) {
       for (const snap of snapshots) {
         if (!snap || typeof snap.key !== 'string') continue;
         // our own copy: the caller's objects (store rows) must not alias live state
-        const s = structuredClone(snap) as SessionState;
-        s.children ??= [];
-        s.lines ??= [];
-        s.tools ??= [];
-        s.errors ??= [];
-        s.tokens ??= emptyTokens();
-        s.costUsd ??= 0;
+        const s = normalizeStored(structuredClone(snap) as SessionState);
+        b.briefs.delete(s.key);
+        b.inferred.delete(s.key);
         state.sessions.set(s.key, s);
       }
       reindex(state);
+      if (b.briefs.size) repend(state, b);
     },
     interruptAll: (now, note) => interruptAllState(state, now, note),
-    evict: (now) => evictFinished(state, now, limits.retainFinishedMs ?? DEFAULT_RETAIN_MS),
+    evict(now) {
+      const retain = limits.retainFinishedMs ?? DEFAULT_RETAIN_MS;
+      const gone = evictFinished(state, now, retain);
+      if (b.briefs.size) for (const k of evictBriefs(state, b, now, retain)) gone.push(k);
+      return gone;
+    },
   };
 }
