@@ -7,6 +7,7 @@
  */
 import type { PulseEvent, StoredEvent } from '../model/events.js';
 import type { SessionState } from '../model/session.js';
+import type { AlertStore } from './alert-store.js';
 import type { DispatchLedger } from './dispatch-ledger.js';
 
 /** Where a source has got to in one of its inputs, e.g. a byte offset in a transcript file. */
@@ -89,6 +90,8 @@ export interface EventStore {
 
   /** the dispatch ledger (labels → sessions) kept in the same store */
   ledger(): DispatchLedger;
+  /** the alerts (src/alerts) kept in the same store; optional: a store without them lists none */
+  alerts?(): AlertStore;
 
   /** size/health facts for /health and /metrics */
   stats(): StoreStats;

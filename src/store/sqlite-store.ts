@@ -18,6 +18,7 @@ import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
 import type { PulseEvent, StoredEvent } from '../model/events.js';
 import type { SessionState } from '../model/session.js';
+import type { AlertStore } from './alert-store.js';
 import { decodeChunk, encodeChunk } from './chunk-codec.js';
 import { hashKey } from './dedupe-hash.js';
 import type { DispatchLedger } from './dispatch-ledger.js';
@@ -25,6 +26,7 @@ import type { AppendResult, EventStore, SourceOffset } from './event-store.js';
 import { type ChunkRow, createGroupCommit, isSqliteError, type WriteLog } from './group-commit.js';
 import type { HashSet96 } from './hash-set96.js';
 import { createSessionDedupe } from './session-dedupe.js';
+import { createSqliteAlerts } from './sqlite-alerts.js';
 import { createSqliteLedger } from './sqlite-ledger.js';
 import { errorOf, openDatabase, readOnlyMessage, StoreError } from './sqlite-open.js';
 import { MISSING_SEQS, SCHEMA_VERSION, SEQ_FLOOR, SNAPSHOT_SEQ, STORE_NS } from './sqlite-schema.js';
@@ -80,6 +82,7 @@ export interface StoreCarry {
 /** the SQLite EventStore, with what the store guard needs to watch and recover its file */
 export interface SqliteStore extends EventStore {
   readonly path: string;
+  alerts(): AlertStore;
   /** events accepted (the model has them) but held in memory because the disk refused them */
   heldEvents(): number;
   /** the open connection (the guard copies the store from it when the file was deleted) */
@@ -320,6 +323,7 @@ export function createSqliteStore(path: string, opts: SqliteStoreOptions = {}): 
 
   const insertSessionKeyAt = db.prepare('INSERT OR IGNORE INTO session_keys (id, key) VALUES (?, ?)');
   let ledger: DispatchLedger | undefined;
+  let alerts: AlertStore | undefined;
   const group = createGroupCommit(db, {
     maxDelayMs: opts.commitDelayMs ?? DEFAULT_COMMIT_DELAY_MS,
     ...(opts.carry?.unwritten ? { redo: opts.carry.unwritten } : {}),
@@ -582,6 +586,10 @@ export function createSqliteStore(path: string, opts: SqliteStoreOptions = {}): 
     ledger: () => {
       ledger ??= createSqliteLedger(db, () => group.flush());
       return ledger;
+    },
+    alerts: () => {
+      alerts ??= createSqliteAlerts(db, () => group.flush());
+      return alerts;
     },
     stats: () => {
       let bytes = 0;

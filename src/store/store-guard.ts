@@ -34,6 +34,7 @@ import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from '../infra/logger.js';
 import type { SessionState } from '../model/session.js';
+import type { AlertStore } from './alert-store.js';
 import type { DispatchLedger } from './dispatch-ledger.js';
 import type { EventStore, StoreIncident, StoreStats } from './event-store.js';
 import type { WriteLog } from './group-commit.js';
@@ -361,6 +362,19 @@ export function createGuardedStore(path: string, opts: GuardedStoreOptions): Gua
       return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(l) : v;
     },
   });
+  // the alert engine too: its writes go through `write` (a failing disk is noticed like any write)
+  const alerts = new Proxy({} as AlertStore, {
+    get: (_t, k) => {
+      // looked up on each call: a write retried after recovery goes to the new store
+      const call = (...x: unknown[]) => {
+        const a = cur.alerts() as unknown as Record<string | symbol, (...y: unknown[]) => unknown>;
+        return a[k]?.(...x);
+      };
+      return k === 'record' || k === 'resolve' || k === 'prune'
+        ? (...x: unknown[]) => write(() => call(...x))
+        : call;
+    },
+  });
 
   return {
     setLiveModel: (fn) => {
@@ -398,6 +412,7 @@ export function createGuardedStore(path: string, opts: GuardedStoreOptions): Gua
     kvDelete: (ns, key) => write(() => cur.kvDelete(ns, key)),
     kvList: (ns) => cur.kvList(ns),
     ledger: () => ledger,
+    alerts: () => alerts,
     stats: (): StoreStats => {
       const s: StoreStats = { ...cur.stats(), path, heldEvents: heldEvents() };
       const error = problem();
