@@ -9,8 +9,10 @@
 import { homedir, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { type GatewayEntry, isGatewayTokenVariable, parseGateways } from './gateways.js';
 import { withLegacyNames } from './legacy-env.js';
 import { OTLP_ENV, OTLP_SECRET_VARS, type OtlpConfig, otlpConfig, redactOtlp } from './otlp-env.js';
+import { displayPgUrl, hostIdEnv, isPgUrl, type StoreSetting, storeEnv } from './store-env.js';
 import { urlOf } from './url.js';
 
 const intIn = (min: number, max: number) =>
@@ -90,6 +92,8 @@ const envSchema = {
     .default('auto'),
   OPENCLAW_GATEWAY_URL: wsUrl.default('ws://127.0.0.1:18789'),
   OPENCLAW_GATEWAY_TOKEN: str.optional(),
+  /** more gateways, each under a name: name=ws(s)://host:port,… or a JSON/YAML file (gateways.ts) */
+  OPENCLAW_GATEWAYS: str.optional(),
   // daemon
   // 0 turns the HTTP server off (as in the original Live Status); `any` takes a free port
   HEALTH_PORT: z
@@ -111,6 +115,9 @@ const envSchema = {
   PID_FILE: str.optional(),
   CLAWPULSE_HOME: str.optional(),
   CLAWPULSE_DB: str.optional(),
+  // a SQLite path (the default) or postgres://… (src/config/store-env.ts)
+  CLAWPULSE_STORE: storeEnv.optional(),
+  CLAWPULSE_HOST: hostIdEnv.optional(),
   // dispatch
   DISPATCH_HOST: str.optional(),
   DISPATCH_LABELS_PATH: str.optional(),
@@ -182,6 +189,8 @@ export interface Config {
     /** OPENCLAW_GATEWAY_URL was set (not the default): a gateway is expected there */
     gatewayUrlSet: boolean;
     gatewayToken?: string;
+    /** OPENCLAW_GATEWAYS: the named gateways, each its own source (sessions scoped by the name) */
+    gateways: GatewayEntry[];
   };
   http: {
     /** the port to bind; 0 = any free port (HEALTH_PORT=any, --port 0) */
@@ -230,7 +239,12 @@ export interface Config {
   logFormat: 'auto' | 'json' | 'pretty';
   /** clawpulse's own folder: store, pid file (default ~/.clawpulse) */
   home: string;
+  /** the SQLite store file (when `store.engine` is sqlite, the same path) */
   dbPath: string;
+  /** where history is kept: the SQLite file, or PostgreSQL (CLAWPULSE_STORE=postgres://…) */
+  store: StoreSetting;
+  /** this clawpulse's id in a shared store (CLAWPULSE_HOST, default the hostname) */
+  host: string;
   pidFile: string;
 }
 
@@ -257,7 +271,8 @@ const SECRET_VARS = new Set([
   ...OTLP_SECRET_VARS,
 ]);
 function redactValue(name: string, value: string): string {
-  return SECRET_VARS.has(name) ? '[redacted]' : value;
+  if (name === 'CLAWPULSE_STORE' && isPgUrl(value)) return displayPgUrl(value);
+  return SECRET_VARS.has(name) || isGatewayTokenVariable(name) ? '[redacted]' : value;
 }
 
 /** Parses the environment (process.env by default). Throws ConfigError listing every bad variable. */
@@ -277,9 +292,16 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): Readonl
   const p = out as Parsed;
   if (p.MM_TOKEN && !p.MM_URL)
     problems.push({ name: 'MM_URL', value: '', expected: 'set when MM_TOKEN is set' });
-  if (problems.length) throw new ConfigError(problems);
+  const gateways = parseGateways(p.OPENCLAW_GATEWAYS, env, p.OPENCLAW_GATEWAY_URL);
+  if (!gateways.ok) problems.push(...gateways.problems);
+  if (problems.length || !gateways.ok) throw new ConfigError(problems);
 
   const home = resolve(expandHome(p.CLAWPULSE_HOME ?? join(homedir(), '.clawpulse')));
+  const dbPath = resolve(
+    expandHome(
+      (!isPgUrl(p.CLAWPULSE_STORE) && p.CLAWPULSE_STORE) || p.CLAWPULSE_DB || join(home, 'clawpulse.sqlite'),
+    ),
+  );
   const mode =
     p.SOURCES === 'auto' || p.SOURCES === 'all'
       ? p.SOURCES
@@ -316,6 +338,7 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): Readonl
       gatewayUrl: p.OPENCLAW_GATEWAY_URL,
       gatewayUrlSet: Boolean(env.OPENCLAW_GATEWAY_URL?.trim()),
       gatewayToken: p.OPENCLAW_GATEWAY_TOKEN,
+      gateways: gateways.gateways,
     },
     http: {
       port: Math.max(0, p.HEALTH_PORT),
@@ -350,7 +373,11 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): Readonl
     logLevel: p.LOG_LEVEL,
     logFormat: p.LOG_FORMAT,
     home,
-    dbPath: resolve(expandHome(p.CLAWPULSE_DB ?? join(home, 'clawpulse.sqlite'))),
+    dbPath,
+    store: isPgUrl(p.CLAWPULSE_STORE)
+      ? { engine: 'postgres', url: p.CLAWPULSE_STORE }
+      : { engine: 'sqlite', path: dbPath },
+    host: p.CLAWPULSE_HOST ?? hostname().slice(0, 64),
     pidFile: resolve(expandHome(p.PID_FILE ?? join(home, 'clawpulse.pid'))),
   };
   if (!isLoopback(config.http.host) && !config.http.dashboardToken) {
@@ -390,7 +417,11 @@ export function redactConfig(c: Config): unknown {
       token: c.mattermost.token ? '[set]' : undefined,
       pluginSecret: c.mattermost.pluginSecret ? '[set]' : undefined,
     },
-    sources: { ...c.sources, gatewayToken: c.sources.gatewayToken ? '[set]' : undefined },
+    sources: {
+      ...c.sources,
+      gatewayToken: c.sources.gatewayToken ? '[set]' : undefined,
+      gateways: c.sources.gateways.map((g) => ({ ...g, token: g.token ? '[set]' : undefined })),
+    },
     dispatch: {
       ...c.dispatch,
       lokiUrl: c.dispatch.lokiUrl ? redactUrl(c.dispatch.lokiUrl) : undefined,
@@ -400,6 +431,7 @@ export function redactConfig(c: Config): unknown {
     },
     monitor: { ...c.monitor, token: c.monitor.token ? '[set]' : undefined },
     otlp: redactOtlp(c.otlp),
+    store: c.store.engine === 'postgres' ? { ...c.store, url: displayPgUrl(c.store.url) } : c.store,
     http: {
       ...c.http,
       dashboardToken: c.http.dashboardToken ? '[set]' : undefined,

@@ -14,15 +14,23 @@ import {
 } from '../../gateway/connection.js';
 import { type Clock, systemClock } from '../../infra/clock.js';
 import type { Logger } from '../../infra/logger.js';
+import type { PulseEvent } from '../../model/events.js';
+import { scopedKey } from '../../model/session-scope.js';
 import { type EventFrame, skippableEvent } from '../../openclaw/gateway/frames.js';
 import { createGatewayMapper } from '../../openclaw/gateway/mapper.js';
 import { createSanitizer, logAnomalies } from '../sanitize.js';
 import type { IngestSink, OffsetReader, Source, SourceHealth, SourceState } from '../source.js';
 import { createIngestBatcher } from './ingest-batcher.js';
 import { createResumeState } from './resume.js';
+import { scopeEvents } from './scope-events.js';
 
 export interface GatewaySourceDeps {
   url: string;
+  /**
+   * A gateway named in OPENCLAW_GATEWAYS: the source is `gateway:<name>` and every session key
+   * it emits is scoped by the name (scope-events.ts). Without it: the single gateway, plain keys.
+   */
+  name?: string;
   token?: string;
   stateDir?: string;
   sink: IngestSink;
@@ -55,6 +63,10 @@ export interface GatewaySourceDeps {
 export type StateListener = (health: SourceHealth) => void;
 
 export interface GatewaySource extends Source {
+  /** the OPENCLAW_GATEWAYS name (undefined for the single gateway) */
+  readonly gatewayName?: string;
+  /** its connection, for the actions on its sessions (steer, abort) */
+  readonly connection: GatewayConnection;
   onStateChange(listener: StateListener): () => void;
   stats(): {
     frames: number;
@@ -68,7 +80,11 @@ export interface GatewaySource extends Source {
 
 export function createGatewaySource(deps: GatewaySourceDeps): GatewaySource {
   const clock = deps.clock ?? systemClock;
-  const log = deps.logger.child({ source: 'gateway', url: deps.url });
+  const name = deps.name;
+  const id = name ? `gateway:${name}` : 'gateway';
+  const log = deps.logger.child({ source: id, url: deps.url });
+  /** the model's key of a session this gateway calls `key` */
+  const modelKey = (key: string): string => (name ? scopedKey(name, key) : key);
   const mapper = createGatewayMapper();
   const resume = createResumeState(deps.url, deps.offsets);
   const listeners = new Set<StateListener>();
@@ -84,7 +100,7 @@ export function createGatewaySource(deps: GatewaySourceDeps): GatewaySource {
       random: deps.random,
       backoff: deps.backoff,
       handshakeTimeoutMs: deps.handshakeTimeoutMs,
-      name: 'gateway',
+      name: id,
     });
 
   let state: SourceState = 'stopped';
@@ -102,7 +118,10 @@ export function createGatewaySource(deps: GatewaySourceDeps): GatewaySource {
     offsetEveryMs: deps.offsetEveryMs ?? 1000,
     sane,
   });
-  const push = batcher.push;
+  // scoped before the batcher: the resume offsets and the pipeline see the model's keys
+  const push = name
+    ? (events: readonly PulseEvent[]) => batcher.push(scopeEvents(name, events))
+    : batcher.push;
 
   function setState(s: SourceState, d: string): void {
     const changed = s !== state || d !== detail;
@@ -123,7 +142,7 @@ export function createGatewaySource(deps: GatewaySourceDeps): GatewaySource {
     const now = clock.now();
     const { malformed, reconnects } = conn.stats();
     const h: SourceHealth = {
-      id: 'gateway',
+      id,
       kind: 'gateway',
       state,
       // live: how late the newest event reached us; otherwise: how stale our view is
@@ -148,7 +167,10 @@ export function createGatewaySource(deps: GatewaySourceDeps): GatewaySource {
     // optional (SOURCES=auto, default URL): no gateway running is a setup without one, not a
     // failure; a refused token or protocol still is
     if (s.state === 'down' && s.unreachable && deps.optional)
-      setState('standby', `no gateway at ${deps.url} (optional: SOURCES=auto, default URL): ${s.detail}`);
+      setState(
+        'standby',
+        `no gateway at ${deps.url} (optional: the default URL, nothing set it): ${s.detail}`,
+      );
     else setState(s.state, s.detail);
   }
 
@@ -202,11 +224,11 @@ export function createGatewaySource(deps: GatewaySourceDeps): GatewaySource {
     const backfill = everLive || resume.hasHistory();
     const targets = backfill
       ? rows
-          .filter((r) => r.updatedAt !== undefined && r.updatedAt > resume.since(r.key))
+          .filter((r) => r.updatedAt !== undefined && r.updatedAt > resume.since(modelKey(r.key)))
           .sort((a, b) => (b.updatedAt ?? 0) - (a.updatedAt ?? 0))
           .slice(0, deps.maxBackfillSessions ?? 25)
       : [];
-    const since = new Map(targets.map((r) => [r.key, resume.since(r.key)]));
+    const since = new Map(targets.map((r) => [r.key, resume.since(modelKey(r.key))]));
     push(events);
     everLive = true;
     const server = hello.serverVersion ? `, gateway ${hello.serverVersion}` : '';
@@ -227,8 +249,10 @@ export function createGatewaySource(deps: GatewaySourceDeps): GatewaySource {
   }
 
   return {
-    id: 'gateway',
+    id,
     kind: 'gateway',
+    ...(name ? { gatewayName: name } : {}),
+    connection: conn,
     async start() {
       if (running) return;
       running = true;
