@@ -12,7 +12,6 @@ import { z } from 'zod';
 import { type GatewayEntry, isGatewayTokenVariable, parseGateways } from './gateways.js';
 import { withLegacyNames } from './legacy-env.js';
 import { OTLP_ENV, OTLP_SECRET_VARS, type OtlpConfig, otlpConfig, redactOtlp } from './otlp-env.js';
-import { displayPgUrl, hostIdEnv, isPgUrl, type StoreSetting, storeEnv } from './store-env.js';
 import { urlOf } from './url.js';
 
 const intIn = (min: number, max: number) =>
@@ -115,9 +114,6 @@ const envSchema = {
   PID_FILE: str.optional(),
   CLAWPULSE_HOME: str.optional(),
   CLAWPULSE_DB: str.optional(),
-  // a SQLite path (the default) or postgres://… (src/config/store-env.ts)
-  CLAWPULSE_STORE: storeEnv.optional(),
-  CLAWPULSE_HOST: hostIdEnv.optional(),
   // dispatch
   DISPATCH_HOST: str.optional(),
   DISPATCH_LABELS_PATH: str.optional(),
@@ -239,12 +235,7 @@ export interface Config {
   logFormat: 'auto' | 'json' | 'pretty';
   /** clawpulse's own folder: store, pid file (default ~/.clawpulse) */
   home: string;
-  /** the SQLite store file (when `store.engine` is sqlite, the same path) */
   dbPath: string;
-  /** where history is kept: the SQLite file, or PostgreSQL (CLAWPULSE_STORE=postgres://…) */
-  store: StoreSetting;
-  /** this clawpulse's id in a shared store (CLAWPULSE_HOST, default the hostname) */
-  host: string;
   pidFile: string;
 }
 
@@ -271,7 +262,6 @@ const SECRET_VARS = new Set([
   ...OTLP_SECRET_VARS,
 ]);
 function redactValue(name: string, value: string): string {
-  if (name === 'CLAWPULSE_STORE' && isPgUrl(value)) return displayPgUrl(value);
   return SECRET_VARS.has(name) || isGatewayTokenVariable(name) ? '[redacted]' : value;
 }
 
@@ -297,11 +287,6 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): Readonl
   if (problems.length || !gateways.ok) throw new ConfigError(problems);
 
   const home = resolve(expandHome(p.CLAWPULSE_HOME ?? join(homedir(), '.clawpulse')));
-  const dbPath = resolve(
-    expandHome(
-      (!isPgUrl(p.CLAWPULSE_STORE) && p.CLAWPULSE_STORE) || p.CLAWPULSE_DB || join(home, 'clawpulse.sqlite'),
-    ),
-  );
   const mode =
     p.SOURCES === 'auto' || p.SOURCES === 'all'
       ? p.SOURCES
@@ -373,11 +358,7 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): Readonl
     logLevel: p.LOG_LEVEL,
     logFormat: p.LOG_FORMAT,
     home,
-    dbPath,
-    store: isPgUrl(p.CLAWPULSE_STORE)
-      ? { engine: 'postgres', url: p.CLAWPULSE_STORE }
-      : { engine: 'sqlite', path: dbPath },
-    host: p.CLAWPULSE_HOST ?? hostname().slice(0, 64),
+    dbPath: resolve(expandHome(p.CLAWPULSE_DB ?? join(home, 'clawpulse.sqlite'))),
     pidFile: resolve(expandHome(p.PID_FILE ?? join(home, 'clawpulse.pid'))),
   };
   if (!isLoopback(config.http.host) && !config.http.dashboardToken) {
@@ -431,7 +412,6 @@ export function redactConfig(c: Config): unknown {
     },
     monitor: { ...c.monitor, token: c.monitor.token ? '[set]' : undefined },
     otlp: redactOtlp(c.otlp),
-    store: c.store.engine === 'postgres' ? { ...c.store, url: displayPgUrl(c.store.url) } : c.store,
     http: {
       ...c.http,
       dashboardToken: c.http.dashboardToken ? '[set]' : undefined,
