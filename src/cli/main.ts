@@ -91,8 +91,11 @@ common(program.command('tail'))
 common(program.command('sessions'))
   .description("list the sessions: the running daemon's, else the store's")
   .option('--json', 'machine-readable')
-  .action(async (o: CommonOptions & { json?: boolean }) => {
-    process.exitCode = await (await import('./sessions.js')).listSessions(configFromCli(o), Boolean(o.json));
+  .option('--gateway <name>', 'only the sessions of this gateway (a name in OPENCLAW_GATEWAYS)')
+  .action(async (o: CommonOptions & { json?: boolean; gateway?: string }) => {
+    process.exitCode = await (await import('./sessions.js')).listSessions(configFromCli(o), Boolean(o.json), {
+      gateway: o.gateway,
+    });
   });
 
 program

@@ -91,9 +91,15 @@ function fromStore(config: Readonly<Config>): SessionState[] | undefined {
   return tracker.all();
 }
 
+export interface SessionFilter {
+  /** only the sessions of this gateway (OPENCLAW_GATEWAYS name) */
+  gateway?: string;
+}
+
 export async function listSessions(
   config: Readonly<Config>,
   json: boolean,
+  filter: SessionFilter = {},
   now = Date.now(),
 ): Promise<number> {
   const link = findDaemon(config);
@@ -122,17 +128,22 @@ export async function listSessions(
       return 0;
     }
   }
+  if (filter.gateway !== undefined) sessions = sessions.filter((s) => s.gateway === filter.gateway);
   if (json) {
     process.stdout.write(`${JSON.stringify({ source, ...toReplayJson(sessions) }, null, 2)}\n`);
     return 0;
   }
   if (!sessions.length) {
-    process.stdout.write(source === 'daemon' ? 'no sessions yet\n' : 'no sessions stored yet\n');
+    const none = filter.gateway !== undefined ? `no sessions on gateway ${filter.gateway}` : 'no sessions';
+    process.stdout.write(source === 'daemon' ? `${none} yet\n` : `${none} stored yet\n`);
     return 0;
   }
+  // the GATEWAY column once any session lives on a named gateway (OPENCLAW_GATEWAYS)
+  const gateways = sessions.some((s) => s.gateway !== undefined);
   sessions.sort((a, b) => b.lastEventAt - a.lastEventAt);
   const rows = sessions.map((s) => [
     s.status.toUpperCase(),
+    ...(gateways ? [s.gateway ?? '-'] : []),
     s.key,
     s.label ?? '',
     formatDuration(elapsedMs(s, now)),
@@ -140,7 +151,16 @@ export async function listSessions(
     formatCost(s.costUsd) || '$0',
     s.parentKey ? `↳ ${s.parentKey}` : '',
   ]);
-  const head = ['STATUS', 'SESSION', 'LABEL', 'ELAPSED', 'TOKENS', 'COST', 'PARENT'];
+  const head = [
+    'STATUS',
+    ...(gateways ? ['GATEWAY'] : []),
+    'SESSION',
+    'LABEL',
+    'ELAPSED',
+    'TOKENS',
+    'COST',
+    'PARENT',
+  ];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (r: string[]) =>
     r

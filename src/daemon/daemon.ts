@@ -11,6 +11,7 @@
  */
 import type { Config } from '../config/config.js';
 import { redactConfig } from '../config/config.js';
+import { routeSessionActions } from '../gateway/routed-actions.js';
 import { type Clock, systemClock } from '../infra/clock.js';
 import type { Logger } from '../infra/logger.js';
 import type { Source, SourceHealth } from '../ingest/source.js';
@@ -24,7 +25,7 @@ import { buildHealth, type DaemonHealth } from './health.js';
 import { createDaemonMonitor } from './monitor.js';
 import { createDaemonOtlp } from './otlp.js';
 import { createOutputs, type Outputs } from './outputs.js';
-import { createArbitratedSources } from './sources.js';
+import { createArbitratedSources, namedGatewayLinks } from './sources.js';
 
 /** a source that can stop reading while the store does not keep up (files, sqlite) */
 interface Pausable {
@@ -93,6 +94,13 @@ export async function startDaemon(config: Readonly<Config>, opts: DaemonOptions)
     clock,
     gatewayConnection: dispatch.connection,
   });
+  // steer/abort reach each session's own gateway: OPENCLAW_GATEWAYS by scope, plain keys dispatch's
+  const actions = routeSessionActions({
+    local: dispatch.actions,
+    gateways: namedGatewayLinks(sources),
+    session: (key) => pipeline.tracker.get(key),
+    logger,
+  });
   // while the store does not take events (disk full, read-only) the sources that can pause do:
   // their offsets say where to resume. The gateway and OTLP cannot; the pipeline holds theirs
   pipeline.onFlow((accepting) => {
@@ -123,7 +131,7 @@ export async function startDaemon(config: Readonly<Config>, opts: DaemonOptions)
     clock,
     health,
     arbiter,
-    dispatch: otlp.withDispatch(dispatch),
+    dispatch: { ...otlp.withDispatch(dispatch), actions },
     uiDir: opts.uiDir,
   });
 

@@ -4,6 +4,7 @@
  */
 import { formatDuration } from '../model/format.js';
 import type { SessionState } from '../model/session.js';
+import { openclawKey } from '../model/session-scope.js';
 import { truncateCodePoints } from '../model/text.js';
 
 export { formatDuration };
@@ -22,8 +23,10 @@ export const statusTag = (s: Pick<SessionState, 'status'>): string => `[${s.stat
 
 /** a session key without its `agent:<id>:` prefix (the box header names the agent): `conf-fail` */
 export function shortKey(key: string): string {
-  const m = /^agent:[^:]+:(.+)$/.exec(key);
-  return m?.[1] ?? key;
+  // a named gateway's or host's session (`<scope>|agent:…`): its scope is shown apart ("on <gateway>")
+  const k = openclawKey(key);
+  const m = /^agent:[^:]+:(.+)$/.exec(k);
+  return m?.[1] ?? k;
 }
 
 /** what a box calls a session: its label, display name, else the agent id (root) or key tail (child) */

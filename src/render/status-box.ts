@@ -54,7 +54,9 @@ export const TOOL_SUFFIX: Record<ToolCallState['status'], string> = {
 };
 
 export function statusBoxParts(root: SessionState, lookup: SessionLookup, opts: StatusBoxOptions): BoxParts {
-  const header = `${statusTag(root)} ${sessionName(root)} | ${formatDuration(elapsedMs(root, opts.now))}`;
+  // a session of a gateway named in OPENCLAW_GATEWAYS says which: `[ACTIVE] main on build | 38s`
+  const on = root.gateway ? ` on ${root.gateway}` : '';
+  const header = `${statusTag(root)} ${sessionName(root)}${on} | ${formatDuration(elapsedMs(root, opts.now))}`;
   const body: BodyLine[] = [];
   addBody(root, 0, body, lookup, opts, new Set([root.key]));
   const footer = root.status === 'active' ? '' : footerLine(root, opts.now, true);
