@@ -44,6 +44,8 @@ export interface DeliveryQueueOptions<T> {
   /** consecutive server failures that open the breaker (default 5) and its cooldown (30 s) */
   breakerThreshold?: number;
   breakerCooldownMs?: number;
+  /** which errors the breaker counts (default isServerFailure); an alert destination adds refused credentials */
+  isFailure?: (err: unknown) => boolean;
   /** how long stop() may keep sending (default 5 s) */
   stopTimeoutMs?: number;
 }
@@ -123,7 +125,7 @@ export function createDeliveryQueue<T>(opts: DeliveryQueueOptions<T>): DeliveryQ
     threshold: opts.breakerThreshold ?? 5,
     cooldownMs: opts.breakerCooldownMs ?? 30_000,
     clock,
-    isFailure: isServerFailure,
+    isFailure: opts.isFailure ?? isServerFailure,
     onStateChange: (state, prev) => logger.warn({ state, prev }, 'delivery circuit breaker changed state'),
   });
 

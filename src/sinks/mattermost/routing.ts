@@ -17,7 +17,8 @@ export interface BoxRoute {
 
 const MM_ID = /^[a-z0-9]{26}$/;
 
-function fromChannel(ch: SessionChannel | undefined): BoxRoute | undefined {
+/** the Mattermost channel and thread a session talks in, when it talks in Mattermost (also the alerts' route) */
+export function fromChannel(ch: SessionChannel | undefined): BoxRoute | undefined {
   if (ch?.provider?.toLowerCase() !== 'mattermost' || !ch.channelId) return undefined;
   const channelId = ch.channelId.toLowerCase();
   if (!MM_ID.test(channelId)) return undefined;
