@@ -19,6 +19,8 @@ import type { PulseEvent, StoredEvent } from './model/events.js';
 import type { SessionState } from './model/session.js';
 import type { SessionTracker } from './model/tracker.js';
 import type { EventStore, SourceOffset } from './store/event-store.js';
+import type { UsageStore } from './store/usage-store.js';
+import type { CostEstimator } from './usage/estimate.js';
 
 export interface PipelineUpdate {
   /** newly stored events, oldest first (empty for a tick) */
@@ -105,6 +107,13 @@ export interface PipelineDeps {
   /** the sources are paused once the store holds this many events it could not write (4,000) */
   pauseHeldEvents?: number;
   now?: () => number;
+  /** prices tokens whose source gave no cost, before they are stored (`src/usage/estimate.ts`) */
+  estimate?: CostEstimator;
+  /**
+   * the usage aggregate, fed each batch's stored events in the store's open group (so it commits
+   * with them); a failed fold is caught up from the store on the next batch
+   */
+  usage?: UsageStore;
 }
 
 /** the pipeline's snapshot pacing by default (see PipelineDeps) */
@@ -238,9 +247,23 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       }
     }
     appliedSinceSnapshot += stored.length;
+    recordUsage(stored);
     notify(stored, changed);
     maybeSnapshot();
     return true;
+  }
+
+  let usageFailed = false;
+  /** folds the stored events into the usage aggregate; a failure is caught up by the next batch */
+  function recordUsage(stored: readonly StoredEvent[]): void {
+    if (!deps.usage) return;
+    try {
+      deps.usage.record(stored);
+      usageFailed = false;
+    } catch (err) {
+      if (!usageFailed) logger.warn({ err }, 'usage aggregate not updated; catching up with the next batch');
+      usageFailed = true;
+    }
   }
 
   /** commits the store's open group (appends are committed in groups) and reports a failure */
@@ -320,8 +343,9 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   return {
     tracker,
     store,
-    ingest(events: readonly PulseEvent[], offsets?: readonly SourceOffset[]): void {
+    ingest(batch: readonly PulseEvent[], offsets?: readonly SourceOffset[]): void {
       counters.batches++;
+      const events = deps.estimate ? deps.estimate(batch) : batch;
       if (pending.length && !retryPending()) hold({ events, offsets });
       else if (!storeAndApply(events, offsets)) hold({ events, offsets });
       updateFlow();

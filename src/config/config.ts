@@ -74,6 +74,8 @@ const envSchema = {
   STUCK_AFTER_S: intIn(1, 86_400).default(300),
   RETAIN_FINISHED_S: intIn(60, 365 * 86_400).default(86_400),
   TOOL_LABELS_FILE: str.optional(),
+  /** prices (USD per 1M tokens) over the bundled table, for tokens whose source gave no cost: src/usage/prices-file.ts */
+  PRICES_FILE: str.optional(),
   // sources
   OPENCLAW_STATE_DIR: str.optional(),
   TRANSCRIPT_DIR: str.optional(),
@@ -237,6 +239,8 @@ export interface Config {
   home: string;
   dbPath: string;
   pidFile: string;
+  /** PRICES_FILE: JSON or YAML prices over the bundled table (src/usage/prices-file.ts) */
+  pricesFile?: string;
 }
 
 export class ConfigError extends Error {
@@ -360,6 +364,7 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): Readonl
     home,
     dbPath: resolve(expandHome(p.CLAWPULSE_DB ?? join(home, 'clawpulse.sqlite'))),
     pidFile: resolve(expandHome(p.PID_FILE ?? join(home, 'clawpulse.pid'))),
+    ...(p.PRICES_FILE ? { pricesFile: resolve(expandHome(p.PRICES_FILE)) } : {}),
   };
   if (!isLoopback(config.http.host) && !config.http.dashboardToken) {
     throw new ConfigError([

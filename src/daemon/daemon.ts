@@ -19,6 +19,7 @@ import { createSessionTracker } from '../model/tracker.js';
 import { createPipeline, type Pipeline, restoreModel } from '../pipeline.js';
 import type { EventStore } from '../store/event-store.js';
 import { createGuardedStore } from '../store/store-guard.js';
+import { createDaemonUsage } from '../usage/daemon-usage.js';
 import { VERSION } from '../version.js';
 import { createDaemonDispatch, type DaemonDispatch } from './dispatch.js';
 import { buildHealth, type DaemonHealth } from './health.js';
@@ -75,6 +76,8 @@ export async function startDaemon(config: Readonly<Config>, opts: DaemonOptions)
     tracker,
     logger: logger.child({ part: 'pipeline' }),
     now: () => clock.now(),
+    // usage reports and cost when the source has none (src/usage)
+    ...createDaemonUsage(config, store, logger.child({ part: 'usage' })),
   });
 
   // OTLP export of sessions (traces, metrics, logs); the agent metrics on /metrics

@@ -48,6 +48,8 @@ export interface SessionSeenEvent extends EventBase {
   provider?: string;
   /** OpenClaw's own run status of the row when it has one (2026.7+): running|done|failed|killed|timeout */
   rowStatus?: string;
+  /** the session's working directory (transcript header `cwd`): usage reports group by it as `repo` */
+  cwd?: string;
 }
 
 export interface AgentStartedEvent extends EventBase {
@@ -131,6 +133,8 @@ export interface LlmTokensEvent extends EventBase {
   /** OpenClaw transcripts fold reasoning into output; only diagnostics/OTLP report it apart */
   reasoning: number;
   costUsd: number;
+  /** costUsd was priced by clawpulse from its price table: the source gave none (`src/usage/estimate.ts`) */
+  costEstimated?: boolean;
   model?: string;
   provider?: string;
 }

@@ -168,6 +168,7 @@ export function reduce(state: TrackerState, event: PulseEvent, limits: TrackerLi
       t.reasoning += reasoning;
       t.total += input + output + cacheRead + cacheWrite + reasoning;
       s.costUsd += num(e.costUsd);
+      if (e.costEstimated && num(e.costUsd) > 0) s.costEstimated = true;
       if (e.model) s.model = e.model;
       if (e.provider) s.provider = e.provider;
       return own;

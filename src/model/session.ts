@@ -87,6 +87,10 @@ export interface SessionState {
   tools: ToolCallState[];
   tokens: TokenTotals;
   costUsd: number;
+  /** part of costUsd was priced by clawpulse (the source gave no cost): shown as an estimate */
+  costEstimated?: boolean;
+  /** the session's working directory (transcript header `cwd`) */
+  cwd?: string;
   errors: SessionError[];
   model?: string;
   provider?: string;

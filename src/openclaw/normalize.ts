@@ -390,6 +390,16 @@ export function createTranscriptNormalizer(opts: NormalizerOptions): TranscriptN
       case 'custom':
         onCustom(v, entryTs(timestamp), out);
         break;
+      case 'session': {
+        // the header's working directory: usage reports group sessions by it (`repo`)
+        const ts = entryTs(timestamp);
+        const cwd = str(v.cwd);
+        if (cwd) {
+          const dedupeKey = `${keyPrefix}/session.seen/cwd`;
+          out.push({ type: 'session.seen', ts, source, sessionKey, agentId, dedupeKey, sessionId, cwd });
+        }
+        break;
+      }
       default:
         entryTs(timestamp);
     }

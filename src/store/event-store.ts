@@ -9,6 +9,7 @@ import type { PulseEvent, StoredEvent } from '../model/events.js';
 import type { SessionState } from '../model/session.js';
 import type { AlertStore } from './alert-store.js';
 import type { DispatchLedger } from './dispatch-ledger.js';
+import type { UsageStore } from './usage-store.js';
 
 /** Where a source has got to in one of its inputs, e.g. a byte offset in a transcript file. */
 export interface SourceOffset {
@@ -90,6 +91,8 @@ export interface EventStore {
 
   /** the dispatch ledger (labels → sessions) kept in the same store */
   ledger(): DispatchLedger;
+  /** the usage aggregates (tokens, cost ... per session per day) kept in the same store */
+  usage(): UsageStore;
   /** the alerts (src/alerts) kept in the same store; optional: a store without them lists none */
   alerts?(): AlertStore;
 

@@ -59,8 +59,14 @@ describe('file source on the real 2026.7.35 state dir', () => {
     const src = source(stateDir, sink);
     await src.start();
     expect(src.health()).toMatchObject({ state: 'live', inputs: 2, malformed: 0 });
-    const seen = sink.ofType('session.seen');
+    // the rows of sessions.json; each transcript header adds its cwd (the usage reports' repo)
+    const seen = sink.ofType('session.seen').filter((e) => !e.cwd);
     expect(seen.map((e) => e.sessionKey).sort()).toEqual(['agent:main:main', CHILD_KEY]);
+    const cwds = sink.ofType('session.seen').filter((e) => e.cwd);
+    expect(cwds.map((e) => [e.sessionKey, e.cwd]).sort()).toEqual([
+      ['agent:main:main', '/home/oc/workspace'],
+      [CHILD_KEY, '/home/oc/workspace'],
+    ]);
     // sessions.json comes first, so the first transcript event already has its real key
     expect(sink.events.findIndex((e) => e.type === 'session.seen')).toBe(0);
     const spawned = sink.ofType('subagent.spawned');

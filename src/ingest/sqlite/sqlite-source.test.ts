@@ -43,7 +43,8 @@ describe('sqlite source', () => {
     });
     const expected = lines.flatMap((l) => norm.push(l).events.map((e) => e.dedupeKey));
     expect(expected.length).toBeGreaterThan(10);
-    const got = rec.events.filter((e) => e.type !== 'session.seen').map((e) => e.dedupeKey);
+    // the session row's session.seen is the source's; the header's (with its cwd) the normalizer's
+    const got = rec.events.filter((e) => e.type !== 'session.seen' || e.cwd).map((e) => e.dedupeKey);
     expect(got).toEqual(expected);
     expect(rec.events.some((e) => e.type === 'tool.call' && e.name === 'exec')).toBe(true);
     expect(rec.events.every((e) => e.source === 'sqlite' && e.sessionKey === KEY)).toBe(true);
@@ -125,7 +126,8 @@ describe('sqlite source', () => {
     clock.advance(999);
     expect(rec.events).toHaveLength(0); // not discovered yet
     clock.advance(100);
-    expect(rec.events.map((e) => e.type)).toEqual(['session.seen']);
+    // the session row, then the header line (its cwd)
+    expect(rec.events.map((e) => e.type)).toEqual(['session.seen', 'session.seen']);
 
     for (const l of lines.slice(1, 6)) db.append(SID, l);
     clock.advance(100);
@@ -160,7 +162,7 @@ describe('sqlite source', () => {
       status: 'done',
     });
     clock.advance(100);
-    const seenMain = rec.events.filter((e) => e.type === 'session.seen' && e.sessionKey === KEY);
+    const seenMain = rec.events.filter((e) => e.type === 'session.seen' && !e.cwd && e.sessionKey === KEY);
     expect(seenMain).toHaveLength(1);
     expect(
       rec.events.filter((e) => e.type === 'session.seen' && e.sessionKey === CHILD).at(-1),
@@ -236,7 +238,7 @@ describe('sqlite source', () => {
     });
     const expected = lines.flatMap((l) => norm.push(l).events.map((e) => e.dedupeKey));
     expect(rec.keys().filter((k) => !k.startsWith('seen/'))).toEqual(expected);
-    expect(rec.events.filter((e) => e.type === 'session.seen')).toHaveLength(1);
+    expect(rec.events.filter((e) => e.type === 'session.seen' && !e.cwd)).toHaveLength(1);
   });
 
   it('counts and skips garbage rows and keeps going', async () => {
