@@ -9,9 +9,17 @@
 import { homedir, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import {
+  ALERT_DESTINATION_ENV,
+  ALERT_DESTINATION_SECRET_VARS,
+  type AlertDestinationsConfig,
+  alertDestinationsConfig,
+  redactAlertDestinations,
+} from './alert-destinations-env.js';
 import { type GatewayEntry, isGatewayTokenVariable, parseGateways } from './gateways.js';
 import { withLegacyNames } from './legacy-env.js';
 import { OTLP_ENV, OTLP_SECRET_VARS, type OtlpConfig, otlpConfig, redactOtlp } from './otlp-env.js';
+import { displayPgUrl, hostIdEnv, isPgUrl, type StoreSetting, storeEnv } from './store-env.js';
 import { urlOf } from './url.js';
 
 const intIn = (min: number, max: number) =>
@@ -116,6 +124,9 @@ const envSchema = {
   PID_FILE: str.optional(),
   CLAWPULSE_HOME: str.optional(),
   CLAWPULSE_DB: str.optional(),
+  // a SQLite path (the default) or postgres://… (src/config/store-env.ts)
+  CLAWPULSE_STORE: storeEnv.optional(),
+  CLAWPULSE_HOST: hostIdEnv.optional(),
   // dispatch
   DISPATCH_HOST: str.optional(),
   DISPATCH_LABELS_PATH: str.optional(),
@@ -145,6 +156,8 @@ const envSchema = {
   MONITOR_ONLY_LIVE: bool.default(false),
   // OTLP export of sessions (traces, metrics, logs): the OpenTelemetry names (src/config/otlp-env.ts)
   ...OTLP_ENV,
+  // where alerts go: Mattermost ALERT_CHANNEL, webhook, Slack, Discord, Telegram (alert-destinations-env.ts)
+  ...ALERT_DESTINATION_ENV,
 } as const;
 
 type EnvSchema = typeof envSchema;
@@ -232,12 +245,19 @@ export interface Config {
   };
   /** OTLP export (src/sinks/otlp): a signal without an endpoint is off */
   otlp: OtlpConfig;
+  /** where alerts go (src/alerts/destinations): a destination without its variables is off */
+  alertDestinations: AlertDestinationsConfig;
   logLevel: z.output<typeof level>;
   /** foreground logs: human lines on a terminal (auto), or always json / pretty */
   logFormat: 'auto' | 'json' | 'pretty';
   /** clawpulse's own folder: store, pid file (default ~/.clawpulse) */
   home: string;
+  /** the SQLite store file (when `store.engine` is sqlite, the same path) */
   dbPath: string;
+  /** where history is kept: the SQLite file, or PostgreSQL (CLAWPULSE_STORE=postgres://…) */
+  store: StoreSetting;
+  /** this clawpulse's id in a shared store (CLAWPULSE_HOST, default the hostname) */
+  host: string;
   pidFile: string;
   /** PRICES_FILE: JSON or YAML prices over the bundled table (src/usage/prices-file.ts) */
   pricesFile?: string;
@@ -264,8 +284,10 @@ const SECRET_VARS = new Set([
   'DISPATCH_WEBHOOK_SECRET',
   'MONITOR_PLATFORM_TOKEN',
   ...OTLP_SECRET_VARS,
+  ...ALERT_DESTINATION_SECRET_VARS,
 ]);
 function redactValue(name: string, value: string): string {
+  if (name === 'CLAWPULSE_STORE' && isPgUrl(value)) return displayPgUrl(value);
   return SECRET_VARS.has(name) || isGatewayTokenVariable(name) ? '[redacted]' : value;
 }
 
@@ -286,11 +308,18 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): Readonl
   const p = out as Parsed;
   if (p.MM_TOKEN && !p.MM_URL)
     problems.push({ name: 'MM_URL', value: '', expected: 'set when MM_TOKEN is set' });
+  const alertDestinations = alertDestinationsConfig(p as Record<string, unknown>);
+  problems.push(...alertDestinations.problems);
   const gateways = parseGateways(p.OPENCLAW_GATEWAYS, env, p.OPENCLAW_GATEWAY_URL);
   if (!gateways.ok) problems.push(...gateways.problems);
   if (problems.length || !gateways.ok) throw new ConfigError(problems);
 
   const home = resolve(expandHome(p.CLAWPULSE_HOME ?? join(homedir(), '.clawpulse')));
+  const dbPath = resolve(
+    expandHome(
+      (!isPgUrl(p.CLAWPULSE_STORE) && p.CLAWPULSE_STORE) || p.CLAWPULSE_DB || join(home, 'clawpulse.sqlite'),
+    ),
+  );
   const mode =
     p.SOURCES === 'auto' || p.SOURCES === 'all'
       ? p.SOURCES
@@ -359,10 +388,15 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): Readonl
       onlyLive: p.MONITOR_ONLY_LIVE,
     },
     otlp: otlpConfig(p as Record<string, unknown>),
+    alertDestinations: alertDestinations.config,
     logLevel: p.LOG_LEVEL,
     logFormat: p.LOG_FORMAT,
     home,
-    dbPath: resolve(expandHome(p.CLAWPULSE_DB ?? join(home, 'clawpulse.sqlite'))),
+    dbPath,
+    store: isPgUrl(p.CLAWPULSE_STORE)
+      ? { engine: 'postgres', url: p.CLAWPULSE_STORE }
+      : { engine: 'sqlite', path: dbPath },
+    host: p.CLAWPULSE_HOST ?? hostname().slice(0, 64),
     pidFile: resolve(expandHome(p.PID_FILE ?? join(home, 'clawpulse.pid'))),
     ...(p.PRICES_FILE ? { pricesFile: resolve(expandHome(p.PRICES_FILE)) } : {}),
   };
@@ -417,6 +451,8 @@ export function redactConfig(c: Config): unknown {
     },
     monitor: { ...c.monitor, token: c.monitor.token ? '[set]' : undefined },
     otlp: redactOtlp(c.otlp),
+    alertDestinations: redactAlertDestinations(c.alertDestinations),
+    store: c.store.engine === 'postgres' ? { ...c.store, url: displayPgUrl(c.store.url) } : c.store,
     http: {
       ...c.http,
       dashboardToken: c.http.dashboardToken ? '[set]' : undefined,
