@@ -18,11 +18,13 @@ import {
   type FakeGateway,
   startFakeGateway,
 } from '../src/ingest/gateway/fake-gateway.helper.js';
+import type { StatusLine } from '../src/model/session.js';
 import { tempDir } from '../src/test-support/temp-dir.js';
 
 const run = promisify(execFile);
 const MAIN = new URL('../src/cli/main.ts', import.meta.url).pathname;
 const KEY = 'agent:main:main';
+const text = (l: StatusLine) => ('text' in l ? l.text : '');
 
 let daemon: Daemon | undefined;
 const gateways: FakeGateway[] = [];
@@ -98,11 +100,11 @@ describe('several gateways from one clawpulse', () => {
     await expect
       .poll(() => [session(`alpha|${KEY}`)?.status, session(`beta.2|${KEY}`)?.status])
       .not.toContain(undefined);
-    await expect.poll(() => session(`beta.2|${KEY}`)?.lines.map((l) => l.text)).toContain('hello from b');
+    await expect.poll(() => session(`beta.2|${KEY}`)?.lines.map(text)).toContain('hello from b');
     expect(session(`alpha|${KEY}`)).toMatchObject({ gateway: 'alpha', agentId: 'main' });
     expect(session(`beta.2|${KEY}`)).toMatchObject({ gateway: 'beta.2', agentId: 'main' });
-    expect(session(`alpha|${KEY}`)?.lines.map((l) => l.text)).toContain('hello from a');
-    expect(session(`alpha|${KEY}`)?.lines.map((l) => l.text)).not.toContain('hello from b');
+    expect(session(`alpha|${KEY}`)?.lines.map(text)).toContain('hello from a');
+    expect(session(`alpha|${KEY}`)?.lines.map(text)).not.toContain('hello from b');
     expect(session(KEY)).toBeUndefined();
 
     // /health: one row per gateway, named
@@ -154,6 +156,6 @@ describe('several gateways from one clawpulse', () => {
     const live = b.g.conns.find((c) => c.live);
     if (!live) throw new Error('no live connection on beta.2');
     playRun(live, 'run-2', 'still here', Date.now());
-    await expect.poll(() => session(`beta.2|${KEY}`)?.lines.map((l) => l.text)).toContain('still here');
+    await expect.poll(() => session(`beta.2|${KEY}`)?.lines.map(text)).toContain('still here');
   }, 60_000);
 });

@@ -6,6 +6,7 @@
 import { type Config, ConfigError, loadConfig } from '../../config/config.js';
 import { portOption } from '../config-from-cli.js';
 import { checkGateway } from './gateway.js';
+import { checkNamedGateways } from './gateways.js';
 import { checkNode, checkPort, checkStateDir, checkStore } from './local.js';
 import { checkMattermost } from './mattermost.js';
 import { checkOutputs } from './outputs.js';
@@ -34,8 +35,9 @@ export async function collectChecks(env: NodeJS.ProcessEnv, o: DoctorOptions = {
     ];
   }
   const timeoutMs = o.timeoutMs ?? 5000;
-  const [gateway, mattermost, outputs, port] = await Promise.all([
+  const [gateway, named, mattermost, outputs, port] = await Promise.all([
     checkGateway(config, timeoutMs),
+    checkNamedGateways(config, timeoutMs),
     checkMattermost(config, timeoutMs),
     checkOutputs(config, timeoutMs),
     checkPort(config),
@@ -45,6 +47,7 @@ export async function collectChecks(env: NodeJS.ProcessEnv, o: DoctorOptions = {
     checkNode(),
     checkStateDir(config),
     gateway,
+    ...named,
     ...mattermost,
     ...outputs,
     port,
