@@ -9,6 +9,13 @@
 import { homedir, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import {
+  ALERT_DESTINATION_ENV,
+  ALERT_DESTINATION_SECRET_VARS,
+  type AlertDestinationsConfig,
+  alertDestinationsConfig,
+  redactAlertDestinations,
+} from './alert-destinations-env.js';
 import { type GatewayEntry, isGatewayTokenVariable, parseGateways } from './gateways.js';
 import { withLegacyNames } from './legacy-env.js';
 import { OTLP_ENV, OTLP_SECRET_VARS, type OtlpConfig, otlpConfig, redactOtlp } from './otlp-env.js';
@@ -149,6 +156,8 @@ const envSchema = {
   MONITOR_ONLY_LIVE: bool.default(false),
   // OTLP export of sessions (traces, metrics, logs): the OpenTelemetry names (src/config/otlp-env.ts)
   ...OTLP_ENV,
+  // where alerts go: Mattermost ALERT_CHANNEL, webhook, Slack, Discord, Telegram (alert-destinations-env.ts)
+  ...ALERT_DESTINATION_ENV,
 } as const;
 
 type EnvSchema = typeof envSchema;
@@ -236,6 +245,8 @@ export interface Config {
   };
   /** OTLP export (src/sinks/otlp): a signal without an endpoint is off */
   otlp: OtlpConfig;
+  /** where alerts go (src/alerts/destinations): a destination without its variables is off */
+  alertDestinations: AlertDestinationsConfig;
   logLevel: z.output<typeof level>;
   /** foreground logs: human lines on a terminal (auto), or always json / pretty */
   logFormat: 'auto' | 'json' | 'pretty';
@@ -273,6 +284,7 @@ const SECRET_VARS = new Set([
   'DISPATCH_WEBHOOK_SECRET',
   'MONITOR_PLATFORM_TOKEN',
   ...OTLP_SECRET_VARS,
+  ...ALERT_DESTINATION_SECRET_VARS,
 ]);
 function redactValue(name: string, value: string): string {
   if (name === 'CLAWPULSE_STORE' && isPgUrl(value)) return displayPgUrl(value);
@@ -296,6 +308,8 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): Readonl
   const p = out as Parsed;
   if (p.MM_TOKEN && !p.MM_URL)
     problems.push({ name: 'MM_URL', value: '', expected: 'set when MM_TOKEN is set' });
+  const alertDestinations = alertDestinationsConfig(p as Record<string, unknown>);
+  problems.push(...alertDestinations.problems);
   const gateways = parseGateways(p.OPENCLAW_GATEWAYS, env, p.OPENCLAW_GATEWAY_URL);
   if (!gateways.ok) problems.push(...gateways.problems);
   if (problems.length || !gateways.ok) throw new ConfigError(problems);
@@ -374,6 +388,7 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): Readonl
       onlyLive: p.MONITOR_ONLY_LIVE,
     },
     otlp: otlpConfig(p as Record<string, unknown>),
+    alertDestinations: alertDestinations.config,
     logLevel: p.LOG_LEVEL,
     logFormat: p.LOG_FORMAT,
     home,
@@ -436,6 +451,7 @@ export function redactConfig(c: Config): unknown {
     },
     monitor: { ...c.monitor, token: c.monitor.token ? '[set]' : undefined },
     otlp: redactOtlp(c.otlp),
+    alertDestinations: redactAlertDestinations(c.alertDestinations),
     store: c.store.engine === 'postgres' ? { ...c.store, url: displayPgUrl(c.store.url) } : c.store,
     http: {
       ...c.http,
