@@ -14,10 +14,12 @@ import {
   thinSeries,
   toolsBefore,
 } from './session-detail.js';
+import { DEFAULT_PAGE, decodeCursor, MAX_PAGE, pageSessions, totalsOf } from './session-list.js';
 import {
   eventTokens,
   type SessionDetail,
   type SessionEventsPage,
+  type SessionsPage,
   type SessionToolsPage,
   type SessionTreeNode,
   type TokenPoint,
@@ -44,9 +46,16 @@ export function createApiRoutes(deps: {
   const limits = deps.limits ?? DEFAULT_LIMITS;
   const api = new Hono();
 
+  /** a whole number query parameter in 1..max (or 0.. with `min`), undefined when absent */
+  const intParam = (raw: string | undefined, max: number, min = 1): number | undefined | Error => {
+    if (raw === undefined) return undefined;
+    if (!/^\d{1,15}$/.test(raw) || Number(raw) < min || Number(raw) > max) return new Error(raw);
+    return Number(raw);
+  };
+
+  // a page of the list (`session-list.ts`); without `limit` the first DEFAULT_PAGE rows
   api.get('/sessions', (c) => {
     const status = c.req.query('status');
-    const agent = c.req.query('agent');
     const statuses = status ? status.split(',') : undefined;
     if (statuses?.some((s) => !SESSION_STATUSES.includes(s as SessionStatus))) {
       return jsonError(
@@ -56,21 +65,26 @@ export function createApiRoutes(deps: {
         `status must be a comma list of ${SESSION_STATUSES.join(', ')}`,
       );
     }
+    const limit = intParam(c.req.query('limit'), MAX_PAGE);
+    if (limit instanceof Error) return jsonError(c, 400, 'bad_request', `limit must be 1..${MAX_PAGE}`);
+    const rawCursor = c.req.query('cursor');
+    const after = rawCursor ? decodeCursor(rawCursor) : undefined;
+    if (rawCursor && !after) {
+      return jsonError(c, 400, 'bad_request', 'cursor must be the nextCursor of an earlier page');
+    }
     const t = now();
-    const sessions = pipeline.tracker
-      .all()
-      .filter((s) => (!statuses || statuses.includes(s.status)) && (!agent || s.agentId === agent))
-      .map((s) => toSummary(s, t))
-      .sort((a, b) => b.lastEventAt - a.lastEventAt);
-    return c.json({ now: t, sessions });
+    const briefs = pipeline.tracker.briefs();
+    const query = {
+      statuses: statuses as SessionStatus[] | undefined,
+      agent: c.req.query('agent') || undefined,
+      host: c.req.query('host') || undefined,
+      gateway: c.req.query('gateway') || undefined,
+      q: c.req.query('q') || undefined,
+    };
+    const page = pageSessions(briefs, query, limit ?? DEFAULT_PAGE, after, t);
+    const body: SessionsPage = { now: t, ...page, totals: totalsOf(briefs) };
+    return c.json(body);
   });
-
-  /** a whole number query parameter in 1..max (or 0.. with `min`), undefined when absent */
-  const intParam = (raw: string | undefined, max: number, min = 1): number | undefined | Error => {
-    if (raw === undefined) return undefined;
-    if (!/^\d{1,15}$/.test(raw) || Number(raw) < min || Number(raw) > max) return new Error(raw);
-    return Number(raw);
-  };
 
   api.get('/sessions/:key', (c) => {
     const key = c.req.param('key');

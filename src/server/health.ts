@@ -70,9 +70,10 @@ export const SESSION_STATUSES: readonly SessionStatus[] = [
   'interrupted',
 ];
 
-export function countSessions(tracker: Pick<SessionTracker, 'all'>): SessionCounts {
+export function countSessions(tracker: Pick<SessionTracker, 'briefs'>): SessionCounts {
   const out = Object.fromEntries(SESSION_STATUSES.map((s) => [s, 0])) as SessionCounts;
-  for (const s of tracker.all()) out[s.status] = (out[s.status] ?? 0) + 1;
+  // briefs: the finished sessions kept as briefs count too
+  for (const s of tracker.briefs()) out[s.status] = (out[s.status] ?? 0) + 1;
   return out;
 }
 
@@ -84,7 +85,7 @@ export function buildHealthReport(parts: {
   sources: SourceHealth[];
   sinks: SinkHealth[];
   store: Pick<EventStore, 'stats'>;
-  tracker: Pick<SessionTracker, 'all'>;
+  tracker: Pick<SessionTracker, 'briefs'>;
 }): HealthReport {
   const live = parts.sources.filter((s) => s.state === 'live' || s.state === 'standby');
   // a source up but blind (its state dir missing) is as bad as one down

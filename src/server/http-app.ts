@@ -58,6 +58,7 @@ export interface HttpAppDeps {
       | 'minShare'
       | 'busyChunkBytes'
       | 'turnBytes'
+      | 'snapshotPage'
     >
   >;
 }

@@ -1,8 +1,10 @@
 /**
  * The dashboard's live stream (Server-Sent Events).
  *
- * A client gets a `snapshot` (every session's summary), then one `pulse` message per stored
- * event (`id:` = store seq) and `sessions` messages with the summaries that changed.
+ * A client gets a `snapshot` (every live session's summary, the first page of the list, the
+ * whole model's counts and a cursor for the rest: `session-list.ts`), then one `pulse` message
+ * per stored event (`id:` = store seq) and `sessions` messages with the summaries that changed
+ * (and the counts, at most twice a second).
  *
  * Every client is served from the store by seq, at its own pace: it has a cursor (the last
  * seq it was sent), and when its socket wants more (the stream's `pull`) it gets the next
@@ -25,8 +27,9 @@ import type { Clock } from '../infra/clock.js';
 import type { Logger } from '../infra/logger.js';
 import type { Pipeline, PipelineUpdate } from '../pipeline.js';
 import type { EventStore } from '../store/event-store.js';
+import { DEFAULT_PAGE, snapshotSessions, totalsOf } from './session-list.js';
 import { createPageCache } from './sse-pages.js';
-import { type SessionsMessage, type SnapshotMessage, toSummary } from './summary.js';
+import { type SessionsMessage, type SessionTotals, type SnapshotMessage, summaryOf } from './summary.js';
 
 export interface SseHubOptions {
   pipeline: Pipeline;
@@ -52,6 +55,8 @@ export interface SseHubOptions {
   retryMs?: number;
   /** events sent with the snapshot for the live feed */
   recentEvents?: number;
+  /** rows of the list the snapshot carries besides the live sessions (200); the rest are paged */
+  snapshotPage?: number;
   /** the share of a busy process the stream may take (0.05) */
   minShare?: number;
   /** bytes per client and turn while the process is busy (16 KiB: the socket takes them at once) */
@@ -117,6 +122,8 @@ interface Client {
 
 const enc = new TextEncoder();
 const MAX_PACE_MS = 1000;
+/** the counts every `sessions` message may carry are walked at most this often */
+const TOTALS_EVERY_MS = 500;
 
 /**
  * How long the stream waits after a turn that cost `costMs` while the rest of the process was
@@ -136,6 +143,7 @@ export function createSseHub(o: SseHubOptions): SseHub {
   const maxReplay = o.maxReplay ?? 100_000;
   const retryMs = o.retryMs ?? 2000;
   const recentEvents = o.recentEvents ?? 50;
+  const snapshotPage = o.snapshotPage ?? DEFAULT_PAGE;
   const minShare = o.minShare ?? 0.05;
   const busyChunkBytes = Math.min(chunkBytes, o.busyChunkBytes ?? 16 * 1024);
   const turnBytes = o.turnBytes ?? 2 * 1024 * 1024;
@@ -149,18 +157,45 @@ export function createSseHub(o: SseHubOptions): SseHub {
   /** sessions changed since the last turn */
   let dirty = new Set<string>();
 
-  const sessionsFrame = (keys: Iterable<string>): string => {
+  /** the whole model's counts: a walk over every session, so at most every TOTALS_EVERY_MS */
+  let totals: SessionTotals | undefined;
+  let totalsAt = Number.NEGATIVE_INFINITY;
+  /** a frame went out without fresh totals: a later turn sends them */
+  let totalsOwed = false;
+  let totalsTimer: unknown;
+  const freshTotals = (): SessionTotals => {
+    totals = totalsOf(o.pipeline.tracker.briefs());
+    totalsAt = o.clock.now();
+    totalsOwed = false;
+    return totals;
+  };
+  /** totals when due; else none, and a turn later sends them */
+  const dueTotals = (): SessionTotals | undefined => {
+    const wait = totalsAt + TOTALS_EVERY_MS - o.clock.now();
+    if (wait <= 0) return freshTotals();
+    totalsOwed = true;
+    if (totalsTimer === undefined) {
+      totalsTimer = o.clock.setTimeout(() => {
+        totalsTimer = undefined;
+        if (totalsOwed) requestTurn();
+      }, wait);
+    }
+    return undefined;
+  };
+
+  const sessionsFrame = (keys: Iterable<string>, withTotals?: SessionTotals): string => {
     const now = o.clock.now();
     const sessions = [];
     const removed: string[] = [];
     for (const k of keys) {
-      const s = o.pipeline.tracker.get(k);
+      const b = o.pipeline.tracker.brief(k);
       // not in the model (any more): it left the live view (`PipelineUpdate.removed`)
-      if (s) sessions.push(toSummary(s, now));
+      if (b) sessions.push(summaryOf(b, now));
       else removed.push(k);
     }
-    if (!sessions.length && !removed.length) return '';
+    if (!sessions.length && !removed.length && !withTotals) return '';
     const msg: SessionsMessage = removed.length ? { now, sessions, removed } : { now, sessions };
+    if (withTotals) msg.totals = withTotals;
     return `event: sessions\ndata: ${JSON.stringify(msg)}\n\n`;
   };
 
@@ -176,6 +211,9 @@ export function createSseHub(o: SseHubOptions): SseHub {
       stallTimer = undefined;
       cache.clear();
       dirty = new Set();
+      if (totalsTimer !== undefined) o.clock.clearTimeout(totalsTimer);
+      totalsTimer = undefined;
+      totalsOwed = false;
     }
   }
 
@@ -299,10 +337,10 @@ export function createSseHub(o: SseHubOptions): SseHub {
     lastTop = top;
 
     let shared: { bytes: Uint8Array; keys: string[] } | undefined;
-    if (dirty.size) {
+    if (dirty.size || (totalsOwed && o.clock.now() - totalsAt >= TOTALS_EVERY_MS)) {
       const keys = [...dirty];
       dirty = new Set();
-      shared = { bytes: enc.encode(sessionsFrame(keys)), keys };
+      shared = { bytes: enc.encode(sessionsFrame(keys, dueTotals())), keys };
     }
     const list = [...clients];
     const n = list.length;
@@ -344,7 +382,7 @@ export function createSseHub(o: SseHubOptions): SseHub {
       if (c.cursor >= top) {
         // caught up: what changed while it was behind or busy, then this turn's changes
         if (c.pending.size) {
-          const text = sessionsFrame(c.pending);
+          const text = sessionsFrame(c.pending, totals ?? freshTotals());
           c.pending.clear();
           if (text) give(c, enc.encode(text));
         }
@@ -460,11 +498,16 @@ export function createSseHub(o: SseHubOptions): SseHub {
             closed: false,
             ageTimer: undefined,
           };
-          const sessions = o.pipeline.tracker.all().map((s) => toSummary(s, now));
+          // the live sessions and the list's first page; the rest from /api/sessions pages
+          const first = snapshotSessions(o.pipeline.tracker.briefs(), snapshotPage, now);
+          totals = first.totals;
+          totalsAt = now;
           const snap: SnapshotMessage = {
             now,
             lastSeq,
-            sessions,
+            sessions: first.sessions,
+            nextCursor: first.nextCursor,
+            totals: first.totals,
             recent:
               after === undefined ? o.store.readAfter(Math.max(0, lastSeq - recentEvents), recentEvents) : [],
           };

@@ -5,12 +5,17 @@
 import type { PulseEvent, SessionChannel, StoredEvent } from '../model/events.js';
 import { formatDuration } from '../model/format.js';
 import type { SessionState, SessionStatus, ToolCallState, TrackerLimits } from '../model/session.js';
+import { briefOf, type SessionBrief } from '../model/summary.js';
 
 /** One session as the list shows it: small, so a change costs a few hundred bytes on the wire. */
 export interface SessionSummary {
   key: string;
   agentId: string;
   label?: string;
+  /** the gateway it lives on, when clawpulse follows several */
+  gateway?: string;
+  /** the host whose daemon follows it (the fleet view) */
+  host?: string;
   status: SessionStatus;
   startedAt: number;
   /** start of the current turn; elapsed counts from here */
@@ -38,52 +43,66 @@ export interface SessionSummary {
 }
 
 export function toSummary(s: SessionState, now: number): SessionSummary {
+  return summaryOf(briefOf(s), now);
+}
+
+/** the list's summary of a brief (`src/model/summary.ts`) as of `now` */
+export function summaryOf(b: SessionBrief, now: number): SessionSummary {
   // as the status boxes count it (render/format.ts elapsedMs): to the end, to now while it
   // runs, else to the last event
-  const from = s.activeSince ?? s.startedAt;
-  const end = s.endedAt ?? (s.status === 'active' || s.status === 'stuck' ? now : s.lastEventAt);
-  let lastText: string | undefined;
-  for (let i = s.lines.length - 1; i >= 0; i--) {
-    const l = s.lines[i];
-    if (l && (l.kind === 'text' || l.kind === 'system')) {
-      lastText = l.text;
-      break;
-    }
-  }
-  let running: string | undefined;
-  let toolErrors = 0;
-  let lastToolError: string | undefined;
-  for (const t of s.tools) {
-    if (t.status === 'running') running = t.name;
-    else if (t.status === 'error') {
-      toolErrors++;
-      lastToolError = t.error ? `${t.name}: ${t.error}` : undefined;
-    }
-  }
+  const from = b.activeSince ?? b.startedAt;
+  const end = b.endedAt ?? (b.status === 'active' || b.status === 'stuck' ? now : b.lastEventAt);
   return {
-    key: s.key,
-    agentId: s.agentId,
-    label: s.label ?? s.displayName,
-    status: s.status,
-    startedAt: s.startedAt,
-    activeSince: s.activeSince,
-    endedAt: s.endedAt,
-    lastEventAt: s.lastEventAt,
+    key: b.key,
+    agentId: b.agentId,
+    label: b.label ?? b.displayName,
+    gateway: b.gateway,
+    host: b.host,
+    status: b.status,
+    startedAt: b.startedAt,
+    activeSince: b.activeSince,
+    endedAt: b.endedAt,
+    lastEventAt: b.lastEventAt,
     elapsed: Math.max(0, end - from),
-    tokens: s.tokens.total,
-    costUsd: s.costUsd,
-    channel: s.channel,
-    parentKey: s.parentKey,
-    children: s.children.length,
-    model: s.model,
-    note: s.status === 'stuck' ? stuckNote(s.note, now - s.lastEventAt) : s.note,
-    lastText,
-    runningTool: running,
-    toolCalls: s.tools.length,
-    toolErrors,
-    errors: s.errors.length,
-    lastError: s.errors[s.errors.length - 1]?.message ?? lastToolError,
+    tokens: b.tokens.total,
+    costUsd: b.costUsd,
+    channel: b.channel,
+    parentKey: b.parentKey,
+    children: b.children.length,
+    model: b.model,
+    note: b.status === 'stuck' ? stuckNote(b.note, now - b.lastEventAt) : b.note,
+    lastText: b.lastText,
+    runningTool: b.runningTool,
+    toolCalls: b.toolCalls,
+    toolErrors: b.toolErrors,
+    errors: b.errors,
+    lastError: b.lastError,
   };
+}
+
+/** What the whole live model holds (every session, not just a page): the header's counts and the filters' choices. */
+export interface SessionTotals {
+  sessions: number;
+  byStatus: Partial<Record<SessionStatus, number>>;
+  tokens: number;
+  costUsd: number;
+  /** active or stuck */
+  running: number;
+  agents: string[];
+  hosts: string[];
+  gateways: string[];
+}
+
+/** `GET /api/sessions?limit=&cursor=&status=&agent=&host=&gateway=&q=` */
+export interface SessionsPage {
+  now: number;
+  /** in list order: problems first (stuck, error), then active, idle, interrupted, done; newest first within each */
+  sessions: SessionSummary[];
+  /** pass as `cursor` for the next page; null when this page reached the end */
+  nextCursor: string | null;
+  /** sessions matching the filters */
+  total: number;
+  totals: SessionTotals;
 }
 
 const QUIET = /^no activity for \S+/;
@@ -162,7 +181,11 @@ export interface SessionTreeNode {
 export interface SnapshotMessage {
   now: number;
   lastSeq: number;
+  /** every live session (active, idle, stuck) and the first page of the list; the rest from /api/sessions */
   sessions: SessionSummary[];
+  /** `cursor` for /api/sessions: the page after the snapshot's first one; null when it holds them all */
+  nextCursor?: string | null;
+  totals?: SessionTotals;
   /** the newest events, oldest first, to fill the live feed */
   recent: StoredEvent[];
 }
@@ -175,6 +198,8 @@ export interface SessionsMessage {
   sessions: SessionSummary[];
   /** sessions that left the live view (finished long ago; the API still finds them in the store) */
   removed?: string[];
+  /** the whole model's counts after these changes */
+  totals?: SessionTotals;
 }
 /** sent when a resume asked for more history than the server replays */
 export interface GapMessage {

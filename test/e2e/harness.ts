@@ -14,6 +14,7 @@ import { type Clock, ManualClock } from '../../src/infra/clock.js';
 import { type Logger, silentLogger } from '../../src/infra/logger.js';
 import type { PulseEvent } from '../../src/model/events.js';
 import { createSessionTracker } from '../../src/model/tracker.js';
+import type { SummaryOptions } from '../../src/model/tracker-summaries.js';
 import { createPipeline, type Pipeline } from '../../src/pipeline.js';
 import { countSessions, type HealthReport, type MetricsInput } from '../../src/server/health.js';
 import {
@@ -47,6 +48,8 @@ export async function createHarness(
     uiDir?: string;
     sse?: HttpAppDeps['sse'];
     actions?: SessionActions;
+    /** keep finished, quiet sessions as briefs (the daemon's tracker); off by default */
+    briefs?: Partial<SummaryOptions>;
     /** what /health reports (default: every source live); gets the default report to change */
     health?: (base: HealthReport) => HealthReport;
   } = {},
@@ -54,12 +57,16 @@ export async function createHarness(
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'clawpulse-server-'));
   const store = createSqliteStore(path.join(dir, 'store.sqlite'));
   const clock = opts.clock ?? new ManualClock(1_763_700_000_000);
-  const tracker = createSessionTracker({
-    maxStatusLines: 15,
-    idleTimeoutMs: 60_000,
-    maxSessionDurationMs: 1_800_000,
-    stuckAfterMs: 300_000,
-  });
+  const tracker = createSessionTracker(
+    {
+      maxStatusLines: 15,
+      idleTimeoutMs: 60_000,
+      maxSessionDurationMs: 1_800_000,
+      stuckAfterMs: 300_000,
+    },
+    // finished sessions as briefs, read back from the store (as the daemon does)
+    opts.briefs ? { load: (k) => store.loadSnapshot(k), ...opts.briefs } : undefined,
+  );
   const logger = opts.logger ?? silentLogger;
   const pipeline = createPipeline({ store, tracker, logger, now: () => clock.now() });
   const baseHealth = (): HealthReport => ({
