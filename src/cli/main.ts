@@ -60,11 +60,18 @@ common(program.command('start'))
     else await runForeground(config, { logFile: o.logFile });
   });
 
+/** `--serve`: the command acts on `clawpulse serve` (its own PID file) instead of the daemon */
+const orServe = async (config: ReturnType<typeof configFromCli>, serve?: boolean) =>
+  serve ? { ...config, pidFile: (await import('./serve.js')).servePidFile(config) } : config;
+
 program
   .command('stop')
   .description('stop the running daemon (or demo) gracefully; exits 3 when none runs')
-  .action(async () => {
-    process.exitCode = await (await import('./stop-status.js')).stopDaemon(configFromCli({}));
+  .option('--serve', 'stop `clawpulse serve` instead')
+  .action(async (o: { serve?: boolean }) => {
+    process.exitCode = await (await import('./stop-status.js')).stopDaemon(
+      await orServe(configFromCli({}), o.serve),
+    );
   });
 
 common(program.command('status'))
@@ -72,12 +79,26 @@ common(program.command('status'))
     'is the daemon running; which sources are live and how far behind (exit 3: not running, 4: degraded)',
   )
   .option('--json', 'machine-readable')
-  .action(async (o: CommonOptions & { json?: boolean }) => {
+  .option('--serve', 'the status of `clawpulse serve` (the fleet view) and its hosts')
+  .action(async (o: CommonOptions & { json?: boolean; serve?: boolean }) => {
     process.exitCode = await (await import('./stop-status.js')).printStatus(
-      configFromCli(o),
+      await orServe(configFromCli(o), o.serve),
       Boolean(o.json),
     );
   });
+
+common(program.command('serve'))
+  .description(
+    'the fleet view: dashboard, API and SSE for every host writing into the shared PostgreSQL store (CLAWPULSE_STORE); foreground',
+  )
+  .option(
+    '--cache <file>',
+    'its local mirror of the store (default <home>/fleet-<db>.sqlite; :memory: keeps none)',
+  )
+  .option('--log-file <file>', 'log to this file instead of stderr (rotated at 10 MB, 5 kept)')
+  .action(async (o: CommonOptions & { cache?: string; logFile?: string }) =>
+    (await import('./serve.js')).runServe(configFromCli(o), { cache: o.cache, logFile: o.logFile }),
+  );
 
 common(program.command('tail'))
   .description(

@@ -37,7 +37,11 @@ interface HealthLike {
     detail?: { reason?: string; state?: string };
   }>;
   sessions: Record<string, number>;
-  store: { path: string; events: number };
+  store: { path: string; events: number; engine?: string; host?: string };
+  /** `clawpulse serve`: the hosts writing into the shared store */
+  fleet?: {
+    hosts: Array<{ host: string; stale: boolean; lastSeq: number; status?: string; stoppedAt?: number }>;
+  };
 }
 
 async function readHealth(
@@ -99,7 +103,12 @@ export async function printStatus(config: Readonly<Config>, json: boolean): Prom
       .map(([k, n]) => `${n} ${k}`)
       .join(', ');
     lines.push(`  sessions: ${counts || 'none yet'}`);
-    lines.push(`  store: ${health.store.events} events in ${health.store.path}`);
+    const shared = health.store.engine === 'postgres' ? ` (PostgreSQL, host ${health.store.host ?? '?'})` : '';
+    lines.push(`  store: ${health.store.events} events in ${health.store.path}${shared}`);
+    for (const h of health.fleet?.hosts ?? []) {
+      const state = h.stoppedAt ? 'stopped' : h.stale ? 'stale (no heartbeat)' : (h.status ?? 'ok');
+      lines.push(`  host ${h.host}: ${state}, ${h.lastSeq} events`);
+    }
     if (code === 4) lines.push(`  not healthy (${health.status}): exit 4`);
   }
   process.stdout.write(`${lines.join('\n')}\n`);

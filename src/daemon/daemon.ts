@@ -11,6 +11,7 @@
  */
 import type { Config } from '../config/config.js';
 import { redactConfig } from '../config/config.js';
+import { startHostHeartbeat } from '../fleet/host-heartbeat.js';
 import { routeSessionActions } from '../gateway/routed-actions.js';
 import { type Clock, systemClock } from '../infra/clock.js';
 import type { Logger } from '../infra/logger.js';
@@ -155,6 +156,11 @@ export async function startDaemon(config: Readonly<Config>, opts: DaemonOptions)
     gateway: dispatch.connection,
   });
   monitor.start();
+  // on a shared store: this host's heartbeat and health for `clawpulse serve` (src/fleet)
+  const heartbeat =
+    config.store.engine === 'postgres'
+      ? startHostHeartbeat({ url: config.store.url, host: config.host, health, logger, clock })
+      : undefined;
 
   const tickMs = opts.tickMs ?? 1000;
   let tickTimer: unknown;
@@ -194,6 +200,7 @@ export async function startDaemon(config: Readonly<Config>, opts: DaemonOptions)
       }
       pipeline.interruptAll(clock.now(), `clawpulse stopped (${reason})`);
       await monitor.stop();
+      await heartbeat?.stop();
       await dispatch.stop();
       // after interruptAll: the sessions' last states and open spans go out
       await otlp.stop();
