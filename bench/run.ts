@@ -18,9 +18,12 @@ if (process.argv[2] === '--one') {
   process.exit(0);
 }
 
-const files = readdirSync(dir)
-  .filter((f) => f.endsWith('.bench.ts'))
-  .filter((f) => !filter || f.includes(filter))
+const all = readdirSync(dir).filter((f) => f.endsWith('.bench.ts'));
+// a bench named exactly runs alone (`store` is store.bench.ts, not store-wal too); else a substring
+const files = all
+  .filter(
+    (f) => !filter || (all.includes(`${filter}.bench.ts`) ? f === `${filter}.bench.ts` : f.includes(filter)),
+  )
   .sort();
 let failed = 0;
 for (const f of files) {
