@@ -1,7 +1,8 @@
 /**
  * No secret anywhere: a real daemon runs with every secret the config knows set to a random
  * value (MM_TOKEN, OPENCLAW_GATEWAY_TOKEN, DASHBOARD_TOKEN, OTLP_TOKEN, PLUGIN_SECRET,
- * LOKI_PASSWORD, DISPATCH_WEBHOOK_SECRET, and a Loki URL with a password in its userinfo), and is
+ * LOKI_PASSWORD, DISPATCH_WEBHOOK_SECRET, the alert destinations' HMAC key, bot token and webhook URL
+ * paths, and a Loki URL with a password in its userinfo), and is
  * made to log: start-up at debug level, a gateway that rejects its token, a Mattermost that
  * rejects its token, OTLP requests with a wrong token and with the right one, wrong dashboard
  * tokens. Then every answer (/health, /metrics, /api/*, the stream, /login, OTLP), the
@@ -50,6 +51,11 @@ describe('secret scan', () => {
       LOKI_PASSWORD: secret('lokipass'),
       DISPATCH_WEBHOOK_SECRET: secret('hooksecret'),
       LOKI_URL_PASSWORD: secret('lokiurlpass'),
+      // alert destinations: the HMAC key, the bot token, and the secret path of the Slack and Discord webhook URLs
+      ALERT_WEBHOOK_SECRET: secret('alerthooksecret'),
+      ALERT_TELEGRAM_BOT_TOKEN: secret('tgbottoken'),
+      ALERT_SLACK_WEBHOOK_PATH: secret('slackhookpath'),
+      ALERT_DISCORD_WEBHOOK_TOKEN: secret('discordhooktoken'),
     };
     const lokiUser = 'lokiuser';
 
@@ -85,6 +91,13 @@ describe('secret scan', () => {
       LOKI_PASSWORD: secrets.LOKI_PASSWORD,
       DISPATCH_WEBHOOK_URL: `http://127.0.0.1:${dead}/hook`,
       DISPATCH_WEBHOOK_SECRET: secrets.DISPATCH_WEBHOOK_SECRET,
+      ALERT_WEBHOOK_URL: `http://127.0.0.1:${dead}/alerts`,
+      ALERT_WEBHOOK_SECRET: secrets.ALERT_WEBHOOK_SECRET,
+      ALERT_SLACK_WEBHOOK_URL: `http://127.0.0.1:${dead}/services/T0SCAN/B0SCAN/${secrets.ALERT_SLACK_WEBHOOK_PATH}`,
+      ALERT_DISCORD_WEBHOOK_URL: `http://127.0.0.1:${dead}/api/webhooks/4242/${secrets.ALERT_DISCORD_WEBHOOK_TOKEN}`,
+      ALERT_TELEGRAM_BOT_TOKEN: `4242:${secrets.ALERT_TELEGRAM_BOT_TOKEN}`,
+      ALERT_TELEGRAM_CHAT_ID: '-1004242',
+      TELEGRAM_API_URL: `http://127.0.0.1:${dead}`,
     };
     const outputs: Array<{ where: string; text: string }> = [];
     let logs = '';

@@ -3,7 +3,7 @@ import { startFakeDiscord } from '../../../test/support/fake-discord.js';
 import { startFakeSlack } from '../../../test/support/fake-slack.js';
 import { startFakeTelegram } from '../../../test/support/fake-telegram.js';
 import { captureLogger, startReceiver, waitFor } from '../../../test/support/http-receiver.js';
-import { loadConfig } from '../../config/config.js';
+import { loadConfig, redactConfig } from '../../config/config.js';
 import { ManualClock } from '../../infra/clock.js';
 import { silentLogger } from '../../infra/logger.js';
 import { startFakeMattermost } from '../../test-support/fake-mattermost/server.js';
@@ -95,5 +95,31 @@ describe('createAlertDestinations', () => {
     }
     expect(message).toContain('ALERT_SLACK_WEBHOOK_URL');
     expect(message).not.toContain('sekritsekrit');
+  });
+
+  it('the config as logged shows each alert secret as [set]', () => {
+    const config = loadConfig({
+      HOME: '/tmp',
+      ALERT_WEBHOOK_URL: 'https://hooks.example.com/catch/hookpath0secret',
+      ALERT_WEBHOOK_SECRET: 'hmac0secret0value',
+      ALERT_SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T0/B0/slack0secret0path',
+      ALERT_DISCORD_WEBHOOK_URL: 'https://discord.com/api/webhooks/1/discord0secret0token',
+      ALERT_TELEGRAM_BOT_TOKEN: '42:telegram0secret0token',
+      ALERT_TELEGRAM_CHAT_ID: '-42',
+    });
+    expect(config.alertDestinations).toMatchObject({
+      telegramChatId: '-42',
+      telegramApiUrl: 'https://api.telegram.org',
+    });
+    const logged = JSON.stringify(redactConfig(config));
+    for (const s of [
+      'hookpath0secret',
+      'hmac0secret0value',
+      'slack0secret0path',
+      'discord0secret0token',
+      'telegram0secret0token',
+    ])
+      expect(logged).not.toContain(s);
+    expect(logged).toContain('"slackWebhookUrl":"[set]"');
   });
 });
