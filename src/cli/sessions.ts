@@ -4,16 +4,15 @@
  * plus the events stored after them), saying so on stderr. `--json` has one shape either way
  * (the replay JSON view, plus `source`).
  */
-import { existsSync } from 'node:fs';
 import type { Config } from '../config/config.js';
 import { formatDuration } from '../model/format.js';
 import type { SessionState, ToolCallState } from '../model/session.js';
 import { createSessionTracker } from '../model/tracker.js';
 import { restoreModel } from '../pipeline.js';
-import { elapsedMs, formatCost, formatTokens } from '../render/format.js';
+import { elapsedMs, formatCostMarked, formatTokens } from '../render/format.js';
 import { toReplayJson } from '../render/json-view.js';
 import type { SessionDetail, SessionSummary, SessionToolsPage } from '../server/summary.js';
-import { createSqliteStore } from '../store/sqlite-store.js';
+import { openStore, storeExists, storeName } from '../store/open-store.js';
 import { type DaemonLink, findDaemon, getJson } from './daemon-link.js';
 
 /** all of a session's tool calls (the detail carries only the newest), oldest first, 500 a page */
@@ -44,7 +43,19 @@ async function allTools(
  * to the newest ones page by page.
  */
 async function fromDaemon(link: DaemonLink, config: Readonly<Config>): Promise<SessionState[]> {
-  const list = (await getJson<{ sessions: SessionSummary[] }>(link, config, '/api/sessions')).body.sessions;
+  // the list comes in pages (nextCursor); a daemon from before paging answers with them all
+  const list: SessionSummary[] = [];
+  let cursor: string | null | undefined = '';
+  for (let n = 0; cursor !== null && cursor !== undefined && n < 1000; n++) {
+    const path: string = `/api/sessions?limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+    const r: { body: { sessions: SessionSummary[]; nextCursor?: string | null } } = await getJson(
+      link,
+      config,
+      path,
+    );
+    list.push(...r.body.sessions);
+    cursor = r.body.nextCursor;
+  }
   const keys = new Set(list.map((s) => s.key));
   const roots = list.filter((s) => !s.parentKey || !keys.has(s.parentKey)).map((s) => s.key);
   const states = new Map<string, SessionState>();
@@ -79,8 +90,8 @@ async function fromDaemon(link: DaemonLink, config: Readonly<Config>): Promise<S
 }
 
 function fromStore(config: Readonly<Config>): SessionState[] | undefined {
-  if (!existsSync(config.dbPath)) return undefined;
-  const store = createSqliteStore(config.dbPath);
+  if (!storeExists(config)) return undefined;
+  const store = openStore(config, { role: 'cli' });
   // snapshots plus the events stored after them: what the daemon's model held
   const tracker = createSessionTracker(config.model);
   try {
@@ -116,15 +127,15 @@ export async function listSessions(
     }
   }
   if (!sessions) {
-    if (!link) process.stderr.write(`clawpulse: no daemon running: reading the store ${config.dbPath}\n`);
+    if (!link) process.stderr.write(`clawpulse: no daemon running: reading the store ${storeName(config)}\n`);
     else if (!link.url)
       process.stderr.write(
-        `clawpulse: the running ${link.kind} has no HTTP (HEALTH_PORT=0): reading the store ${config.dbPath}\n`,
+        `clawpulse: the running ${link.kind} has no HTTP (HEALTH_PORT=0): reading the store ${storeName(config)}\n`,
       );
     sessions = fromStore(config);
     if (!sessions) {
       if (json) process.stdout.write(`${JSON.stringify({ source, sessions: [] })}\n`);
-      else process.stdout.write(`no store yet at ${config.dbPath} (start clawpulse first)\n`);
+      else process.stdout.write(`no store yet at ${storeName(config)} (start clawpulse first)\n`);
       return 0;
     }
   }
@@ -148,7 +159,7 @@ export async function listSessions(
     s.label ?? '',
     formatDuration(elapsedMs(s, now)),
     formatTokens(s.tokens.total),
-    formatCost(s.costUsd) || '$0',
+    formatCostMarked(s.costUsd, s.costEstimated) || '$0',
     s.parentKey ? `↳ ${s.parentKey}` : '',
   ]);
   const head = [
