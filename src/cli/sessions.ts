@@ -4,15 +4,16 @@
  * plus the events stored after them), saying so on stderr. `--json` has one shape either way
  * (the replay JSON view, plus `source`).
  */
+import { existsSync } from 'node:fs';
 import type { Config } from '../config/config.js';
 import { formatDuration } from '../model/format.js';
 import type { SessionState, ToolCallState } from '../model/session.js';
 import { createSessionTracker } from '../model/tracker.js';
 import { restoreModel } from '../pipeline.js';
-import { elapsedMs, formatCostMarked, formatTokens } from '../render/format.js';
+import { elapsedMs, formatCost, formatTokens } from '../render/format.js';
 import { toReplayJson } from '../render/json-view.js';
 import type { SessionDetail, SessionSummary, SessionToolsPage } from '../server/summary.js';
-import { openStore, storeExists, storeName } from '../store/open-store.js';
+import { createSqliteStore } from '../store/sqlite-store.js';
 import { type DaemonLink, findDaemon, getJson } from './daemon-link.js';
 
 /** all of a session's tool calls (the detail carries only the newest), oldest first, 500 a page */
@@ -90,8 +91,8 @@ async function fromDaemon(link: DaemonLink, config: Readonly<Config>): Promise<S
 }
 
 function fromStore(config: Readonly<Config>): SessionState[] | undefined {
-  if (!storeExists(config)) return undefined;
-  const store = openStore(config, { role: 'cli' });
+  if (!existsSync(config.dbPath)) return undefined;
+  const store = createSqliteStore(config.dbPath);
   // snapshots plus the events stored after them: what the daemon's model held
   const tracker = createSessionTracker(config.model);
   try {
@@ -127,15 +128,15 @@ export async function listSessions(
     }
   }
   if (!sessions) {
-    if (!link) process.stderr.write(`clawpulse: no daemon running: reading the store ${storeName(config)}\n`);
+    if (!link) process.stderr.write(`clawpulse: no daemon running: reading the store ${config.dbPath}\n`);
     else if (!link.url)
       process.stderr.write(
-        `clawpulse: the running ${link.kind} has no HTTP (HEALTH_PORT=0): reading the store ${storeName(config)}\n`,
+        `clawpulse: the running ${link.kind} has no HTTP (HEALTH_PORT=0): reading the store ${config.dbPath}\n`,
       );
     sessions = fromStore(config);
     if (!sessions) {
       if (json) process.stdout.write(`${JSON.stringify({ source, sessions: [] })}\n`);
-      else process.stdout.write(`no store yet at ${storeName(config)} (start clawpulse first)\n`);
+      else process.stdout.write(`no store yet at ${config.dbPath} (start clawpulse first)\n`);
       return 0;
     }
   }
@@ -159,7 +160,7 @@ export async function listSessions(
     s.label ?? '',
     formatDuration(elapsedMs(s, now)),
     formatTokens(s.tokens.total),
-    formatCostMarked(s.costUsd, s.costEstimated) || '$0',
+    formatCost(s.costUsd) || '$0',
     s.parentKey ? `↳ ${s.parentKey}` : '',
   ]);
   const head = [
