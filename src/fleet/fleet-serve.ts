@@ -78,7 +78,8 @@ export async function startFleetServe(
     logger: logger.child({ part: 'store' }),
     now: () => clock.now(),
   });
-  const tracker = createSessionTracker(config.model);
+  // finished, quiet sessions are kept as briefs; their whole state is read back from the mirror
+  const tracker = createSessionTracker(config.model, { load: (key) => store.loadSnapshot(key) });
   store.setLiveModel(() => tracker.all());
   restoreModel(store, tracker, logger);
   const pipeline = createPipeline({
