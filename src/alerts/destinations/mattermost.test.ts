@@ -123,6 +123,22 @@ describe('Mattermost alerts', () => {
     expectNoSecrets(h, ['mmWrongTokenWrongToken00000000', TOKEN]);
   });
 
+  it("a session's own channel refusing the bot (403) drops that alert only; ALERT_CHANNEL refusing it opens the breaker", async () => {
+    const { h, mm } = await setup();
+    const closed = mm.addChannel(undefined, { member: false });
+    const own = { channel: { provider: 'mattermost', channelId: closed } };
+    for (const id of ['s1', 's2', 's3']) await h.dest.send(firing({ id, ...own }));
+    await h.dest.send(firing({ id: 'fleet', sessionKey: undefined }));
+    await waitFor(() => sent(h) === 1, 'the ALERT_CHANNEL alert still goes');
+    expect(h.dest.health()).toMatchObject({ breaker: 'closed', detail: { failed: 3, refused: 0 } });
+    expect(h.dest.health().lastError).toContain('403');
+    // now ALERT_CHANNEL itself refuses the bot: that is configuration, every alert there fails
+    mm.channels.delete(ALERT_CHANNEL);
+    for (const id of ['f1', 'f2', 'f3']) await h.dest.send(firing({ id, sessionKey: undefined }));
+    await waitFor(() => h.dest.health().breaker === 'open', 'breaker open');
+    expect(h.dest.health().lastError).toContain('check ALERT_CHANNEL');
+  });
+
   it('clips a long alert to the server limit, which the server takes', async () => {
     const { h, mm } = await setup();
     await h.dest.send(firing({ message: 'z'.repeat(40_000) }));

@@ -7,9 +7,10 @@
  * - a resolved alert is a reply in the thread its firing post started or joined, so the two
  *   read together.
  * The message is Markdown, within MAX_MESSAGE_CHARS and the server's stock 16,383 runes.
- * Errors become DeliveryErrors (status, Retry-After of a 429) for the shared queue; 401/403
- * (a refused token, a channel the bot may not post in) open the breaker. The token never
- * leaves the client's Authorization header.
+ * Errors become DeliveryErrors (status, Retry-After of a 429) for the shared queue. A refused
+ * token (401), or ALERT_CHANNEL refusing the bot (403), opens the breaker: every alert would
+ * fail alike. A session's own channel refusing the bot is that alert's problem only: it is
+ * dropped and counted, the others still go. The token never leaves the Authorization header.
  */
 import type { Clock } from '../../infra/clock.js';
 import type { Logger } from '../../infra/logger.js';
@@ -59,6 +60,8 @@ export function createMattermostDestination(o: MattermostDestinationOptions): Al
   /** alert id → the thread root its firing post is in */
   const threads = new Map<string, string>();
   let unrouted = 0;
+  /** the route of the post in flight: the queue sends one alert at a time, so it is the failed one's */
+  let via: BoxRoute['via'] = 'default';
   const counts = { origin: 0, default: 0 };
   return createQueuedDestination({
     name: 'mattermost',
@@ -74,6 +77,7 @@ export function createMattermostDestination(o: MattermostDestinationOptions): Al
         unrouted++;
         return;
       }
+      via = route.via;
       const root = alert.state === 'resolved' ? (threads.get(alert.id) ?? route.rootId) : route.rootId;
       try {
         const post = await client.createPost({
@@ -90,7 +94,7 @@ export function createMattermostDestination(o: MattermostDestinationOptions): Al
         throw asDeliveryError(err);
       }
     },
-    refusesConfig: (e) => e.status === 401 || e.status === 403,
+    refusesConfig: (e) => e.status === 401 || (e.status === 403 && via === 'default'),
     detail: () => ({ alertChannel: o.alertChannel ?? null, unrouted, ...counts }),
     close: () => client.close(),
   });
