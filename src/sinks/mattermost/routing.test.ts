@@ -24,6 +24,13 @@ describe('box routing', () => {
     });
   });
 
+  it('reads the channel from the key of a session on a named gateway (<gateway>|agent:…)', () => {
+    expect(routeSession(session(`build|agent:main:mattermost:channel:${CH}`), DEF)).toEqual({
+      channelId: CH,
+      via: 'origin',
+    });
+  });
+
   it('prefers SessionState.channel with provider mattermost', () => {
     const s = session('agent:main:main', {
       channel: { provider: 'mattermost', channelId: CH, threadId: ROOT },

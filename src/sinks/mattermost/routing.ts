@@ -5,6 +5,7 @@
  */
 import type { SessionChannel } from '../../model/events.js';
 import type { SessionState } from '../../model/session.js';
+import { openclawKey } from '../../model/session-scope.js';
 import { parseSessionKey } from '../../openclaw/session-key.js';
 
 export interface BoxRoute {
@@ -28,7 +29,7 @@ export function fromChannel(ch: SessionChannel | undefined): BoxRoute | undefine
 
 /** the box route of a root session, or undefined when it gets no box */
 export function routeSession(root: SessionState, defaultChannel?: string): BoxRoute | undefined {
-  const route = fromChannel(root.channel) ?? fromChannel(parseSessionKey(root.key).channel);
+  const route = fromChannel(root.channel) ?? fromChannel(parseSessionKey(openclawKey(root.key)).channel);
   if (route) return route;
   return defaultChannel ? { channelId: defaultChannel, via: 'default' } : undefined;
 }

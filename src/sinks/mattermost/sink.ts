@@ -20,6 +20,7 @@ import type { Clock } from '../../infra/clock.js';
 import type { Logger } from '../../infra/logger.js';
 import type { StoredEvent } from '../../model/events.js';
 import type { SessionState, TrackerLimits } from '../../model/session.js';
+import { openclawKey } from '../../model/session-scope.js';
 import { parseSessionKey } from '../../openclaw/session-key.js';
 import type { Pipeline, PipelineUpdate } from '../../pipeline.js';
 import { sessionName } from '../../render/format.js';
@@ -147,7 +148,8 @@ export function createMattermostSink(deps: MattermostSinkDeps): MattermostSink {
   });
 
   const modeNow = (): BoxMode => plugin?.mode() ?? 'rest';
-  const isRootSession = (s: SessionState) => !s.parentKey && parseSessionKey(s.key).kind !== 'subagent';
+  const isRootSession = (s: SessionState) =>
+    !s.parentKey && parseSessionKey(openclawKey(s.key)).kind !== 'subagent';
 
   function renderContent(root: SessionState, lookup: SessionLookup, type: BoxRecord['type']): BoxContent {
     const now = clock.now();
