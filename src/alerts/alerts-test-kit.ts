@@ -17,6 +17,9 @@ import type { Alert, AlertDestination } from './alert.js';
 import { type AlertEngine, createAlertEngine } from './engine.js';
 import type { Rule } from './rules/rule.js';
 
+/** an event as tests write it: ts defaults to the clock's now */
+export type KitEvent = EventInput extends infer U ? (U extends unknown ? Omit<U, 'ts'> & { ts?: number } : never) : never;
+
 export const T0 = Date.parse('2026-12-07T10:00:00.000Z');
 
 export interface RecordingDestination extends AlertDestination {
@@ -50,7 +53,7 @@ export interface AlertHarness {
   engine: AlertEngine;
   dest: RecordingDestination;
   /** ingests events at the clock's time (ts defaults to now) */
-  ingest(...events: Array<Omit<EventInput, 'ts'> & { ts?: number }>): void;
+  ingest(...events: KitEvent[]): void;
   /** moves time and runs the tick as the daemon does */
   advance(ms: number): void;
   lifecycle(e: Omit<LifecycleEvent, 'ts' | 'host'> & { ts?: number }): void;

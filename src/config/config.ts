@@ -9,6 +9,7 @@
 import { homedir, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { ALERT_ENV, type AlertsConfig, alertsConfig } from '../alerts/alert-env.js';
 import {
   ALERT_DESTINATION_ENV,
   ALERT_DESTINATION_SECRET_VARS,
@@ -158,6 +159,8 @@ const envSchema = {
   ...OTLP_ENV,
   // where alerts go: Mattermost ALERT_CHANNEL, webhook, Slack, Discord, Telegram (alert-destinations-env.ts)
   ...ALERT_DESTINATION_ENV,
+  // alert rules and budgets (src/alerts/alert-env.ts)
+  ...ALERT_ENV,
 } as const;
 
 type EnvSchema = typeof envSchema;
@@ -247,6 +250,8 @@ export interface Config {
   otlp: OtlpConfig;
   /** where alerts go (src/alerts/destinations): a destination without its variables is off */
   alertDestinations: AlertDestinationsConfig;
+  /** alert rules' thresholds and the budgets' variables (src/alerts/alert-env.ts) */
+  alerts: AlertsConfig;
   logLevel: z.output<typeof level>;
   /** foreground logs: human lines on a terminal (auto), or always json / pretty */
   logFormat: 'auto' | 'json' | 'pretty';
@@ -389,6 +394,7 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): Readonl
     },
     otlp: otlpConfig(p as Record<string, unknown>),
     alertDestinations: alertDestinations.config,
+    alerts: alertsConfig(p as Record<string, unknown>, (f) => resolve(expandHome(f))),
     logLevel: p.LOG_LEVEL,
     logFormat: p.LOG_FORMAT,
     home,
