@@ -119,6 +119,21 @@ common(program.command('sessions'))
     });
   });
 
+common(program.command('usage'))
+  .description(
+    'tokens, cost (estimated marked), runs, tools, errors and active time over a period, from the store',
+  )
+  .option('--by <group>', 'day|week|month|agent|model|channel|label|repo|host|gateway|session', 'day')
+  .option('--since <when>', 'a number of days back (7d, 2w) or a date (2026-11-01); default 7d')
+  .option('--until <when>', 'the last day (a date, included) or days back; default today')
+  .option('--compare <period>', "'previous': add the period of the same length before it, and the change")
+  .option('--limit <n>', 'at most n groups (largest cost first)')
+  .option('--json', 'machine-readable')
+  .option('--csv', 'comma-separated rows')
+  .action(async (o: CommonOptions & import('./usage.js').UsageCliOptions) => {
+    process.exitCode = await (await import('./usage.js')).runUsage(configFromCli(o), o);
+  });
+
 program
   .command('replay <path>')
   .description(

@@ -10,7 +10,7 @@ import { formatDuration } from '../model/format.js';
 import type { SessionState, ToolCallState } from '../model/session.js';
 import { createSessionTracker } from '../model/tracker.js';
 import { restoreModel } from '../pipeline.js';
-import { elapsedMs, formatCost, formatTokens } from '../render/format.js';
+import { elapsedMs, formatCostMarked, formatTokens } from '../render/format.js';
 import { toReplayJson } from '../render/json-view.js';
 import type { SessionDetail, SessionSummary, SessionToolsPage } from '../server/summary.js';
 import { createSqliteStore } from '../store/sqlite-store.js';
@@ -160,7 +160,7 @@ export async function listSessions(
     s.label ?? '',
     formatDuration(elapsedMs(s, now)),
     formatTokens(s.tokens.total),
-    formatCost(s.costUsd) || '$0',
+    formatCostMarked(s.costUsd, s.costEstimated) || '$0',
     s.parentKey ? `↳ ${s.parentKey}` : '',
   ]);
   const head = [

@@ -58,6 +58,12 @@ export function formatCost(usd: number): string {
   return `$${Math.round(usd)}`;
 }
 
+/** a cost clawpulse priced itself (the source gave none: src/usage/estimate.ts) reads `~$0.12 est.` */
+export function formatCostMarked(usd: number, estimated: boolean | undefined): string {
+  const c = formatCost(usd);
+  return c && estimated ? `~${c} est.` : c;
+}
+
 export const ERROR_BRIEF_MAX = 60;
 
 /**
@@ -114,7 +120,7 @@ export function footerLine(s: SessionState, now: number, withTokens: boolean): s
   if (detail) parts.push(detail);
   if (withTokens) {
     if (s.tokens.total > 0) parts.push(`${formatTokens(s.tokens.total)} tokens`);
-    const cost = formatCost(s.costUsd);
+    const cost = formatCostMarked(s.costUsd, s.costEstimated);
     if (cost) parts.push(cost);
   }
   return parts.join(' | ');

@@ -16,6 +16,8 @@ export interface ReplaySession {
   tools: Array<{ callId: string; runId: string; name: string; status: ToolStatus }>;
   tokens: TokenTotals;
   costUsd: number;
+  /** present (true) only when part of costUsd was estimated from the price table (src/usage/estimate.ts) */
+  costEstimated?: true;
   /** error messages, oldest first */
   errors: string[];
 }
@@ -51,6 +53,7 @@ export function toReplayJson(sessions: Iterable<SessionState>): ReplayJson {
         total: s.tokens.total,
       },
       costUsd: roundCost(s.costUsd),
+      ...(s.costEstimated ? { costEstimated: true as const } : {}),
       errors: s.errors.map((e) => e.message),
     })),
   };
