@@ -78,9 +78,10 @@ export function createPgLedger(pg: SyncPg, host: string): DispatchLedger {
 
   // the head row exists before the first update locks it
   guarded('preparing', () =>
-    pg.query('INSERT INTO clawpulse_dispatch_heads (host, rev) VALUES ($1, 0) ON CONFLICT (host) DO NOTHING', [
-      host,
-    ]),
+    pg.query(
+      'INSERT INTO clawpulse_dispatch_heads (host, rev) VALUES ($1, 0) ON CONFLICT (host) DO NOTHING',
+      [host],
+    ),
   );
 
   const readOne = (q: SyncPg, label: string): LabelEntry | undefined => {
