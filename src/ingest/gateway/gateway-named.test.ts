@@ -88,8 +88,9 @@ describe('a named gateway source', () => {
   it('after a restart backfills with the gateway’s own keys, only what is new being new', async () => {
     const first = await follow('edge');
     const saved = first.sink.offsets.at(-1);
+    if (!saved) throw new Error('no offset saved');
     const stored = new Set(first.sink.events.map((e) => e.dedupeKey));
-    const lastTs = (saved?.value as { lastEventTs: number }).lastEventTs;
+    const lastTs = (saved.value as { lastEventTs: number }).lastEventTs;
     const rows = new Map<string, Obj>();
     for (const f of fx.events)
       if (f.event === 'sessions.changed')
@@ -115,7 +116,7 @@ describe('a named gateway source', () => {
     });
     const sink = recordingSink();
     const offsets: OffsetReader = {
-      getOffset: (k) => (k === `gateway:${g.url}` ? saved?.value : undefined),
+      getOffset: (k) => (k === `gateway:${g.url}` ? saved.value : undefined),
       listOffsets: () => [],
     };
     const s = createGatewaySource({ url: g.url, name: 'edge', sink, offsets, logger: silentLogger });
