@@ -8,8 +8,8 @@
  * A new event for a brief (or naming one: a spawn, a parent row) brings its whole tree back from
  * the store before the reducer sees the event, indexes rebuilt and the tools closed by
  * inference marked again, so the model goes on exactly as if it had never been summarized.
+ * Browser-safe (the dashboard bundles the tracker): the global `performance`, no node: imports.
  */
-import { performance } from 'node:perf_hooks';
 import type { PulseEvent } from './events.js';
 import type { SessionState, ToolCallState } from './session.js';
 import { emptyTokens } from './session.js';

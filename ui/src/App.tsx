@@ -1,11 +1,14 @@
 /** The dashboard shell: header, filters, the session list, and either the feed or one session. */
 import { useDeferredValue, useEffect, useMemo, useState } from 'react';
 import type { SessionStatus } from '../../src/model/session.js';
+import type { SessionSummary } from '../../src/server/summary.js';
 import { Feed } from './Feed.js';
+import { FleetHealth } from './FleetHealth.js';
 import { fmtCost, fmtTokens, STATUSES } from './format.js';
 import { type Problem, problemsOf, useHealth } from './health.js';
 import { useLive, useRoute, useTheme } from './hooks.js';
 import type { LiveStore } from './live.js';
+import { useSessionPages } from './paging.js';
 import { SessionList } from './SessionList.js';
 import { SessionView } from './SessionView.js';
 import { buildRows, type Filters } from './tree.js';
@@ -14,25 +17,37 @@ export function App({ live }: { live: LiveStore }) {
   const state = useLive(live);
   const [selected, select] = useRoute();
   const [theme, toggleTheme] = useTheme();
-  const [filters, setFilters] = useState<Filters>({ status: '', agent: '', text: '' });
+  const [filters, setFilters] = useState<Filters>({ status: '', agent: '', host: '', gateway: '', text: '' });
   const text = useDeferredValue(filters.text);
-  const { status, agent } = filters;
-  const rows = useMemo(
-    () => buildRows(state.sessions, { status, agent, text }),
-    [state.sessions, status, agent, text],
-  );
-  const agents = useMemo(
-    () => [...new Set([...state.sessions.values()].map((s) => s.agentId))].sort(),
-    [state.sessions],
-  );
+  const { status, agent, host, gateway } = filters;
+  const query = useMemo(() => ({ status, agent, host, gateway, text }), [status, agent, host, gateway, text]);
+  const rows = useMemo(() => buildRows(state.sessions, query), [state.sessions, query]);
+  // the rest of the list comes in pages from the server as it scrolls into view
+  const paging = useSessionPages(live, state.epoch, state.nextCursor, query);
+  const totalsAll = state.totals;
+  /** the filters' choices: every value the server has (not only the sessions loaded here) */
+  const choices = useMemo(() => {
+    const known = [...state.sessions.values()];
+    const of = (server: string[] | undefined, pick: (s: SessionSummary) => string | undefined) =>
+      [...new Set([...(server ?? []), ...known.map(pick).filter((x): x is string => !!x)])].sort();
+    return {
+      agents: of(totalsAll?.agents, (s) => s.agentId),
+      hosts: of(totalsAll?.hosts, (s) => s.host),
+      gateways: of(totalsAll?.gateways, (s) => s.gateway),
+    };
+  }, [state.sessions, totalsAll]);
+  const { agents, hosts, gateways } = choices;
   const counts = useMemo(() => {
+    if (totalsAll) return totalsAll.byStatus;
     const c: Partial<Record<SessionStatus, number>> = {};
     for (const s of state.sessions.values()) c[s.status] = (c[s.status] ?? 0) + 1;
     return c;
-  }, [state.sessions]);
+  }, [state.sessions, totalsAll]);
+  const filtered = !!(status || agent || host || gateway || text.trim());
   const health = useHealth();
   const trouble = useMemo(() => problemsOf(health), [health]);
   const totals = useMemo(() => {
+    if (totalsAll) return { tokens: totalsAll.tokens, cost: totalsAll.costUsd, running: totalsAll.running };
     let tokens = 0;
     let cost = 0;
     let running = 0;
@@ -42,7 +57,7 @@ export function App({ live }: { live: LiveStore }) {
       if (s.status === 'active' || s.status === 'stuck') running++;
     }
     return { tokens, cost, running };
-  }, [state.sessions]);
+  }, [state.sessions, totalsAll]);
   // the chip: the stream first (no stream, nothing is live), then what the sources say
   const chip =
     state.conn !== 'live'
@@ -132,6 +147,7 @@ export function App({ live }: { live: LiveStore }) {
         </button>
       </header>
       {trouble.length > 0 && <Banners problems={trouble} />}
+      <FleetHealth health={health} />
       <div className="filters">
         <select
           aria-label="status"
@@ -157,6 +173,36 @@ export function App({ live }: { live: LiveStore }) {
             </option>
           ))}
         </select>
+        {hosts.length > 1 && (
+          <select
+            aria-label="host"
+            data-testid="host-filter"
+            value={filters.host}
+            onChange={(e) => setFilters({ ...filters, host: e.target.value })}
+          >
+            <option value="">all hosts</option>
+            {hosts.map((h) => (
+              <option key={h} value={h}>
+                {h}
+              </option>
+            ))}
+          </select>
+        )}
+        {gateways.length > 1 && (
+          <select
+            aria-label="gateway"
+            data-testid="gateway-filter"
+            value={filters.gateway}
+            onChange={(e) => setFilters({ ...filters, gateway: e.target.value })}
+          >
+            <option value="">all gateways</option>
+            {gateways.map((g) => (
+              <option key={g} value={g}>
+                {g}
+              </option>
+            ))}
+          </select>
+        )}
         <input
           type="search"
           aria-label="search"
@@ -164,14 +210,16 @@ export function App({ live }: { live: LiveStore }) {
           value={filters.text}
           onChange={(e) => setFilters({ ...filters, text: e.target.value })}
         />
-        <span className="muted small">
-          {rows.length} of {state.sessions.size} sessions
+        <span className="muted small" data-testid="list-count">
+          {filtered ? (paging.total ?? rows.length) : (totalsAll?.sessions ?? state.sessions.size)} of{' '}
+          {totalsAll?.sessions ?? state.sessions.size} sessions
         </span>
       </div>
       <main className={selected ? 'layout with-detail' : 'layout'}>
         <section className="pane list-pane" aria-label="sessions">
           <SessionList
             rows={rows}
+            paging={paging}
             offsetMs={state.offsetMs}
             selected={selected}
             onSelect={select}

@@ -79,6 +79,18 @@ export function SessionView({ sessionKey, live, state, onSelect }: Props) {
             <dd>{summary.model}</dd>
           </div>
         )}
+        {summary.host && (
+          <div>
+            <dt>host</dt>
+            <dd data-testid="detail-host">{summary.host}</dd>
+          </div>
+        )}
+        {summary.gateway && (
+          <div>
+            <dt>gateway</dt>
+            <dd data-testid="detail-gateway">{summary.gateway}</dd>
+          </div>
+        )}
         {channelText(summary) && (
           <div>
             <dt>channel</dt>

@@ -12,8 +12,25 @@ export const HEALTH_POLL_MS = 5000;
 
 export type HealthStatus = HealthReport['status'];
 
+/** one host writing into the shared store, as `clawpulse serve` reports it */
+export interface FleetHost {
+  host: string;
+  hostname?: string;
+  pid?: number;
+  /** its daemon's last heartbeat (ms) */
+  heartbeatAt: number;
+  /** no heartbeat for too long: what the view shows of it may be out of date */
+  stale: boolean;
+  lastSeq: number;
+  sources: SourceHealth[];
+}
+
 /** the report, or only its status when this client may not see the rest */
-export type HealthView = Partial<HealthReport> & { status: HealthStatus };
+export type HealthView = Partial<HealthReport> & {
+  status: HealthStatus;
+  /** the fleet view (`clawpulse serve`): every host's daemon and its sources */
+  fleet?: { hosts: FleetHost[] };
+};
 
 export interface Problem {
   id: string;
@@ -26,7 +43,17 @@ export interface Problem {
 
 const AUTH = /token|auth|unauthori[sz]ed|forbidden|\b40[13]\b|pairing|rejected/i;
 
+/** `gateway:<name>`: one of OPENCLAW_GATEWAYS */
+export const gatewayName = (id: string): string | undefined =>
+  id.startsWith('gateway:') ? id.slice('gateway:'.length) : undefined;
+
 function sourceFix(s: SourceHealth, reason: string): string {
+  const named = gatewayName(s.id);
+  if (named !== undefined) {
+    return AUTH.test(reason)
+      ? `Set the token of the gateway "${named}" in OPENCLAW_GATEWAYS, then restart clawpulse.`
+      : `Start the gateway "${named}", or fix its URL in OPENCLAW_GATEWAYS (a remote one needs wss:// and a token).`;
+  }
   switch (s.kind) {
     case 'gateway':
       return AUTH.test(reason)
@@ -74,10 +101,20 @@ function sinkTrouble(s: SinkHealth): string | undefined {
 }
 
 export function problemsOf(h: HealthView | undefined): Problem[] {
-  if (!h?.sources) return [];
+  if (!h) return [];
   const out: Problem[] = [];
-  for (const s of h.sources) {
-    if (s.state === 'down') {
+  for (const s of h.sources ?? []) {
+    const named = gatewayName(s.id);
+    if (named !== undefined && s.state === 'down') {
+      const reason = s.detail ?? 'down';
+      out.push({
+        id: `source:${s.id}`,
+        level: 'down',
+        title: `gateway "${named}" down`,
+        reason,
+        fix: sourceFix(s, reason),
+      });
+    } else if (s.state === 'down') {
       const reason = s.detail ?? 'down';
       out.push({
         id: `source:${s.id}`,
@@ -111,6 +148,16 @@ export function problemsOf(h: HealthView | undefined): Problem[] {
         : `${name} failing`,
       reason,
       fix: sinkFix(s, reason),
+    });
+  }
+  for (const host of h.fleet?.hosts ?? []) {
+    if (!host.stale) continue;
+    out.push({
+      id: `host:${host.host}`,
+      level: 'warn',
+      title: `host ${host.host} stale`,
+      reason: `no heartbeat from its daemon since ${new Date(host.heartbeatAt).toLocaleTimeString()}: its sessions may be out of date`,
+      fix: `Check that clawpulse runs on ${host.hostname ?? host.host} and reaches the shared store (CLAWPULSE_STORE).`,
     });
   }
   const st = h.store as { error?: string } | undefined;

@@ -13,6 +13,7 @@ import type {
   PulseMessage,
   SessionSummary,
   SessionsMessage,
+  SessionTotals,
   SnapshotMessage,
 } from '../../src/server/summary.js';
 
@@ -21,7 +22,12 @@ export type Connection = 'connecting' | 'live' | 'reconnecting';
 export type FeedItem = StoredEvent | { seq: number; gap: GapMessage };
 
 export interface LiveState {
+  /** the sessions this page knows: the snapshot's (live ones and the list's first page), pages fetched since, and every change streamed */
   sessions: ReadonlyMap<string, SessionSummary>;
+  /** the whole model's counts (every session, not only those known here) */
+  totals?: SessionTotals;
+  /** where the unfiltered list goes on after the snapshot's first page (/api/sessions?cursor=); null: the snapshot had it all */
+  nextCursor: string | null;
   feed: readonly FeedItem[];
   conn: Connection;
   /** server time minus browser time, so elapsed clocks tick in server time */
@@ -33,11 +39,50 @@ export interface LiveState {
 
 const FEED_MAX = 300;
 
+/**
+ * The whole model's counts after changed summaries, as far as this page can tell: a session it
+ * knew moves from its old status to the new one, one it did not know is counted as new (it may
+ * only not have been loaded: the server's next counts set that right).
+ */
+export function countsAfter(
+  t: SessionTotals,
+  known: ReadonlyMap<string, SessionSummary>,
+  changes: ReadonlyMap<string, SessionSummary | null>,
+): SessionTotals {
+  const byStatus = { ...t.byStatus };
+  let { sessions, tokens, costUsd, running } = t;
+  const isRunning = (s: SessionSummary) => s.status === 'active' || s.status === 'stuck';
+  for (const [k, next] of changes) {
+    const old = known.get(k);
+    if (old) {
+      byStatus[old.status] = Math.max(0, (byStatus[old.status] ?? 0) - 1);
+      tokens -= old.tokens;
+      costUsd -= old.costUsd;
+      if (isRunning(old)) running--;
+      sessions--;
+    } else if (!next) continue;
+    if (next) {
+      byStatus[next.status] = (byStatus[next.status] ?? 0) + 1;
+      tokens += next.tokens;
+      costUsd += next.costUsd;
+      if (isRunning(next)) running++;
+      sessions++;
+    }
+  }
+  return { ...t, byStatus, sessions, tokens, costUsd, running: Math.max(0, running) };
+}
+
 export interface LiveStore {
   get(): LiveState;
   subscribe(fn: () => void): () => void;
   /** raw events as they arrive (for the open session's view) */
   onEvent(fn: (e: StoredEvent) => void): () => void;
+  /**
+   * merges a page of /api/sessions into the known sessions (a row the stream has since
+   * changed keeps the newer summary); `epoch` is the one the request was made in: a page from
+   * before the last snapshot is dropped
+   */
+  addPage(sessions: readonly SessionSummary[], epoch: number): void;
   start(): void;
   stop(): void;
 }
@@ -45,6 +90,7 @@ export interface LiveStore {
 export function createLiveStore(url = '/api/stream'): LiveStore {
   let state: LiveState = {
     sessions: new Map(),
+    nextCursor: null,
     feed: [],
     conn: 'connecting',
     offsetMs: 0,
@@ -60,6 +106,8 @@ export function createLiveStore(url = '/api/stream'): LiveStore {
 
   // pending changes, applied together on the next task (null: the session left the live view)
   let pendingSessions = new Map<string, SessionSummary | null>();
+  /** rows from /api/sessions pages, merged after the stream's changes */
+  let pendingPages = new Map<string, SessionSummary>();
   let pendingFeed: FeedItem[] = [];
   let pendingPatch: Partial<LiveState> = {};
   let scheduled = false;
@@ -82,12 +130,27 @@ export function createLiveStore(url = '/api/stream'): LiveStore {
     let sessions = state.sessions;
     if (pendingSessions.size) {
       const next = new Map(sessions);
+      // the counts follow at once (the server's come at most twice a second and replace these)
+      const totals = pendingPatch.totals
+        ? undefined
+        : state.totals && countsAfter(state.totals, sessions, pendingSessions);
+      if (totals) pendingPatch.totals = totals;
       for (const [k, v] of pendingSessions) {
         if (v) next.set(k, v);
         else next.delete(k);
       }
       sessions = next;
       pendingSessions = new Map();
+    }
+    if (pendingPages.size) {
+      // rows of the server's list: known sessions, not news (the counts already have them)
+      const next = new Map(sessions);
+      for (const [k, v] of pendingPages) {
+        const known = next.get(k);
+        if (!known || known.lastEventAt <= v.lastEventAt) next.set(k, v);
+      }
+      pendingPages = new Map();
+      sessions = next;
     }
     let feed = state.feed;
     if (pendingFeed.length) {
@@ -119,6 +182,7 @@ export function createLiveStore(url = '/api/stream'): LiveStore {
       if (scheduled) flush(); // events before this snapshot land first (the queued call then no-ops)
       backoffMs = 1000;
       pendingSessions = new Map();
+      pendingPages = new Map();
       const sessions = new Map(snap.sessions.map((s) => [s.key, s]));
       // a resume answers with no `recent`; a store that went backwards (replaced) starts over
       const resumed = snap.recent.length === 0 && state.feed.length > 0 && snap.lastSeq >= state.lastSeq;
@@ -126,6 +190,8 @@ export function createLiveStore(url = '/api/stream'): LiveStore {
       state = {
         ...state,
         sessions,
+        totals: snap.totals,
+        nextCursor: snap.nextCursor ?? null,
         feed: resumed ? state.feed : snap.recent.slice(-FEED_MAX),
         conn: 'live',
         offsetMs: snap.now - Date.now(),
@@ -149,6 +215,7 @@ export function createLiveStore(url = '/api/stream'): LiveStore {
       if (!m) return;
       for (const s of m.sessions) pendingSessions.set(s.key, s);
       for (const k of m.removed ?? []) pendingSessions.set(k, null);
+      if (m.totals) pendingPatch.totals = m.totals;
       pendingPatch.offsetMs = m.now - Date.now();
       schedule();
     });
@@ -186,6 +253,20 @@ export function createLiveStore(url = '/api/stream'): LiveStore {
     onEvent(fn) {
       eventListeners.add(fn);
       return () => eventListeners.delete(fn);
+    },
+    addPage(sessions, epoch) {
+      if (epoch !== state.epoch || !sessions.length) return;
+      let added = false;
+      for (const s of sessions) {
+        const pending = pendingSessions.get(s.key);
+        if (pending === null) continue; // it left the live view meanwhile
+        const known = pending ?? state.sessions.get(s.key);
+        // the stream's summary is at least as new as a page read before it arrived
+        if (known && known.lastEventAt > s.lastEventAt) continue;
+        pendingPages.set(s.key, s);
+        added = true;
+      }
+      if (added) schedule();
     },
     start() {
       stopped = false;

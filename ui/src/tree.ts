@@ -6,7 +6,22 @@ import { STATUS_RANK } from './format.js';
 export interface Filters {
   status: SessionStatus | '';
   agent: string;
+  /** '' for every host (the fleet view) */
+  host?: string;
+  /** '' for every gateway (OPENCLAW_GATEWAYS) */
+  gateway?: string;
   text: string;
+}
+
+/** the filters as /api/sessions takes them (the same rules: `session-list.ts` on the server) */
+export function filterQuery(f: Filters): string {
+  const q = new URLSearchParams();
+  if (f.status) q.set('status', f.status);
+  if (f.agent) q.set('agent', f.agent);
+  if (f.host) q.set('host', f.host);
+  if (f.gateway) q.set('gateway', f.gateway);
+  if (f.text.trim()) q.set('q', f.text.trim());
+  return q.toString();
 }
 
 export interface Row {
@@ -19,8 +34,10 @@ export interface Row {
 function matches(s: SessionSummary, f: Filters, needle: string): boolean {
   if (f.status && s.status !== f.status) return false;
   if (f.agent && s.agentId !== f.agent) return false;
+  if (f.host && s.host !== f.host) return false;
+  if (f.gateway && s.gateway !== f.gateway) return false;
   if (!needle) return true;
-  const hay = `${s.key} ${s.label ?? ''} ${s.agentId} ${s.channel?.provider ?? ''} ${s.channel?.channelId ?? ''} ${s.lastText ?? ''} ${s.model ?? ''}`;
+  const hay = `${s.key} ${s.label ?? ''} ${s.agentId} ${s.host ?? ''} ${s.gateway ?? ''} ${s.channel?.provider ?? ''} ${s.channel?.channelId ?? ''} ${s.lastText ?? ''} ${s.model ?? ''}`;
   return hay.toLowerCase().includes(needle);
 }
 
