@@ -22,6 +22,7 @@ import type { EventStore } from '../store/event-store.js';
 import { createGuardedStore } from '../store/store-guard.js';
 import { createDaemonUsage } from '../usage/daemon-usage.js';
 import { VERSION } from '../version.js';
+import { createDaemonAlerts } from './alerts.js';
 import { createDaemonDispatch, type DaemonDispatch } from './dispatch.js';
 import { buildHealth, type DaemonHealth } from './health.js';
 import { createDaemonMonitor } from './monitor.js';
@@ -83,13 +84,15 @@ export async function startDaemon(config: Readonly<Config>, opts: DaemonOptions)
 
   // OTLP export of sessions (traces, metrics, logs); the agent metrics on /metrics
   const otlp = createDaemonOtlp(config, { pipeline, logger, clock });
+  // alert rules, budgets and their guard, alert destinations (src/daemon/alerts.ts)
+  const alerts = createDaemonAlerts(config, { pipeline, store, logger, clock, actions: () => actions });
   // one gateway connection for the gateway source and dispatch
   const dispatch: DaemonDispatch = createDaemonDispatch(config, {
     pipeline,
     store,
     logger,
     clock,
-    lifecycle: otlp.emitter,
+    lifecycle: alerts.lifecycle(otlp.emitter),
   });
   const { sources, arbiter } = createArbitratedSources(config, {
     sink: pipeline,
@@ -124,7 +127,7 @@ export async function startDaemon(config: Readonly<Config>, opts: DaemonOptions)
       store,
       outputs,
       arbiter,
-      dispatch: otlp.withDispatch(dispatch),
+      dispatch: alerts.withDispatch(otlp.withDispatch(dispatch)),
       startedAt,
       now: clock.now(),
     });
@@ -135,7 +138,7 @@ export async function startDaemon(config: Readonly<Config>, opts: DaemonOptions)
     clock,
     health,
     arbiter,
-    dispatch: { ...otlp.withDispatch(dispatch), actions },
+    dispatch: { ...alerts.withDispatch(otlp.withDispatch(dispatch)), actions },
     uiDir: opts.uiDir,
   });
 
@@ -156,6 +159,7 @@ export async function startDaemon(config: Readonly<Config>, opts: DaemonOptions)
     gateway: dispatch.connection,
   });
   monitor.start();
+  alerts.start();
   // on a shared store: this host's heartbeat and health for `clawpulse serve` (src/fleet)
   const heartbeat =
     config.store.engine === 'postgres'
@@ -170,6 +174,7 @@ export async function startDaemon(config: Readonly<Config>, opts: DaemonOptions)
         pipeline.tick(clock.now());
         dispatch.tick(clock.now());
         otlp.tick(clock.now());
+        alerts.tick(clock.now());
       } catch (err) {
         logger.error({ err }, 'tick failed');
       }
@@ -202,6 +207,7 @@ export async function startDaemon(config: Readonly<Config>, opts: DaemonOptions)
       await monitor.stop();
       await heartbeat?.stop();
       await dispatch.stop();
+      await alerts.stop();
       // after interruptAll: the sessions' last states and open spans go out
       await otlp.stop();
       await outputs?.flushAndClose();

@@ -6,7 +6,7 @@
 import type { SessionState } from '../../model/session.js';
 import { type Condition, nameOf, type Rule } from './rule.js';
 
-export function stuckRule(): Rule {
+export function stuckRule(opts: { stuckAfterMs?: number } = {}): Rule {
   const stuck = new Map<string, SessionState>();
   return {
     rule: 'stuck',
@@ -27,6 +27,7 @@ export function stuckRule(): Rule {
           message: `${nameOf(s)} is stuck: ${s.note ?? 'no activity with a run open'}`,
           resolvedMessage: `${nameOf(s)} is no longer stuck`,
           value: Math.round(quietMs / 1000),
+          ...(opts.stuckAfterMs ? { threshold: Math.round(opts.stuckAfterMs / 1000) } : {}),
           unit: 's',
         };
       }
