@@ -189,4 +189,30 @@ describe(`OPENCLAW_GATEWAYS: two OpenClaw ${VERSION} gateways, one clawpulse`, (
     expect(row('gateway:alpha')?.detail).toContain(VERSION);
     expect(row('gateway')?.state).toBe('standby');
   }, 300_000);
+
+  it('a steer through the API reaches the session on its own gateway, with the OpenClaw key', async () => {
+    const d = daemon as Daemon;
+    const model = fake as FakeModel;
+    const steerText = `steer for the second gateway ${Date.now()}`;
+    const before = d.pipeline.tracker.get(`alpha|${KEY}`)?.lines.length;
+    const res = await fetch(
+      `http://127.0.0.1:${d.port}/api/sessions/${encodeURIComponent(`beta|${KEY}`)}/steer`,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ message: steerText }),
+      },
+    );
+    expect(res.status, await res.clone().text()).toBe(200);
+    // the model sees it in beta's conversation (the one that began with the reply scenario)
+    const req = await until('the steer to reach the model', () =>
+      model.requests().find((r) => r.lastUserText.includes(steerText)),
+    );
+    expect(req.firstUserText).toContain('on the second gateway');
+    // and the daemon shows the turn on beta's session only
+    await until('the steered turn on beta|…', () =>
+      d.pipeline.tracker.get(`beta|${KEY}`)?.lines.some((l) => text(l) === 'Noted.'),
+    );
+    expect(d.pipeline.tracker.get(`alpha|${KEY}`)?.lines.length).toBe(before);
+  }, 120_000);
 });
