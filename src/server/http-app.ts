@@ -16,6 +16,7 @@ import type { TrackerLimits } from '../model/session.js';
 import type { Pipeline } from '../pipeline.js';
 import type { EventStore } from '../store/event-store.js';
 import { createActionRoutes } from './actions.js';
+import { createAlertRoutes } from './alerts-api.js';
 import { createApiRoutes } from './api.js';
 import { authMiddleware, isAuthorized, loginHandlers } from './auth.js';
 import { jsonError } from './errors.js';
@@ -146,6 +147,7 @@ export function createHttpApp(deps: HttpAppDeps): { app: Hono; sse: SseHub } {
     sse.handle(c.req.raw, (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing),
   );
   // before the read API: its catch-all answers every other /api path with a 404
+  app.route('/api', createAlertRoutes({ store: deps.store, now: () => clock.now() }));
   app.route(
     '/api',
     createActionRoutes({
