@@ -1,14 +1,25 @@
 /**
- * The real daemon (`clawpulse start`, the built CLI, in its own process) on a state dir of 1,000
- * transcripts with a backlog of ~190 lines each: how long it takes to catch up, its RSS then and
- * once idle, and what it costs idle. This is the "RSS with 1,000 active sessions" a user sees;
- * the ingest bench measures the pipeline alone, inside the bench's process.
+ * The real daemon (`clawpulse start`, the built CLI, in its own process).
  *
- * - RSS and CPU are read from /proc/<pid> every second; the daemon is never asked to collect
- *   garbage (no --expose-gc): what V8 gives back on its own is what is measured.
+ * `npm run bench -- daemon [sizes]` (default 1000,10000,50000): a state dir of N recent
+ * sessions (the recorded transcript, ~20 lines each, all inside RETAIN_FINISHED_S), the daemon
+ * started on it, at each size:
+ *
+ * - catch-up: wall time and lines/s of the daemon's CPU (its start on an empty state dir left out);
+ * - RSS once idle: sampled every second after the catch-up until it settled (finished sessions
+ *   become briefs once their snapshot is saved, then V8 gives the memory back): at least 75 s,
+ *   then 20 s without a drop past 2 MB, at most 180 s;
+ * - `/api/sessions` first page and the SSE snapshot, in bytes;
+ * - dashboard first paint in Chromium: navigation start to the first session row in the DOM
+ *   (the page's own clock), and how many rows the DOM holds (the list is virtualized).
+ *
+ * `npm run bench -- daemon follow`: 1,000 transcripts with a backlog of ~190 lines each, the
+ * catch-up, RSS and CPU idle, then as many lines again appended live (the follow case).
+ *
+ * - RSS and CPU are read from /proc/<pid>; the daemon is never asked to collect garbage (no
+ *   --expose-gc): what V8 gives back on its own is what is measured.
  * - Caught up: the store's event count (GET /health) stopped growing (checked every second, so
- *   the catch-up times are up to a second long). Starting costs CPU of its own (loading the
- *   modules, opening the store): it is measured on an empty state dir and printed apart.
+ *   the catch-up times are up to a second long).
  * - The CLI is built first when a source file is newer than dist/ (`npm run build`).
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -27,6 +38,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../test/support/chromium.js';
 import { benchSessionId, isSessionHeader, TRANSCRIPT_FIXTURE, withEntryId } from './support.js';
 
 const SESSIONS = 1000;
@@ -130,7 +143,7 @@ interface Running {
 }
 
 /** `clawpulse start` on `dir`/openclaw, its state in `dir`/clawpulse; resolves once /health answers */
-async function startDaemon(dir: string): Promise<Running> {
+async function startDaemon(dir: string, env: Record<string, string> = {}): Promise<Running> {
   const port = await freePort();
   const proc = spawn(process.execPath, [join(root, 'bin/clawpulse.js'), 'start'], {
     env: {
@@ -140,6 +153,7 @@ async function startDaemon(dir: string): Promise<Running> {
       HEALTH_PORT: String(port),
       SOURCES: 'files',
       LOG_LEVEL: 'warn',
+      ...env,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -186,8 +200,8 @@ async function caughtUp(d: Running, t0: number, peak: { rss: number }): Promise<
   }
 }
 
-export async function run(): Promise<Record<string, number | string>> {
-  buildIfStale();
+/** the follow case: 1,000 transcripts with a backlog, then as many lines again live */
+async function followBench(): Promise<Record<string, number | string>> {
   const dir = mkdtempSync(join(tmpdir(), 'clawpulse-bench-daemon-'));
   let daemon: Running | undefined;
   try {
@@ -248,4 +262,171 @@ export async function run(): Promise<Record<string, number | string>> {
     await daemon?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+// ---- the window: N recent sessions ---------------------------------------------------------
+
+const DEFAULT_SIZES = [1000, 10_000, 50_000];
+const SETTLE_MIN_S = 75;
+const SETTLE_QUIET_S = 20;
+const SETTLE_MAX_S = 180;
+
+/** the recorded transcript's times (ISO and epoch ms) moved by `deltaMs` */
+function shiftTimes(line: string, deltaMs: number): string {
+  return line
+    .replace(
+      /"timestamp":"([^"]+)"/g,
+      (_m, iso: string) => `"timestamp":"${new Date(Date.parse(iso) + deltaMs).toISOString()}"`,
+    )
+    .replace(/"timestamp":(\d{13})/g, (_m, ms: string) => `"timestamp":${Number(ms) + deltaMs}`);
+}
+
+/**
+ * N transcripts of one recorded turn each, their sessions ending between 5 and 65 minutes ago
+ * (newest first), and their sessions.json; the lines written
+ */
+function writeWindow(stateDir: string, n: number): number {
+  const sessions = join(stateDir, 'agents', 'main', 'sessions');
+  mkdirSync(sessions, { recursive: true });
+  const template = readFileSync(TRANSCRIPT_FIXTURE, 'utf8').trim().split('\n');
+  const start = Date.parse(/"timestamp":"([^"]+)"/.exec(template[0] ?? '')?.[1] ?? '');
+  const index: Record<string, unknown> = {};
+  const now = Date.now();
+  let lines = 0;
+  for (let s = 0; s < n; s++) {
+    const sessionId = benchSessionId(s);
+    const begin = now - 5 * 60_000 - 60_000 - Math.floor((s / n) * 3_600_000);
+    const delta = begin - start;
+    const out = template.map((line) => shiftTimes(withEntryId(line, written++), delta));
+    writeFileSync(join(sessions, `${sessionId}.jsonl`), `${out.join('\n')}\n`);
+    lines += out.length;
+    index[`agent:main:bench:${s}`] = { sessionId, updatedAt: begin + 60_000 };
+  }
+  writeFileSync(join(sessions, 'sessions.json'), JSON.stringify(index));
+  return lines;
+}
+
+/** RSS sampled every second until it settled; the last figure and how long it took */
+async function settle(pid: number): Promise<{ rss: number; seconds: number; series: number[] }> {
+  const series: number[] = [];
+  let lastDropAt = 0;
+  for (let s = 1; s <= SETTLE_MAX_S; s++) {
+    await sleep(1000);
+    const rss = usage(pid).rss;
+    const low = Math.min(...series.slice(-SETTLE_QUIET_S));
+    if (series.length && rss < low - 2) lastDropAt = s;
+    series.push(Math.round(rss));
+    if (s >= SETTLE_MIN_S && s - lastDropAt >= SETTLE_QUIET_S) return { rss, seconds: s, series };
+  }
+  return { rss: series[series.length - 1] ?? Number.NaN, seconds: SETTLE_MAX_S, series };
+}
+
+/** bytes of the SSE stream's first message (the snapshot) */
+async function snapshotBytes(port: number): Promise<number> {
+  const ac = new AbortController();
+  const res = await fetch(`http://127.0.0.1:${port}/api/stream`, { signal: ac.signal });
+  const reader = res.body?.getReader();
+  let text = '';
+  let bytes = 0;
+  try {
+    for (;;) {
+      const r = await reader?.read();
+      if (!r || r.done) break;
+      bytes += r.value.byteLength;
+      text += new TextDecoder().decode(r.value);
+      const at = text.indexOf('event: snapshot');
+      if (at >= 0 && text.indexOf('\n\n', at) >= 0) break;
+    }
+  } finally {
+    ac.abort();
+  }
+  return bytes;
+}
+
+/** navigation start to the first session row in the DOM (the page's clock), and the rows it holds */
+async function firstPaint(browser: Browser, port: number): Promise<{ ms: number; rows: number }> {
+  const ctx = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  try {
+    const page = await ctx.newPage();
+    await page.goto(`http://127.0.0.1:${port}/`, { waitUntil: 'commit' });
+    const ms = await (
+      await page.waitForFunction(
+        () => (document.querySelector('li[data-key]') ? performance.now() : 0),
+        null,
+        {
+          polling: 'raf',
+          timeout: 60_000,
+        },
+      )
+    ).jsonValue();
+    const rows = await page.evaluate(() => document.querySelectorAll('li[data-key]').length);
+    return { ms: Number(ms), rows };
+  } finally {
+    await ctx.close();
+  }
+}
+
+async function windowAt(
+  n: number,
+  startCpu: number,
+  browser: Browser,
+): Promise<Record<string, number | string>> {
+  const dir = mkdtempSync(join(tmpdir(), `clawpulse-bench-window-${n}-`));
+  let daemon: Running | undefined;
+  try {
+    const lines = writeWindow(join(dir, 'openclaw'), n);
+    const t0 = performance.now();
+    daemon = await startDaemon(dir);
+    const peak = { rss: 0 };
+    const backlog = await caughtUp(daemon, t0, peak);
+    const idle = await settle(daemon.pid);
+    const api = await fetch(`http://127.0.0.1:${daemon.port}/api/sessions`);
+    const apiBytes = (await api.arrayBuffer()).byteLength;
+    const sse = await snapshotBytes(daemon.port);
+    const paint = await firstPaint(browser, daemon.port);
+    const k = `${n / 1000}k`;
+    return {
+      [`${k}: lines`]: lines,
+      [`${k}: catch-up wall s (start included)`]: backlog.wall,
+      [`${k}: catch-up lines/s (CPU, start excluded)`]: Math.round(lines / ((backlog.cpu - startCpu) / 1000)),
+      [`${k}: RSS MB when caught up`]: Math.round(backlog.rss),
+      [`${k}: RSS MB idle (settled after s)`]: `${Math.round(idle.rss)} (${idle.seconds} s)`,
+      [`${k}: RSS MB peak`]: Math.round(Math.max(peak.rss, ...idle.series)),
+      [`${k}: /api/sessions first page bytes`]: apiBytes,
+      [`${k}: SSE snapshot bytes`]: sse,
+      [`${k}: dashboard first paint ms`]: Math.round(paint.ms),
+      [`${k}: session rows in the DOM`]: paint.rows,
+    };
+  } finally {
+    await daemon?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function run(): Promise<Record<string, number | string>> {
+  buildIfStale();
+  const arg = process.argv[4];
+  if (arg === 'follow') return followBench();
+  const sizes = arg ? arg.split(',').map((x) => Number(x.replace(/k$/, '000'))) : DEFAULT_SIZES;
+  if (sizes.some((x) => !Number.isInteger(x) || x < 1))
+    throw new Error(`sizes: a comma list of counts, not ${arg}`);
+  // what starting costs, on an empty state dir
+  const empty = mkdtempSync(join(tmpdir(), 'clawpulse-bench-empty-'));
+  mkdirSync(join(empty, 'openclaw'), { recursive: true });
+  let startCpu: number;
+  try {
+    const d = await startDaemon(empty);
+    startCpu = usage(d.pid).cpu;
+    await d.stop();
+  } finally {
+    rmSync(empty, { recursive: true, force: true });
+  }
+  const browser = await launchChromium();
+  const out: Record<string, number | string> = { 'start on an empty state dir: CPU s': startCpu / 1000 };
+  try {
+    for (const n of sizes) Object.assign(out, await windowAt(n, startCpu, browser));
+  } finally {
+    await browser.close();
+  }
+  return out;
 }

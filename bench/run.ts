@@ -30,10 +30,19 @@ for (const f of files) {
   const t0 = Date.now();
   const r = spawnSync(
     process.execPath,
-    ['--import', 'tsx', '--expose-gc', fileURLToPath(import.meta.url), '--one', `${dir}${f}`],
+    // what follows the name goes to the bench: `npm run bench -- daemon 1000,10000`
+    [
+      '--import',
+      'tsx',
+      '--expose-gc',
+      fileURLToPath(import.meta.url),
+      '--one',
+      `${dir}${f}`,
+      ...process.argv.slice(3),
+    ],
     {
       encoding: 'utf8',
-      timeout: 600_000,
+      timeout: 1_800_000,
       stdio: ['ignore', 'pipe', 'inherit'],
     },
   );
