@@ -119,6 +119,14 @@ common(program.command('sessions'))
     });
   });
 
+common(program.command('alerts'))
+  .description("the alerts firing (--all: and resolved): the running daemon's, else the store's")
+  .option('--json', 'machine-readable')
+  .option('--all', 'resolved alerts too, most recent first')
+  .action(async (o: CommonOptions & { json?: boolean; all?: boolean }) => {
+    process.exitCode = await (await import('./alerts.js')).listAlerts(configFromCli(o), o);
+  });
+
 common(program.command('usage'))
   .description(
     'tokens, cost (estimated marked), runs, tools, errors and active time over a period, from the store',
