@@ -140,6 +140,59 @@ export function describeEventStoreContract(name: string, open: OpenStore): void 
       s.close();
     });
 
+    it('reads appended events before their commit, and a reopen keeps them with their dedupe', () => {
+      const s = open('uncommitted');
+      s.append([text(1, 'a'), text(2, 'b')], [{ key: 'files:/a', value: { pos: 1 } }]);
+      s.append([text(3, 'a')], [{ key: 'files:/a', value: { pos: 3 } }]);
+      // no flush: reads merge what waits for its group's commit
+      expect(s.readAfter(0, 10).map((e) => e.seq)).toEqual([1, 2, 3]);
+      expect(s.readAfter(1, 1).map((e) => e.seq)).toEqual([2]);
+      expect(s.readSession('a').map((e) => e.seq)).toEqual([1, 3]);
+      expect(s.readSession('a', 1).map((e) => e.seq)).toEqual([1]);
+      expect(s.getOffset('files:/a')).toEqual({ pos: 3 });
+      s.close();
+      const again = open('uncommitted');
+      expect(again.lastSeq()).toBe(3);
+      expect(again.getOffset('files:/a')).toEqual({ pos: 3 });
+      // the facts seen before the reopen are still known: only the new one is stored, at seq 4
+      const r = again.append([text(1, 'a'), text(2, 'b'), text(3, 'a'), text(4, 'a')]);
+      expect(r.duplicates).toBe(3);
+      expect(r.stored.map((e) => e.seq)).toEqual([4]);
+      expect(again.readAfter(0, 10).map((e) => (e.event as { text: string }).text)).toEqual([
+        'line 1',
+        'line 2',
+        'line 3',
+        'line 4',
+      ]);
+      again.close();
+    });
+
+    it('keeps offsets set after appended ones, and the snapshot seq, across a reopen', () => {
+      const s = open('offsets-order');
+      s.append([text(1)], [{ key: 'files:/a', value: { pos: 1 } }]);
+      // saved on its own after the append: the append's older value must not overwrite it
+      s.setOffsets([{ key: 'files:/a', value: { pos: 9 } }]);
+      s.saveSnapshots([session('agent:main:main')], 1);
+      s.saveSnapshots([{ ...session('agent:main:main'), status: 'done' }], 1);
+      s.close();
+      const again = open('offsets-order');
+      expect(again.getOffset('files:/a')).toEqual({ pos: 9 });
+      expect(again.listOffsets('files:')).toEqual([{ key: 'files:/a', value: { pos: 9 } }]);
+      expect(again.snapshotSeq()).toBe(1);
+      expect(again.loadSnapshots().map((x) => x.status)).toEqual(['done']);
+      again.close();
+    });
+
+    it('counts an event missing its dedupeKey or sessionKey as a duplicate, storing nothing', () => {
+      const s = open('incomplete');
+      const noKey = { ...text(1), dedupeKey: undefined } as unknown as PulseEvent;
+      const noSession = { ...text(2), sessionKey: undefined } as unknown as PulseEvent;
+      const r = s.append([noKey, noSession, text(3)]);
+      expect(r.duplicates).toBe(2);
+      expect(r.stored.map((e) => e.seq)).toEqual([1]);
+      s.close();
+    });
+
     it('reports stats', () => {
       const s = open('stats');
       s.append([text(1), text(2)]);

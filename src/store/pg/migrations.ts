@@ -34,9 +34,9 @@ export const MIGRATION_LOCK_KEY = 0x636c6177; // 'claw'
 /**
  * The core schema (helper D's fleet view reads `clawpulse_hosts` and `clawpulse_events`).
  *
- * Dedupe: `dedupe_hash` is the MD5 of the dedupe key as a uuid (16 bytes, fixed size) instead of
- * the key itself, which can be hundreds of bytes (a tool call id plus a session path): the unique
- * index (host, session_key, dedupe_hash) stays small. Two different keys of one session sharing
+ * Dedupe: `dedupe_hash` is the MD5 of the dedupe key as a uuid (16 bytes, fixed size), a column
+ * PostgreSQL computes, indexed instead of the key itself, which can be hundreds of bytes (a tool
+ * call id plus a session path): the unique index (host, session_key, dedupe_hash) stays small. Two different keys of one session sharing
  * an MD5 is not a practical risk; `dedupe_key` keeps the key itself for reading.
  */
 const CORE = `
@@ -57,7 +57,7 @@ CREATE TABLE clawpulse_events (
   ts bigint NOT NULL,
   type text NOT NULL,
   dedupe_key text NOT NULL,
-  dedupe_hash uuid NOT NULL,
+  dedupe_hash uuid GENERATED ALWAYS AS (md5(dedupe_key)::uuid) STORED,
   body text NOT NULL,
   PRIMARY KEY (host, seq)
 );
