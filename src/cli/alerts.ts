@@ -10,6 +10,7 @@ import { displayStore } from '../config/store-env.js';
 import { formatDuration } from '../model/format.js';
 import type { AlertsResponse } from '../server/alerts-api.js';
 import type { AlertStore } from '../store/alert-store.js';
+import { openPgAlerts } from '../store/pg/pg-alerts.js';
 import { openAlertsFile } from '../store/sqlite-alerts.js';
 import { findDaemon, getJson } from './daemon-link.js';
 
@@ -25,7 +26,8 @@ export type AlertsOpener = (config: Readonly<Config>) => { alerts: AlertStore; c
 
 const openFromConfig: AlertsOpener = (config) => {
   const s = config.store;
-  if (s.engine !== 'sqlite') return undefined;
+  // the shared store: this host's alerts (CLAWPULSE_HOST)
+  if (s.engine === 'postgres') return openPgAlerts(s.url, config.host);
   return existsSync(s.path) ? openAlertsFile(s.path) : undefined;
 };
 
