@@ -14,6 +14,7 @@ import type { Config } from '../config/config.js';
 import { formatCostMarked, formatDuration, formatTokens } from '../render/format.js';
 import { createSqliteStore } from '../store/sqlite-store.js';
 import type { UsageRow, UsageTotals } from '../store/usage-store.js';
+import { formatUsageCsv } from '../usage/csv.js';
 import {
   buildUsageReport,
   parseUsageParams,
@@ -120,43 +121,6 @@ export function formatUsageTable(r: UsageReport): string {
     lines.push(
       `~ est.: $${r.total.estimatedCostUsd.toFixed(2)} of the cost was estimated from the price table (the source gave none; PRICES_FILE overrides)`,
     );
-  return `${lines.join('\n')}\n`;
-}
-
-const CSV_COLS = [
-  'input',
-  'output',
-  'cacheRead',
-  'cacheWrite',
-  'reasoning',
-  'totalTokens',
-  'costUsd',
-  'estimatedCostUsd',
-  'runs',
-  'toolCalls',
-  'failedTools',
-  'errors',
-  'activeMs',
-  'sessions',
-] as const;
-
-const csvCell = (v: string | number): string => {
-  const s = typeof v === 'number' ? String(Math.round(v * 1e9) / 1e9) : v;
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-};
-
-export function formatUsageCsv(r: UsageReport): string {
-  const cmp = r.previous && !['day', 'week', 'month'].includes(r.by);
-  const head = [r.by, ...CSV_COLS, ...(cmp ? ['prevCostUsd', 'prevTotalTokens'] : [])];
-  const lines = [head.join(',')];
-  for (const row of r.rows) {
-    const line: Array<string | number> = [row.key, ...CSV_COLS.map((c) => row[c])];
-    if (cmp) {
-      const p = r.previous?.byKey[row.key];
-      line.push(p?.costUsd ?? 0, p?.totalTokens ?? 0);
-    }
-    lines.push(line.map(csvCell).join(','));
-  }
   return `${lines.join('\n')}\n`;
 }
 

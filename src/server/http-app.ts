@@ -24,6 +24,7 @@ import type { HealthReport, MetricsInput } from './health.js';
 import { renderMetrics } from './metrics.js';
 import { createSseHub, type SseHub, type SseHubOptions } from './sse-hub.js';
 import { createStaticHandler } from './static.js';
+import { createUsageRoutes, usageMetrics } from './usage-api.js';
 
 export interface HttpAppDeps {
   pipeline: Pipeline;
@@ -139,7 +140,7 @@ export function createHttpApp(deps: HttpAppDeps): { app: Hono; sse: SseHub } {
   }
 
   app.get('/metrics', (c) =>
-    c.body(renderMetrics(deps.metrics(), sse.stats()), 200, {
+    c.body(renderMetrics(deps.metrics(), sse.stats(), usageMetrics(deps.store, log)), 200, {
       'content-type': 'text/plain; version=0.0.4; charset=utf-8',
     }),
   );
@@ -148,6 +149,7 @@ export function createHttpApp(deps: HttpAppDeps): { app: Hono; sse: SseHub } {
   );
   // before the read API: its catch-all answers every other /api path with a 404
   app.route('/api', createAlertRoutes({ store: deps.store, now: () => clock.now() }));
+  app.route('/api', createUsageRoutes({ store: deps.store, now: () => clock.now() }));
   app.route(
     '/api',
     createActionRoutes({

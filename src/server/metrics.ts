@@ -2,6 +2,8 @@
  * Prometheus text exposition (format 0.0.4) of the daemon's counters. Label values are
  * escaped; ids come from config/paths, never secrets.
  */
+
+import type { AgentModelUsage } from '../store/usage-store.js';
 import type { BreakerState, MetricsInput } from './health.js';
 import type { SseStats } from './sse-hub.js';
 
@@ -16,7 +18,12 @@ function labels(l: Record<string, string>): string {
   return parts.length ? `{${parts.join(',')}}` : '';
 }
 
-export function renderMetrics(m: MetricsInput, sse: SseStats): string {
+/**
+ * `usage`: the store's all-time usage per agent and model (`src/store/usage-store.ts`), as
+ * clawpulse_usage_* counters; unlike clawpulse_tokens_total & co. (since the daemon started) they
+ * survive a restart.
+ */
+export function renderMetrics(m: MetricsInput, sse: SseStats, usage?: readonly AgentModelUsage[]): string {
   const out: string[] = [];
   const metric = (
     name: string,
@@ -134,6 +141,55 @@ export function renderMetrics(m: MetricsInput, sse: SseStats): string {
       [{}, d.deliveryFailures],
     ]);
     metric('clawpulse_dispatch_verifies_total', 'counter', 'Verify commands run.', [[{}, d.verifies]]);
+  }
+  if (usage) {
+    const am = (u: AgentModelUsage) => ({ agent: u.agent, model: u.model });
+    const kinds = ['input', 'output', 'cacheRead', 'cacheWrite', 'reasoning'] as const;
+    const KIND = {
+      input: 'input',
+      output: 'output',
+      cacheRead: 'cache_read',
+      cacheWrite: 'cache_write',
+      reasoning: 'reasoning',
+    };
+    metric(
+      'clawpulse_usage_tokens_total',
+      'counter',
+      'Tokens stored, by agent, model and kind (input, output, cache_read, cache_write, reasoning).',
+      usage.flatMap((u) =>
+        kinds.map((k): [Record<string, string>, number] => [{ ...am(u), kind: KIND[k] }, u[k]]),
+      ),
+    );
+    metric(
+      'clawpulse_usage_cost_usd_total',
+      'counter',
+      'Cost stored in US dollars, by agent and model (estimated cost included).',
+      usage.map((u) => [am(u), Number(u.costUsd.toFixed(9))]),
+    );
+    metric(
+      'clawpulse_usage_estimated_cost_usd_total',
+      'counter',
+      'The part of the cost clawpulse estimated from its price table (the source gave none).',
+      usage.map((u) => [am(u), Number(u.estimatedCostUsd.toFixed(9))]),
+    );
+    metric(
+      'clawpulse_usage_runs_total',
+      'counter',
+      'Runs started, by agent and model.',
+      usage.map((u) => [am(u), u.runs]),
+    );
+    metric(
+      'clawpulse_usage_tool_calls_total',
+      'counter',
+      'Tool calls, by agent and model.',
+      usage.map((u) => [am(u), u.toolCalls]),
+    );
+    metric(
+      'clawpulse_usage_errors_total',
+      'counter',
+      'Model errors and failed runs, by agent and model.',
+      usage.map((u) => [am(u), u.errors]),
+    );
   }
   const extra = m.extra?.trim();
   return `${out.join('\n')}\n${extra ? `${extra}\n` : ''}`;

@@ -91,8 +91,8 @@ export interface EventStore {
 
   /** the dispatch ledger (labels → sessions) kept in the same store */
   ledger(): DispatchLedger;
-  /** the usage aggregates (tokens, cost ... per session per day) kept in the same store */
-  usage(): UsageStore;
+  /** the usage aggregates (tokens, cost ... per session per day) kept in the same store; optional: a store without them reports none */
+  usage?(): UsageStore;
   /** the alerts (src/alerts) kept in the same store; optional: a store without them lists none */
   alerts?(): AlertStore;
 

@@ -32,6 +32,8 @@ import { errorOf, openDatabase, readOnlyMessage, StoreError } from './sqlite-ope
 import { MISSING_SEQS, SCHEMA_VERSION, SEQ_FLOOR, SNAPSHOT_SEQ, STORE_NS } from './sqlite-schema.js';
 import { createSqliteUsage } from './sqlite-usage.js';
 import type { UsageStore } from './usage-store.js';
+import { createSqliteUsage } from './sqlite-usage.js';
+import type { UsageStore } from './usage-store.js';
 
 export { StoreError };
 
@@ -84,6 +86,7 @@ export interface StoreCarry {
 /** the SQLite EventStore, with what the store guard needs to watch and recover its file */
 export interface SqliteStore extends EventStore {
   readonly path: string;
+  usage(): UsageStore;
   alerts(): AlertStore;
   /** events accepted (the model has them) but held in memory because the disk refused them */
   heldEvents(): number;
@@ -325,6 +328,7 @@ export function createSqliteStore(path: string, opts: SqliteStoreOptions = {}): 
 
   const insertSessionKeyAt = db.prepare('INSERT OR IGNORE INTO session_keys (id, key) VALUES (?, ?)');
   let ledger: DispatchLedger | undefined;
+  let usage: UsageStore | undefined;
   let usage: UsageStore | undefined;
   let alerts: AlertStore | undefined;
   const group = createGroupCommit(db, {
@@ -589,6 +593,16 @@ export function createSqliteStore(path: string, opts: SqliteStoreOptions = {}): 
     ledger: () => {
       ledger ??= createSqliteLedger(db, () => group.flush());
       return ledger;
+    },
+    // written in the open group: rows and watermark commit with the events they count
+    usage() {
+      usage ??= createSqliteUsage(db, {
+        write: (fn) => guard('usage write', () => group.run(() => fn())),
+        flush: () => guard('commit', () => group.flush()),
+        readAfter: (after, limit) => this.readAfter(after, limit),
+        canWrite: () => !group.holding(),
+      });
+      return usage;
     },
     // written in the open group: rows and watermark commit with the events they count
     usage() {

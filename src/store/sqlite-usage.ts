@@ -7,7 +7,7 @@ import type Database from 'better-sqlite3';
 import type { StoredEvent } from '../model/events.js';
 import { createUsageFolder, type DayRow, type SessionAttrs } from '../usage/fold.js';
 import { dayBounds, orderRows } from '../usage/group.js';
-import type { UsageGroupBy, UsageQuery, UsageRow, UsageStore } from './usage-store.js';
+import type { AgentModelUsage, UsageGroupBy, UsageQuery, UsageRow, UsageStore } from './usage-store.js';
 
 export const USAGE_SCHEMA = `
 CREATE TABLE IF NOT EXISTS usage_days (
@@ -157,6 +157,14 @@ export const UPSERT_SESSION = `INSERT INTO usage_sessions (session_key, agent, l
   channel = excluded.channel, repo = excluded.repo, host = excluded.host, gateway = excluded.gateway,
   model = excluded.model, last_ts = excluded.last_ts, err_run = excluded.err_run, err_kind = excluded.err_kind`;
 
+export const BY_AGENT_MODEL = `SELECT COALESCE(s.agent, '') AS agent, d.model AS key, ${REPORT_COLUMNS}
+  FROM usage_days d LEFT JOIN usage_sessions s ON s.session_key = d.session_key GROUP BY 1, 2 ORDER BY 1, 2`;
+
+export const agentModelFromSql = (r: Record<string, unknown>): AgentModelUsage => {
+  const { key, ...totals } = rowFromSql(r);
+  return { agent: String(r.agent ?? ''), model: key, ...totals };
+};
+
 const toQ = (sql: string): string => sql.replace(/\$\d+/g, '?');
 
 /** events read per page while catching up */
@@ -181,6 +189,7 @@ export function createSqliteUsage(db: Database.Database, hooks: UsageStoreHooks)
   const upsertSession = db.prepare(toQ(UPSERT_SESSION));
   const selectAttrs = db.prepare('SELECT * FROM usage_sessions WHERE session_key = ?');
   const reports = new Map<UsageGroupBy, Database.Statement>();
+  let byAgentModel: Database.Statement | undefined;
 
   const cache = new Map<string, SessionAttrs>();
   const folder = createUsageFolder((key) => {
@@ -287,6 +296,10 @@ export function createSqliteUsage(db: Database.Database, hooks: UsageStoreHooks)
       const [from, to] = dayBounds(q);
       const rows = (stmt.all(from, to) as Array<Record<string, unknown>>).map(rowFromSql);
       return orderRows(q.by, rows, q.limit);
+    },
+    byAgentModel() {
+      byAgentModel ??= db.prepare(BY_AGENT_MODEL);
+      return (byAgentModel.all() as Array<Record<string, unknown>>).map(agentModelFromSql);
     },
   };
 }

@@ -37,6 +37,7 @@ import type { SessionState } from '../model/session.js';
 import type { AlertStore } from './alert-store.js';
 import type { DispatchLedger } from './dispatch-ledger.js';
 import type { UsageStore } from './usage-store.js';
+import type { UsageStore } from './usage-store.js';
 import type { EventStore, StoreIncident, StoreStats } from './event-store.js';
 import type { WriteLog } from './group-commit.js';
 import type { HashSet96 } from './hash-set96.js';
@@ -71,6 +72,7 @@ export interface GuardedStore extends EventStore {
   /** checks the file now (a timer does every `checkEveryMs`, a failed write at once) */
   check(): void;
   heldEvents(): number;
+  usage(): UsageStore;
 }
 
 interface FileId {
@@ -385,6 +387,14 @@ export function createGuardedStore(path: string, opts: GuardedStoreOptions): Gua
     report: (q) => cur.usage().report(q),
   };
 
+  // the usage aggregate follows the store to a new file too (its tables are copied with it)
+  const usage: UsageStore = {
+    record: (events) => write(() => cur.usage().record(events)),
+    catchUp: () => write(() => cur.usage().catchUp()),
+    appliedSeq: () => cur.usage().appliedSeq(),
+    report: (q) => cur.usage().report(q),
+  };
+
   return {
     setLiveModel: (fn) => {
       liveModel = fn;
@@ -421,6 +431,7 @@ export function createGuardedStore(path: string, opts: GuardedStoreOptions): Gua
     kvDelete: (ns, key) => write(() => cur.kvDelete(ns, key)),
     kvList: (ns) => cur.kvList(ns),
     ledger: () => ledger,
+    usage: () => usage,
     usage: () => usage,
     alerts: () => alerts,
     stats: (): StoreStats => {

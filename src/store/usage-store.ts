@@ -78,6 +78,12 @@ export interface UsageRow extends UsageTotals {
   key: string;
 }
 
+/** all-time totals of one agent and model (the /metrics counters) */
+export interface AgentModelUsage extends UsageTotals {
+  agent: string;
+  model: string;
+}
+
 export interface UsageStore {
   /** folds newly stored events (the pipeline's, in seq order) into the aggregate */
   record(events: readonly StoredEvent[]): void;
@@ -87,4 +93,6 @@ export interface UsageStore {
   appliedSeq(): number;
   /** rows grouped as asked, largest cost first (time groupings oldest first) */
   report(q: UsageQuery): UsageRow[];
+  /** totals per agent and model over every day stored (monotonic: /metrics counters) */
+  byAgentModel(): AgentModelUsage[];
 }

@@ -36,7 +36,8 @@ export function createDaemonUsage(
   const estimate = createCostEstimator(pricesOf(config.pricesFile, logger));
   let usage: UsageStore | undefined;
   try {
-    usage = store.usage();
+    usage = store.usage?.();
+    if (!usage) return { estimate };
     const t0 = Date.now();
     const folded = usage.catchUp();
     if (folded)
