@@ -32,8 +32,6 @@ import { errorOf, openDatabase, readOnlyMessage, StoreError } from './sqlite-ope
 import { MISSING_SEQS, SCHEMA_VERSION, SEQ_FLOOR, SNAPSHOT_SEQ, STORE_NS } from './sqlite-schema.js';
 import { createSqliteUsage } from './sqlite-usage.js';
 import type { UsageStore } from './usage-store.js';
-import { createSqliteUsage } from './sqlite-usage.js';
-import type { UsageStore } from './usage-store.js';
 
 export { StoreError };
 
@@ -329,7 +327,6 @@ export function createSqliteStore(path: string, opts: SqliteStoreOptions = {}): 
   const insertSessionKeyAt = db.prepare('INSERT OR IGNORE INTO session_keys (id, key) VALUES (?, ?)');
   let ledger: DispatchLedger | undefined;
   let usage: UsageStore | undefined;
-  let usage: UsageStore | undefined;
   let alerts: AlertStore | undefined;
   const group = createGroupCommit(db, {
     maxDelayMs: opts.commitDelayMs ?? DEFAULT_COMMIT_DELAY_MS,
@@ -593,16 +590,6 @@ export function createSqliteStore(path: string, opts: SqliteStoreOptions = {}): 
     ledger: () => {
       ledger ??= createSqliteLedger(db, () => group.flush());
       return ledger;
-    },
-    // written in the open group: rows and watermark commit with the events they count
-    usage() {
-      usage ??= createSqliteUsage(db, {
-        write: (fn) => guard('usage write', () => group.run(() => fn())),
-        flush: () => guard('commit', () => group.flush()),
-        readAfter: (after, limit) => this.readAfter(after, limit),
-        canWrite: () => !group.holding(),
-      });
-      return usage;
     },
     // written in the open group: rows and watermark commit with the events they count
     usage() {

@@ -37,7 +37,6 @@ import type { SessionState } from '../model/session.js';
 import type { AlertStore } from './alert-store.js';
 import type { DispatchLedger } from './dispatch-ledger.js';
 import type { UsageStore } from './usage-store.js';
-import type { UsageStore } from './usage-store.js';
 import type { EventStore, StoreIncident, StoreStats } from './event-store.js';
 import type { WriteLog } from './group-commit.js';
 import type { HashSet96 } from './hash-set96.js';
@@ -385,14 +384,7 @@ export function createGuardedStore(path: string, opts: GuardedStoreOptions): Gua
     catchUp: () => write(() => cur.usage().catchUp()),
     appliedSeq: () => cur.usage().appliedSeq(),
     report: (q) => cur.usage().report(q),
-  };
-
-  // the usage aggregate follows the store to a new file too (its tables are copied with it)
-  const usage: UsageStore = {
-    record: (events) => write(() => cur.usage().record(events)),
-    catchUp: () => write(() => cur.usage().catchUp()),
-    appliedSeq: () => cur.usage().appliedSeq(),
-    report: (q) => cur.usage().report(q),
+    byAgentModel: () => cur.usage().byAgentModel(),
   };
 
   return {
@@ -431,7 +423,6 @@ export function createGuardedStore(path: string, opts: GuardedStoreOptions): Gua
     kvDelete: (ns, key) => write(() => cur.kvDelete(ns, key)),
     kvList: (ns) => cur.kvList(ns),
     ledger: () => ledger,
-    usage: () => usage,
     usage: () => usage,
     alerts: () => alerts,
     stats: (): StoreStats => {
