@@ -264,12 +264,23 @@ async function latency(url: string, dir: string, out: Record<string, number | st
       }).observe(document.body, { childList: true, subtree: true, characterData: true });
     })()`);
     const lat: number[] = [];
+    const read: number[] = [];
+    // when serve's pipeline has the mark (read from PostgreSQL): splits the database and LISTEN
+    // hop from the SSE and render hop
+    let t0 = 0;
+    let current = -1;
+    serve.pipeline.subscribe((u) => {
+      for (const e of u.events)
+        if (e.event.type === 'assistant.text' && e.event.text === `fleet-${current}-mark`)
+          read.push(performance.now() - t0);
+    });
     let missed = 0;
     for (let i = 1; i <= SAMPLES; i++) {
+      current = i;
       const seen = new Promise<number>((r) => {
         resolveSeen = (n) => n === i && r(n);
       });
-      const t0 = performance.now();
+      t0 = performance.now();
       writer.send(`mark ${i}`);
       const n = await Promise.race([seen, new Promise<number>((r) => setTimeout(() => r(-1), 5000))]);
       if (n === i) lat.push(performance.now() - t0);
@@ -280,8 +291,11 @@ async function latency(url: string, dir: string, out: Record<string, number | st
     out.write_to_fleet_dom_samples = lat.length;
     out.write_to_fleet_dom_missed = missed;
     out.write_to_fleet_dom_p50_ms = round(pct(lat, 50));
+    out.write_to_fleet_dom_p90_ms = round(pct(lat, 90));
     out.write_to_fleet_dom_p99_ms = round(pct(lat, 99));
     out.write_to_fleet_dom_max_ms = round(Math.max(...lat));
+    out.write_to_serve_pipeline_p50_ms = round(pct(read, 50));
+    out.write_to_serve_pipeline_p99_ms = round(pct(read, 99));
   } finally {
     await browser.close();
     await serve.stop();
