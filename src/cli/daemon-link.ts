@@ -7,6 +7,7 @@
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Config } from '../config/config.js';
+import { displayStore } from '../config/store-env.js';
 import { readLivePid } from '../infra/pidfile.js';
 
 export type DaemonKind = 'daemon' | 'demo';
@@ -87,7 +88,7 @@ export function findDaemon(config: Readonly<Config>): DaemonLink | undefined {
     config.http.disabled || config.http.port === 0
       ? undefined
       : `http://${hostForUrl(config.http.host)}:${config.http.port}`;
-  return { pid, kind: 'daemon', ...(url ? { url } : {}), db: config.dbPath };
+  return { pid, kind: 'daemon', ...(url ? { url } : {}), db: displayStore(config.store) };
 }
 
 export function authHeaders(config: Readonly<Config>): Record<string, string> {

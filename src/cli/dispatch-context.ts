@@ -1,11 +1,10 @@
 /**
- * Sets up a dispatch command's context in a CLI process: the ledger in the store file (its own
- * connection), the gateway connected on first use (one try, no reconnect loop), the running
+ * Sets up a dispatch command's context in a CLI process: the ledger in the store (its own
+ * connection: the SQLite file, or this host's ledger in the shared PostgreSQL store), the gateway
+ * connected on first use (one try, no reconnect loop), the running
  * daemon's model when there is one (else the store's), and lifecycle sinks for the events a
  * command sends when no daemon does. `close()` ends all of it; sinks get a short flush.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import pino from 'pino';
 import type { Config } from '../config/config.js';
 import type { DispatchContext } from '../dispatch/context.js';
@@ -16,8 +15,7 @@ import { systemClock } from '../infra/clock.js';
 import { readLivePid } from '../infra/pidfile.js';
 import { createLifecycleSinks } from '../sinks/lifecycle-sinks.js';
 import type { EventStore } from '../store/event-store.js';
-import { openLedgerFile } from '../store/sqlite-ledger.js';
-import { createSqliteStore } from '../store/sqlite-store.js';
+import { openLedger, openStore } from '../store/open-store.js';
 import { hostForUrl } from './start.js';
 
 export interface CliDispatch {
@@ -41,14 +39,13 @@ export async function runningDaemon(config: Readonly<Config>): Promise<string | 
 }
 
 export async function openCliDispatch(config: Readonly<Config>): Promise<CliDispatch> {
-  mkdirSync(dirname(config.dbPath), { recursive: true });
-  const { ledger, close: closeLedger } = openLedgerFile(config.dbPath);
+  const { ledger, close: closeLedger } = openLedger(config);
   const daemon = await runningDaemon(config);
   const logger = pino({ level: process.env.LOG_LEVEL === 'debug' ? 'debug' : 'silent' });
 
   let store: EventStore | undefined;
   const getStore = () => {
-    store ??= createSqliteStore(config.dbPath);
+    store ??= openStore(config, { role: 'cli' });
     return store;
   };
   const fromStore = storeView(

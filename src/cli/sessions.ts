@@ -4,7 +4,6 @@
  * plus the events stored after them), saying so on stderr. `--json` has one shape either way
  * (the replay JSON view, plus `source`).
  */
-import { existsSync } from 'node:fs';
 import type { Config } from '../config/config.js';
 import { formatDuration } from '../model/format.js';
 import type { SessionState, ToolCallState } from '../model/session.js';
@@ -13,7 +12,7 @@ import { restoreModel } from '../pipeline.js';
 import { elapsedMs, formatCostMarked, formatTokens } from '../render/format.js';
 import { toReplayJson } from '../render/json-view.js';
 import type { SessionDetail, SessionSummary, SessionToolsPage } from '../server/summary.js';
-import { createSqliteStore } from '../store/sqlite-store.js';
+import { openStore, storeExists, storeName } from '../store/open-store.js';
 import { type DaemonLink, findDaemon, getJson } from './daemon-link.js';
 
 /** all of a session's tool calls (the detail carries only the newest), oldest first, 500 a page */
@@ -91,8 +90,8 @@ async function fromDaemon(link: DaemonLink, config: Readonly<Config>): Promise<S
 }
 
 function fromStore(config: Readonly<Config>): SessionState[] | undefined {
-  if (!existsSync(config.dbPath)) return undefined;
-  const store = createSqliteStore(config.dbPath);
+  if (!storeExists(config)) return undefined;
+  const store = openStore(config, { role: 'cli' });
   // snapshots plus the events stored after them: what the daemon's model held
   const tracker = createSessionTracker(config.model);
   try {
@@ -128,15 +127,15 @@ export async function listSessions(
     }
   }
   if (!sessions) {
-    if (!link) process.stderr.write(`clawpulse: no daemon running: reading the store ${config.dbPath}\n`);
+    if (!link) process.stderr.write(`clawpulse: no daemon running: reading the store ${storeName(config)}\n`);
     else if (!link.url)
       process.stderr.write(
-        `clawpulse: the running ${link.kind} has no HTTP (HEALTH_PORT=0): reading the store ${config.dbPath}\n`,
+        `clawpulse: the running ${link.kind} has no HTTP (HEALTH_PORT=0): reading the store ${storeName(config)}\n`,
       );
     sessions = fromStore(config);
     if (!sessions) {
       if (json) process.stdout.write(`${JSON.stringify({ source, sessions: [] })}\n`);
-      else process.stdout.write(`no store yet at ${config.dbPath} (start clawpulse first)\n`);
+      else process.stdout.write(`no store yet at ${storeName(config)} (start clawpulse first)\n`);
       return 0;
     }
   }

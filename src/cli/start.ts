@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, openSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Config } from '../config/config.js';
+import { displayStore } from '../config/store-env.js';
 import { startDaemon } from '../daemon/daemon.js';
 import { openRotatingLog } from '../infra/log-file.js';
 import { createLogger, createProcessLogger, type Logger } from '../infra/logger.js';
@@ -67,7 +68,7 @@ export async function runForeground(config: Readonly<Config>, o: { logFile?: str
     pid: process.pid,
     url,
     kind: 'daemon',
-    db: config.dbPath,
+    db: displayStore(config.store),
   });
   // first, before any log line: where to look (also read by `start --fork` from the log file)
   process.stdout.write(

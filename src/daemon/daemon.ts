@@ -19,7 +19,7 @@ import type { Source, SourceHealth } from '../ingest/source.js';
 import { createSessionTracker } from '../model/tracker.js';
 import { createPipeline, type Pipeline, restoreModel } from '../pipeline.js';
 import type { EventStore } from '../store/event-store.js';
-import { createGuardedStore } from '../store/store-guard.js';
+import { openStore, storeName } from '../store/open-store.js';
 import { createDaemonUsage } from '../usage/daemon-usage.js';
 import { VERSION } from '../version.js';
 import { createDaemonAlerts } from './alerts.js';
@@ -62,15 +62,17 @@ export async function startDaemon(config: Readonly<Config>, opts: DaemonOptions)
   // the whole configuration (secrets redacted) only at debug: at info it buried the first lines
   logger.debug({ config: redactConfig(config as Config) }, 'configuration');
 
-  // watched: a deleted, replaced or read-only store file is reported, and a deleted one written again
-  const store = createGuardedStore(config.dbPath, {
+  // SQLite: watched (a deleted, replaced or read-only store file is reported, a deleted one written
+  // again); PostgreSQL: this host's writer (a second daemon with the same CLAWPULSE_HOST is refused)
+  const store = openStore(config, {
+    role: 'daemon',
     logger: logger.child({ part: 'store' }),
     now: () => clock.now(),
   });
   // finished, quiet sessions are kept as briefs; their whole state is read back from the store
   const tracker = createSessionTracker(config.model, { load: (key) => store.loadSnapshot(key) });
   // a store written again without its history is seeded with the live model
-  store.setLiveModel(() => tracker.all());
+  store.setLiveModel?.(() => tracker.all());
   const replayed = restoreModel(store, tracker, logger);
   if (replayed) logger.info({ replayed }, 'replayed the events stored after the last snapshot');
   const pipeline = createPipeline({
@@ -184,7 +186,7 @@ export async function startDaemon(config: Readonly<Config>, opts: DaemonOptions)
   scheduleTick();
 
   logger.info(
-    { sources: sources.map((s) => `${s.id}:${s.health().state}`), db: config.dbPath },
+    { sources: sources.map((s) => `${s.id}:${s.health().state}`), db: storeName(config) },
     config.http.disabled
       ? 'clawpulse running without HTTP (HEALTH_PORT=0)'
       : `clawpulse running: dashboard http://${config.http.host}:${outputs.port}/`,

@@ -103,7 +103,8 @@ export function buildHealthReport(parts: {
     uptimeMs: Math.max(0, parts.now - parts.startedAt),
     sources: parts.sources,
     sinks: parts.sinks,
-    store: parts.store.stats(),
+    // which engine holds history (and, on a shared store, under which host id)
+    store: { engine: 'sqlite', ...parts.store.stats() },
     sessions: countSessions(parts.tracker),
   };
 }

@@ -28,7 +28,12 @@ export interface AppendResult {
 
 /** what /health and /metrics show of the store */
 export interface StoreStats {
+  /** the file, or the PostgreSQL URL without its password */
   path: string;
+  /** sqlite (the default) or postgres (CLAWPULSE_STORE=postgres://…) */
+  engine?: 'sqlite' | 'postgres';
+  /** the host id this daemon writes under in a shared store (CLAWPULSE_HOST) */
+  host?: string;
   events: number;
   sessions: number;
   lastSeq: number;

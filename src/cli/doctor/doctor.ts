@@ -10,6 +10,7 @@ import { checkNamedGateways } from './gateways.js';
 import { checkNode, checkPort, checkStateDir, checkStore } from './local.js';
 import { checkMattermost } from './mattermost.js';
 import { checkOutputs } from './outputs.js';
+import { checkPgStore } from './pg-store.js';
 import { type CheckResult, fail, formatReport, ok } from './report.js';
 
 export interface DoctorOptions {
@@ -35,12 +36,13 @@ export async function collectChecks(env: NodeJS.ProcessEnv, o: DoctorOptions = {
     ];
   }
   const timeoutMs = o.timeoutMs ?? 5000;
-  const [gateway, named, mattermost, outputs, port] = await Promise.all([
+  const [gateway, named, mattermost, outputs, port, pgStore] = await Promise.all([
     checkGateway(config, timeoutMs),
     checkNamedGateways(config, timeoutMs),
     checkMattermost(config, timeoutMs),
     checkOutputs(config, timeoutMs),
     checkPort(config),
+    checkPgStore(config, timeoutMs),
   ]);
   return [
     ok('configuration', `valid; clawpulse home ${config.home}`),
@@ -51,7 +53,8 @@ export async function collectChecks(env: NodeJS.ProcessEnv, o: DoctorOptions = {
     ...mattermost,
     ...outputs,
     port,
-    checkStore(config),
+    // the SQLite file (its folder writable, disk space), or the shared PostgreSQL store
+    ...(config.store.engine === 'postgres' ? pgStore : [checkStore(config)]),
   ];
 }
 
