@@ -30,6 +30,8 @@ export interface Migration {
 
 /** the advisory lock key migrations run under (any constant no other lock of ours uses) */
 export const MIGRATION_LOCK_KEY = 0x636c6177; // 'claw'
+/** how long one migration may run */
+const MIGRATION_TIMEOUT_MS = 10 * 60_000;
 
 /**
  * The core schema (helper D's fleet view reads `clawpulse_hosts` and `clawpulse_events`).
@@ -112,7 +114,7 @@ export function migrations(): Migration[] {
 export function applyMigrations(
   pg: SyncPg,
   list: readonly Migration[] = migrations(),
-  lockWaitMs = 60_000,
+  lockWaitMs = MIGRATION_TIMEOUT_MS,
 ): string[] {
   const recorded = (): Set<string> =>
     new Set(pg.query<{ id: string }>('SELECT id FROM clawpulse_migrations').map((r) => r.id));
@@ -128,10 +130,13 @@ export function applyMigrations(
     const applied: string[] = [];
     for (const m of list) {
       if (done.has(m.id)) continue;
-      pg.transaction((q) => {
-        q.query(m.sql);
-        q.query('INSERT INTO clawpulse_migrations (id) VALUES ($1)', [m.id]);
-      });
+      // a migration may rewrite or index a big table: far longer than a statement's usual timeout
+      pg.withTimeout(MIGRATION_TIMEOUT_MS, () =>
+        pg.transaction((q) => {
+          q.query(m.sql);
+          q.query('INSERT INTO clawpulse_migrations (id) VALUES ($1)', [m.id]);
+        }),
+      );
       applied.push(m.id);
     }
     return applied;

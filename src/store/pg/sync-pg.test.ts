@@ -91,6 +91,11 @@ describe('openSyncPg', () => {
       }
     }
     expect(ok).toEqual([{ one: 1 }]);
+    // a longer timeout for one piece of work (a migration), then the usual one again
+    expect(pg.withTimeout(5000, () => pg.query('SELECT pg_sleep(0.5), 2 AS two'))).toEqual([
+      { pg_sleep: '', two: 2 },
+    ]);
+    expect(() => pg.query('SELECT pg_sleep(5)')).toThrow(/did not answer in 0.3 s/);
   });
 
   it('server down: answers PgUnavailable at once, reconnects when it is back', () => {

@@ -48,6 +48,8 @@ export interface SyncPg {
    * a caller holding session state (an advisory lock) knows to take it again
    */
   connection(): number;
+  /** runs `fn` with a longer (or shorter) timeout per call: a migration building an index */
+  withTimeout<T>(ms: number, fn: () => T): T;
   close(): void;
 }
 
@@ -121,7 +123,7 @@ function workerEntry(): { entry: URL | string; eval: boolean } {
 }
 
 export function openSyncPg(url: string, opts: SyncPgOptions = {}): SyncPg {
-  const timeoutMs = opts.timeoutMs ?? DEFAULT_PG_TIMEOUT_MS;
+  let timeoutMs = opts.timeoutMs ?? DEFAULT_PG_TIMEOUT_MS;
   const { url: safeUrl, where } = describePgUrl(url);
   const signalBuf = new SharedArrayBuffer(8);
   const signal = new Int32Array(signalBuf);
@@ -177,7 +179,7 @@ export function openSyncPg(url: string, opts: SyncPgOptions = {}): SyncPg {
     }
   }
 
-  function call(req: PgCall, ms = timeoutMs): PgReply {
+  function call(req: PgCall, ms: number = timeoutMs): PgReply {
     if (closed) throw new PgUnavailable(`PostgreSQL client for ${safeUrl} is closed`);
     if (dead) throw new PgUnavailable(`PostgreSQL client for ${safeUrl}: its worker ${dead}`);
     const id = ++nextId;
@@ -235,6 +237,15 @@ export function openSyncPg(url: string, opts: SyncPgOptions = {}): SyncPg {
     },
     inTransaction: () => txConn !== undefined,
     connection: () => lastConn,
+    withTimeout(ms, fn) {
+      const before = timeoutMs;
+      timeoutMs = ms;
+      try {
+        return fn();
+      } finally {
+        timeoutMs = before;
+      }
+    },
     close() {
       if (closed) return;
       try {
