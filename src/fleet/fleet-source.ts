@@ -167,7 +167,7 @@ export function createFleetSource(opts: FleetSourceOptions): FleetSource {
       );
       const dbNow = res.rows[0]?.db_now?.getTime() ?? clock.now();
       hosts = { rows: res.rows, dbNow };
-      problem = undefined;
+      problem = replaced(res.rows);
       for (const r of res.rows) dirty.add(r.host);
     } catch (err) {
       if (!noTable(err)) throw err;
@@ -176,6 +176,19 @@ export function createFleetSource(opts: FleetSourceOptions): FleetSource {
     }
     for (const h of offsets.keys()) dirty.add(h);
     await pump();
+  }
+
+  /**
+   * a host whose newest seq in the database is below what this serve read of it: the database was
+   * replaced or emptied under a mirror that remembers the old one (its offsets would skip the new)
+   */
+  function replaced(rows: readonly HostRow[]): string | undefined {
+    const behind = rows.filter((r) => r.last_seq != null && Number(r.last_seq) < (offsets.get(r.host) ?? 0));
+    if (!behind.length) return undefined;
+    const names = behind
+      .map((r) => `${r.host} (seq ${r.last_seq}, read to ${offsets.get(r.host)})`)
+      .join(', ');
+    return `${names}: the database holds fewer events than this serve read from it (replaced or emptied); start serve with a new --cache`;
   }
 
   async function safeCatchUp(): Promise<void> {

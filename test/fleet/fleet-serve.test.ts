@@ -173,6 +173,25 @@ suite('fleet serve', () => {
     ]);
   });
 
+  it('says so when the database holds fewer events of a host than the mirror read (replaced)', async () => {
+    const { url, db } = await freshDb();
+    const cache = join(dir, 'replaced.sqlite');
+    await db.addHost('h1');
+    await db.write('h1', sessionEvents('agent:main:a', 1, 0));
+    const first = await serve(url, cache);
+    await first.source.catchUp();
+    await first.stop();
+    running.splice(running.indexOf(first), 1);
+    // the database emptied and written again: seq 1..3 name other events now
+    await db.client.query('TRUNCATE clawpulse_events');
+    await db.client.query('UPDATE clawpulse_hosts SET last_seq = 0');
+    await db.write('h1', sessionEvents('agent:main:b', 1, 0).slice(0, 1));
+    const second = await serve(url, cache);
+    await second.source.catchUp();
+    expect(second.source.health().problem).toMatch(/h1 \(seq 1, read to 3\).*new --cache/);
+    expect(second.health().status).not.toBe('ok');
+  });
+
   it('loses nothing when the LISTEN connection drops: the reconnect catches every host up', async () => {
     const { url, db } = await freshDb();
     await db.addHost('h1');
