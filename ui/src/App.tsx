@@ -2,6 +2,7 @@
 import { useDeferredValue, useEffect, useMemo, useState } from 'react';
 import type { SessionStatus } from '../../src/model/session.js';
 import type { SessionSummary } from '../../src/server/summary.js';
+import { AlertsBadge, AlertsView, useAlerts } from './AlertsView.js';
 import { Feed } from './Feed.js';
 import { FleetHealth } from './FleetHealth.js';
 import { fmtCost, fmtTokens, STATUSES } from './format.js';
@@ -45,6 +46,9 @@ export function App({ live }: { live: LiveStore }) {
   }, [state.sessions, totalsAll]);
   const filtered = !!(status || agent || host || gateway || text.trim());
   const health = useHealth();
+  // the Alerts view takes the feed's place while open (AlertsView.tsx)
+  const alerts = useAlerts();
+  const [showAlerts, setShowAlerts] = useState(false);
   const trouble = useMemo(() => problemsOf(health), [health]);
   const totals = useMemo(() => {
     if (totalsAll) return { tokens: totalsAll.tokens, cost: totalsAll.costUsd, running: totalsAll.running };
@@ -127,6 +131,7 @@ export function App({ live }: { live: LiveStore }) {
             <b data-testid="total-running">{totals.running}</b> running
           </span>
         </div>
+        <AlertsBadge alerts={alerts} open={showAlerts} onToggle={() => setShowAlerts((v) => !v)} />
         <span
           className={`conn conn-${chip.cls}`}
           data-testid="conn"
@@ -235,6 +240,8 @@ export function App({ live }: { live: LiveStore }) {
           )}
           {selected ? (
             <SessionView key={selected} sessionKey={selected} live={live} state={state} onSelect={select} />
+          ) : showAlerts ? (
+            <AlertsView alerts={alerts} onSelect={select} />
           ) : (
             <Feed feed={state.feed} sessions={state.sessions} onSelect={select} />
           )}
