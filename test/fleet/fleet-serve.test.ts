@@ -254,6 +254,35 @@ suite('fleet serve', () => {
     expect(h.status).toBe('degraded');
   });
 
+  it('a heartbeat into a database that is down fails quietly, and is written once it is back', async () => {
+    const { url, db } = await freshDb();
+    await db.addHost('h1', { heartbeatAgoS: 3600 });
+    const health = () => ({
+      status: 'ok' as const,
+      uptimeMs: 1,
+      sources: [],
+      sinks: [],
+      store: { path: 'pg', events: 0, sessions: 0, lastSeq: 0, bytes: 0 },
+      sessions: { active: 0, idle: 0, stuck: 0, error: 0, done: 0, interrupted: 0 },
+    });
+    const dead = startHostHeartbeat({
+      url: 'postgres://postgres@127.0.0.1:1/none',
+      host: 'h1',
+      logger: silentLogger,
+      intervalMs: NO_POLL,
+      health,
+    });
+    expect(await dead.beat()).toBe(false);
+    await dead.stop();
+    const live = startHostHeartbeat({ url, host: 'h1', logger: silentLogger, intervalMs: NO_POLL, health });
+    expect(await live.beat()).toBe(true);
+    await live.stop();
+    const r = await db.client.query<{ age: number }>(
+      "SELECT extract(epoch FROM now() - heartbeat_at)::float AS age FROM clawpulse_hosts WHERE host = 'h1'",
+    );
+    expect(r.rows[0]?.age).toBeLessThan(5);
+  });
+
   it('answers steer with 409 naming the host that follows the session', async () => {
     const { url, db } = await freshDb();
     await db.addHost('h1');
