@@ -50,8 +50,12 @@ function taken(q: SyncPg, host: string): StoreError {
 }
 
 export interface HostLease {
-  /** takes the lease again if the connection changed since it was taken (inside the write transaction) */
-  retake(q: SyncPg): void;
+  /**
+   * takes the lease again if the connection changed since it was taken (inside the write
+   * transaction); `committedSeq` is the last seq this writer knows committed: rows past it mean
+   * another writer wrote this host meanwhile, and this one must not go on numbering
+   */
+  retake(q: SyncPg, committedSeq: number): void;
   /** marks the host stopped (the lease goes with the connection) */
   release(): void;
 }
@@ -75,9 +79,21 @@ export function takeHostLease(pg: SyncPg, host: string, waitMs = DEFAULT_LEASE_W
     [host, hostname(), process.pid],
   );
   return {
-    retake(q) {
+    retake(q, committedSeq) {
       if (q.connection() === conn) return;
       if (!tryLock(q, host)) throw taken(q, host);
+      const [r] = q.query<{ s: number | null }>(
+        'SELECT max(seq) AS s FROM clawpulse_events WHERE host = $1',
+        [host],
+      );
+      if ((r?.s ?? 0) > committedSeq) {
+        q.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [host]);
+        throw new StoreError(
+          `host "${host}": another writer wrote its events (up to seq ${r?.s}) while this clawpulse was disconnected (at seq ${committedSeq}); restart it (two daemons share CLAWPULSE_HOST?)`,
+          q.url,
+          HOST_TAKEN,
+        );
+      }
       conn = q.connection();
     },
     release() {

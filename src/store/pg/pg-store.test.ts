@@ -85,6 +85,71 @@ describe('PostgreSQL store', () => {
     next.close();
   });
 
+  it('a writer that lost its connection takes its lease again before writing, or writes nothing', () => {
+    const a = store('retake');
+    a.append([ev(1)]);
+    a.flush();
+    const pid = a.pg().query<{ pid: number }>('SELECT pg_backend_pid() AS pid')[0]?.pid;
+    const killer = openSyncPg(database('retake'));
+    killer.query('SELECT pg_terminate_backend($1)', [pid]);
+    // the lease went with the connection: another writer for h1 may start now
+    const b = store('retake', 'h1', { leaseWaitMs: 3000 });
+    expect(a.append([ev(2)]).stored[0]?.seq).toBe(2);
+    let err = '';
+    for (let i = 0; i < 60 && !/already written/.test(err); i++) {
+      try {
+        a.flush();
+        err = 'written';
+      } catch (e) {
+        err = String(e);
+        sleep(100);
+      }
+    }
+    expect(err).toMatch(/host "h1" is already written by another clawpulse/);
+    expect(a.heldEvents()).toBe(1);
+    expect(killer.query('SELECT count(*) AS n FROM clawpulse_events')).toEqual([{ n: 1 }]);
+    b.close();
+    // once the other is gone, the first takes its lease again and writes what it held
+    let written = false;
+    for (let i = 0; i < 60 && !written; i++) {
+      try {
+        a.flush();
+        written = true;
+      } catch {
+        sleep(100);
+      }
+    }
+    expect(written).toBe(true);
+    expect(killer.query('SELECT seq FROM clawpulse_events ORDER BY seq')).toEqual([{ seq: 1 }, { seq: 2 }]);
+
+    // had the other written meanwhile, the first must not go on numbering over its rows
+    const apid = a.pg().query<{ pid: number }>('SELECT pg_backend_pid() AS pid')[0]?.pid;
+    killer.query('SELECT pg_terminate_backend($1)', [apid]);
+    const c = store('retake', 'h1', { leaseWaitMs: 3000 });
+    c.append([ev(3)]);
+    c.close();
+    expect(a.append([ev(4)]).stored[0]?.seq).toBe(3);
+    err = '';
+    for (let i = 0; i < 60 && !/another writer wrote/.test(err); i++) {
+      try {
+        a.flush();
+        err = 'written';
+      } catch (e) {
+        err = String(e);
+        sleep(100);
+      }
+    }
+    expect(err).toMatch(
+      /another writer wrote its events \(up to seq 3\) while this clawpulse was disconnected \(at seq 2\)/,
+    );
+    expect(killer.query('SELECT dedupe_key FROM clawpulse_events WHERE seq = 3')).toEqual([
+      { dedupe_key: 'k3' },
+    ]);
+    // it let the lease go: the host can be started again
+    store('retake', 'h1', { leaseWaitMs: 3000 }).close();
+    killer.close();
+  });
+
   it('keeps two hosts in one database apart: seqs, dedupe, offsets, kv, snapshots', () => {
     const a = store('two_hosts', 'alpha');
     const b = store('two_hosts', 'bravo');
@@ -202,6 +267,21 @@ describe('PostgreSQL store', () => {
     expect(s.pg().query('SELECT value FROM clawpulse_offsets')).toEqual([{ value: '{"pos":9}' }]);
     // the lease was taken again on the new connection: a second writer is still refused
     expect(() => store('outage')).toThrow(/already written/);
+  });
+
+  it('takes keys PostgreSQL text cannot hold, and fails an unserializable append alone', () => {
+    const s = store('bad_input');
+    const nul = { ...ev(1, 'agent:main:a\u0000b'), dedupeKey: 'k\u00001' };
+    expect(s.append([nul]).stored.map((e) => e.seq)).toEqual([1]);
+    s.flush();
+    expect(s.readSession('agent:main:a\u0000b').map((e) => e.seq)).toEqual([1]);
+    expect(s.append([nul]).duplicates).toBe(1);
+    const bad = { ...ev(2), extra: 10n } as unknown as PulseEvent;
+    expect(() => s.append([ev(3), bad])).toThrow(/append failed.*BigInt/);
+    // nothing of the failed append stays: its good event is new again, at the next seq
+    expect(s.append([ev(3)]).stored.map((e) => e.seq)).toEqual([2]);
+    s.flush();
+    expect(s.readAfter(0, 10).map((e) => e.event.dedupeKey)).toEqual(['k\u00001', 'k3']);
   });
 
   it('applies the migrations once when two processes start together', async () => {

@@ -190,7 +190,7 @@ export function createPgStore(url: string, opts: PgStoreOptions): PgStore {
     timer = undefined;
     if (group.isEmpty()) return;
     try {
-      commitGroup(pg, host, group, lastSeq, (q) => lease?.retake(q));
+      commitGroup(pg, host, group, lastSeq, (q) => lease?.retake(q, committedSeq()));
     } catch (err) {
       failing = messageOf(err);
       scheduleRetry();
