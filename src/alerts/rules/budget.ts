@@ -37,7 +37,9 @@ interface Scope {
 export function budgetRule(opts: BudgetRuleOptions): Rule {
   // sessions that spent, by label: a label's spend is the sum of its sessions' (and sub-agents')
   const labelled = new Map<string, Set<string>>();
-  const spenders = new Set<string>();
+  // sessions at or over the warning level of the session budget (spend only grows): the check
+  // per update costs the changed sessions, not every session that ever spent
+  const overSession = new Set<string>();
   const running = (ss: Iterable<SessionState>) => [...ss].filter((s) => s.runOpen);
 
   const treeCost = (s: SessionState, seen: Set<string>): number => {
@@ -102,7 +104,7 @@ export function budgetRule(opts: BudgetRuleOptions): Rule {
       };
     }
     if (b.sessionUsd !== undefined) {
-      for (const k of spenders) {
+      for (const k of overSession) {
         const s = opts.getSession(k);
         if (!s) continue;
         yield {
@@ -120,8 +122,11 @@ export function budgetRule(opts: BudgetRuleOptions): Rule {
   return {
     rule: 'budget',
     update(u) {
+      const b = opts.budgets();
+      const warnAt = b.sessionUsd !== undefined ? (b.sessionUsd * b.warnPercent) / 100 : undefined;
       for (const s of u.changed) {
-        if (s.costUsd > 0) spenders.add(s.key);
+        if (warnAt !== undefined && s.costUsd > 0 && s.costUsd >= warnAt) overSession.add(s.key);
+        else overSession.delete(s.key);
         if (s.label) {
           const set = labelled.get(s.label) ?? new Set<string>();
           labelled.set(s.label, set);
@@ -129,7 +134,7 @@ export function budgetRule(opts: BudgetRuleOptions): Rule {
         }
       }
       for (const k of u.removed ?? []) {
-        spenders.delete(k);
+        overSession.delete(k);
         for (const set of labelled.values()) set.delete(k);
       }
     },
