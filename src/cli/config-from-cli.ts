@@ -15,7 +15,9 @@ export function configFromCli(opts: CommonOptions, extra: NodeJS.ProcessEnv = {}
   const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
   if (opts.stateDir) env.OPENCLAW_STATE_DIR = opts.stateDir;
   if (opts.port !== undefined) env.HEALTH_PORT = portOption(opts.port);
-  if (opts.db) env.CLAWPULSE_DB = opts.db;
+  // --db names the store for this command (a SQLite file or a postgres:// URL), over
+  // CLAWPULSE_STORE and CLAWPULSE_DB
+  if (opts.db) env.CLAWPULSE_STORE = opts.db;
   if (opts.home) env.CLAWPULSE_HOME = opts.home;
   try {
     return loadConfig(env);

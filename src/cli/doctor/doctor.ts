@@ -77,6 +77,6 @@ export function envWithOptions(
   const out = { ...env };
   if (o.stateDir) out.OPENCLAW_STATE_DIR = o.stateDir;
   if (o.port !== undefined) out.HEALTH_PORT = portOption(o.port);
-  if (o.db) out.CLAWPULSE_DB = o.db;
+  if (o.db) out.CLAWPULSE_STORE = o.db;
   return out;
 }
