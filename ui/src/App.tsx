@@ -13,11 +13,14 @@ import { useSessionPages } from './paging.js';
 import { SessionList } from './SessionList.js';
 import { SessionView } from './SessionView.js';
 import { buildRows, type Filters } from './tree.js';
+import { UsageView, useUsageRoute } from './UsageView.js';
 
 export function App({ live }: { live: LiveStore }) {
   const state = useLive(live);
   const [selected, select] = useRoute();
   const [theme, toggleTheme] = useTheme();
+  // the Usage view (#usage) takes the place of the list and the feed while open
+  const [usageOpen, openUsage] = useUsageRoute();
   const [filters, setFilters] = useState<Filters>({ status: '', agent: '', host: '', gateway: '', text: '' });
   const text = useDeferredValue(filters.text);
   const { status, agent, host, gateway } = filters;
@@ -143,6 +146,15 @@ export function App({ live }: { live: LiveStore }) {
         </span>
         <button
           type="button"
+          className={`theme${usageOpen ? ' on' : ''}`}
+          onClick={() => openUsage(!usageOpen)}
+          aria-pressed={usageOpen}
+          data-testid="usage-link"
+        >
+          usage
+        </button>
+        <button
+          type="button"
           className="theme"
           onClick={toggleTheme}
           aria-label="toggle theme"
@@ -220,7 +232,11 @@ export function App({ live }: { live: LiveStore }) {
           {totalsAll?.sessions ?? state.sessions.size} sessions
         </span>
       </div>
-      <main className={selected ? 'layout with-detail' : 'layout'}>
+      {usageOpen && <UsageView />}
+      <main
+        className={selected ? 'layout with-detail' : 'layout'}
+        style={usageOpen ? { display: 'none' } : undefined}
+      >
         <section className="pane list-pane" aria-label="sessions">
           <SessionList
             rows={rows}
