@@ -20,7 +20,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PgCluster, postgresAvailable, startPostgres } from './support/postgres.js';
 import { freePort, sleep } from './support/reliability-kit.js';
-import { makeStateDir, PARENT_ID } from './support/state-dir.js';
+import { CHILD_KEY, makeStateDir, PARENT_ID } from './support/state-dir.js';
 
 const MAIN = new URL('../src/cli/main.ts', import.meta.url).pathname;
 const HOST = 'host-a';
@@ -272,4 +272,15 @@ suite('daemon on PostgreSQL', () => {
     expect(d.proc.exitCode).toBeNull();
     await expect.poll(async () => (await health(d)).status, { timeout: 20_000 }).toBe('ok');
   }, 90_000);
+
+  it('lets `clawpulse sessions` read the sessions from PostgreSQL when no daemon runs', async () => {
+    for (const r of running) await stopDaemon(r);
+    const r = await cli(['sessions', '--json']);
+    expect(r.err).toMatch(
+      /no daemon running: reading the store postgres:\/\/postgres@127\.0\.0\.1:\d+\/fleet/,
+    );
+    const out = JSON.parse(r.out) as { source: string; sessions: Array<{ sessionKey: string }> };
+    expect(out.source).toBe('store');
+    expect(out.sessions.map((s) => s.sessionKey).sort()).toEqual(['agent:main:main', CHILD_KEY].sort());
+  }, 60_000);
 });
