@@ -292,7 +292,7 @@ const SECRET_VARS = new Set([
   ...ALERT_DESTINATION_SECRET_VARS,
 ]);
 function redactValue(name: string, value: string): string {
-  if (name === 'CLAWPULSE_STORE' && isPgUrl(value)) return displayPgUrl(value);
+  if ((name === 'CLAWPULSE_STORE' || name === 'CLAWPULSE_DB') && isPgUrl(value)) return displayPgUrl(value);
   return SECRET_VARS.has(name) || isGatewayTokenVariable(name) ? '[redacted]' : value;
 }
 
@@ -313,6 +313,12 @@ export function loadConfig(processEnv: NodeJS.ProcessEnv = process.env): Readonl
   const p = out as Parsed;
   if (p.MM_TOKEN && !p.MM_URL)
     problems.push({ name: 'MM_URL', value: '', expected: 'set when MM_TOKEN is set' });
+  if (isPgUrl(p.CLAWPULSE_DB))
+    problems.push({
+      name: 'CLAWPULSE_DB',
+      value: p.CLAWPULSE_DB,
+      expected: 'a SQLite file path (a postgres:// URL goes in CLAWPULSE_STORE)',
+    });
   const alertDestinations = alertDestinationsConfig(p as Record<string, unknown>);
   problems.push(...alertDestinations.problems);
   const gateways = parseGateways(p.OPENCLAW_GATEWAYS, env, p.OPENCLAW_GATEWAY_URL);

@@ -57,5 +57,10 @@ describe('CLAWPULSE_STORE and CLAWPULSE_HOST', () => {
     });
     expect(bad.message).toContain('CLAWPULSE_STORE');
     expect(bad.message).not.toContain('s3cret');
+    // a URL put in CLAWPULSE_DB by mistake: refused, pointing at CLAWPULSE_STORE, without the password
+    const db = problems({ CLAWPULSE_DB: url });
+    expect(db.problems[0]).toMatchObject({ name: 'CLAWPULSE_DB' });
+    expect(db.message).toMatch(/goes in CLAWPULSE_STORE/);
+    expect(db.message).not.toContain('s3cret');
   });
 });
