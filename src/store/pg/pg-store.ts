@@ -26,6 +26,7 @@ import { hostname as osHostname } from 'node:os';
 import { type Clock, systemClock } from '../../infra/clock.js';
 import type { PulseEvent, StoredEvent } from '../../model/events.js';
 import type { SessionState } from '../../model/session.js';
+import type { AlertStore } from '../alert-store.js';
 import { hashKey } from '../dedupe-hash.js';
 import type { DispatchLedger } from '../dispatch-ledger.js';
 import type { AppendResult, EventStore, SourceOffset, StoreStats } from '../event-store.js';
@@ -33,7 +34,9 @@ import { createSessionDedupe } from '../session-dedupe.js';
 import { StoreError } from '../sqlite-open.js';
 import { DEFAULT_COMMIT_DELAY_MS, DEFAULT_MAX_HELD_EVENTS, HOLD_FULL } from '../sqlite-store.js';
 import { applyMigrations } from './migrations.js';
+import { createPgAlerts } from './pg-alerts.js';
 import { DEFAULT_LEASE_WAIT_MS, type HostLease, takeHostLease } from './pg-host-lease.js';
+import { hostTables } from './pg-host-tables.js';
 import { createPgLedger } from './pg-ledger.js';
 import { commitGroup, createPendingGroup, pgText } from './pg-pending.js';
 import { openSyncPg, type SyncPg } from './sync-pg.js';
@@ -133,12 +136,8 @@ export function createPgStore(url: string, opts: PgStoreOptions): PgStore {
     throw wrap('opening', err);
   }
 
-  const dbLastSeq = (): number =>
-    pg.query<{ s: number }>(
-      `SELECT GREATEST(COALESCE((SELECT max(seq) FROM clawpulse_events WHERE host = $1), 0),
-                       COALESCE((SELECT last_seq FROM clawpulse_hosts WHERE host = $1), 0)) AS s`,
-      [host],
-    )[0]?.s ?? 0;
+  const tables = hostTables(pg, host);
+  const dbLastSeq = tables.lastSeq;
   /** the last seq given out (the writer's, in memory) */
   let lastSeq = opts.writer ? guard('opening', dbLastSeq) : 0;
   const seqNow = (): number => (opts.writer ? lastSeq : guard('reading the last seq', dbLastSeq));
@@ -162,12 +161,8 @@ export function createPgStore(url: string, opts: PgStoreOptions): PgStore {
   const lanes = new Uint32Array(3);
   const dedupe = createSessionDedupe((sid, set) => {
     const key = keyOfSid[sid] as string;
-    const rows = pg.query<{ k: string }>(
-      'SELECT dedupe_key AS k FROM clawpulse_events WHERE host = $1 AND session_key = $2',
-      [host, pgText(key)],
-    );
-    for (const r of rows) {
-      hashKey(r.k, lanes);
+    for (const k of tables.dedupeKeys(key)) {
+      hashKey(k, lanes);
       set.add(lanes[0] as number, lanes[1] as number, lanes[2] as number);
     }
     for (const e of group.events) {
@@ -284,21 +279,11 @@ export function createPgStore(url: string, opts: PgStoreOptions): PgStore {
     return { stored, duplicates };
   }
 
-  const parseRows = (rows: Array<{ seq: number; body: string }>): StoredEvent[] =>
-    rows.map((r) => ({ seq: r.seq, event: JSON.parse(r.body) as PulseEvent }));
-
   function readAfter(after: number, limit: number): StoredEvent[] {
     if (limit <= 0) return [];
     // the group's events follow every committed one: reading only them needs no query
     if (opts.writer && after >= committedSeq()) return group.after(after, limit);
-    const out = guard('reading events', () =>
-      parseRows(
-        pg.query(
-          'SELECT seq, body FROM clawpulse_events WHERE host = $1 AND seq > $2 ORDER BY seq LIMIT $3',
-          [host, after, limit],
-        ),
-      ),
-    );
+    const out = guard('reading events', () => tables.eventsAfter(after, limit));
     if (out.length >= limit || group.size() === 0) return out;
     const from = out.length ? (out[out.length - 1] as StoredEvent).seq : after;
     for (const e of group.after(from, limit - out.length)) out.push(e);
@@ -307,14 +292,7 @@ export function createPgStore(url: string, opts: PgStoreOptions): PgStore {
 
   function readSession(key: string, limit = 1_000_000): StoredEvent[] {
     if (limit <= 0) return [];
-    const out = guard('reading a session', () =>
-      parseRows(
-        pg.query(
-          'SELECT seq, body FROM clawpulse_events WHERE host = $1 AND session_key = $2 ORDER BY seq LIMIT $3',
-          [host, pgText(key), limit],
-        ),
-      ),
-    );
+    const out = guard('reading a session', () => tables.sessionEvents(key, limit));
     if (out.length >= limit || group.size() === 0) return out;
     const from = out.length ? (out[out.length - 1] as StoredEvent).seq : 0;
     for (const e of group.after(from, limit - out.length, key)) out.push(e);
@@ -325,58 +303,25 @@ export function createPgStore(url: string, opts: PgStoreOptions): PgStore {
     onlyWriter('saving snapshots');
     // the events first: a snapshot (and the seq it claims) never reaches the disk before them
     commit();
-    return guard('saving snapshots', () =>
-      pg.transaction((q) => {
-        let bytes = 0;
-        const bodies = sessions.map((s) => {
-          const body = JSON.stringify(s);
-          bytes += body.length;
-          return body;
-        });
-        if (sessions.length)
-          q.query(
-            `INSERT INTO clawpulse_snapshots (host, session_key, state, saved_at)
-             SELECT $1, u.k, u.s, now() FROM unnest($2::text[], $3::text[]) AS u(k, s)
-             ON CONFLICT (host, session_key) DO UPDATE SET state = excluded.state, saved_at = excluded.saved_at`,
-            [host, sessions.map((s) => pgText(s.key)), bodies],
-          );
-        if (appliedSeq !== undefined)
-          q.query(
-            `INSERT INTO clawpulse_snapshot_seq (host, applied_seq) VALUES ($1, $2)
-             ON CONFLICT (host) DO UPDATE SET applied_seq = excluded.applied_seq`,
-            [host, appliedSeq],
-          );
-        return bytes;
-      }),
-    );
+    return guard('saving snapshots', () => tables.writeSnapshots(sessions, appliedSeq));
   }
 
   function listOffsets(prefix: string): SourceOffset[] {
     const all = new Map<string, string>();
-    const rows = guard('reading offsets', () =>
-      pg.query<{ key: string; value: string }>(
-        'SELECT key, value FROM clawpulse_offsets WHERE host = $1 AND left(key, length($2)) = $2',
-        [host, pgText(prefix)],
-      ),
-    );
-    for (const r of rows) all.set(r.key, r.value);
+    for (const r of guard('reading offsets', () => tables.offsets(prefix))) all.set(r.key, r.value);
     for (const [k, v] of group.offsets) if (k.startsWith(prefix)) all.set(pgText(k), v);
     return [...all.keys()].sort().map((key) => ({ key, value: JSON.parse(all.get(key) as string) }));
   }
 
   let ledger: DispatchLedger | undefined;
+  let alerts: AlertStore | undefined;
   let statsCache: { at: number; sessions: number; bytes: number } | undefined;
   let statsError: string | undefined;
   function stats(): StoreStats {
     const now = clock.now();
     if (!statsCache || statsError !== undefined || now - statsCache.at >= STATS_EVERY_MS) {
       try {
-        const [r] = pg.query<{ sessions: number; bytes: number }>(
-          `SELECT (SELECT count(*) FROM clawpulse_snapshots WHERE host = $1) AS sessions,
-                  pg_total_relation_size('clawpulse_events') AS bytes`,
-          [host],
-        );
-        statsCache = { at: now, sessions: r?.sessions ?? 0, bytes: r?.bytes ?? 0 };
+        statsCache = { at: now, ...tables.sizes() };
         statsError = undefined;
       } catch (err) {
         statsError = messageOf(err);
@@ -417,88 +362,31 @@ export function createPgStore(url: string, opts: PgStoreOptions): PgStore {
     lastSeq: seqNow,
     countEvents: seqNow,
     saveSnapshots,
-    loadSnapshots: () =>
-      guard('reading snapshots', () =>
-        pg
-          .query<{ state: string }>('SELECT state FROM clawpulse_snapshots WHERE host = $1', [host])
-          .map((r) => JSON.parse(r.state) as SessionState),
-      ),
-    snapshotSeq: () =>
-      guard(
-        'reading the snapshot seq',
-        () =>
-          pg.query<{ s: number }>('SELECT applied_seq AS s FROM clawpulse_snapshot_seq WHERE host = $1', [
-            host,
-          ])[0]?.s,
-      ),
-    loadSnapshot: (key) =>
-      guard('reading a snapshot', () => {
-        const [r] = pg.query<{ state: string }>(
-          'SELECT state FROM clawpulse_snapshots WHERE host = $1 AND session_key = $2',
-          [host, pgText(key)],
-        );
-        return r ? (JSON.parse(r.state) as SessionState) : undefined;
-      }),
+    loadSnapshots: () => guard('reading snapshots', tables.loadSnapshots),
+    snapshotSeq: () => guard('reading the snapshot seq', tables.snapshotSeq),
+    loadSnapshot: (key) => guard('reading a snapshot', () => tables.loadSnapshot(key)),
     getOffset: (key) => {
-      const pending = group.offsets.get(key);
-      if (pending !== undefined) return JSON.parse(pending);
-      const [r] = guard('reading an offset', () =>
-        pg.query<{ value: string }>('SELECT value FROM clawpulse_offsets WHERE host = $1 AND key = $2', [
-          host,
-          pgText(key),
-        ]),
-      );
-      return r ? JSON.parse(r.value) : undefined;
+      const value = group.offsets.get(key) ?? guard('reading an offset', () => tables.offset(key));
+      return value === undefined ? undefined : JSON.parse(value);
     },
     listOffsets,
     setOffsets: (offsets) => {
       onlyWriter('saving offsets');
       // the group's older offsets first, or its commit would overwrite these
       commit();
-      guard('saving offsets', () =>
-        pg.query(
-          `INSERT INTO clawpulse_offsets (host, key, value)
-           SELECT $1, u.k, u.v FROM unnest($2::text[], $3::text[]) AS u(k, v)
-           ON CONFLICT (host, key) DO UPDATE SET value = excluded.value`,
-          [host, offsets.map((o) => pgText(o.key)), offsets.map((o) => JSON.stringify(o.value))],
-        ),
-      );
+      guard('saving offsets', () => tables.writeOffsets(offsets));
     },
-    kvGet: (ns, key) =>
-      guard(
-        'kv read',
-        () =>
-          pg.query<{ value: string }>(
-            'SELECT value FROM clawpulse_kv WHERE host = $1 AND ns = $2 AND key = $3',
-            [host, pgText(ns), pgText(key)],
-          )[0]?.value,
-      ),
-    kvSet: (ns, key, value) =>
-      guard('kv write', () => {
-        pg.query(
-          `INSERT INTO clawpulse_kv (host, ns, key, value) VALUES ($1, $2, $3, $4)
-           ON CONFLICT (host, ns, key) DO UPDATE SET value = excluded.value`,
-          [host, pgText(ns), pgText(key), pgText(value)],
-        );
-      }),
-    kvDelete: (ns, key) =>
-      guard('kv delete', () => {
-        pg.query('DELETE FROM clawpulse_kv WHERE host = $1 AND ns = $2 AND key = $3', [
-          host,
-          pgText(ns),
-          pgText(key),
-        ]);
-      }),
-    kvList: (ns) =>
-      guard('kv list', () =>
-        pg.query<{ key: string; value: string }>(
-          'SELECT key, value FROM clawpulse_kv WHERE host = $1 AND ns = $2 ORDER BY key',
-          [host, pgText(ns)],
-        ),
-      ),
+    kvGet: (ns, key) => guard('kv read', () => tables.kvGet(ns, key)),
+    kvSet: (ns, key, value) => guard('kv write', () => tables.kvSet(ns, key, value)),
+    kvDelete: (ns, key) => guard('kv delete', () => tables.kvDelete(ns, key)),
+    kvList: (ns) => guard('kv list', () => tables.kvList(ns)),
     ledger: () => {
       ledger ??= createPgLedger(pg, host);
       return ledger;
+    },
+    alerts: () => {
+      alerts ??= createPgAlerts(pg, host);
+      return alerts;
     },
     stats,
     heldEvents,
