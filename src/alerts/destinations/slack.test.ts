@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { type FakeSlack, startFakeSlack } from '../../../test/support/fake-slack.js';
-import { waitFor } from '../../../test/support/http-receiver.js';
+import { deadUrl, waitFor } from '../../../test/support/http-receiver.js';
 import type { AlertDestination } from '../alert.js';
 import { createSlackDestination, SLACK_PACE, SLACK_SECTION_MAX } from './slack.js';
 import {
@@ -119,6 +119,23 @@ describe('Slack alerts', () => {
     await h.dest.send(firing({ id: 'a2' }));
     await waitFor(() => sent(h) === 1, 'sent');
     expect(h.dest.health().detail?.state).toBe('ok');
+  });
+
+  it('a Slack that does not answer is retried with backoff; the error names the host, never the secret path', async () => {
+    const url = `${await deadUrl()}/services/T0FAKE000/B0FAKE000/${SECRET_PART}`;
+    const h = harness((clock, logger) =>
+      createSlackDestination({ url, clock, logger, queue: TEST_QUEUE, pace: NO_PACE }),
+    );
+    cleanup.push(h.stop);
+    await h.dest.send(firing());
+    await waitFor(() => h.dest.health().detail?.nextAttemptAt !== undefined, 'first failure');
+    // backoff with jitter 0: half of the 500 ms first step
+    expect(h.dest.health().detail?.nextAttemptAt).toBe(h.clock.now() + 250);
+    expect(h.dest.health().detail?.state).toBe('failing');
+    expect(h.dest.health().lastError).toMatch(/^POST http:\/\/127\.0\.0\.1:\d+\/\[redacted\]: /);
+    h.clock.advance(250);
+    await waitFor(() => h.dest.health().requests === 2, 'second try');
+    expectNoSecrets(h, [SECRET_PART]);
   });
 
   it('clips a long alert to the section limit (3,000), which Slack takes whole', async () => {
