@@ -333,6 +333,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     try {
       // every stored event has been applied (ingest applies what it stores before returning)
       const bytes = store.saveSnapshots(list, store.lastSeq());
+      // the store holds these states now: finished ones may leave memory as briefs
+      tracker.saved?.(list);
       snapshotDelayMs = snapshotDelayAfter(bytes, snapshotEveryMs, snapshotBytesPerSec, snapshotMaxDelayMs);
     } catch (err) {
       for (const s of list) dirty.add(s.key);

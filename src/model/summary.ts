@@ -138,30 +138,3 @@ export function stateFromBrief(b: SessionBrief): SessionState {
     activeSince: b.activeSince,
   };
 }
-
-/**
- * Deep equality of two JSON values, where a key holding `undefined` equals a missing key and
- * key order does not matter (a store may give keys back in its own order: PostgreSQL's jsonb).
- */
-export function sameJson(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a)) {
-    const bb = b as unknown[];
-    if (a.length !== bb.length) return false;
-    for (let i = 0; i < a.length; i++) if (!sameJson(a[i], bb[i])) return false;
-    return true;
-  }
-  const ao = a as Record<string, unknown>;
-  const bo = b as Record<string, unknown>;
-  let na = 0;
-  for (const k in ao) {
-    if (ao[k] === undefined) continue;
-    na++;
-    if (!sameJson(ao[k], bo[k])) return false;
-  }
-  let nb = 0;
-  for (const k in bo) if (bo[k] !== undefined) nb++;
-  return na === nb;
-}

@@ -42,8 +42,12 @@ function pair() {
   const tick = (t: number) => {
     expect(briefed.tick(t).sort()).toEqual(whole.tick(t).sort());
   };
-  /** what the pipeline does: the changed states saved with the store's seq */
-  const save = () => store.saveSnapshots(briefed.all(), store.lastSeq());
+  /** what the pipeline does: the states saved with the store's seq, then the tracker told */
+  const save = () => {
+    const list = briefed.all();
+    store.saveSnapshots(list, store.lastSeq());
+    briefed.saved?.(list);
+  };
   return { briefed, whole, both, tick, save };
 }
 
@@ -101,10 +105,21 @@ describe('finished sessions as briefs', () => {
   it('keeps quiet finished trees as briefs once the store holds their exact state', () => {
     const { briefed, whole, both, tick, save } = pair();
     history(both);
-    tick(2000 + 61_000); // idle -> done
-    // not saved yet: the store could not give them back, so they stay whole
+    save();
+    tick(2000 + 61_000); // idle -> done: changed since the save
+    // the parent and its child changed since the save (the store could not give them back):
+    // they stay whole; Q (ended in error before the save, unchanged) becomes a brief
     tick(2000 + 2 * S);
-    expect(briefed.briefCount()).toBe(0);
+    expect(
+      briefed
+        .all()
+        .map((s) => s.key)
+        .sort(),
+    ).toEqual([P, C].sort());
+    // a copy saved is not the state the model holds: still unsaved
+    briefed.saved?.(briefed.all().map((x) => structuredClone(x)));
+    tick(2000 + 2 * S + 5000);
+    expect(briefed.briefCount()).toBe(1);
     save();
     tick(2000 + 3 * S);
     expect(briefed.briefCount()).toBe(3);
@@ -191,13 +206,18 @@ describe('finished sessions as briefs', () => {
     t.apply(ev({ type: 'agent.started', ts: 0, sessionKey: P, runId: 'r' }));
     t.apply(ev({ type: 'subagent.spawned', ts: 1, sessionKey: P, parentKey: P, childKey: C }));
     t.apply(ev({ type: 'agent.finished', ts: 2, sessionKey: C, runId: 'k', outcome: 'ok' }));
-    store.saveSnapshots(t.all(), store.lastSeq());
+    const save = () => {
+      const list = t.all();
+      store.saveSnapshots(list, store.lastSeq());
+      t.saved?.(list);
+    };
+    save();
     t.tick(1000);
     t.tick(2 * S); // the parent's run is open (stuck after 5 min, still live)
     expect(t.briefCount()).toBe(0);
     t.apply(ev({ type: 'agent.finished', ts: 2 * S, sessionKey: P, runId: 'r', outcome: 'ok' }));
     t.tick(4 * S);
-    store.saveSnapshots(t.all(), store.lastSeq());
+    save();
     t.tick(5 * S);
     expect(t.briefCount()).toBe(2);
     expect(t.evict(5 * S)).toEqual([]);

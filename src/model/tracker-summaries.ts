@@ -2,8 +2,9 @@
  * Finished sessions as briefs. A daemon following thousands of recent sessions kept each whole
  * (~17 KB: lines, tools, errors) until `RETAIN_FINISHED_S` dropped it: 10k sessions were 257 MB.
  * A tree of sessions (a root and its sub-agents) none of which is live and none of which had an
- * event for a short grace becomes briefs (`summary.ts`), once the store's snapshot of every
- * member equals its state: so the store can always give back exactly what was dropped.
+ * event for a short grace becomes briefs (`summary.ts`), once the store has saved every member
+ * since its last change (the pipeline tells the tracker which states it saved): so the store
+ * can always give back exactly what was dropped.
  *
  * A new event for a brief (or naming one: a spawn, a parent row) brings its whole tree back from
  * the store before the reducer sees the event, indexes rebuilt and the tools closed by
@@ -14,7 +15,7 @@ import type { PulseEvent } from './events.js';
 import type { SessionState, ToolCallState } from './session.js';
 import { emptyTokens } from './session.js';
 import { findTool, indexSession, type TrackerState } from './state.js';
-import { briefOf, type SessionBrief, sameJson, stateFromBrief } from './summary.js';
+import { briefOf, type SessionBrief, stateFromBrief } from './summary.js';
 
 export interface SummaryOptions {
   /** a session's stored state (the store's snapshot); undefined when the store has none */
@@ -31,14 +32,17 @@ export interface BriefState {
   briefs: Map<string, SessionBrief>;
   /** `runId\0callId` of the tools closed by inference, per brief that had any */
   inferred: Map<string, string[]>;
-  /** a tree whose stored states did not match yet (not saved since its last change): when */
-  refused: WeakMap<SessionState, number>;
+  /**
+   * sessions changed since the store last saved them (`tracker.saved`, called by the pipeline
+   * right after it wrote their snapshots): only a saved state can be read back exactly
+   */
+  unsaved: Set<string>;
 }
 
 export const createBriefState = (): BriefState => ({
   briefs: new Map(),
   inferred: new Map(),
-  refused: new WeakMap(),
+  unsaved: new Set(),
 });
 
 const MAX_DEPTH = 64;
@@ -71,8 +75,8 @@ function treeOf(state: TrackerState, root: SessionState): SessionState[] {
 }
 
 /**
- * Turns quiet finished trees into briefs, within `budgetMs`; returns how many sessions became
- * briefs and whether candidates were left for the next look.
+ * Turns quiet finished trees whose states the store holds as they are into briefs, within
+ * `budgetMs`; returns how many sessions became briefs and whether candidates were left.
  */
 export function summarizeQuiet(
   state: TrackerState,
@@ -82,31 +86,23 @@ export function summarizeQuiet(
 ): { summarized: number; more: boolean } {
   const afterMs = o.afterMs ?? 30_000;
   const deadline = performance.now() + (o.budgetMs ?? 25);
+  const settled = (t: SessionState) =>
+    !state.live.has(t.key) && now - t.lastEventAt >= afterMs && !b.unsaved.has(t.key);
   let summarized = 0;
-  const roots: SessionState[] = [];
-  for (const s of state.sessions.values()) {
-    if (state.live.has(s.key) || now - s.lastEventAt < afterMs) continue;
-    if (s.parentKey && state.sessions.has(s.parentKey)) continue; // whole trees, from their root
-    const refusedAt = b.refused.get(s);
-    if (refusedAt !== undefined && now - refusedAt < afterMs) continue;
-    roots.push(s);
-  }
-  let i = 0;
-  for (; i < roots.length; i++) {
-    if (performance.now() > deadline) break;
-    const root = roots[i] as SessionState;
-    const tree = treeOf(state, root);
-    const quiet = tree.every((t) => !state.live.has(t.key) && now - t.lastEventAt >= afterMs);
-    if (!quiet) continue;
-    // the store must give back exactly this state (the pipeline saves snapshots every 5-60 s)
-    if (!tree.every((t) => sameJson(o.load(t.key), t))) {
-      b.refused.set(root, now);
-      continue;
+  let more = false;
+  for (const root of state.sessions.values()) {
+    if (!settled(root)) continue;
+    if (root.parentKey && state.sessions.has(root.parentKey)) continue; // whole trees, from their root
+    if (summarized > 0 && performance.now() > deadline) {
+      more = true;
+      break;
     }
+    const tree = treeOf(state, root);
+    if (!tree.every(settled)) continue;
     for (const t of tree) toBrief(state, b, t);
     summarized += tree.length;
   }
-  return { summarized, more: i < roots.length };
+  return { summarized, more };
 }
 
 function toBrief(state: TrackerState, b: BriefState, s: SessionState): void {
@@ -148,13 +144,14 @@ export function hydrateTree(
     b.briefs.delete(k);
     keys.push(k);
     for (const c of brief.children) if (b.briefs.has(c)) queue.push(c);
-    let s: SessionState;
+    let stored: SessionState | undefined;
     try {
-      s = normalizeStored(load(k) ?? stateFromBrief(brief));
+      stored = load(k);
     } catch {
       // the store cannot be read now: the brief's facts are better than losing the session
-      s = stateFromBrief(brief);
     }
+    const s = stored ? normalizeStored(stored) : stateFromBrief(brief);
+    if (!stored) b.unsaved.add(k);
     state.sessions.set(k, s);
     const ix = indexSession(state, s);
     const inferred = b.inferred.get(k);
@@ -215,6 +212,7 @@ export function evictBriefs(state: TrackerState, b: BriefState, now: number, ret
   }
   for (const key of gone) {
     b.briefs.delete(key);
+    b.unsaved.delete(key);
     b.inferred.delete(key);
     state.pendingChildren.delete(key);
   }

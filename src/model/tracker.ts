@@ -47,6 +47,11 @@ export interface SessionTracker {
   /** loads snapshots saved by the store after a restart */
   restore(snapshots: readonly SessionState[]): void;
   /**
+   * the store has just saved these states (the pipeline's snapshot save): a finished one may
+   * become a brief, its whole state read back from the store when needed
+   */
+  saved?(states: readonly SessionState[]): void;
+  /**
    * shutdown: sessions with a run or tool in flight (or stuck) become interrupted; live ones whose
    * last run had finished end done; returns changed keys
    */
@@ -83,11 +88,15 @@ export function createSessionTracker(limits: TrackerLimits, summaries?: SummaryO
   const get = (key: string) => state.sessions.get(key) ?? (b.briefs.size ? loadBrief(key) : undefined);
   return {
     apply(event) {
-      if (b.briefs.size && summaries) hydrateFor(state, b, summaries.load, event);
-      return reduce(state, event, limits);
+      if (!summaries) return reduce(state, event, limits);
+      if (b.briefs.size) hydrateFor(state, b, summaries.load, event);
+      const changed = reduce(state, event, limits);
+      for (const k of changed) b.unsaved.add(k);
+      return changed;
     },
     tick(now) {
       const changed = tickState(state, now, limits);
+      if (summaries) for (const k of changed) b.unsaved.add(k);
       if (summaries && now >= nextLook) {
         // candidates left over (the CPU budget ran out) are looked at on the next tick
         const { more } = summarizeQuiet(state, b, summaries, now);
@@ -121,12 +130,22 @@ export function createSessionTracker(limits: TrackerLimits, summaries?: SummaryO
         const s = normalizeStored(structuredClone(snap) as SessionState);
         b.briefs.delete(s.key);
         b.inferred.delete(s.key);
+        b.unsaved.delete(s.key); // as the store holds it
         state.sessions.set(s.key, s);
       }
       reindex(state);
       if (b.briefs.size) repend(state, b);
     },
-    interruptAll: (now, note) => interruptAllState(state, now, note),
+    saved(states) {
+      if (!summaries) return;
+      // the very object the model holds: a state changed since is still unsaved (its key re-added)
+      for (const s of states) if (state.sessions.get(s.key) === s) b.unsaved.delete(s.key);
+    },
+    interruptAll(now, note) {
+      const changed = interruptAllState(state, now, note);
+      if (summaries) for (const k of changed) b.unsaved.add(k);
+      return changed;
+    },
     evict(now) {
       const retain = limits.retainFinishedMs ?? DEFAULT_RETAIN_MS;
       const gone = evictFinished(state, now, retain);

@@ -61,7 +61,7 @@ async function scrollUntil(selector: string): Promise<number> {
 beforeAll(async () => {
   const uiDir = ensureUiBuilt();
   fs.mkdirSync(SHOTS, { recursive: true });
-  h = await createHarness({ listen: true, uiDir, clock: systemClock, briefs: { afterMs: 1000 } });
+  h = await createHarness({ listen: true, uiDir, clock: systemClock, briefs: { afterMs: 1000, everyMs: 0 } });
   feed(h);
   await new Promise((r) => setTimeout(r, 1100));
   // each tick summarizes what 25 ms allow
