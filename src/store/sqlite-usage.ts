@@ -64,6 +64,12 @@ export const SQLITE_GROUP_KEY: Record<UsageGroupBy, string> = {
   session: 'd.session_key',
 };
 
+/** groupings by a session attribute read usage_sessions; the others need no join */
+export const joinFor = (by: UsageGroupBy): string =>
+  by === 'day' || by === 'week' || by === 'month' || by === 'model' || by === 'session'
+    ? ''
+    : 'LEFT JOIN usage_sessions s ON s.session_key = d.session_key';
+
 /** the SELECT list of a report (same in SQLite and PostgreSQL) */
 export const REPORT_COLUMNS = `SUM(d.input) AS input, SUM(d.output) AS output, SUM(d.cache_read) AS "cacheRead",
   SUM(d.cache_write) AS "cacheWrite", SUM(d.reasoning) AS reasoning, SUM(d.cost) AS "costUsd",
@@ -288,8 +294,7 @@ export function createSqliteUsage(db: Database.Database, hooks: UsageStoreHooks)
       if (!stmt) {
         stmt = db.prepare(
           `SELECT ${SQLITE_GROUP_KEY[q.by]} AS key, ${REPORT_COLUMNS}
-           FROM usage_days d LEFT JOIN usage_sessions s ON s.session_key = d.session_key
-           WHERE d.day >= ? AND d.day < ? GROUP BY 1`,
+           FROM usage_days d ${joinFor(q.by)} WHERE d.day >= ? AND d.day < ? GROUP BY 1`,
         );
         reports.set(q.by, stmt);
       }
