@@ -115,8 +115,8 @@ function applySeenFields(s: SessionState, e: SessionSeenEvent): void {
   if (e.channel) s.channel = { ...s.channel, ...e.channel };
   if (e.model) s.model = e.model;
   if (e.provider) s.provider = e.provider;
-  if (e.cwd) s.cwd = e.cwd;
   // where it lives (a gateway, a fleet host): a session first seen by its row carries it too
   if (e.gateway !== undefined) s.gateway ??= e.gateway;
   if (e.host !== undefined) s.host ??= e.host;
+  if (e.cwd) s.cwd = e.cwd;
 }

@@ -151,8 +151,7 @@ export function usageStoreContract(name: string, harness: UsageHarness): void {
       side = side.reopen();
       // ... is folded with the next batch (a gap before it) or by catchUp at start
       side.usage().record(side.append(extra.slice(40, 60)));
-      expect(side.usage().catchUp()).toBe(0);
-      side.usage().record(side.append([]));
+      side.usage().catchUp();
       try {
         const all = [...events, ...extra.slice(0, 60)];
         expectMatches(side.usage().report({ by: 'day' }), scanBy(all, utcDay));

@@ -53,9 +53,10 @@ export function weekOf(day: string): string {
 
 export const monthOf = (day: string): string => day.slice(0, 7);
 
-/** the [from, to) UTC day strings of a query ('' and '\uffff' when open) */
+/** the [from, to) UTC day strings of a query ('' and '9999' when open) */
 export function dayBounds(q: Pick<UsageQuery, 'since' | 'until'>): [string, string] {
-  return [q.since !== undefined ? dayOf(q.since) : '', q.until !== undefined ? dayOf(q.until) : '\uffff'];
+  // '9999' sorts after every YYYY-MM-DD in any collation (SQLite's binary, PostgreSQL's locale)
+  return [q.since !== undefined ? dayOf(q.since) : '', q.until !== undefined ? dayOf(q.until) : '9999'];
 }
 
 export const isTimeGroup = (by: UsageGroupBy): boolean => by === 'day' || by === 'week' || by === 'month';

@@ -33,12 +33,14 @@ import type { AppendResult, EventStore, SourceOffset, StoreStats } from '../even
 import { createSessionDedupe } from '../session-dedupe.js';
 import { StoreError } from '../sqlite-open.js';
 import { DEFAULT_COMMIT_DELAY_MS, DEFAULT_MAX_HELD_EVENTS, HOLD_FULL } from '../sqlite-store.js';
+import type { UsageStore } from '../usage-store.js';
 import { applyMigrations } from './migrations.js';
 import { createPgAlerts } from './pg-alerts.js';
 import { DEFAULT_LEASE_WAIT_MS, type HostLease, takeHostLease } from './pg-host-lease.js';
 import { hostTables } from './pg-host-tables.js';
 import { createPgLedger } from './pg-ledger.js';
 import { commitGroup, createPendingGroup, pgText } from './pg-pending.js';
+import { createPgUsage } from './pg-usage.js';
 import { openSyncPg, type SyncPg } from './sync-pg.js';
 
 export { HOLD_FULL, StoreError };
@@ -314,6 +316,7 @@ export function createPgStore(url: string, opts: PgStoreOptions): PgStore {
   }
 
   let ledger: DispatchLedger | undefined;
+  let usage: UsageStore | undefined;
   let alerts: AlertStore | undefined;
   let statsCache: { at: number; sessions: number; bytes: number } | undefined;
   let statsError: string | undefined;
@@ -394,9 +397,18 @@ export function createPgStore(url: string, opts: PgStoreOptions): PgStore {
       commit();
       return guard('write', () => pg.transaction(fn));
     },
+    // folded after the events it counts are committed, with its watermark (pg-usage.ts)
     usage: () => {
-      // TODO(helper F): the PostgreSQL usage aggregate (src/store/pg/pg-usage.ts) over writeAfterEvents
-      throw new StoreError(`store ${path}: usage aggregates on PostgreSQL: not yet`, path);
+      usage ??= createPgUsage({
+        pg,
+        host,
+        readAfter,
+        writeAfterEvents: (fn) => {
+          commit();
+          return guard('usage write', () => pg.transaction(fn));
+        },
+      });
+      return usage;
     },
     close: () => {
       if (closed) return;
