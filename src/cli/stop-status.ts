@@ -103,7 +103,8 @@ export async function printStatus(config: Readonly<Config>, json: boolean): Prom
       .map(([k, n]) => `${n} ${k}`)
       .join(', ');
     lines.push(`  sessions: ${counts || 'none yet'}`);
-    const shared = health.store.engine === 'postgres' ? ` (PostgreSQL, host ${health.store.host ?? '?'})` : '';
+    const shared =
+      health.store.engine === 'postgres' ? ` (PostgreSQL, host ${health.store.host ?? '?'})` : '';
     lines.push(`  store: ${health.store.events} events in ${health.store.path}${shared}`);
     for (const h of health.fleet?.hosts ?? []) {
       const state = h.stoppedAt ? 'stopped' : h.stale ? 'stale (no heartbeat)' : (h.status ?? 'ok');

@@ -72,7 +72,7 @@ export function createSqliteAlerts(
   };
   const resolveTx = db.transaction((id: string, at: number, message?: string): Alert | undefined => {
     const a = get(id);
-    if (!a || a.state !== 'firing') return undefined;
+    if (a?.state !== 'firing') return undefined;
     const r: Alert = { ...a, state: 'resolved', resolvedAt: at, ...(message ? { message } : {}) };
     put(r);
     return r;

@@ -36,7 +36,6 @@ import type { Logger } from '../infra/logger.js';
 import type { SessionState } from '../model/session.js';
 import type { AlertStore } from './alert-store.js';
 import type { DispatchLedger } from './dispatch-ledger.js';
-import type { UsageStore } from './usage-store.js';
 import type { EventStore, StoreIncident, StoreStats } from './event-store.js';
 import type { WriteLog } from './group-commit.js';
 import type { HashSet96 } from './hash-set96.js';
@@ -49,6 +48,7 @@ import {
   type SqliteStoreOptions,
 } from './sqlite-store.js';
 import { placeCopy, readSeed, roomForCopy, type Seed, writeCopy, writeSeed } from './store-seed.js';
+import type { UsageStore } from './usage-store.js';
 
 /** how often the store file is checked */
 export const STORE_CHECK_MS = 5000;

@@ -95,7 +95,18 @@ export async function startPostgres(settings: Record<string, string> = {}): Prom
     ...Object.entries(settings).map(([k, v]) => `-c ${k}=${v}`),
   ].join(' ');
   const startServer = (): void => {
-    run(join(bin, 'pg_ctl'), ['-D', data, '-o', opts, '-l', join(dir, 'server.log'), '-w', '-t', '60', 'start']);
+    run(join(bin, 'pg_ctl'), [
+      '-D',
+      data,
+      '-o',
+      opts,
+      '-l',
+      join(dir, 'server.log'),
+      '-w',
+      '-t',
+      '60',
+      'start',
+    ]);
   };
   const stopServer = (mode: 'fast' | 'immediate' = 'fast'): void => {
     try {
