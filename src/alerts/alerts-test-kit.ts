@@ -18,7 +18,11 @@ import { type AlertEngine, createAlertEngine } from './engine.js';
 import type { Rule } from './rules/rule.js';
 
 /** an event as tests write it: ts defaults to the clock's now */
-export type KitEvent = EventInput extends infer U ? (U extends unknown ? Omit<U, 'ts'> & { ts?: number } : never) : never;
+export type KitEvent = EventInput extends infer U
+  ? U extends unknown
+    ? Omit<U, 'ts'> & { ts?: number }
+    : never
+  : never;
 
 export const T0 = Date.parse('2026-12-07T10:00:00.000Z');
 

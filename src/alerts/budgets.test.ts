@@ -120,7 +120,10 @@ describe('budget rule', () => {
         {
           // the daemon feeds the spend tracker from the same updates
           rule: 'budget',
-          update: (u) => s.add(u.events),
+          update: (u) => {
+            s.add(u.events);
+            return false;
+          },
           conditions: () => [],
         },
         budgetRule({

@@ -168,32 +168,54 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
     deliver(r);
   }
 
-  function evaluate(now: number): void {
-    const holding = new Map<string, { rule: AlertRule; c: Condition }>();
-    for (const r of deps.rules) {
+  /** which rule holds each firing key (alerts taken up from the store have none until a full pass) */
+  const owner = new Map<string, Rule>();
+  /** rules whose state changed since they were last asked for their conditions */
+  const dirty = new Set<Rule>();
+
+  /**
+   * asks the rules (all of them, or the dirty ones) which conditions hold; fires the new ones and
+   * resolves the firing ones their rule no longer holds. A rule not asked keeps its alerts as
+   * they are: an update that changed nothing of a rule costs nothing of it.
+   */
+  function evaluate(now: number, all: boolean): void {
+    const asked = all ? deps.rules : deps.rules.filter((r) => dirty.has(r));
+    dirty.clear();
+    if (!asked.length) return;
+    const holding = new Map<string, { rule: Rule; c: Condition }>();
+    const failed = new Set<Rule>();
+    for (const r of asked) {
       try {
         for (const c of r.conditions(now)) {
-          holding.set(c.key, { rule: r.rule, c });
+          holding.set(c.key, { rule: r, c });
           if (c.resolvedMessage) resolvedTexts.set(c.key, c.resolvedMessage);
         }
       } catch (err) {
         stats.ruleFailures++;
+        failed.add(r);
         log.error({ err, rule: r.rule }, 'alert rule failed; its alerts stay as they were');
-        // a failing rule must not resolve its alerts: they count as holding
-        for (const a of active.values())
-          if (a.rule === r.rule) holding.set(a.key, { rule: r.rule, c: asCondition(a) });
       }
     }
     for (const [key, { rule, c }] of holding) {
-      if (!active.has(key) && !pending.has(key)) fire(rule, c, now);
+      if (active.has(key) || pending.has(key)) {
+        owner.set(key, rule);
+        continue;
+      }
+      owner.set(key, rule);
+      fire(rule.rule, c, now);
     }
+    const askedSet = new Set(asked);
     for (const a of [...active.values()]) {
-      const h = holding.get(a.key);
-      if (h) continue;
+      if (holding.has(a.key)) continue;
+      const o = owner.get(a.key);
+      // a rule not asked, or one that failed, keeps its alerts as they were
+      if (o ? !askedSet.has(o) || failed.has(o) : !all || [...failed].some((f) => f.rule === a.rule))
+        continue;
       const text = ruleNames.has(a.rule)
         ? (resolvedTexts.get(a.key) ?? `cleared: ${a.message}`)
         : `${a.message} (rule turned off)`;
       resolvedTexts.delete(a.key);
+      owner.delete(a.key);
       resolve(a, now, text);
     }
   }
@@ -201,9 +223,11 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
   function updateRules(u: RuleUpdate): void {
     for (const r of deps.rules) {
       try {
-        r.update?.(u);
+        // a rule that says its update changed nothing is not asked again until something does
+        if (r.update?.(u) !== false) dirty.add(r);
       } catch (err) {
         stats.ruleFailures++;
+        dirty.add(r);
         log.error({ err, rule: r.rule }, 'alert rule failed on an update');
       }
     }
@@ -213,22 +237,24 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
     update(u) {
       const now = clock.now();
       updateRules({ ...u, now });
-      evaluate(now);
+      evaluate(now, false);
     },
     tick(now) {
       updateRules({ now, events: [], changed: [] });
-      evaluate(now);
+      evaluate(now, true);
     },
     lifecycle(e) {
       for (const r of deps.rules) {
+        if (!r.lifecycle) continue;
+        dirty.add(r);
         try {
-          r.lifecycle?.(e);
+          r.lifecycle(e);
         } catch (err) {
           stats.ruleFailures++;
           log.error({ err, rule: r.rule }, 'alert rule failed on a lifecycle event');
         }
       }
-      evaluate(clock.now());
+      evaluate(clock.now(), false);
     },
     firing: () => [...active.values()].sort((a, b) => b.firedAt - a.firedAt),
     stats() {
@@ -244,9 +270,4 @@ export function createAlertEngine(deps: AlertEngineDeps): AlertEngine {
       return () => listeners.delete(fn);
     },
   };
-}
-
-/** a stored alert as the condition it stands for (kept while its rule fails) */
-function asCondition(a: Alert): Condition {
-  return { key: a.key, severity: a.severity, message: a.message };
 }

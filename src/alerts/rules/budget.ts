@@ -122,6 +122,7 @@ export function budgetRule(opts: BudgetRuleOptions): Rule {
   return {
     rule: 'budget',
     update(u) {
+      let changed = u.events.some((s) => s.event.type === 'llm.tokens') || (u.removed?.length ?? 0) > 0;
       const b = opts.budgets();
       const warnAt = b.sessionUsd !== undefined ? (b.sessionUsd * b.warnPercent) / 100 : undefined;
       for (const s of u.changed) {
@@ -130,6 +131,7 @@ export function budgetRule(opts: BudgetRuleOptions): Rule {
         if (s.label) {
           const set = labelled.get(s.label) ?? new Set<string>();
           labelled.set(s.label, set);
+          changed ||= !set.has(s.key);
           set.add(s.key);
         }
       }
@@ -137,6 +139,7 @@ export function budgetRule(opts: BudgetRuleOptions): Rule {
         overSession.delete(k);
         for (const set of labelled.values()) set.delete(k);
       }
+      return changed;
     },
     *conditions(now): Iterable<Condition> {
       const b = opts.budgets();

@@ -38,21 +38,39 @@ class HourWindow {
   }
 }
 
+/** every session's hour is looked at again this often (its spend slides out of the hour) */
+const FULL_PASS_MS = 1000;
+
 export function costVelocityRule(opts: CostVelocityOptions): Rule {
   const fleet = new HourWindow();
   const perSession = new Map<string, HourWindow>();
+  /** sessions that spent since their hour was last looked at */
+  const touched = new Set<string>();
+  /** sessions over the threshold, with their hour's spend */
+  const over = new Map<string, number>();
+  let lastFull = Number.NEGATIVE_INFINITY;
+  const check = (key: string, w: HourWindow, now: number) => {
+    const v = w.total(now);
+    if (w.empty()) perSession.delete(key);
+    if (v >= opts.sessionUsdPerHour) over.set(key, v);
+    else over.delete(key);
+  };
   return {
     rule: 'cost-velocity',
     update(u) {
+      let spent = false;
       for (const { event: e } of u.events) {
         if (e.type !== 'llm.tokens' || !(e.costUsd > 0) || e.ts < u.now - HOUR) continue;
+        spent = true;
         fleet.add(e.ts, e.costUsd);
         if (opts.sessionUsdPerHour > 0) {
           const w = perSession.get(e.sessionKey) ?? new HourWindow();
           perSession.set(e.sessionKey, w);
           w.add(e.ts, e.costUsd);
+          touched.add(e.sessionKey);
         }
       }
+      return spent;
     },
     *conditions(now): Iterable<Condition> {
       const total = fleet.total(now);
@@ -67,10 +85,19 @@ export function costVelocityRule(opts: CostVelocityOptions): Rule {
           unit: 'usd/h',
         };
       }
-      for (const [key, w] of perSession) {
-        const v = w.total(now);
-        if (w.empty()) perSession.delete(key);
-        if (v < opts.sessionUsdPerHour) continue;
+      if (opts.sessionUsdPerHour > 0) {
+        if (now - lastFull >= FULL_PASS_MS) {
+          lastFull = now;
+          for (const [key, w] of perSession) check(key, w, now);
+        } else {
+          for (const key of touched) {
+            const w = perSession.get(key);
+            if (w) check(key, w, now);
+          }
+        }
+        touched.clear();
+      }
+      for (const [key, v] of over) {
         const s = opts.getSession(key);
         yield {
           key: `cost-velocity:${key}`,

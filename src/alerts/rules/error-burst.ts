@@ -29,12 +29,15 @@ export function errorBurstRule(opts: ErrorBurstOptions): Rule {
     rule: 'error-burst',
     update(u) {
       const from = u.now - opts.windowMs;
+      const before = recent.length;
       for (const { event: e } of u.events) {
         const isError = e.type === 'llm.error' || (e.type === 'agent.finished' && e.outcome === 'error');
         if (isError && e.ts >= from) recent.push({ ts: e.ts, sessionKey: e.sessionKey });
       }
+      const added = recent.length !== before;
       if (recent.length > cap) recent = recent.sort((a, b) => a.ts - b.ts).slice(-cap);
-      prune(u.now);
+      // the window sliding past errors is the tick's to see
+      return added;
     },
     *conditions(now): Iterable<Condition> {
       prune(now);

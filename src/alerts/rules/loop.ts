@@ -31,6 +31,10 @@ const MAX_ARGS_SHOWN = 120;
 
 export function loopRule(opts: LoopOptions): Rule {
   const runs = new Map<string, RunTools>();
+  /** sessions whose current run has a tool at either threshold: all `conditions` looks at */
+  const looping = new Set<string>();
+  const isLooping = (r: RunTools): boolean =>
+    r.repeats.size > 0 || [...r.streaks.values()].some((n) => n >= opts.failStreak);
   const runOf = (sessionKey: string, runId: string): RunTools => {
     let r = runs.get(sessionKey);
     if (!r || r.runId !== runId) {
@@ -42,8 +46,16 @@ export function loopRule(opts: LoopOptions): Rule {
   return {
     rule: 'loop',
     update(u) {
+      const touched = new Set<string>();
       for (const { event: e } of u.events) {
         if (u.now - e.ts > opts.maxEventAgeMs) continue;
+        if (
+          e.type === 'tool.call' ||
+          e.type === 'tool.error' ||
+          e.type === 'tool.output' ||
+          ((e.type === 'agent.finished' || e.type === 'agent.started') && runs.has(e.sessionKey))
+        )
+          touched.add(e.sessionKey);
         if (e.type === 'tool.call' && e.args) {
           const r = runOf(e.sessionKey, e.runId);
           const k = `${e.name}\0${e.args}`;
@@ -62,10 +74,25 @@ export function loopRule(opts: LoopOptions): Rule {
           runs.delete(e.sessionKey);
         }
       }
-      for (const k of u.removed ?? []) runs.delete(k);
+      for (const k of u.removed ?? []) {
+        runs.delete(k);
+        touched.add(k);
+      }
+      let changed = false;
+      for (const k of touched) {
+        const r = runs.get(k);
+        const was = looping.has(k);
+        if (r && isLooping(r)) looping.add(k);
+        else looping.delete(k);
+        // a session still looping may loop on one more tool: asked again too
+        changed ||= was || looping.has(k);
+      }
+      return changed;
     },
     *conditions(): Iterable<Condition> {
-      for (const [key, r] of runs) {
+      for (const key of looping) {
+        const r = runs.get(key);
+        if (!r) continue;
         const s = opts.getSession(key);
         const who = s ? nameOf(s) : key;
         const tools = new Set([...r.repeats.keys(), ...r.streaks.keys()]);

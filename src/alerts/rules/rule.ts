@@ -45,8 +45,12 @@ export interface RuleUpdate {
 
 export interface Rule {
   readonly rule: AlertRule;
-  /** events and changed sessions; called on every pipeline update and tick */
-  update?(u: RuleUpdate): void;
+  /**
+   * events and changed sessions; called on every pipeline update and tick. Returns false when
+   * nothing the rule watches changed: the engine then does not ask for its conditions until the
+   * next change or tick (every rule is asked on every tick, for the conditions time ends)
+   */
+  update?(u: RuleUpdate): boolean | undefined;
   /** dispatch lifecycle events (dispatch.failed: a run that failed after its retries) */
   lifecycle?(e: LifecycleEvent): void;
   /** the conditions holding at `now` */

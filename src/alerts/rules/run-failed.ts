@@ -35,12 +35,15 @@ export function runFailedRule(opts: RunFailedOptions): Rule {
   return {
     rule: 'run-failed',
     update(u) {
+      const before = failed.size;
+      let added = false;
       for (const { event: e } of u.events) {
         if (e.type !== 'agent.finished' || e.outcome !== 'error') continue;
         if (u.now - e.ts > opts.maxEventAgeMs) continue;
         const s = opts.getSession(e.sessionKey);
         if (!s) continue;
         const last = s.errors.at(-1)?.message;
+        added ||= !failed.has(s.key);
         failed.set(s.key, { session: s, error: e.error ?? last ?? 'no error text' });
       }
       for (const s of u.changed) {
@@ -49,6 +52,7 @@ export function runFailedRule(opts: RunFailedOptions): Rule {
         else if (f) f.session = s;
       }
       for (const k of u.removed ?? []) failed.delete(k);
+      return added || failed.size !== before;
     },
     lifecycle(e) {
       if (e.event === 'dispatch.failed') {

@@ -11,11 +11,15 @@ export function stuckRule(opts: { stuckAfterMs?: number } = {}): Rule {
   return {
     rule: 'stuck',
     update(u) {
+      let changed = false;
       for (const s of u.changed) {
-        if (s.status === 'stuck') stuck.set(s.key, s);
-        else stuck.delete(s.key);
+        if (s.status === 'stuck') {
+          changed ||= !stuck.has(s.key);
+          stuck.set(s.key, s);
+        } else changed = stuck.delete(s.key) || changed;
       }
-      for (const k of u.removed ?? []) stuck.delete(k);
+      for (const k of u.removed ?? []) changed = stuck.delete(k) || changed;
+      return changed;
     },
     *conditions(now): Iterable<Condition> {
       for (const s of stuck.values()) {
