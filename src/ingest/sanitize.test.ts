@@ -10,7 +10,9 @@ import { createFileSource } from './files/file-source.js';
 import { createMemorySink, line, msg, tempStateDir } from './files/test-helpers.js';
 import { capId, clipText, createSanitizer, exactInt, SANE } from './sanitize.js';
 
-const NOW = Date.UTC(2026, 11, 7, 12);
+// the test clock stays ahead of the wall clock (the window's top is the later of the two): a
+// fixed date here made the "a day ahead" case pass only until that day came
+const NOW = Date.UTC(new Date().getUTCFullYear() + 1, 0, 1, 12);
 const base = { source: 'files' as const, sessionKey: 'agent:main:main', agentId: 'main' };
 
 function tokens(over: Partial<LlmTokensEvent> = {}): LlmTokensEvent {
