@@ -85,7 +85,13 @@ export async function printStatus(config: Readonly<Config>, json: boolean): Prom
     process.stdout.write(`clawpulse is not running (pid file ${config.pidFile})\n`);
     return 3;
   }
-  const what = link.kind === 'demo' ? 'the clawpulse demo is running' : 'clawpulse is running';
+  // serve's /health lists the fleet's hosts: say which process answered
+  const what =
+    link.kind === 'demo'
+      ? 'the clawpulse demo is running'
+      : health?.fleet
+        ? 'clawpulse serve is running'
+        : 'clawpulse is running';
   const lines = [`${what} (pid ${link.pid})${link.url ? `: dashboard ${link.url}/` : ''}`];
   if (!health) lines.push(`  health: no answer (${healthError})`);
   else {

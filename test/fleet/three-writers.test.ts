@@ -4,9 +4,10 @@
  * `clawpulse serve` process reads them. Every session of every host is in serve's /api/sessions,
  * and events, tokens and cost per host and overall are exactly what each daemon reports.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openclawKey } from '../../src/model/session-scope.js';
@@ -217,5 +218,14 @@ suite('three writers, one serve', () => {
     );
     // the same OpenClaw key on alpha and bravo: two sessions, not one
     expect(all.filter((s) => openclawKey(s.key) === 'agent:main:main')).toHaveLength(2);
+    // `clawpulse status --serve` finds serve by its PID file and names it and every host
+    const status = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', MAIN, 'status', '--serve'],
+      { env: { ...process.env, CLAWPULSE_STORE: url, CLAWPULSE_HOME: join(roots[0] as string, 'serve') } },
+    );
+    expect(status.stdout).toMatch(/^clawpulse serve is running \(pid \d+\)/);
+    for (const host of ['alpha', 'bravo', 'charlie'])
+      expect(status.stdout).toMatch(new RegExp(`host ${host}: ok, \\d+ events`));
   });
 });
