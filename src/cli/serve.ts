@@ -10,11 +10,9 @@ import { join } from 'node:path';
 import type { Config } from '../config/config.js';
 import { startFleetServe } from '../fleet/fleet-serve.js';
 import { redactUrl } from '../fleet/fleet-source.js';
-import { openRotatingLog } from '../infra/log-file.js';
-import { createLogger, createProcessLogger, type Logger } from '../infra/logger.js';
-import { AlreadyRunningError, claimPidFile } from '../infra/pidfile.js';
 import { fail } from './config-from-cli.js';
 import { writeRunInfo } from './daemon-link.js';
+import { claimForeground, exitCleanup, failedStart } from './foreground.js';
 import { ignoreBrokenStdio, installShutdown } from './shutdown.js';
 import { dashboardBase } from './start.js';
 
@@ -60,39 +58,15 @@ export async function runServe(
   }
   if (config.http.disabled) fail('serve shows the fleet over HTTP: HEALTH_PORT=0 leaves it nothing to do');
   const pidFile = servePidFile(config);
-  let release: () => void;
-  try {
-    release = claimPidFile(pidFile);
-  } catch (err) {
-    if (err instanceof AlreadyRunningError) fail(err.message);
-    throw err;
-  }
-  let logger: Logger;
-  let showLogs = () => {};
-  if (o.logFile) logger = createLogger(config.logLevel, openRotatingLog(o.logFile));
-  else {
-    const p = createProcessLogger(config.logLevel, config.logFormat, { hold: true });
-    logger = p.logger;
-    showLogs = p.release;
-  }
-  process.on('uncaughtException', (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EPIPE') logger.error({ err }, 'uncaught exception (continuing)');
-  });
-  process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection (continuing)'));
+  const fg = claimForeground(config, pidFile, o.logFile);
+  const { logger } = fg;
 
   const cachePath = o.cache ?? defaultCachePath(config, url);
   let served: Awaited<ReturnType<typeof startFleetServe>>;
   try {
     served = await startFleetServe(config, { url, cachePath, logger });
   } catch (err) {
-    release();
-    showLogs();
-    const e = err as NodeJS.ErrnoException;
-    if (e.code === 'EADDRINUSE')
-      fail(
-        `port ${config.http.port} on ${config.http.host} is in use (this host's daemon, or another program): set HEALTH_PORT or --port`,
-      );
-    fail(`could not start: ${e.message}`);
+    failedStart(config, fg, err, "this host's daemon, or another program");
   }
   const base = config.http.disabled ? null : dashboardBase(config, served.port);
   const dropRunInfo = writeRunInfo(pidFile, { pid: process.pid, url: base, kind: 'daemon', db: cachePath });
@@ -101,18 +75,10 @@ export async function runServe(
       ? `clawpulse serve: fleet dashboard ${base}/ reading ${redactUrl(url)}  (Ctrl-C stops)\n`
       : 'clawpulse serve: running without HTTP\n',
   );
-  showLogs();
+  fg.showLogs();
   logger.info({ store: redactUrl(url), cache: cachePath }, 'clawpulse serve running');
   installShutdown({
     stop: async (signal) => served.stop(signal),
-    cleanup() {
-      dropRunInfo();
-      release();
-      try {
-        logger.flush?.();
-      } catch {
-        // a log that cannot be flushed now never will be
-      }
-    },
+    cleanup: exitCleanup(fg, dropRunInfo),
   });
 }

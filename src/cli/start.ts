@@ -11,11 +11,10 @@ import { join, resolve } from 'node:path';
 import type { Config } from '../config/config.js';
 import { displayStore } from '../config/store-env.js';
 import { startDaemon } from '../daemon/daemon.js';
-import { openRotatingLog } from '../infra/log-file.js';
-import { createLogger, createProcessLogger, type Logger } from '../infra/logger.js';
-import { AlreadyRunningError, claimPidFile, isAlive, readLivePid } from '../infra/pidfile.js';
+import { isAlive, readLivePid } from '../infra/pidfile.js';
 import { fail } from './config-from-cli.js';
 import { authHeaders, hostForUrl, writeRunInfo } from './daemon-link.js';
+import { claimForeground, exitCleanup, failedStart } from './foreground.js';
 import { dashboardUrl, describeSources, fatalReason, linesSince, logOffset } from './fork-report.js';
 import { ignoreBrokenStdio, installShutdown } from './shutdown.js';
 
@@ -28,40 +27,14 @@ export function dashboardBase(config: Readonly<Config>, port: number): string {
 
 export async function runForeground(config: Readonly<Config>, o: { logFile?: string } = {}): Promise<void> {
   ignoreBrokenStdio();
-  let release: () => void;
-  try {
-    release = claimPidFile(config.pidFile);
-  } catch (err) {
-    if (err instanceof AlreadyRunningError) fail(err.message);
-    throw err;
-  }
-  let logger: Logger;
-  let showLogs = () => {};
-  if (o.logFile) logger = createLogger(config.logLevel, openRotatingLog(o.logFile));
-  else {
-    const p = createProcessLogger(config.logLevel, config.logFormat, { hold: true });
-    logger = p.logger;
-    showLogs = p.release;
-  }
-  // the daemon never dies of one bad input: log and go on (a real bug shows in the logs). A
-  // stdout or stderr that went away is not worth a line (there is no one to read it)
-  process.on('uncaughtException', (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EPIPE') logger.error({ err }, 'uncaught exception (continuing)');
-  });
-  process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection (continuing)'));
+  const fg = claimForeground(config, config.pidFile, o.logFile);
+  const { logger } = fg;
 
   let daemon: Awaited<ReturnType<typeof startDaemon>>;
   try {
     daemon = await startDaemon(config, { logger });
   } catch (err) {
-    release();
-    showLogs();
-    const e = err as NodeJS.ErrnoException;
-    if (e.code === 'EADDRINUSE')
-      fail(
-        `port ${config.http.port} on ${config.http.host} is in use (another clawpulse, or another program): set HEALTH_PORT or --port`,
-      );
-    fail(`could not start: ${e.message}`);
+    failedStart(config, fg, err, 'another clawpulse, or another program');
   }
   const url = config.http.disabled ? null : dashboardBase(config, daemon.port);
   const dropRunInfo = writeRunInfo(config.pidFile, {
@@ -76,7 +49,7 @@ export async function runForeground(config: Readonly<Config>, o: { logFile?: str
       ? `clawpulse: dashboard ${url}/  (Ctrl-C stops)\n`
       : 'clawpulse: running without HTTP (HEALTH_PORT=0): no dashboard  (Ctrl-C stops)\n',
   );
-  showLogs();
+  fg.showLogs();
   // the HTTP server is what keeps a daemon's process alive; without one (HEALTH_PORT=0) this does
   const keepAlive = config.http.disabled ? setInterval(() => {}, 1 << 30) : undefined;
   installShutdown({
@@ -84,15 +57,7 @@ export async function runForeground(config: Readonly<Config>, o: { logFile?: str
       await daemon.stop(signal);
       if (keepAlive) clearInterval(keepAlive);
     },
-    cleanup() {
-      dropRunInfo();
-      release();
-      try {
-        logger.flush?.();
-      } catch {
-        // a log that cannot be flushed now never will be
-      }
-    },
+    cleanup: exitCleanup(fg, dropRunInfo),
   });
 }
 
