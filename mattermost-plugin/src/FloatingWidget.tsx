@@ -1,7 +1,7 @@
 /**
  * A small always-on-top card (root component) that appears while any agent session runs and
  * hides HIDE_AFTER_MS after the last one ends. Like the original Live Status widget it shows the
- * busiest session in full (agent name, elapsed time, its last 5 status lines; a click jumps to
+ * busiest session in full (agent name, elapsed time and cost, its last 5 status lines; a click jumps to
  * its box) above the other sessions. It can be dragged anywhere and folded into a dot showing
  * the number of running sessions that pulses while anything runs (not with reduced motion);
  * position and fold are remembered in localStorage.
@@ -9,7 +9,7 @@
 import * as React from 'react';
 import type { Clock } from './clock.js';
 import type { PluginDeps } from './deps.js';
-import { elapsedMs, formatDuration } from './format.js';
+import { ESTIMATED_COST_TITLE, elapsedMs, formatCostMarked, formatDuration } from './format.js';
 import { useNow, useSessions } from './hooks.js';
 import { SessionRow } from './SessionRow.js';
 import { busiest, type SessionSummary } from './sessions.js';
@@ -57,6 +57,7 @@ function Busiest(props: { s: SessionSummary; palette: Palette; now: number; onOp
   const { s, palette } = props;
   const stale = isStale(s.status, s.updatedAt, s.staleAfterMs, props.now);
   const end = stale ? s.updatedAt : props.now;
+  const cost = formatCostMarked(s.costUsd, s.costEstimated);
   return (
     <button
       type="button"
@@ -89,6 +90,16 @@ function Busiest(props: { s: SessionSummary; palette: Palette; now: number; onOp
         <span data-testid="ls-widget-elapsed" style={{ marginLeft: 'auto', color: palette.dim }}>
           {formatDuration(elapsedMs(s.startedAt, s.endedAt, end, s.updatedAt))}
         </span>
+        {cost ? (
+          <span
+            data-testid="ls-widget-cost"
+            data-estimated={s.costEstimated ? 'true' : undefined}
+            title={s.costEstimated ? ESTIMATED_COST_TITLE : undefined}
+            style={{ color: palette.dim, whiteSpace: 'nowrap' }}
+          >
+            {cost}
+          </span>
+        ) : null}
       </div>
       <div style={{ fontFamily: MONO, fontSize: 11.5, lineHeight: 1.45, marginTop: 3 }}>
         {s.lastLines.map((l, i) => (

@@ -5,7 +5,14 @@
 // biome-ignore lint/correctness/noUnusedImports: the classic JSX transform (vite.config.ts) needs React in scope
 import * as React from 'react';
 import type { LiveStatusLine, LiveStatusNode } from '../../src/render/livestatus-props.js';
-import { elapsedMs, formatCost, formatDuration, formatTokens, formatToolDuration } from './format.js';
+import {
+  ESTIMATED_COST_TITLE,
+  elapsedMs,
+  formatCostMarked,
+  formatDuration,
+  formatTokens,
+  formatToolDuration,
+} from './format.js';
 import { type Palette, statusColor } from './theme.js';
 import { isLive } from './validate.js';
 
@@ -61,17 +68,28 @@ function Line(props: { line: LiveStatusLine; palette: Palette }) {
   );
 }
 
-/** `[DONE] 53s | 12.4k tokens | $0.42` */
+/** `[DONE] 53s | 12.4k tokens | $0.42` (`~$0.42 est.` when priced from the daemon's price table) */
 export function Footer(props: { node: LiveStatusNode; palette: Palette; now: number; updatedAt: number }) {
   const { node, palette } = props;
   const parts = [formatDuration(elapsedMs(node.startedAt, node.endedAt, props.now, props.updatedAt))];
   if (node.tokens > 0) parts.push(formatTokens(node.tokens));
-  const cost = formatCost(node.costUsd);
-  if (cost) parts.push(cost);
+  const cost = formatCostMarked(node.costUsd, node.costEstimated);
   return (
     <div data-testid="ls-footer">
       <StatusTag node={node} palette={palette} />{' '}
-      <span style={{ color: palette.dim }}>{parts.join(' | ')}</span>
+      <span style={{ color: palette.dim }}>
+        {parts.join(' | ')}
+        {cost ? ' | ' : ''}
+        {cost ? (
+          <span
+            data-testid="ls-footer-cost"
+            data-estimated={node.costEstimated ? 'true' : undefined}
+            title={node.costEstimated ? ESTIMATED_COST_TITLE : undefined}
+          >
+            {cost}
+          </span>
+        ) : null}
+      </span>
     </div>
   );
 }

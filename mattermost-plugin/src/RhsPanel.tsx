@@ -10,7 +10,7 @@ import { LIVESTATUS_SEARCH_MARKER } from '../../src/render/livestatus-props.js';
 import { fetchChannelPosts, searchLiveBoxes } from './api.js';
 import type { Clock } from './clock.js';
 import type { PluginDeps } from './deps.js';
-import { formatCost, formatTokens } from './format.js';
+import { ESTIMATED_COST_TITLE, formatCostMarked, formatTokens } from './format.js';
 import { useNow, useReconnects, useSessions, useStoreValue } from './hooks.js';
 import { SessionRow } from './SessionRow.js';
 import { byAttention } from './sessions.js';
@@ -95,7 +95,12 @@ export function RhsPanel(props: RhsPanelProps) {
   );
   const done = byAttention(sessions.filter((s) => !isLive(s.status)).slice(0, RECENT_DONE), now);
   const tokens = live.reduce((n, s) => n + s.tokens, 0);
-  const cost = formatCost(live.reduce((n, s) => n + s.costUsd, 0));
+  // the total is marked estimated when any session in it is
+  const costEstimated = live.some((s) => s.costEstimated);
+  const cost = formatCostMarked(
+    live.reduce((n, s) => n + s.costUsd, 0),
+    costEstimated,
+  );
   const heading = (text: string) => (
     <div
       style={{
@@ -118,7 +123,11 @@ export function RhsPanel(props: RhsPanelProps) {
     >
       {heading(`Running (${live.length})`)}
       {live.length > 0 && (tokens > 0 || cost) ? (
-        <div data-testid="ls-rhs-totals" style={{ padding: '0 12px 4px', fontSize: 12, color: palette.dim }}>
+        <div
+          data-testid="ls-rhs-totals"
+          title={costEstimated ? ESTIMATED_COST_TITLE : undefined}
+          style={{ padding: '0 12px 4px', fontSize: 12, color: palette.dim }}
+        >
           {[tokens > 0 ? formatTokens(tokens) : '', cost].filter(Boolean).join(' · ')} running now
         </div>
       ) : null}

@@ -1,7 +1,7 @@
 /** One session as a clickable row (panel and widget): status, label, duration, tokens, cost. */
 // biome-ignore lint/correctness/noUnusedImports: the classic JSX transform (vite.config.ts) needs React in scope
 import * as React from 'react';
-import { elapsedMs, formatCost, formatDuration, formatTokens } from './format.js';
+import { ESTIMATED_COST_TITLE, elapsedMs, formatCostMarked, formatDuration, formatTokens } from './format.js';
 import type { SessionSummary } from './sessions.js';
 import { isStale, staleText } from './stale.js';
 import { type Palette, statusColor } from './theme.js';
@@ -19,7 +19,7 @@ export function SessionRow(props: {
   // a stale session's clock stops at its last update: nothing says it ran on after that
   const end = stale ? s.updatedAt : props.now;
   const duration = formatDuration(elapsedMs(s.startedAt, s.endedAt, end, s.updatedAt));
-  const cost = formatCost(s.costUsd);
+  const cost = formatCostMarked(s.costUsd, s.costEstimated);
   const sep = <span style={{ color: palette.dim }}> · </span>;
   return (
     <button
@@ -62,7 +62,13 @@ export function SessionRow(props: {
           {!props.compact && cost ? (
             <>
               {sep}
-              <span data-testid="ls-session-cost">{cost}</span>
+              <span
+                data-testid="ls-session-cost"
+                data-estimated={s.costEstimated ? 'true' : undefined}
+                title={s.costEstimated ? ESTIMATED_COST_TITLE : undefined}
+              >
+                {cost}
+              </span>
             </>
           ) : null}
           {s.liveChildren > 0 ? (

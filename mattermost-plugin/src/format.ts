@@ -1,4 +1,7 @@
 /** Small text formatters shared by the post, the panel and the widget (same look as the text box). */
+import { markEstimatedCost } from '../../src/render/cost-mark.js';
+
+export { ESTIMATED_COST_TITLE } from '../../src/render/cost-mark.js';
 
 export function formatDuration(ms: number): string {
   const s = Math.max(0, Math.floor(ms / 1000));
@@ -26,6 +29,11 @@ export function formatTokens(n: number): string {
 export function formatCost(usd: number): string {
   if (usd <= 0) return '';
   return usd < 0.01 ? '<$0.01' : `$${usd.toFixed(2)}`;
+}
+
+/** `~$0.42 est.` when the daemon priced it from its price table (props `costEstimated`), else as formatCost */
+export function formatCostMarked(usd: number, estimated: boolean | undefined): string {
+  return markEstimatedCost(formatCost(usd), estimated);
 }
 
 /** How long a session has run: to its end, or to now (never before the daemon's last update). */

@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchChannelPosts } from './api.js';
-import { formatCost, formatDuration, formatTokens, formatToolDuration } from './format.js';
+import { formatCost, formatCostMarked, formatDuration, formatTokens, formatToolDuration } from './format.js';
 import { paletteOf, statusColor, withAlpha } from './theme.js';
 import { clampPosition, loadWidgetPrefs, saveWidgetPrefs, WIDGET_PREFS_KEY } from './widget-prefs.js';
 
@@ -20,6 +20,10 @@ describe('format', () => {
     expect(formatCost(0)).toBe('');
     expect(formatCost(0.004)).toBe('<$0.01');
     expect(formatCost(0.42)).toBe('$0.42');
+    // a cost the daemon priced from its price table reads as the text box marks it
+    expect(formatCostMarked(0.42, true)).toBe('~$0.42 est.');
+    expect(formatCostMarked(0.42, undefined)).toBe('$0.42');
+    expect(formatCostMarked(0, true)).toBe('');
   });
 });
 

@@ -21,6 +21,8 @@ export interface SessionSummary {
   updatedAt: number;
   tokens: number;
   costUsd: number;
+  /** the cost was (partly) priced from the daemon's price table: shown "~$0.42 est." */
+  costEstimated?: boolean;
   /** sub-agents (at any depth) still live */
   liveChildren: number;
   /** the box's stale threshold (props `stale_after_ms`), if the daemon set one */
@@ -147,6 +149,7 @@ function computeSummary(post: MmPost): SessionSummary | null {
   };
   if (ls.stale_after_ms !== undefined) s.staleAfterMs = ls.stale_after_ms;
   if (r.endedAt !== undefined) s.endedAt = r.endedAt;
+  if (r.costEstimated) s.costEstimated = true;
   return s;
 }
 

@@ -97,6 +97,29 @@ describe('parseLiveStatus', () => {
   });
 });
 
+describe('costEstimated (optional, v1)', () => {
+  it('keeps a literal true on a node with a cost, drops anything else, and old props parse as before', () => {
+    const props = {
+      v: 1,
+      updatedAt: 5000,
+      root: node('root', { costEstimated: true, children: [node('child', { costEstimated: true })] }),
+    };
+    const parsed = parseLiveStatus(props);
+    expect(parsed?.root.costEstimated).toBe(true);
+    expect(parsed?.root.children[0]?.costEstimated).toBe(true);
+    // not a literal true, or nothing spent: no mark
+    expect(parseLiveStatus({ v: 1, root: node('r', { costEstimated: 'yes' }) })?.root).not.toHaveProperty(
+      'costEstimated',
+    );
+    expect(
+      parseLiveStatus({ v: 1, root: node('r', { costEstimated: true, costUsd: 0 }) })?.root,
+    ).not.toHaveProperty('costEstimated');
+    // props from a daemon before the field: unchanged
+    const old = { v: 1, updatedAt: 5000, root: node('root') };
+    expect(parseLiveStatus(old)).toEqual(old);
+  });
+});
+
 describe('posts', () => {
   it('reads props.livestatus from a post and parses WebSocket post strings', () => {
     const post = { id: 'p', type: 'custom_livestatus', props: { livestatus: { v: 1, root: node('r') } } };

@@ -99,6 +99,8 @@ function parseNode(x: unknown, depth: number): LiveStatusNode | null {
     children,
   };
   if (typeof x.endedAt === 'number' && Number.isFinite(x.endedAt)) node.endedAt = x.endedAt;
+  // optional (v1 stays v1): only a literal true marks the cost as priced from the price table
+  if (x.costEstimated === true && node.costUsd > 0) node.costEstimated = true;
   if (typeof x.error === 'string' && x.error !== '') node.error = str(x.error);
   return node;
 }

@@ -32,6 +32,8 @@ export interface SessionBrief {
   lastOutcome?: 'ok' | 'error' | 'aborted';
   tokens: TokenTotals;
   costUsd: number;
+  /** part of the cost was priced from the price table (the source gave none) */
+  costEstimated?: boolean;
   model?: string;
   provider?: string;
   compactions: number;
@@ -88,6 +90,7 @@ export function briefOf(s: SessionState): SessionBrief {
     lastOutcome: s.lastOutcome,
     tokens: { ...s.tokens },
     costUsd: s.costUsd,
+    ...(s.costEstimated ? { costEstimated: true } : {}),
     model: s.model,
     provider: s.provider,
     compactions: s.compactions,
@@ -130,6 +133,7 @@ export function stateFromBrief(b: SessionBrief): SessionState {
     tools: [],
     tokens: { ...b.tokens },
     costUsd: b.costUsd,
+    ...(b.costEstimated ? { costEstimated: true } : {}),
     errors: [],
     model: b.model,
     provider: b.provider,

@@ -6,6 +6,7 @@ import { formatDuration } from '../model/format.js';
 import type { SessionState } from '../model/session.js';
 import { openclawKey } from '../model/session-scope.js';
 import { truncateCodePoints } from '../model/text.js';
+import { markEstimatedCost } from './cost-mark.js';
 
 export { formatDuration };
 
@@ -60,8 +61,7 @@ export function formatCost(usd: number): string {
 
 /** a cost clawpulse priced itself (the source gave none: src/usage/estimate.ts) reads `~$0.12 est.` */
 export function formatCostMarked(usd: number, estimated: boolean | undefined): string {
-  const c = formatCost(usd);
-  return c && estimated ? `~${c} est.` : c;
+  return markEstimatedCost(formatCost(usd), estimated);
 }
 
 export const ERROR_BRIEF_MAX = 60;

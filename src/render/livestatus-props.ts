@@ -39,6 +39,12 @@ export interface LiveStatusNode {
   endedAt?: number;
   tokens: number;
   costUsd: number;
+  /**
+   * present (and true) only when part of `costUsd` was priced from clawpulse's price table
+   * because the source reported no cost; shown "~$0.42 est.". Optional, so version 1 stays:
+   * an older plugin ignores it and shows the plain cost.
+   */
+  costEstimated?: true;
   /** status lines in order; a sub-agent's place among them is given by `childIndex` entries */
   lines: Array<LiveStatusLine | { kind: 'child'; childIndex: number }>;
   children: LiveStatusNode[];

@@ -46,4 +46,31 @@ describe('toLiveStatusProps', () => {
     expect(props.root.children[0]?.status).toBe('active');
     expect(props.root.children[0]?.error).toBeUndefined();
   });
+
+  it('marks a cost priced from the price table (costEstimated), only on the session that has one', () => {
+    const t = createSessionTracker(testLimits);
+    const tokens = { input: 100_000, output: 5000, cacheRead: 0, cacheWrite: 0, reasoning: 0 };
+    t.apply(ev({ type: 'agent.started', ts: 0, sessionKey: K, runId: 'r' }));
+    t.apply(ev({ type: 'subagent.spawned', ts: 1, sessionKey: K, parentKey: K, childKey: C1, label: 'one' }));
+    t.apply(ev({ type: 'llm.tokens', ts: 2, sessionKey: K, runId: 'r', ...tokens, costUsd: 0.5 }));
+    t.apply(
+      ev({
+        type: 'llm.tokens',
+        ts: 3,
+        sessionKey: C1,
+        runId: 'c',
+        ...tokens,
+        costUsd: 0.375,
+        costEstimated: true,
+      }),
+    );
+    const props = toLiveStatusProps(must(t.get(K)), (k) => t.get(k), 100, BUILTIN_TOOL_LABELS);
+    const child = must(props.root.children[0], 'child');
+    expect(child).toMatchObject({ costUsd: 0.375, costEstimated: true });
+    // absent, not false, where the source gave the cost: the props stay as they were (v1)
+    expect('costEstimated' in props.root).toBe(false);
+    expect(props.v).toBe(1);
+    // what the daemon posts is JSON: the mark survives it
+    expect(JSON.parse(JSON.stringify(props)).root.children[0].costEstimated).toBe(true);
+  });
 });

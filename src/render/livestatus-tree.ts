@@ -48,6 +48,7 @@ function toNode(
     children: [],
   };
   if (s.endedAt !== undefined) node.endedAt = s.endedAt;
+  if (s.costEstimated) node.costEstimated = true;
   const error = s.status === 'error' ? errorBrief(s) : s.status === 'active' ? undefined : s.note;
   if (error) node.error = error;
   let tools: Map<string, ToolCallState> | undefined;

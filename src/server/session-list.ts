@@ -117,11 +117,13 @@ export function totalsOf(briefs: readonly SessionBrief[]): SessionTotals {
   const gateways = new Set<string>();
   let tokens = 0;
   let costUsd = 0;
+  let costEstimated = false;
   let running = 0;
   for (const b of briefs) {
     byStatus[b.status] = (byStatus[b.status] ?? 0) + 1;
     tokens += b.tokens.total;
     costUsd += b.costUsd;
+    if (b.costEstimated) costEstimated = true;
     if (b.status === 'active' || b.status === 'stuck') running++;
     agents.add(b.agentId);
     if (b.host !== undefined) hosts.add(b.host);
@@ -132,6 +134,7 @@ export function totalsOf(briefs: readonly SessionBrief[]): SessionTotals {
     byStatus,
     tokens,
     costUsd,
+    ...(costEstimated ? { costEstimated: true as const } : {}),
     running,
     agents: [...agents].sort(),
     hosts: [...hosts].sort(),

@@ -26,6 +26,8 @@ export interface SessionSummary {
   elapsed: number;
   tokens: number;
   costUsd: number;
+  /** present (and true) only when part of the cost was priced from the price table: shown "~$0.42 est." */
+  costEstimated?: true;
   channel?: SessionChannel;
   parentKey?: string;
   children: number;
@@ -66,6 +68,7 @@ export function summaryOf(b: SessionBrief, now: number): SessionSummary {
     elapsed: Math.max(0, end - from),
     tokens: b.tokens.total,
     costUsd: b.costUsd,
+    ...(b.costEstimated ? { costEstimated: true as const } : {}),
     channel: b.channel,
     parentKey: b.parentKey,
     children: b.children.length,
@@ -86,6 +89,8 @@ export interface SessionTotals {
   byStatus: Partial<Record<SessionStatus, number>>;
   tokens: number;
   costUsd: number;
+  /** present (and true) only when some session's cost was priced from the price table */
+  costEstimated?: true;
   /** active or stuck */
   running: number;
   agents: string[];

@@ -5,7 +5,7 @@ import type { SessionSummary } from '../../src/server/summary.js';
 import { AlertsBadge, AlertsView, useAlerts } from './AlertsView.js';
 import { Feed } from './Feed.js';
 import { FleetHealth } from './FleetHealth.js';
-import { fmtCost, fmtTokens, STATUSES } from './format.js';
+import { ESTIMATED_COST_TITLE, fmtCostMarked, fmtTokens, STATUSES } from './format.js';
 import { type Problem, problemsOf, useHealth } from './health.js';
 import { useLive, useRoute, useTheme } from './hooks.js';
 import type { LiveStore } from './live.js';
@@ -54,16 +54,24 @@ export function App({ live }: { live: LiveStore }) {
   const [showAlerts, setShowAlerts] = useState(false);
   const trouble = useMemo(() => problemsOf(health), [health]);
   const totals = useMemo(() => {
-    if (totalsAll) return { tokens: totalsAll.tokens, cost: totalsAll.costUsd, running: totalsAll.running };
+    if (totalsAll)
+      return {
+        tokens: totalsAll.tokens,
+        cost: totalsAll.costUsd,
+        costEstimated: !!totalsAll.costEstimated,
+        running: totalsAll.running,
+      };
     let tokens = 0;
     let cost = 0;
+    let costEstimated = false;
     let running = 0;
     for (const s of state.sessions.values()) {
       tokens += s.tokens;
       cost += s.costUsd;
+      if (s.costEstimated) costEstimated = true;
       if (s.status === 'active' || s.status === 'stuck') running++;
     }
-    return { tokens, cost, running };
+    return { tokens, cost, costEstimated, running };
   }, [state.sessions, totalsAll]);
   // the chip: the stream first (no stream, nothing is live), then what the sources say
   const chip =
@@ -127,8 +135,15 @@ export function App({ live }: { live: LiveStore }) {
           <span className="tile" title="tokens across the sessions in view">
             <b data-testid="total-tokens">{fmtTokens(totals.tokens)}</b> tokens
           </span>
-          <span className="tile" title="cost across the sessions in view">
-            <b data-testid="total-cost">{fmtCost(totals.cost)}</b> cost
+          <span
+            className={totals.costEstimated ? 'tile est' : 'tile'}
+            title="cost across the sessions in view"
+          >
+            {/* marked when any session in it was priced from the price table */}
+            <b data-testid="total-cost" title={totals.costEstimated ? ESTIMATED_COST_TITLE : undefined}>
+              {fmtCostMarked(totals.cost, totals.costEstimated)}
+            </b>{' '}
+            cost
           </span>
           <span className="tile" title="sessions running now (active or stuck)">
             <b data-testid="total-running">{totals.running}</b> running

@@ -8,7 +8,7 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import { memo, type ReactNode, useCallback, useEffect, useState } from 'react';
 import type { SessionSummary } from '../../src/server/summary.js';
 import { Badge, channelText, Elapsed, LiveNote, sessionTitle } from './bits.js';
-import { fmtCost, fmtTokens } from './format.js';
+import { ESTIMATED_COST_TITLE, fmtCostMarked, fmtTokens } from './format.js';
 import type { ListPaging } from './paging.js';
 import type { Row } from './tree.js';
 
@@ -201,7 +201,15 @@ const SessionRow = memo(function SessionRow(p: {
         <span className="tok" data-testid="tokens">
           {fmtTokens(s.tokens)} tok
         </span>
-        {!p.compact && <span className="cost">{fmtCost(s.costUsd)}</span>}
+        {!p.compact && (
+          <span
+            className={s.costEstimated ? 'cost est' : 'cost'}
+            data-testid="cost"
+            title={s.costEstimated ? ESTIMATED_COST_TITLE : undefined}
+          >
+            {fmtCostMarked(s.costUsd, s.costEstimated)}
+          </span>
+        )}
         {s.toolErrors > 0 && <span className="errs">{s.toolErrors} err</span>}
       </span>
     </li>

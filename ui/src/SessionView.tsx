@@ -7,7 +7,7 @@ import { Badge, channelText, Elapsed, LiveNote, sessionTitle } from './bits.js';
 import { TokenChart, ToolTimeline } from './charts.js';
 import { useSessionDetail } from './detail.js';
 import { describe } from './Feed.js';
-import { fmtCost, fmtTime, fmtTokens } from './format.js';
+import { ESTIMATED_COST_TITLE, fmtCostMarked, fmtTime, fmtTokens } from './format.js';
 import { useNow } from './hooks.js';
 import type { LiveState, LiveStore } from './live.js';
 import { SessionControls } from './SessionControls.js';
@@ -71,7 +71,13 @@ export function SessionView({ sessionKey, live, state, onSelect }: Props) {
         </div>
         <div>
           <dt>cost</dt>
-          <dd>{fmtCost(summary.costUsd)}</dd>
+          <dd
+            data-testid="detail-cost"
+            className={summary.costEstimated ? 'est' : undefined}
+            title={summary.costEstimated ? ESTIMATED_COST_TITLE : undefined}
+          >
+            {fmtCostMarked(summary.costUsd, summary.costEstimated)}
+          </dd>
         </div>
         {summary.model && (
           <div>

@@ -8,7 +8,7 @@ import { useCallback, useEffect, useState } from 'react';
 import type { UsageRow, UsageTotals } from '../../src/store/usage-store.js';
 import type { UsageReport } from '../../src/usage/report.js';
 import { niceScale } from './charts.js';
-import { fmtCost, fmtDuration, fmtTokens } from './format.js';
+import { fmtCost, fmtCostMarked, fmtDuration, fmtTokens } from './format.js';
 import './usage.css';
 
 const GROUPS = ['day', 'week', 'month', 'agent', 'model', 'channel', 'label', 'repo', 'host'] as const;
@@ -52,8 +52,7 @@ export function useUsageRoute(): [boolean, (open: boolean) => void] {
 
 /** `$1.23`, or `~$1.23 est.` when part of it was estimated from the price table */
 export function costText(t: Pick<UsageTotals, 'costUsd' | 'estimatedCostUsd'>): string {
-  const c = fmtCost(t.costUsd);
-  return t.estimatedCostUsd > 0 ? `~${c} est.` : c;
+  return fmtCostMarked(t.costUsd, t.estimatedCostUsd > 0);
 }
 
 function change(now: number, before: number | undefined): string {

@@ -1,5 +1,8 @@
 /** Display formatting shared by the dashboard views. */
 import type { SessionStatus } from '../../src/model/session.js';
+import { formatCostMarked } from '../../src/render/format.js';
+
+export { ESTIMATED_COST_TITLE } from '../../src/render/cost-mark.js';
 
 export function fmtDuration(ms: number): string {
   const s = Math.max(0, Math.floor(ms / 1000));
@@ -28,6 +31,15 @@ export function fmtCost(usd: number): string {
   if (usd < 0.01) return `$${usd.toFixed(4)}`;
   if (usd < 100) return `$${usd.toFixed(2)}`;
   return `$${Math.round(usd)}`;
+}
+
+/**
+ * `$0.42`, or `~$0.42 est.` when (part of) it was priced from the price table because the
+ * source reported no cost: the boxes' and the CLI's formatCostMarked, with `$0` for nothing
+ * spent as the dashboard shows it. Put ESTIMATED_COST_TITLE on a marked cost.
+ */
+export function fmtCostMarked(usd: number, estimated: boolean | undefined): string {
+  return formatCostMarked(usd, estimated) || '$0';
 }
 
 // one formatter: toLocaleTimeString builds a new one per call, which is slow across a feed

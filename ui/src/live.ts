@@ -51,6 +51,8 @@ export function countsAfter(
 ): SessionTotals {
   const byStatus = { ...t.byStatus };
   let { sessions, tokens, costUsd, running } = t;
+  // a session's cost stays estimated once it is; the server's next counts clear it if that one left
+  let costEstimated = !!t.costEstimated;
   const isRunning = (s: SessionSummary) => s.status === 'active' || s.status === 'stuck';
   for (const [k, next] of changes) {
     const old = known.get(k);
@@ -65,11 +67,20 @@ export function countsAfter(
       byStatus[next.status] = (byStatus[next.status] ?? 0) + 1;
       tokens += next.tokens;
       costUsd += next.costUsd;
+      if (next.costEstimated) costEstimated = true;
       if (isRunning(next)) running++;
       sessions++;
     }
   }
-  return { ...t, byStatus, sessions, tokens, costUsd, running: Math.max(0, running) };
+  return {
+    ...t,
+    byStatus,
+    sessions,
+    tokens,
+    costUsd,
+    ...(costEstimated ? { costEstimated: true as const } : {}),
+    running: Math.max(0, running),
+  };
 }
 
 export interface LiveStore {
