@@ -4,14 +4,19 @@
  * over a period of whole UTC days, from the store's usage aggregate (`src/store/usage-store.ts`);
  * `--compare previous` adds the period of the same length before it and the change.
  *
- * Reads the store directly (the aggregate is in it, whether or not a daemon runs): first folds
- * any stored events not folded yet (a store from before this feature is backfilled here too;
- * with a daemon running there is nothing left to fold but what its open group holds, committed
- * within a second).
+ * Reads the store directly (the aggregate is in it, whether or not a daemon runs):
+ * - SQLite: first folds any stored events not folded yet (a store from before this feature is
+ *   backfilled here too; with a daemon running there is nothing left to fold but what its open
+ *   group holds, committed within a second);
+ * - the shared PostgreSQL store (CLAWPULSE_STORE=postgres://…, or --db): every host's usage, as
+ *   each host's daemon folded it, opened as a reader (`openStore` role 'cli': no host lease, so
+ *   it runs beside this host's daemon). It folds nothing: each daemon folds its own host's events
+ *   (within a second of storing them, and at its start what a crash left).
  */
 import { existsSync } from 'node:fs';
 import type { Config } from '../config/config.js';
 import { formatCostMarked, formatDuration, formatTokens } from '../render/format.js';
+import { openStore, storeName } from '../store/open-store.js';
 import { createSqliteStore } from '../store/sqlite-store.js';
 import type { UsageRow, UsageTotals } from '../store/usage-store.js';
 import { formatUsageCsv } from '../usage/csv.js';
@@ -137,6 +142,18 @@ export function sqliteUsageReport(dbPath: string, p: UsageParams): UsageReport |
   }
 }
 
+/** the report of the shared store: every host's rows, read without the host lease */
+export function sharedUsageReport(config: Readonly<Config>, p: UsageParams): UsageReport {
+  const store = openStore(config, { role: 'cli' });
+  try {
+    const usage = store.usage?.();
+    if (!usage) throw new Error('this store keeps no usage aggregate');
+    return buildUsageReport(usage, p);
+  } finally {
+    store.close();
+  }
+}
+
 export async function runUsage(
   config: Readonly<Config>,
   o: UsageCliOptions,
@@ -156,7 +173,17 @@ export async function runUsage(
     process.stderr.write('clawpulse usage: --json or --csv, not both\n');
     return 2;
   }
-  const report = sqliteUsageReport(config.dbPath, p);
+  let report: UsageReport | undefined;
+  if (config.store.engine === 'postgres') {
+    try {
+      report = sharedUsageReport(config, p);
+    } catch (err) {
+      const why = (err as Error).message;
+      if (o.json) out(`${JSON.stringify({ error: why, store: storeName(config) })}\n`);
+      else process.stderr.write(`clawpulse usage: cannot read the usage in ${storeName(config)}: ${why}\n`);
+      return 1;
+    }
+  } else report = sqliteUsageReport(config.dbPath, p);
   if (!report) {
     if (o.json) out(`${JSON.stringify({ error: 'no store', store: config.dbPath })}\n`);
     else process.stderr.write(`clawpulse usage: no store yet at ${config.dbPath} (start clawpulse first)\n`);

@@ -9,6 +9,9 @@
  * :memory:): the server, SSE resume by seq and the dashboard work on it unchanged, and the
  * per-host offsets saved with the events let a restart read only what is new. Mattermost stays
  * with the daemon that follows a session (one writer per box); steer and abort too (409 here).
+ * Alert rules run and usage is folded in the daemons too: serve's /api/usage, /api/alerts (and
+ * the badge's counts) and the clawpulse_usage_* counters on /metrics read the shared store's
+ * (every host's: fleet-reports.ts), not the mirror.
  */
 import type { Config } from '../config/config.js';
 import { metricsFrom } from '../daemon/health.js';
@@ -24,6 +27,7 @@ import type { EventStore } from '../store/event-store.js';
 import { createGuardedStore } from '../store/store-guard.js';
 import { VERSION } from '../version.js';
 import { type FleetHealth, HEARTBEAT_MS, toFleetHosts } from './fleet-hosts.js';
+import { openFleetReports } from './fleet-reports.js';
 import { createFleetSource, type FleetSource } from './fleet-source.js';
 
 export interface FleetServeOptions {
@@ -120,9 +124,12 @@ export async function startFleetServe(
     return { ...report, status, pipeline: pipe, fleet: f };
   };
 
+  // opened at the first request (a database down at start does not stop serve)
+  const reports = openFleetReports(opts.url);
   const { app, sse } = createHttpApp({
     pipeline,
     store,
+    reports: reports.store,
     config: config.http,
     logger,
     health,
@@ -168,6 +175,7 @@ export async function startFleetServe(
         pipeline.flushSnapshots();
         sse.dispose();
         await http?.close();
+        reports.close();
         store.close();
       })();
       return stopping;

@@ -1,7 +1,9 @@
 /**
  * GET /api/alerts: the stored alerts, firing first (newest first), then resolved (most recently
  * resolved first), with the counts the dashboard's badge shows. Parameters: state=firing|resolved,
- * rule=<rule>, session=<key>, limit=1..1000 (100). A store that keeps no alerts lists none.
+ * rule=<rule>, session=<key>, limit=1..1000 (100). A store that keeps no alerts lists none; one
+ * that cannot be read answers 503 with the reason. `clawpulse serve` lists every host's alerts
+ * (src/fleet/fleet-reports.ts), each with its `host`.
  */
 import { Hono } from 'hono';
 import { ALERT_RULES, type Alert, type AlertRule, type AlertState } from '../alerts/alert.js';
@@ -33,27 +35,33 @@ export function createAlertRoutes(deps: { store: Pick<EventStore, 'alerts'>; now
       (!/^\d{1,5}$/.test(limitRaw) || Number(limitRaw) < 1 || Number(limitRaw) > MAX_ALERTS_LIST)
     )
       return jsonError(c, 400, 'bad_request', `limit must be 1..${MAX_ALERTS_LIST}`);
-    const store = typeof deps.store.alerts === 'function' ? deps.store.alerts() : undefined;
-    const body: AlertsResponse = store
-      ? {
-          now: deps.now(),
-          counts: store.counts(),
-          alerts: store.list({
-            ...(state ? { state: state as AlertState } : {}),
-            ...(rule ? { rule: rule as AlertRule } : {}),
-            ...(session ? { sessionKey: session } : {}),
-            limit: limitRaw ? Number(limitRaw) : DEFAULT_ALERTS_LIST,
-          }),
-        }
-      : {
-          now: deps.now(),
-          counts: {
-            firing: 0,
-            resolved: 0,
-            firingByRule: Object.fromEntries(ALERT_RULES.map((r) => [r, 0])) as Record<AlertRule, number>,
-          },
-          alerts: [],
-        };
+    let body: AlertsResponse;
+    try {
+      const store = typeof deps.store.alerts === 'function' ? deps.store.alerts() : undefined;
+      body = store
+        ? {
+            now: deps.now(),
+            counts: store.counts(),
+            alerts: store.list({
+              ...(state ? { state: state as AlertState } : {}),
+              ...(rule ? { rule: rule as AlertRule } : {}),
+              ...(session ? { sessionKey: session } : {}),
+              limit: limitRaw ? Number(limitRaw) : DEFAULT_ALERTS_LIST,
+            }),
+          }
+        : {
+            now: deps.now(),
+            counts: {
+              firing: 0,
+              resolved: 0,
+              firingByRule: Object.fromEntries(ALERT_RULES.map((r) => [r, 0])) as Record<AlertRule, number>,
+            },
+            alerts: [],
+          };
+    } catch (err) {
+      // a store that cannot be read now (the shared database down): say so, the next request retries
+      return jsonError(c, 503, 'unavailable', `the alerts could not be read: ${(err as Error).message}`);
+    }
     return c.json(body);
   });
   return api;

@@ -42,6 +42,11 @@ export interface HttpAppDeps {
   modelLimits?: TrackerLimits;
   /** steer/abort a running session (through the gateway); without it those routes answer 503 */
   actions?: SessionActions;
+  /**
+   * where /api/usage, /api/alerts and the clawpulse_usage_* counters on /metrics read: the store
+   * by default; `clawpulse serve` gives the shared store's (every host's), its store being a mirror
+   */
+  reports?: Pick<EventStore, 'usage' | 'alerts'>;
   /** the built dashboard; without it `/` answers a JSON 404 saying so */
   uiDir?: string;
   clock?: Clock;
@@ -68,6 +73,7 @@ export interface HttpAppDeps {
 export function createHttpApp(deps: HttpAppDeps): { app: Hono; sse: SseHub } {
   const clock = deps.clock ?? systemClock;
   const log = deps.logger.child({ component: 'http' });
+  const reports = deps.reports ?? deps.store;
   const sse = createSseHub({
     pipeline: deps.pipeline,
     store: deps.store,
@@ -140,7 +146,7 @@ export function createHttpApp(deps: HttpAppDeps): { app: Hono; sse: SseHub } {
   }
 
   app.get('/metrics', (c) =>
-    c.body(renderMetrics(deps.metrics(), sse.stats(), usageMetrics(deps.store, log)), 200, {
+    c.body(renderMetrics(deps.metrics(), sse.stats(), usageMetrics(reports, log)), 200, {
       'content-type': 'text/plain; version=0.0.4; charset=utf-8',
     }),
   );
@@ -148,8 +154,8 @@ export function createHttpApp(deps: HttpAppDeps): { app: Hono; sse: SseHub } {
     sse.handle(c.req.raw, (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing),
   );
   // before the read API: its catch-all answers every other /api path with a 404
-  app.route('/api', createAlertRoutes({ store: deps.store, now: () => clock.now() }));
-  app.route('/api', createUsageRoutes({ store: deps.store, now: () => clock.now() }));
+  app.route('/api', createAlertRoutes({ store: reports, now: () => clock.now() }));
+  app.route('/api', createUsageRoutes({ store: reports, now: () => clock.now() }));
   app.route(
     '/api',
     createActionRoutes({

@@ -1,7 +1,8 @@
 /**
  * GET /api/usage: the report `clawpulse usage` prints, as JSON (`src/usage/report.ts`), with the
  * same parameters: by, since, until, compare=previous, limit; `format=csv` for the CSV. Reads the
- * store's usage aggregate, which the pipeline keeps current.
+ * store's usage aggregate, which the pipeline keeps current (`clawpulse serve`: the shared store's,
+ * every host's). A store that cannot be read answers 503 with the reason.
  */
 import { Hono } from 'hono';
 import type { Logger } from '../infra/logger.js';
@@ -29,9 +30,15 @@ export function createUsageRoutes(deps: { store: Pick<EventStore, 'usage'>; now:
     const format = q('format');
     if (format !== undefined && format !== 'json' && format !== 'csv')
       return jsonError(c, 400, 'bad_request', `format ${format}: expected json or csv`);
-    const usage = deps.store.usage?.();
-    if (!usage) return jsonError(c, 503, 'unavailable', 'this store keeps no usage aggregate');
-    const report = buildUsageReport(usage, params);
+    let report: ReturnType<typeof buildUsageReport>;
+    try {
+      const usage = deps.store.usage?.();
+      if (!usage) return jsonError(c, 503, 'unavailable', 'this store keeps no usage aggregate');
+      report = buildUsageReport(usage, params);
+    } catch (err) {
+      // a store that cannot be read now (the shared database down): say so, the next request retries
+      return jsonError(c, 503, 'unavailable', `the usage could not be read: ${(err as Error).message}`);
+    }
     if (format === 'csv')
       return c.body(formatUsageCsv(report), 200, { 'content-type': 'text/csv; charset=utf-8' });
     return c.json(report);

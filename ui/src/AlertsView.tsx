@@ -114,6 +114,13 @@ function AlertRow({ a, now, onSelect }: { a: Alert; now: number; onSelect: (key:
         ) : (
           scope
         )}
+        {/* whose alert: in the fleet view (serve) every host's are listed */}
+        {a.host && (
+          <span className="muted small" data-testid="alert-host">
+            {' '}
+            · {a.host}
+          </span>
+        )}
       </span>
       <span className="al-value" data-testid="alert-value">
         {measured(a)}

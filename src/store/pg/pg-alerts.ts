@@ -2,7 +2,7 @@
  * Alerts in the shared PostgreSQL store: the same contract as the SQLite ones
  * (`../alert-store.ts`, `../alert-store.contract.ts`), per host: every row carries the host id
  * (CLAWPULSE_HOST), so each daemon records, resolves and lists its own alerts; a fleet reader
- * (`allHosts`) lists every host's.
+ * (`allHosts`) lists and counts every host's, each alert with `host` = the host that recorded it.
  *
  * `resolve` is one UPDATE … WHERE state = 'firing' RETURNING: two processes resolving the same
  * alert cannot both succeed, and no transaction is held open around it.
@@ -111,13 +111,14 @@ export function createPgAlerts(pg: SyncPg, host: string, opts: PgAlertsOptions =
         if (filter.sessionKey) add((n) => `session_key = $${n}`, filter.sessionKey);
         if (filter.since !== undefined) add((n) => `fired_at >= $${n}`, filter.since);
         params.push(listLimit(filter.limit));
-        return pg
-          .query<{ body: unknown }>(
-            `SELECT body FROM clawpulse_alerts WHERE ${where.join(' AND ')}
-             ORDER BY (state = 'firing') DESC, COALESCE(resolved_at, fired_at) DESC, id LIMIT $${params.length}`,
-            params,
-          )
-          .map(bodyOf);
+        const rows = pg.query<{ host: string; body: unknown }>(
+          `SELECT host, body FROM clawpulse_alerts WHERE ${where.join(' AND ')}
+           ORDER BY (state = 'firing') DESC, COALESCE(resolved_at, fired_at) DESC, id LIMIT $${params.length}`,
+          params,
+        );
+        // a fleet reader says whose each alert is: the host that recorded it (a fleet-wide
+        // alert, an error burst or a budget, names no session host of its own)
+        return opts.allHosts ? rows.map((r) => ({ ...bodyOf(r), host: r.host })) : rows.map(bodyOf);
       }),
     counts: (): AlertCounts =>
       guarded('counting', () => {

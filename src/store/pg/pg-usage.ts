@@ -17,7 +17,7 @@ import type { StoredEvent } from '../../model/events.js';
 import { createUsageFolder, type DayRow, type SessionAttrs } from '../../usage/fold.js';
 import { dayBounds, orderRows } from '../../usage/group.js';
 import { agentModelFromSql, attrsFromSql, REPORT_COLUMNS, rowFromSql } from '../sqlite-usage.js';
-import type { UsageGroupBy, UsageQuery, UsageRow, UsageStore } from '../usage-store.js';
+import type { AgentModelUsage, UsageGroupBy, UsageQuery, UsageRow, UsageStore } from '../usage-store.js';
 import { type Migration, registerMigrations } from './migrations.js';
 import type { SyncPg } from './sync-pg.js';
 
@@ -69,7 +69,10 @@ const GROUP_KEY: Record<UsageGroupBy, string> = {
   repo: "COALESCE(s.repo, '')",
   host: 'd.host',
   gateway: "COALESCE(s.gateway, '')",
-  session: 'd.session_key',
+  // reports read every host's rows: another host's session is `<host>|<key>` (the fleet view's
+  // key), so the same OpenClaw key on two hosts (agent:main:main on each) is two rows, not one
+  // summing both; the reading host's own sessions keep their plain key (`reportRows`)
+  session: "d.host || '|' || d.session_key",
 };
 
 const needsJoin = (by: UsageGroupBy): boolean =>
@@ -278,24 +281,60 @@ export function createPgUsage(deps: PgUsageDeps): UsageStore {
     },
     report(qy: UsageQuery): UsageRow[] {
       flushPending();
-      const [from, to] = dayBounds(qy);
-      const rows = pg
-        .query(
-          `SELECT ${GROUP_KEY[qy.by]} AS key, ${COLUMNS} FROM clawpulse_usage_days d ${needsJoin(qy.by) ? JOIN : ''}
-           WHERE d.day >= $1 AND d.day < $2 GROUP BY 1`,
-          [from, to],
-        )
-        .map(rowFromSql);
-      return orderRows(qy.by, rows, qy.limit);
+      return reportRows(pg, qy, host);
     },
     byAgentModel() {
       flushPending();
-      return pg
-        .query(
-          `SELECT COALESCE(s.agent, '') AS agent, d.model AS key, ${COLUMNS} FROM clawpulse_usage_days d ${JOIN}
-           GROUP BY 1, 2 ORDER BY 1, 2`,
-        )
-        .map(agentModelFromSql);
+      return agentModelRows(pg);
     },
+  };
+}
+
+/** every host's rows of a period, grouped as asked; `own`: the host whose session keys stay plain */
+function reportRows(pg: SyncPg, qy: UsageQuery, own?: string): UsageRow[] {
+  const [from, to] = dayBounds(qy);
+  const params: unknown[] = [from, to];
+  let key = GROUP_KEY[qy.by];
+  if (qy.by === 'session' && own !== undefined) {
+    params.push(own);
+    key = `CASE WHEN d.host = $3 THEN d.session_key ELSE ${key} END`;
+  }
+  const rows = pg
+    .query(
+      `SELECT ${key} AS key, ${COLUMNS} FROM clawpulse_usage_days d ${needsJoin(qy.by) ? JOIN : ''}
+       WHERE d.day >= $1 AND d.day < $2 GROUP BY 1`,
+      params,
+    )
+    .map(rowFromSql);
+  return orderRows(qy.by, rows, qy.limit);
+}
+
+/** every host's totals per agent and model (the /metrics counters) */
+function agentModelRows(pg: SyncPg): AgentModelUsage[] {
+  return pg
+    .query(
+      `SELECT COALESCE(s.agent, '') AS agent, d.model AS key, ${COLUMNS} FROM clawpulse_usage_days d ${JOIN}
+       GROUP BY 1, 2 ORDER BY 1, 2`,
+    )
+    .map(agentModelFromSql);
+}
+
+/**
+ * The fleet's usage for a process that folds nothing (`clawpulse serve`): the reports of every
+ * host's rows, as folded by each host's daemon. Recording or catching up is the daemons' (each
+ * folds its own host's events under the watermark it holds), so those throw here.
+ */
+export function createPgUsageReader(pg: SyncPg): UsageStore {
+  const notHere = (what: string): never => {
+    throw new Error(
+      `usage ${what}: the fleet's usage is folded by each host's daemon; this reader only reports`,
+    );
+  };
+  return {
+    record: () => notHere('record'),
+    catchUp: () => notHere('catch-up'),
+    appliedSeq: () => notHere('watermark'),
+    report: (qy) => reportRows(pg, qy),
+    byAgentModel: () => agentModelRows(pg),
   };
 }
