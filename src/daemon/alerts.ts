@@ -7,6 +7,9 @@
  * The engine hears every pipeline update, the daemon tick and the dispatch lifecycle events; it
  * starts deciding (firing, resolving) at `start()`, once the daemon's parts exist: an alert fired
  * while the daemon is still being put together could not abort through the gateway yet.
+ *
+ * On a store several daemons share (PostgreSQL), the fleet-wide budgets count every host and one
+ * daemon of the fleet decides them (`../alerts/fleet-budgets.ts`).
  */
 
 import type { AlertDestination, AlertRule } from '../alerts/alert.js';
@@ -15,6 +18,7 @@ import { createBudgetGuard } from '../alerts/budget-guard.js';
 import { type Budgets, hasBudgets, loadBudgets } from '../alerts/budgets.js';
 import { createAlertDestinations } from '../alerts/destinations/index.js';
 import { type AlertEngine, createAlertEngine } from '../alerts/engine.js';
+import { createFleetBudgets, type FleetBudgets } from '../alerts/fleet-budgets.js';
 import { budgetRule } from '../alerts/rules/budget.js';
 import { costVelocityRule } from '../alerts/rules/cost-velocity.js';
 import { errorBurstRule } from '../alerts/rules/error-burst.js';
@@ -22,6 +26,7 @@ import { loopRule } from '../alerts/rules/loop.js';
 import type { Rule } from '../alerts/rules/rule.js';
 import { runFailedRule } from '../alerts/rules/run-failed.js';
 import { stuckRule } from '../alerts/rules/stuck.js';
+import type { SharedFleet } from '../alerts/shared-fleet.js';
 import { createSpendTracker, type SpendTracker } from '../alerts/spend.js';
 import type { Config } from '../config/config.js';
 import type { LifecycleEmitter } from '../dispatch/lifecycle.js';
@@ -73,9 +78,16 @@ export function createDaemonAlerts(
   if (budgetsError) logger.error(`${budgetsError}; running with the BUDGET_* variables alone`);
 
   const alertStore = storeAlerts(deps.store, logger);
-  const spend = seededSpend(deps.store, clock.now(), logger);
+  const shared = sharedFleet(deps.store, logger);
+  // a shared store: this host's stored spend is seeded by the fleet part (the aggregate has every host's)
+  const spend = shared ? createSpendTracker(clock.now()) : seededSpend(deps.store, clock.now(), logger);
+  const fleet = createFleetBudgets({ fleet: shared, spend, budgets, logger, now: clock.now() });
   const guard = createBudgetGuard({ actions: deps.actions, logger });
-  const rules = buildRules(c, config.model.stuckAfterMs, budgets, spend, pipeline.tracker, guard);
+  const firingKeys = () => new Set(engine.firing().map((a) => a.key));
+  const rules = buildRules(c, config.model.stuckAfterMs, budgets, spend, pipeline.tracker, guard, {
+    fleet,
+    firing: (key) => firingKeys().has(key),
+  });
   const destinations =
     deps.destinations ??
     createAlertDestinations(
@@ -113,6 +125,7 @@ export function createDaemonAlerts(
     }),
     start() {
       started = true;
+      fleet.tick(clock.now());
       // the sessions restored from the store are what the rules start from
       engine.update({ events: [], changed: pipeline.tracker.all() });
       logger.info(
@@ -123,6 +136,7 @@ export function createDaemonAlerts(
     tick(now) {
       if (!started) return;
       spend.prune(now);
+      fleet.tick(now);
       engine.tick(now);
       if (alertStore && now - lastPrune >= PRUNE_EVERY_MS) {
         lastPrune = now;
@@ -144,6 +158,7 @@ export function createDaemonAlerts(
     }),
     async stop() {
       await Promise.race([engine.idle(), new Promise((r) => setTimeout(r, 5000).unref())]);
+      fleet.stop();
       for (const d of destinations) {
         try {
           await d.stop?.();
@@ -162,6 +177,7 @@ function buildRules(
   spend: SpendTracker,
   tracker: SessionTracker,
   guard: ReturnType<typeof createBudgetGuard>,
+  shared: { fleet: FleetBudgets; firing(key: string): boolean },
 ): Rule[] {
   const getSession = (k: string) => tracker.get(k);
   const on = new Set<AlertRule>(c.rules);
@@ -188,6 +204,9 @@ function buildRules(
         getSession,
         allSessions: () => tracker.all(),
         abort: guard,
+        ...(shared.fleet.host !== undefined
+          ? { shared: { host: shared.fleet.host, leader: shared.fleet.leader, firing: shared.firing } }
+          : {}),
       }),
     );
   }
@@ -201,6 +220,15 @@ function storeAlerts(store: EventStore, logger: Logger): AlertStore | undefined 
     return s;
   } catch (err) {
     logger.error({ err }, 'the store cannot keep alerts: they are sent, not listed');
+    return undefined;
+  }
+}
+
+function sharedFleet(store: EventStore, logger: Logger): SharedFleet | undefined {
+  try {
+    return store.fleet?.();
+  } catch (err) {
+    logger.error({ err }, 'the shared store gives no fleet view: fleet budgets count this host alone');
     return undefined;
   }
 }

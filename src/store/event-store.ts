@@ -5,6 +5,7 @@
  * Synchronous on purpose: better-sqlite3 is synchronous, and a sync store keeps ingest a
  * straight line (parse → append → apply) with no interleaving to reason about.
  */
+import type { SharedFleet } from '../alerts/shared-fleet.js';
 import type { PulseEvent, StoredEvent } from '../model/events.js';
 import type { SessionState } from '../model/session.js';
 import type { AlertStore } from './alert-store.js';
@@ -100,6 +101,8 @@ export interface EventStore {
   usage?(): UsageStore;
   /** the alerts (src/alerts) kept in the same store; optional: a store without them lists none */
   alerts?(): AlertStore;
+  /** a store several daemons share (PostgreSQL): every host's spend and the fleet-alerts leader (src/alerts/shared-fleet.ts) */
+  fleet?(): SharedFleet;
 
   /** size/health facts for /health and /metrics */
   stats(): StoreStats;

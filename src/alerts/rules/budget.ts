@@ -7,6 +7,14 @@
  * With `action: abort` a critical alert aborts the runs open in its scope (the session; the
  * label's sessions; the agent's; every one for a fleet budget) through the budget guard
  * (`../budget-guard.ts`) before it is sent, and says what happened in the alert's `action`.
+ *
+ * On a store several daemons share (`shared`): the fleet's day and month budgets and the agents'
+ * daily budgets are fleet-wide (every host's spend, `../fleet-budgets.ts`) and only the leader
+ * decides them; another daemon yields only those it has firing still (it fired them while it
+ * led), so they are neither sent again nor resolved by a daemon that no longer decides. The
+ * leader can abort only the runs it follows (its own gateway): when other hosts spent in the
+ * period, the alert's `action` says their runs were not aborted. Session and label budgets stay
+ * per daemon (a session lives on one host).
  */
 import type { SessionState } from '../../model/session.js';
 import { agentBudget, type Budgets, dayOf, monthOf } from '../budgets.js';
@@ -20,6 +28,14 @@ export interface BudgetRuleOptions {
   allSessions(): Iterable<SessionState>;
   /** aborts the open runs of these sessions; resolves to what it did (the alert's `action`) */
   abort?(sessions: SessionState[]): Promise<string>;
+  /** a store several daemons share: fleet-wide scopes count every host, and only the leader decides them */
+  shared?: {
+    host: string;
+    /** whether this daemon decides the fleet-wide alerts now */
+    leader(): boolean;
+    /** whether this daemon's engine has the alert with this key firing */
+    firing(key: string): boolean;
+  };
 }
 
 interface Scope {
@@ -32,6 +48,8 @@ interface Scope {
   agentId?: string;
   /** the sessions whose runs the guard aborts at 100 % */
   targets: () => SessionState[];
+  /** fleet-wide on a shared store: the other hosts that spent in it (their runs are not this daemon's) */
+  elsewhere?: () => string[];
 }
 
 export function budgetRule(opts: BudgetRuleOptions): Rule {
@@ -53,6 +71,10 @@ export function budgetRule(opts: BudgetRuleOptions): Rule {
     return c;
   };
 
+  const shared = opts.shared;
+  /** on a shared store, the fleet-wide scopes say so */
+  const allHosts = shared ? ', all hosts' : '';
+
   function* scopes(now: number): Iterable<Scope> {
     const b = opts.budgets();
     const day = dayOf(now);
@@ -60,19 +82,21 @@ export function budgetRule(opts: BudgetRuleOptions): Rule {
     if (b.fleetDailyUsd !== undefined) {
       yield {
         key: `fleet-day:${day}`,
-        what: `fleet spend today (${day})`,
+        what: `fleet spend today (${day}${allHosts})`,
         spent: opts.spend.fleetDay(day),
         budget: b.fleetDailyUsd,
         targets: () => running(opts.allSessions()),
+        ...(shared ? { elsewhere: () => opts.spend.otherHosts({ day }) } : {}),
       };
     }
     if (b.fleetMonthlyUsd !== undefined) {
       yield {
         key: `fleet-month:${month}`,
-        what: `fleet spend this month (${month})`,
+        what: `fleet spend this month (${month}${allHosts})`,
         spent: opts.spend.fleetMonth(month),
         budget: b.fleetMonthlyUsd,
         targets: () => running(opts.allSessions()),
+        ...(shared ? { elsewhere: () => opts.spend.otherHosts({ month }) } : {}),
       };
     }
     for (const agentId of opts.spend.agentsOn(day)) {
@@ -80,11 +104,12 @@ export function budgetRule(opts: BudgetRuleOptions): Rule {
       if (budget === undefined) continue;
       yield {
         key: `agent-day:${agentId}:${day}`,
-        what: `agent ${agentId} spend today (${day})`,
+        what: `agent ${agentId} spend today (${day}${allHosts})`,
         spent: opts.spend.agentDay(day, agentId),
         budget,
         agentId,
         targets: () => running([...opts.allSessions()].filter((s) => s.agentId === agentId)),
+        ...(shared ? { elsewhere: () => opts.spend.otherHosts({ day, agentId }) } : {}),
       };
     }
     for (const [label, budget] of Object.entries(b.labelUsd)) {
@@ -119,6 +144,14 @@ export function budgetRule(opts: BudgetRuleOptions): Rule {
     }
   }
 
+  /** the guard on the scope's runs here; on a shared store, says which hosts' runs it could not reach */
+  async function abortIn(sc: Scope, abort: NonNullable<BudgetRuleOptions['abort']>): Promise<string> {
+    const did = await abort(sc.targets());
+    const elsewhere = sc.elsewhere?.() ?? [];
+    if (!shared || !elsewhere.length) return did;
+    return `${did} on ${shared.host}; runs on ${elsewhere.join(', ')} not aborted (a daemon aborts only the sessions it follows)`;
+  }
+
   return {
     rule: 'budget',
     update(u) {
@@ -143,15 +176,19 @@ export function budgetRule(opts: BudgetRuleOptions): Rule {
     },
     *conditions(now): Iterable<Condition> {
       const b = opts.budgets();
+      const decides = !shared || shared.leader();
       for (const sc of scopes(now)) {
         if (sc.budget <= 0 && sc.spent <= 0) continue;
         const pct = sc.budget > 0 ? (sc.spent / sc.budget) * 100 : Number.POSITIVE_INFINITY;
         for (const level of [b.warnPercent, 100]) {
           if (pct < level) continue;
+          const key = `budget:${sc.key}:${level}`;
+          // fleet-wide, not the leader: only what it fired while it led is held (not sent again)
+          if (sc.elsewhere && !decides && !shared?.firing(key)) continue;
           const critical = level === 100;
           const abort = critical && b.action === 'abort' && opts.abort ? opts.abort : undefined;
           yield {
-            key: `budget:${sc.key}:${level}`,
+            key,
             severity: critical ? 'critical' : 'warning',
             ...(sc.session ? { session: sc.session } : {}),
             ...(sc.label ? { label: sc.label } : {}),
@@ -161,7 +198,7 @@ export function budgetRule(opts: BudgetRuleOptions): Rule {
             value: Math.round(sc.spent * 10_000) / 10_000,
             threshold: Math.round(((sc.budget * level) / 100) * 10_000) / 10_000,
             unit: 'usd',
-            ...(abort ? { act: () => abort(sc.targets()) } : {}),
+            ...(abort ? { act: () => abortIn(sc, abort) } : {}),
           };
         }
       }

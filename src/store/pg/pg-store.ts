@@ -23,6 +23,7 @@
  * files register them when imported, so this module imports them.
  */
 import { hostname as osHostname } from 'node:os';
+import type { SharedFleet } from '../../alerts/shared-fleet.js';
 import { type Clock, systemClock } from '../../infra/clock.js';
 import type { PulseEvent, StoredEvent } from '../../model/events.js';
 import type { SessionState } from '../../model/session.js';
@@ -36,6 +37,7 @@ import { DEFAULT_COMMIT_DELAY_MS, DEFAULT_MAX_HELD_EVENTS, HOLD_FULL } from '../
 import type { UsageStore } from '../usage-store.js';
 import { applyMigrations } from './migrations.js';
 import { createPgAlerts } from './pg-alerts.js';
+import { createPgFleet } from './pg-fleet.js';
 import { DEFAULT_LEASE_WAIT_MS, type HostLease, takeHostLease } from './pg-host-lease.js';
 import { hostTables } from './pg-host-tables.js';
 import { createPgLedger } from './pg-ledger.js';
@@ -318,6 +320,7 @@ export function createPgStore(url: string, opts: PgStoreOptions): PgStore {
   let ledger: DispatchLedger | undefined;
   let usage: UsageStore | undefined;
   let alerts: AlertStore | undefined;
+  let fleet: SharedFleet | undefined;
   let statsCache: { at: number; sessions: number; bytes: number } | undefined;
   let statsError: string | undefined;
   function stats(): StoreStats {
@@ -390,6 +393,11 @@ export function createPgStore(url: string, opts: PgStoreOptions): PgStore {
     alerts: () => {
       alerts ??= createPgAlerts(pg, host);
       return alerts;
+    },
+    // fleet-wide budgets: every host's spend, and the one daemon that alerts on them (pg-fleet.ts)
+    fleet: () => {
+      fleet ??= createPgFleet(pg, host, () => clock.now());
+      return fleet;
     },
     stats,
     heldEvents,
