@@ -765,3 +765,87 @@ describe('older servers: registries shaped like each version', () => {
     });
   }
 });
+
+// ---- issue 19: a cost the daemon priced from its price table (props `costEstimated`) ----
+
+describe('estimated cost', () => {
+  const TITLE = 'estimated from the price table: the source reported no cost';
+  for (const [theme, tq] of THEMES) {
+    it(`marks it "~$… est." in the post, the panel and the widget; a source's cost stays plain (${theme})`, async () => {
+      resetChannels();
+      const { page, errors } = await open({ query: q(tq) });
+      await page.evaluate(() => localStorage.clear());
+      const estimated = node({
+        sessionKey: 'agent:main:cron:no-cost-report',
+        label: 'no-cost report',
+        tokens: 105_000,
+        costUsd: 0.375,
+        costEstimated: true,
+        lines: [
+          { kind: 'text', text: 'Summing the nightly numbers...' },
+          { kind: 'child', childIndex: 0 },
+        ],
+        // a running sub-agent makes it the widget's busiest, whatever other tests left live
+        children: [node({ sessionKey: 'agent:main:subagent:fetcher', label: 'fetcher' })],
+      });
+      const priced = node({
+        sessionKey: 'agent:main:priced',
+        label: 'priced',
+        status: 'done',
+        endedAt: T0,
+        tokens: 20_000,
+        costUsd: 0.5,
+      });
+      await send(page, post('e1', estimated, { update_at: T0 + 10 }));
+      await send(page, post('e2', priced, { update_at: T0 }));
+
+      // the post: the footer's cost, with the tooltip
+      const box = page.locator('[data-testid=ls-box][data-session-key="agent:main:cron:no-cost-report"]');
+      await box.waitFor();
+      expect(await box.getByTestId('ls-footer').last().innerText()).toMatch(
+        /\[ACTIVE\]\s*38s \| 105\.0k tokens \| ~\$0\.38 est\.$/,
+      );
+      const cost = box.getByTestId('ls-footer-cost');
+      expect(await cost.getAttribute('title')).toBe(TITLE);
+      const plain = page.locator('[data-testid=ls-box][data-session-key="agent:main:priced"]');
+      expect(await plain.getByTestId('ls-footer-cost').innerText()).toBe('$0.50');
+      expect(await plain.getByTestId('ls-footer-cost').getAttribute('title')).toBeNull();
+
+      // the panel: the row and the running total
+      await page.getByTestId('host-header-button').click();
+      const row = page
+        .getByTestId('ls-rhs-live')
+        .locator('[data-session-key="agent:main:cron:no-cost-report"]');
+      await row.waitFor();
+      expect(await row.getByTestId('ls-session-cost').innerText()).toBe('~$0.38 est.');
+      expect(await row.getByTestId('ls-session-cost').getAttribute('title')).toBe(TITLE);
+      const doneRow = page.getByTestId('ls-rhs-done').locator('[data-session-key="agent:main:priced"]');
+      expect(await doneRow.getByTestId('ls-session-cost').innerText()).toBe('$0.50');
+      // the running total (with live boxes other tests left on the fake server's search) is marked
+      expect(await page.getByTestId('ls-rhs-totals').innerText()).toMatch(
+        /^[\d.]+k tokens · ~\$\d+\.\d\d est\. running now$/,
+      );
+      expect(await page.getByTestId('ls-rhs-totals').getAttribute('title')).toBe(TITLE);
+
+      // the widget: the busiest session's cost
+      const top = page.getByTestId('ls-widget-busiest');
+      await top.waitFor();
+      expect(await top.getAttribute('data-session-key')).toBe('agent:main:cron:no-cost-report');
+      expect(await page.getByTestId('ls-widget-cost').innerText()).toBe('~$0.38 est.');
+      expect(await page.getByTestId('ls-widget-cost').getAttribute('title')).toBe(TITLE);
+      await shot(page, `estimated-cost-${theme}`);
+
+      // the daemon's next update without the mark (an older daemon): the plain cost again
+      await send(
+        page,
+        post('e1', { ...estimated, costEstimated: undefined }, { update_at: T0 + 20 }),
+        'post_edited',
+      );
+      await page.waitForFunction(
+        () => document.querySelector('[data-testid=ls-widget-cost]')?.textContent === '$0.38',
+      );
+      expect(await box.getByTestId('ls-footer-cost').innerText()).toBe('$0.38');
+      expect(errors).toEqual([]);
+    });
+  }
+});
