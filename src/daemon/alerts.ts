@@ -83,10 +83,9 @@ export function createDaemonAlerts(
   const spend = shared ? createSpendTracker(clock.now()) : seededSpend(deps.store, clock.now(), logger);
   const fleet = createFleetBudgets({ fleet: shared, spend, budgets, logger, now: clock.now() });
   const guard = createBudgetGuard({ actions: deps.actions, logger });
-  const firingKeys = () => new Set(engine.firing().map((a) => a.key));
   const rules = buildRules(c, config.model.stuckAfterMs, budgets, spend, pipeline.tracker, guard, {
     fleet,
-    firing: (key) => firingKeys().has(key),
+    firing: () => new Set(engine.firing().map((a) => a.key)),
   });
   const destinations =
     deps.destinations ??
@@ -177,7 +176,7 @@ function buildRules(
   spend: SpendTracker,
   tracker: SessionTracker,
   guard: ReturnType<typeof createBudgetGuard>,
-  shared: { fleet: FleetBudgets; firing(key: string): boolean },
+  shared: { fleet: FleetBudgets; firing(): ReadonlySet<string> },
 ): Rule[] {
   const getSession = (k: string) => tracker.get(k);
   const on = new Set<AlertRule>(c.rules);

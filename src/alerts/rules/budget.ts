@@ -33,8 +33,8 @@ export interface BudgetRuleOptions {
     host: string;
     /** whether this daemon decides the fleet-wide alerts now */
     leader(): boolean;
-    /** whether this daemon's engine has the alert with this key firing */
-    firing(key: string): boolean;
+    /** the keys of the alerts this daemon's engine has firing */
+    firing(): ReadonlySet<string>;
   };
 }
 
@@ -177,6 +177,7 @@ export function budgetRule(opts: BudgetRuleOptions): Rule {
     *conditions(now): Iterable<Condition> {
       const b = opts.budgets();
       const decides = !shared || shared.leader();
+      let held: ReadonlySet<string> | undefined;
       for (const sc of scopes(now)) {
         if (sc.budget <= 0 && sc.spent <= 0) continue;
         const pct = sc.budget > 0 ? (sc.spent / sc.budget) * 100 : Number.POSITIVE_INFINITY;
@@ -184,7 +185,10 @@ export function budgetRule(opts: BudgetRuleOptions): Rule {
           if (pct < level) continue;
           const key = `budget:${sc.key}:${level}`;
           // fleet-wide, not the leader: only what it fired while it led is held (not sent again)
-          if (sc.elsewhere && !decides && !shared?.firing(key)) continue;
+          if (sc.elsewhere && !decides) {
+            held ??= shared?.firing() ?? new Set();
+            if (!held.has(key)) continue;
+          }
           const critical = level === 100;
           const abort = critical && b.action === 'abort' && opts.abort ? opts.abort : undefined;
           yield {
