@@ -4,6 +4,9 @@
  * budget counts both hosts, exactly one daemon (the leader) sends it, and the other takes over
  * when the leader's store closes. Time is a ManualClock; the 30 s refresh is driven by ticks.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { captureLogger } from '../../test/support/http-receiver.js';
 import { type PgCluster, postgresAvailable, startPostgres } from '../../test/support/postgres.js';
@@ -149,11 +152,10 @@ suite('fleet budgets on a shared PostgreSQL store', () => {
   it('agent budgets are fleet-wide; the abort reaches only the runs this daemon follows, and says so', async () => {
     const url = await (cluster as PgCluster).createDatabase(`fleet_${n++}`);
     const clock = new ManualClock(T0);
-    const dir = `/tmp/cp-fleet-budgets-${process.pid}-${n}`;
-    const { mkdirSync, writeFileSync } = await import('node:fs');
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(`${dir}/budgets.yaml`, 'agents:\n  main: { daily_usd: 4 }\naction: abort\n');
-    const env = { BUDGETS_FILE: `${dir}/budgets.yaml` };
+    const dir = mkdtempSync(join(tmpdir(), 'cp-fleet-budgets-'));
+    opened.push({ close: () => rmSync(dir, { recursive: true, force: true }) });
+    writeFileSync(join(dir, 'budgets.yaml'), 'agents:\n  main: { daily_usd: 4 }\naction: abort\n');
+    const env = { BUDGETS_FILE: join(dir, 'budgets.yaml') };
     const a = hostDaemon(url, 'host-a', clock, env, silentLogger);
     a.alerts.start();
     const b = hostDaemon(url, 'host-b', clock, env, silentLogger);
