@@ -364,6 +364,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     tick(t: number) {
       // the store writes what it holds first, then takes the batches the pipeline held
       commitStore();
+      // a usage aggregate that writes in batches (PostgreSQL's, by the second) writes what it holds
+      recordUsage([]);
       if (pending.length) retryPending();
       updateFlow();
       if (t - lastEvictAt >= evictEveryMs) {

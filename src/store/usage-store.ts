@@ -85,7 +85,10 @@ export interface AgentModelUsage extends UsageTotals {
 }
 
 export interface UsageStore {
-  /** folds newly stored events (the pipeline's, in seq order) into the aggregate */
+  /**
+   * folds newly stored events (the pipeline's, in seq order) into the aggregate; an empty batch
+   * (the pipeline's tick) lets an aggregate that writes in batches write what it holds
+   */
   record(events: readonly StoredEvent[]): void;
   /** folds every stored event past the watermark (the backfill); returns how many */
   catchUp(): number;

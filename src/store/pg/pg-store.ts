@@ -410,6 +410,7 @@ export function createPgStore(url: string, opts: PgStoreOptions): PgStore {
       usage ??= createPgUsage({
         pg,
         host,
+        now: () => clock.now(),
         readAfter,
         writeAfterEvents: (fn) => {
           commit();

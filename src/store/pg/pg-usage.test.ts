@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PgCluster, postgresAvailable, startPostgres } from '../../../test/support/postgres.js';
 import { relayTeamEvents } from '../../../test/support/usage-fixture.js';
+import { ManualClock } from '../../infra/clock.js';
 import { type UsageSide, usageStoreContract } from '../usage-store.contract.js';
 import { createPgStore } from './pg-store.js';
 
@@ -41,6 +42,34 @@ suite('PostgreSQL usage', () => {
 
   usageStoreContract('postgresql', {
     open: async () => side(await (cluster as PgCluster).createDatabase(`usage_${n++}`)),
+  });
+
+  it("a quiet daemon's last fold is written on the tick, once its second is up", async () => {
+    const url = await (cluster as PgCluster).createDatabase('usage_tick');
+    const clock = new ManualClock(Date.parse('2026-12-07T12:00:00Z'));
+    const writer = createPgStore(url, { host: 'h1', writer: true, leaseWaitMs: 200, clock });
+    const reader = createPgStore(url, { host: 'h1', writer: false });
+    try {
+      const events = relayTeamEvents();
+      const u = writer.usage?.();
+      if (!u) throw new Error('no usage');
+      u.record(writer.append(events).stored);
+      writer.flush();
+      const cost = () => reader.usage?.().report({ by: 'host' })[0]?.costUsd ?? 0;
+      // folded in memory within its second: not in the database yet
+      expect(cost()).toBe(0);
+      u.record([]);
+      expect(cost()).toBe(0);
+      clock.advance(1000);
+      // the pipeline's tick hands it an empty batch: now it writes
+      u.record([]);
+      const want = events.reduce((a, e) => a + (e.type === 'llm.tokens' ? e.costUsd : 0), 0);
+      expect(cost()).toBeCloseTo(want, 9);
+      expect(want).toBeGreaterThan(0);
+    } finally {
+      writer.close();
+      reader.close();
+    }
   });
 
   it('two hosts in one database: each folds its own events, reports count both', async () => {

@@ -260,8 +260,10 @@ export function createPgUsage(deps: PgUsageDeps): UsageStore {
 
   return {
     record(events) {
-      if (!events.length) return;
+      // no events (the pipeline's tick): what a quiet daemon folded last is written once its
+      // second is up, so other processes (serve, `clawpulse usage`) see it without a next batch
       for (const e of events) pending.push(e);
+      if (!pending.length) return;
       if (pending.length >= maxPending || now() - lastWrite >= writeEveryMs) write();
     },
     catchUp() {
