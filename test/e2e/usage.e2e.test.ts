@@ -4,8 +4,10 @@
  * previous period), and one session whose tokens came without a cost (priced by the daemon from
  * its price table, shown "~$… est."). Stacked bars per day with the cost per day on its own axis
  * and its values, this period against the previous one, groupings, top sessions and models.
+ * The same session's cost is marked in the session list, its detail and the header's total.
  * The dashboard is built from the current sources into a folder of its own.
- * Screenshots: test-output/usage-light.png, usage-dark.png, usage-390.png.
+ * Screenshots: test-output/usage-light.png, usage-dark.png, usage-390.png,
+ * usage-estimated-list.png, usage-estimated-session.png.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -24,6 +26,7 @@ import { launchBrowser, ROOT } from './browser.js';
 const OUT = path.join(ROOT, 'test-output');
 const DAY = 86_400_000;
 const ESTIMATED = 'agent:main:cron:no-cost-report';
+const TITLE = 'estimated from the price table: the source reported no cost';
 
 let browser: Browser;
 let daemon: Daemon;
@@ -170,6 +173,44 @@ describe('Usage view', () => {
     await page.getByTestId('usage-link').click();
     await expect.poll(() => page.getByTestId('usage-view').count()).toBe(0);
     expect(page.url()).not.toMatch(/#usage/);
+  });
+
+  it('marks the estimated cost in the session list row, the detail and the header tile too', async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: 'light' });
+    const page = await ctx.newPage();
+    await page.goto(base);
+    const row = page.locator(`li[data-key="${ESTIMATED}"]`);
+    await row.waitFor();
+    const cost = row.getByTestId('cost');
+    expect(await cost.textContent()).toBe('~$0.38 est.');
+    expect(await cost.getAttribute('title')).toBe(TITLE);
+    // a session whose source gave its cost reads plain
+    const plain = await page
+      .locator(`li[data-key]:not([data-key="${ESTIMATED}"])`)
+      .getByTestId('cost')
+      .allTextContents();
+    expect(plain.filter((c) => c !== '$0').length).toBeGreaterThan(0);
+    for (const c of plain) expect(c).toMatch(/^\$\d/);
+    // the header's total holds the estimated session: marked
+    const total = page.getByTestId('total-cost');
+    expect(await total.textContent()).toMatch(/^~\$\d+\.\d\d est\.$/);
+    expect(await total.getAttribute('title')).toBe(TITLE);
+
+    fs.mkdirSync(OUT, { recursive: true });
+    await page.screenshot({ path: path.join(OUT, 'usage-estimated-list.png') });
+
+    await row.locator('.row-main').click();
+    const detail = page.getByTestId('detail-cost');
+    await detail.waitFor();
+    expect(await detail.textContent()).toBe('~$0.38 est.');
+    expect(await detail.getAttribute('title')).toBe(TITLE);
+    // its chart's key, its status box footer and its priced event say so too
+    expect(await page.getByTestId('chart-cost').textContent()).toBe('cost ~$0.38 est.');
+    expect(await page.getByTestId('statusbox').textContent()).toMatch(/\| ~\$0\.38 est\.$/m);
+    await expect.poll(() => page.getByTestId('detail-events').textContent()).toContain('+105k · ~$0.38 est.');
+    fs.mkdirSync(OUT, { recursive: true });
+    await page.screenshot({ path: path.join(OUT, 'usage-estimated-session.png'), fullPage: true });
+    await ctx.close();
   });
 
   it('reads in the dark theme and at 390 px without sideways scrolling', async () => {

@@ -4,7 +4,7 @@ import type { PulseEvent } from '../../src/model/events.js';
 import { shortKey } from '../../src/render/format.js';
 import type { SessionSummary } from '../../src/server/summary.js';
 import { sessionTitle } from './bits.js';
-import { fmtCost, fmtMs, fmtTime, fmtTokens } from './format.js';
+import { fmtCostMarked, fmtMs, fmtTime, fmtTokens } from './format.js';
 import type { FeedItem } from './live.js';
 
 export function describe(e: PulseEvent): { tag: string; text: string; tone?: 'err' | 'ok' | 'warn' } {
@@ -40,7 +40,8 @@ export function describe(e: PulseEvent): { tag: string; text: string; tone?: 'er
     case 'llm.tokens':
       return {
         tag: 'tokens',
-        text: `+${fmtTokens(e.input + e.output + e.cacheRead + e.cacheWrite + e.reasoning)} · ${fmtCost(e.costUsd)}`,
+        // a cost priced from the price table (the source gave none) says so, as everywhere
+        text: `+${fmtTokens(e.input + e.output + e.cacheRead + e.cacheWrite + e.reasoning)} · ${fmtCostMarked(e.costUsd, e.costEstimated)}`,
       };
     case 'llm.error':
       return { tag: 'llm', text: `${e.status ?? ''} ${e.message}`.trim(), tone: 'err' };

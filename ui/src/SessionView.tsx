@@ -165,7 +165,13 @@ export function SessionView({ sessionKey, live, state, onSelect }: Props) {
       ) : null}
 
       <h3>Tokens and cost</h3>
-      <TokenChart series={model.tokenSeries} now={now} from={session.startedAt} split={session.tokens} />
+      <TokenChart
+        series={model.tokenSeries}
+        now={now}
+        from={session.startedAt}
+        split={session.tokens}
+        costEstimated={summary.costEstimated}
+      />
 
       <h3>Tools ({Math.max(summary.toolCalls, session.tools.length)})</h3>
       <ToolTimeline

@@ -3,7 +3,7 @@ import { useState } from 'react';
 import type { TokenTotals, ToolCallState } from '../../src/model/session.js';
 import { BUILTIN_TOOL_LABELS, toolLabel } from '../../src/render/tool-label-table.js';
 import type { TokenPoint } from '../../src/server/summary.js';
-import { fmtCost, fmtMs, fmtTime, fmtTokens } from './format.js';
+import { ESTIMATED_COST_TITLE, fmtCostMarked, fmtMs, fmtTime, fmtTokens } from './format.js';
 
 const W = 600;
 const H = 140;
@@ -42,11 +42,14 @@ export function TokenChart({
   now,
   from,
   split,
+  costEstimated,
 }: {
   series: TokenPoint[];
   now: number;
   from?: number;
   split?: TokenTotals;
+  /** the session's cost was (partly) priced from the price table: the key says so */
+  costEstimated?: boolean;
 }) {
   if (!series.length) return <div className="empty small">No token usage reported yet.</div>;
   const first = series[0] as TokenPoint;
@@ -150,7 +153,13 @@ export function TokenChart({
       )}
       <figcaption>
         <span className="key tok-key">tokens {fmtTokens(last.tokens)}</span>
-        <span className="key cost-key">cost {fmtCost(last.costUsd)}</span>
+        <span
+          className="key cost-key"
+          data-testid="chart-cost"
+          title={costEstimated ? ESTIMATED_COST_TITLE : undefined}
+        >
+          cost {fmtCostMarked(last.costUsd, costEstimated)}
+        </span>
         {parts &&
           SPLIT.map(({ key, title }) => (
             <span key={key} className={`key split-key key-${key}`} title={title}>
