@@ -181,8 +181,13 @@ describe('sanitize: one rule for every source', () => {
         args: big,
       },
       { type: 'llm.error', ts: NOW, ...base, dedupeKey: 'd', message: big, retryable: true },
+      // a transcript header's cwd (usage groups by it as `repo`)
+      { type: 'session.seen', ts: NOW, ...base, dedupeKey: 'e', cwd: big },
     ];
     s.events(events);
+    expect((events[4] as Extract<PulseEvent, { type: 'session.seen' }>).cwd?.length).toBeLessThanOrEqual(
+      SANE.maxPath,
+    );
     const [text, output, call, err] = events as [
       Extract<PulseEvent, { type: 'assistant.text' }>,
       Extract<PulseEvent, { type: 'tool.output' }>,

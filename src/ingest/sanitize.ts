@@ -57,6 +57,8 @@ export const SANE = {
   maxName: 256,
   /** session keys, dedupe keys, run/call/session ids, channel ids */
   maxId: 512,
+  /** a session's working directory (Linux's PATH_MAX) */
+  maxPath: 4096,
 } as const;
 
 export interface Sanitizer {
@@ -266,6 +268,7 @@ export function createSanitizer(o: SanitizerOptions): Sanitizer {
       e.provider = clipText(e.provider, SANE.maxName);
     if (e.rowStatus !== undefined && e.rowStatus.length > SANE.maxName)
       e.rowStatus = clipText(e.rowStatus, SANE.maxName);
+    if (e.cwd !== undefined && e.cwd.length > SANE.maxPath) e.cwd = clipText(e.cwd, SANE.maxPath);
     if (e.channel) channel(e.channel);
   }
 
