@@ -321,6 +321,18 @@ async function settle(pid: number): Promise<{ rss: number; seconds: number; seri
   return { rss: series[series.length - 1] ?? Number.NaN, seconds: SETTLE_MAX_S, series };
 }
 
+/** /health's model row: sessions held whole and as briefs, heap used */
+async function modelOf(
+  port: number,
+): Promise<{ whole: number; briefs: number; heapUsedMb: number } | undefined> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/health`);
+    return ((await res.json()) as { model?: { whole: number; briefs: number; heapUsedMb: number } }).model;
+  } catch {
+    return undefined;
+  }
+}
+
 /** bytes of the SSE stream's first message (the snapshot) */
 async function snapshotBytes(port: number): Promise<number> {
   const ac = new AbortController();
@@ -380,6 +392,7 @@ async function windowAt(
     const peak = { rss: 0 };
     const backlog = await caughtUp(daemon, t0, peak);
     const idle = await settle(daemon.pid);
+    const model = await modelOf(daemon.port);
     const api = await fetch(`http://127.0.0.1:${daemon.port}/api/sessions`);
     const apiBytes = (await api.arrayBuffer()).byteLength;
     const sse = await snapshotBytes(daemon.port);
@@ -392,6 +405,9 @@ async function windowAt(
       [`${k}: RSS MB when caught up`]: Math.round(backlog.rss),
       [`${k}: RSS MB idle (settled after s)`]: `${Math.round(idle.rss)} (${idle.seconds} s)`,
       [`${k}: RSS MB peak`]: Math.round(Math.max(peak.rss, ...idle.series)),
+      [`${k}: sessions whole / as briefs, heap used MB (idle)`]: model
+        ? `${model.whole} / ${model.briefs}, ${model.heapUsedMb}`
+        : 'no answer',
       [`${k}: /api/sessions first page bytes`]: apiBytes,
       [`${k}: SSE snapshot bytes`]: sse,
       [`${k}: dashboard first paint ms`]: Math.round(paint.ms),

@@ -2,8 +2,10 @@
  * The daemon's /health report: sources (state, lag), sinks (breaker), store, sessions by
  * status, plus the pipeline's own counters (a store that refuses writes shows here).
  */
+
 import type { SourceArbiter } from '../ingest/arbiter.js';
 import type { Source, SourceHealth } from '../ingest/source.js';
+import type { SessionTracker } from '../model/tracker.js';
 import type { Pipeline, PipelineStats } from '../pipeline.js';
 import {
   buildHealthReport,
@@ -17,6 +19,11 @@ import type { DaemonDispatch } from './dispatch.js';
 
 export interface DaemonHealth extends HealthReport {
   pipeline: PipelineStats & { droppedByArbiter: number };
+  /**
+   * the live model in memory: sessions held whole, those kept as briefs (finished and quiet,
+   * their detail in the store), and the process's memory in MB
+   */
+  model: { whole: number; briefs: number; rssMb: number; heapUsedMb: number };
   /** labels followed, retries, deliveries (dispatch) */
   dispatch?: ReturnType<DaemonDispatch['stats']>;
 }
@@ -45,7 +52,25 @@ export function buildHealth(parts: {
   // history even while the live view works
   const storeTrouble = pipeline.storeError || report.store.error;
   const status = storeTrouble && report.status === 'ok' ? 'degraded' : report.status;
-  return { ...report, status, pipeline, ...(parts.dispatch ? { dispatch: parts.dispatch.stats() } : {}) };
+  return {
+    ...report,
+    status,
+    pipeline,
+    model: modelHealth(parts.pipeline.tracker),
+    ...(parts.dispatch ? { dispatch: parts.dispatch.stats() } : {}),
+  };
+}
+
+/** sessions whole and as briefs, and the process's memory */
+export function modelHealth(tracker: Pick<SessionTracker, 'size' | 'briefCount'>): DaemonHealth['model'] {
+  const briefs = tracker.briefCount();
+  const mem = process.memoryUsage();
+  return {
+    whole: tracker.size() - briefs,
+    briefs,
+    rssMb: Math.round(mem.rss / 1048576),
+    heapUsedMb: Math.round(mem.heapUsed / 1048576),
+  };
 }
 
 export function metricsFrom(h: DaemonHealth, extra?: () => string): MetricsInput {

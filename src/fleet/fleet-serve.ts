@@ -14,7 +14,7 @@
  * (every host's: fleet-reports.ts), not the mirror.
  */
 import type { Config } from '../config/config.js';
-import { metricsFrom } from '../daemon/health.js';
+import { metricsFrom, modelHealth } from '../daemon/health.js';
 import { defaultUiDir } from '../daemon/outputs.js';
 import { ActionError, type SessionActions } from '../dispatch/session-actions.js';
 import { type Clock, systemClock } from '../infra/clock.js';
@@ -46,6 +46,7 @@ export interface FleetServeOptions {
 
 export interface FleetServeHealth extends HealthReport {
   pipeline: ReturnType<Pipeline['stats']> & { droppedByArbiter: number };
+  model: ReturnType<typeof modelHealth>;
   fleet: FleetHealth;
 }
 
@@ -121,7 +122,7 @@ export async function startFleetServe(
     // a host whose daemon went quiet without stopping is a hole in the view
     const quiet = f.hosts.some((h) => h.stale && h.stoppedAt === undefined);
     const status = report.status === 'ok' && (quiet || pipe.storeError) ? 'degraded' : report.status;
-    return { ...report, status, pipeline: pipe, fleet: f };
+    return { ...report, status, pipeline: pipe, model: modelHealth(tracker), fleet: f };
   };
 
   // opened at the first request (a database down at start does not stop serve)

@@ -572,7 +572,10 @@ export function createSqliteStore(path: string, opts: SqliteStoreOptions = {}): 
         group.flush();
         setOffsetsTx(offsets);
       }),
-    flush: () => guard('commit', () => group.flush()),
+    flush: () => {
+      dedupe.dropIdle();
+      return guard('commit', () => group.flush());
+    },
     kvGet: (ns, key) => (kvGet.get(ns, key) as { value: string } | undefined)?.value,
     // outputs' own state is committed on its own, never held back in (or lost with) a group
     kvSet: (ns, key, value) =>

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ManualClock, systemClock } from '../../infra/clock.js';
 import { silentLogger } from '../../infra/logger.js';
 import { sessionTag } from '../../openclaw/event-keys.js';
-import { createFileSource, type FileSource, SAFETY_SCAN_MS } from './file-source.js';
+import { createFileSource, type FileSource, REST_AFTER_MS, SAFETY_SCAN_MS } from './file-source.js';
 import type { FileOffsetValue } from './follower.js';
 import { createMemorySink, line, type MemorySink, say, tempStateDir, user, waitFor } from './test-helpers.js';
 
@@ -159,6 +159,45 @@ describe('file source edge cases', () => {
     expect(new Set(sink.ofType('assistant.text').map((e) => e.text.split(' ')[1])).size).toBe(6010);
     expect(off()).toBe(fs.statSync(file).size);
     expect(src.health().detail).not.toMatch(/paused/);
+  });
+
+  it('a transcript quiet for a minute keeps only its offset; a new line brings it back where it was', async () => {
+    const { stateDir, file, sink } = setup();
+    const clock = new ManualClock(1e12);
+    // a run left open (the model asked for a tool), then quiet
+    fs.writeFileSync(file, line(user('u1', 'hello')) + line(say('a1', 'looking', 'toolUse')));
+    const src = source(stateDir, sink, { clock });
+    await src.start();
+    expect(sink.ofType('agent.started')).toHaveLength(1);
+    const rest = /1 quiet, kept as offsets/;
+    await src.scanNow();
+    expect(src.health().detail).not.toMatch(rest);
+    // a partial line held between reads keeps the follower, however long it waits
+    const next = line(say('a2', 'still looking', 'toolUse'));
+    fs.appendFileSync(file, next.slice(0, 10));
+    await src.scanNow();
+    clock.advance(REST_AFTER_MS);
+    await src.scanNow();
+    expect(src.health().detail).not.toMatch(rest);
+    fs.appendFileSync(file, next.slice(10));
+    await src.scanNow();
+    clock.advance(REST_AFTER_MS);
+    await src.scanNow();
+    expect(src.health()).toMatchObject({ inputs: 1, detail: expect.stringMatching(rest) });
+    // at rest: a scan stats it and reads nothing
+    await src.scanNow();
+    expect(src.health().detail).toMatch(rest);
+    expect(sink.ofType('agent.finished')).toHaveLength(0);
+    // woken by the run's last answer: the normalizer goes on from its saved state, so the run
+    // left open before the rest is the one that finishes (no second start)
+    fs.appendFileSync(file, line(say('a3', 'done')));
+    await src.scanNow();
+    expect(src.health().detail).not.toMatch(rest);
+    const started = sink.ofType('agent.started');
+    expect(started).toHaveLength(1);
+    expect(sink.ofType('agent.finished').map((e) => e.runId)).toEqual([started[0]?.runId]);
+    expect(sink.duplicates).toBe(0);
+    expect((sink.offsets.get(`files:${file}`) as FileOffsetValue).pos).toBe(fs.statSync(file).size);
   });
 
   it('a partial last line waits for its newline', async () => {

@@ -39,9 +39,18 @@ export interface FileSourceDeps {
   pollIntervalMs?: number;
   /** poll only, no fs.watch */
   usePolling?: boolean;
+  /** how long a transcript read nothing new before only its offset is kept (default 60 s) */
+  restAfterMs?: number;
   /** how long a transcript waits for its session to appear in sessions.json (default 2000 ms) */
   sessionWaitMs?: number;
 }
+
+/**
+ * A follower (its reader, normalizer and their closures) is ~4 KB of heap: 10,000 finished
+ * transcripts in the window held ~40 MB for files that will never grow again. One quiet this
+ * long is let go, keeping only its offset (what a restart resumes from); a change brings it back.
+ */
+export const REST_AFTER_MS = 60_000;
 
 /**
  * How often at most a scan runs while every folder is watched. A scan of 1,000 transcripts took
@@ -92,6 +101,9 @@ export function createFileSource(deps: FileSourceDeps): FileSource {
   const watchers = new Map<string, fs.FSWatcher>();
   const inflight = new Set<Promise<unknown>>();
   const saved = new Map<string, unknown>();
+  /** transcripts at rest: only their offset kept, woken when the file changes */
+  const resting = new Map<string, FileOffsetValue>();
+  const restAfterMs = deps.restAfterMs ?? REST_AFTER_MS;
   let state: SourceState = 'stopped';
   let stopped = false;
   /** the pipeline does not take events: no read starts, and a read stops after its chunk */
@@ -255,6 +267,8 @@ export function createFileSource(deps: FileSourceDeps): FileSource {
     const name = parseTranscriptName(file);
     if (!name) return undefined;
     const savedValue = saved.get(`files:${file}`) as FileOffsetValue | undefined;
+    // the follower holds it from now on (and gives it back when it rests)
+    saved.delete(`files:${file}`);
     const f = createFollower({
       path: file,
       sessionId: name.sessionId,
@@ -273,9 +287,50 @@ export function createFileSource(deps: FileSourceDeps): FileSource {
   }
 
   function checkTranscript(file: string, changed = false): Promise<void> {
+    if (resting.has(file)) return track(wakeIfChanged(file));
     const f = follower(file);
     if (!f || !resolve(f)) return Promise.resolve();
     return read(f, changed);
+  }
+
+  /**
+   * a resting transcript the scan need not wake: one synchronous stat, no promise. 10,000 resting
+   * files checked through promises made ~30 MB of garbage a scan, and the heap of an idle daemon
+   * swung with it
+   */
+  function restsUnchanged(file: string): boolean {
+    const v = resting.get(file);
+    if (!v) return false;
+    const st = fs.statSync(file, { throwIfNoEntry: false });
+    // gone: its data stays in the store, as a followed file's does
+    return !st || (st.ino === v.ino && st.size === v.size && v.pos === v.size);
+  }
+
+  /** a resting transcript: a stat, as a follower's idle poll does; changed, it is followed again */
+  async function wakeIfChanged(file: string): Promise<void> {
+    const v = resting.get(file);
+    if (!v) return checkTranscript(file);
+    let st: fs.Stats;
+    try {
+      st = await fsp.stat(file);
+    } catch {
+      return; // gone: its data stays in the store, as a followed file's does
+    }
+    if (st.ino === v.ino && st.size === v.size && v.pos === v.size) return;
+    if (resting.get(file) !== v) return checkTranscript(file, true);
+    resting.delete(file);
+    saved.set(`files:${file}`, v);
+    return checkTranscript(file, true);
+  }
+
+  /** lets go of followers quiet for `restAfterMs`, keeping their offsets */
+  function restQuiet(): void {
+    const now = clock.now();
+    for (const f of followers.values()) {
+      if (waiting.has(f.path) || fallbackKeyed.has(f.path) || !f.restable(now, restAfterMs)) continue;
+      resting.set(f.path, f.offset().value as FileOffsetValue);
+      followers.delete(f.path);
+    }
   }
 
   function onDirEvent(dir: string, filename: string | Buffer | null): void {
@@ -353,8 +408,11 @@ export function createFileSource(deps: FileSourceDeps): FileSource {
     }
     // files followed but not listed (deleted) are polled too, so they are marked gone
     for (const f of followers.values()) if (!f.isGone()) files.add(f.path);
-    await Promise.all([...files].map((f) => checkTranscript(f)));
+    const checks: Array<Promise<void>> = [];
+    for (const f of files) if (!restsUnchanged(f)) checks.push(checkTranscript(f));
+    await Promise.all(checks);
     if (inflight.size === 0) lagMs = 0;
+    restQuiet();
   }
 
   /** (re)arms the scan timer: `pollMs`, or `SAFETY_SCAN_MS` while every folder is watched */
@@ -418,7 +476,7 @@ export function createFileSource(deps: FileSourceDeps): FileSource {
       }
     },
     health(): SourceHealth {
-      let inputs = 0;
+      let inputs = resting.size;
       for (const f of followers.values()) if (!f.isGone()) inputs++;
       const h: SourceHealth = {
         id: 'files',
@@ -430,7 +488,7 @@ export function createFileSource(deps: FileSourceDeps): FileSource {
         inputs,
         detail: `${paused ? 'paused (the store does not take events; reading resumes at each offset): ' : ''}${
           fs.existsSync(agentsDir(stateDir))
-            ? `following ${inputs} transcript${inputs === 1 ? '' : 's'} and ${stores.size} sessions.json under ${stateDir}`
+            ? `following ${inputs} transcript${inputs === 1 ? '' : 's'}${resting.size ? ` (${resting.size} quiet, kept as offsets)` : ''} and ${stores.size} sessions.json under ${stateDir}`
             : `waiting for ${agentsDir(stateDir)} to appear`
         }`,
       };

@@ -68,6 +68,12 @@ export interface TranscriptFollower {
   poll(changed?: boolean): Promise<void>;
   isGone(): boolean;
   offset(): SourceOffset;
+  /**
+   * nothing in flight or held between reads (a partial line, a rewrite being resynced, a long
+   * line being skipped), its session known, and nothing new read for `quietMs`: its offset alone
+   * can bring it back (the file source lets such a follower go and keeps only the offset)
+   */
+  restable(now: number, quietMs: number): boolean;
 }
 
 const HEAD = 128;
@@ -104,6 +110,8 @@ export function createFollower(deps: FollowerDeps): TranscriptFollower {
   /** the byte before `pos` was not the newline that ended the last line: the file was rewritten */
   let boundaryBroken = false;
   let hinted = false;
+  /** when a read last found something to read (or the follower was made) */
+  let activeAt = clock.now();
 
   function norm(): TranscriptNormalizer {
     if (!normalizer) {
@@ -160,6 +168,7 @@ export function createFollower(deps: FollowerDeps): TranscriptFollower {
       }
     }
     hinted = false;
+    activeAt = clock.now();
     let fh: fsp.FileHandle;
     try {
       fh = await fsp.open(file, 'r');
@@ -360,5 +369,17 @@ export function createFollower(deps: FollowerDeps): TranscriptFollower {
     },
     isGone: () => gone,
     offset,
+    restable: (now, quietMs) =>
+      running === undefined &&
+      !again &&
+      !hinted &&
+      carryLen === 0 &&
+      !skippingLongLine &&
+      !boundaryBroken &&
+      resync === undefined &&
+      !gone &&
+      key !== undefined &&
+      pos === size &&
+      now - activeAt >= quietMs,
   };
 }

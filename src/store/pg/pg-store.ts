@@ -362,7 +362,10 @@ export function createPgStore(url: string, opts: PgStoreOptions): PgStore {
     path,
     pg: () => pg,
     append,
-    flush: commit,
+    flush: () => {
+      dedupe.dropIdle();
+      commit();
+    },
     readAfter,
     readSession,
     lastSeq: seqNow,
