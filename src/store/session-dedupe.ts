@@ -25,10 +25,10 @@ export interface SessionDedupe {
 
 /** `load(sid, set)` adds to `set` every hash the store holds for session `sid` */
 /**
- * A session quiet this long gives its set back: 10,000 finished sessions in the window kept ~9 MB
+ * A session quiet this long (as long as a transcript takes to rest) gives its set back: 10,000 finished sessions in the window kept ~9 MB
  * of sets an idle daemon never used again. The next append to one reads its hashes back once.
  */
-export const DEDUPE_IDLE_MS = 120_000;
+export const DEDUPE_IDLE_MS = 60_000;
 
 export function createSessionDedupe(
   load: (sid: number, set: HashSet96) => void,
