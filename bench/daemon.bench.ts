@@ -7,8 +7,9 @@
  *
  * - catch-up: wall time and lines/s of the daemon's CPU (its start on an empty state dir left out);
  * - RSS once idle: sampled every second after the catch-up until it settled (finished sessions
- *   become briefs once their snapshot is saved, then V8 gives the memory back): at least 75 s,
- *   then 20 s without a drop past 2 MB, at most 180 s;
+ *   become briefs once their snapshot is saved, quiet transcripts keep only their offsets, then
+ *   V8 gives the memory back): at least 150 s, every session a brief (/health `model`), then 20 s
+ *   without a drop past 2 MB, at most 300 s;
  * - `/api/sessions` first page and the SSE snapshot, in bytes;
  * - dashboard first paint in Chromium: navigation start to the first session row in the DOM
  *   (the page's own clock), and how many rows the DOM holds (the list is virtualized).
@@ -188,12 +189,15 @@ interface CaughtUp {
 /** waits until the store's event count stops growing; `peak` gets every RSS read */
 async function caughtUp(d: Running, t0: number, peak: { rss: number }): Promise<CaughtUp> {
   let last: number | undefined;
+  let same = 0;
   for (;;) {
     const u = usage(d.pid);
     peak.rss = Math.max(peak.rss, u.rss);
     const events = await storedEvents(d.port);
-    if (events !== undefined && events > 0 && events === last)
-      return { wall: (performance.now() - t0) / 1000 - 1, cpu: u.cpu, rss: u.rss, events };
+    // unchanged over 3 reads (2 s): one second without a commit happened mid catch-up at 50k
+    if (events !== undefined && events > 0 && events === last) {
+      if (++same >= 2) return { wall: (performance.now() - t0) / 1000 - 2, cpu: u.cpu, rss: u.rss, events };
+    } else same = 0;
     last = events;
     if (performance.now() - t0 > CATCH_UP_LIMIT_S * 1000) throw new Error('the daemon did not catch up');
     await sleep(1000);
@@ -267,9 +271,14 @@ async function followBench(): Promise<Record<string, number | string>> {
 // ---- the window: N recent sessions ---------------------------------------------------------
 
 const DEFAULT_SIZES = [1000, 10_000, 50_000];
-const SETTLE_MIN_S = 75;
+/**
+ * Idle is measured once every session is a brief (30 s quiet and saved, within 5-60 s), every
+ * transcript rests (60 s without new bytes) and the dedupe sets went back (60 s unused): at
+ * least this long after the catch-up
+ */
+const SETTLE_MIN_S = 150;
 const SETTLE_QUIET_S = 20;
-const SETTLE_MAX_S = 180;
+const SETTLE_MAX_S = 300;
 
 /** the recorded transcript's times (ISO and epoch ms) moved by `deltaMs` */
 function shiftTimes(line: string, deltaMs: number): string {
@@ -307,7 +316,10 @@ function writeWindow(stateDir: string, n: number): number {
 }
 
 /** RSS sampled every second until it settled; the last figure and how long it took */
-async function settle(pid: number): Promise<{ rss: number; seconds: number; series: number[] }> {
+async function settle(
+  pid: number,
+  port: number,
+): Promise<{ rss: number; seconds: number; series: number[] }> {
   const series: number[] = [];
   let lastDropAt = 0;
   for (let s = 1; s <= SETTLE_MAX_S; s++) {
@@ -316,7 +328,9 @@ async function settle(pid: number): Promise<{ rss: number; seconds: number; seri
     const low = Math.min(...series.slice(-SETTLE_QUIET_S));
     if (series.length && rss < low - 2) lastDropAt = s;
     series.push(Math.round(rss));
-    if (s >= SETTLE_MIN_S && s - lastDropAt >= SETTLE_QUIET_S) return { rss, seconds: s, series };
+    if (s < SETTLE_MIN_S || s - lastDropAt < SETTLE_QUIET_S) continue;
+    // not idle while sessions are still held whole
+    if ((await modelOf(port))?.whole === 0) return { rss, seconds: s, series };
   }
   return { rss: series[series.length - 1] ?? Number.NaN, seconds: SETTLE_MAX_S, series };
 }
@@ -391,7 +405,7 @@ async function windowAt(
     daemon = await startDaemon(dir);
     const peak = { rss: 0 };
     const backlog = await caughtUp(daemon, t0, peak);
-    const idle = await settle(daemon.pid);
+    const idle = await settle(daemon.pid, daemon.port);
     const model = await modelOf(daemon.port);
     const api = await fetch(`http://127.0.0.1:${daemon.port}/api/sessions`);
     const apiBytes = (await api.arrayBuffer()).byteLength;
