@@ -4,7 +4,7 @@
  * hands them over; the alerts are stored, listed at /api/alerts, counted on /metrics, delivered to
  * the webhook, and not fired again after a restart.
  */
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -21,7 +21,11 @@ let hook: Receiver;
 beforeAll(async () => {
   hook = await startReceiver();
 });
-afterAll(() => hook.close());
+const roots: string[] = [];
+afterAll(() => {
+  hook.close();
+  for (const r of roots) rmSync(r, { recursive: true, force: true });
+});
 afterEach(async () => {
   await daemon?.stop('test');
   daemon = undefined;
@@ -49,6 +53,7 @@ const event = (e: Record<string, unknown>): PulseEvent =>
 describe('alerts in the daemon', () => {
   it('stores, lists, counts and delivers a budget crossed; a restart does not fire it again', async () => {
     const root = mkdtempSync(join(tmpdir(), 'clawpulse-alerts-daemon-'));
+    roots.push(root);
     const config = configFor(root);
     daemon = await startDaemon(config, { logger: silentLogger, tickMs: 50 });
     const d = daemon;
