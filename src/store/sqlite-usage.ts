@@ -5,7 +5,13 @@
  */
 import type Database from 'better-sqlite3';
 import type { StoredEvent } from '../model/events.js';
-import { createUsageFolder, type DayRow, type SessionAttrs } from '../usage/fold.js';
+import {
+  createUsageFolder,
+  type DayRow,
+  FOLD_PAGE,
+  foldStoredRange,
+  type SessionAttrs,
+} from '../usage/fold.js';
 import { dayBounds, orderRows } from '../usage/group.js';
 import type { AgentModelUsage, UsageGroupBy, UsageQuery, UsageRow, UsageStore } from './usage-store.js';
 
@@ -174,7 +180,6 @@ export const agentModelFromSql = (r: Record<string, unknown>): AgentModelUsage =
 const toQ = (sql: string): string => sql.replace(/\$\d+/g, '?');
 
 /** events read per page while catching up */
-const PAGE = 5000;
 /** session attributes kept in memory at most (all are in the table) */
 const MAX_CACHED = 50_000;
 
@@ -222,21 +227,8 @@ export function createSqliteUsage(db: Database.Database, hooks: UsageStoreHooks)
     if (cache.size > MAX_CACHED) cache.clear();
   }
 
-  /** folds stored events after `from` up to `to` (inclusive) from the store; returns the last seq */
-  function foldStored(from: number, to: number): number {
-    let after = from;
-    while (after < to) {
-      const page = hooks.readAfter(after, Math.min(PAGE, to - after));
-      if (!page.length) break;
-      for (const s of page) {
-        // seqs may have gaps (an upgraded or re-seeded store): never past `to`
-        if (s.seq > to) return after;
-        folder.fold(s.event);
-        after = s.seq;
-      }
-    }
-    return after;
-  }
+  /** folds stored events in (from, to] from the store; the last seq folded */
+  const foldStored = (from: number, to: number): number => foldStoredRange(hooks.readAfter, folder, from, to);
 
   function forget(): void {
     // a failed write left rows half-folded in memory: drop them (the watermark did not move)
@@ -272,7 +264,7 @@ export function createSqliteUsage(db: Database.Database, hooks: UsageStoreHooks)
         for (;;) {
           const done = hooks.write(() => {
             const w = begin();
-            const to = foldStored(w, w + PAGE * 10);
+            const to = foldStored(w, w + FOLD_PAGE * 10);
             if (to === w) return 0;
             commitFold(to);
             return to - w;

@@ -17,7 +17,7 @@
  * - Attributes: agent (first known), label (session.seen, session.note, a spawn's label for its
  *   child), channel (provider), repo (session.seen `cwd`), host, gateway, model: last known.
  */
-import type { PulseEvent } from '../model/events.js';
+import type { PulseEvent, StoredEvent } from '../model/events.js';
 
 /** a pause longer than this between two events of a session is idle, not active time */
 export const ACTIVE_GAP_MS = 5 * 60_000;
@@ -263,4 +263,30 @@ export function createUsageFolder(
       return out;
     },
   };
+}
+
+/** stored events are read back this many at a time to fold a gap or a backfill */
+export const FOLD_PAGE = 5000;
+
+/**
+ * Folds the stored events in (from, to] into `folder`, read from the store a page at a time;
+ * returns the last seq folded. Seqs may have gaps (an upgraded or re-seeded store): never past `to`.
+ */
+export function foldStoredRange(
+  readAfter: (after: number, limit: number) => StoredEvent[],
+  folder: Pick<UsageFolder, 'fold'>,
+  from: number,
+  to: number,
+): number {
+  let after = from;
+  while (after < to) {
+    const page = readAfter(after, Math.min(FOLD_PAGE, to - after));
+    if (!page.length) break;
+    for (const s of page) {
+      if (s.seq > to) return after;
+      folder.fold(s.event);
+      after = s.seq;
+    }
+  }
+  return after;
 }

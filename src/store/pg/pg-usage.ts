@@ -14,7 +14,13 @@
  * `maxPending` events, or before a report. What is kept is only a copy: losing it loses nothing.
  */
 import type { StoredEvent } from '../../model/events.js';
-import { createUsageFolder, type DayRow, type SessionAttrs } from '../../usage/fold.js';
+import {
+  createUsageFolder,
+  type DayRow,
+  FOLD_PAGE,
+  foldStoredRange,
+  type SessionAttrs,
+} from '../../usage/fold.js';
 import { dayBounds, orderRows } from '../../usage/group.js';
 import { agentModelFromSql, attrsFromSql, REPORT_COLUMNS, rowFromSql } from '../sqlite-usage.js';
 import type { AgentModelUsage, UsageGroupBy, UsageQuery, UsageRow, UsageStore } from '../usage-store.js';
@@ -122,7 +128,6 @@ export interface PgUsageDeps {
   maxPending?: number;
 }
 
-const PAGE = 5000;
 const MAX_CACHED = 50_000;
 
 export function createPgUsage(deps: PgUsageDeps): UsageStore {
@@ -195,19 +200,7 @@ export function createPgUsage(deps: PgUsageDeps): UsageStore {
   }
 
   /** folds stored events in (from, to] from the store; the last seq folded */
-  function foldStored(from: number, to: number): number {
-    let after = from;
-    while (after < to) {
-      const page = deps.readAfter(after, Math.min(PAGE, to - after));
-      if (!page.length) break;
-      for (const s of page) {
-        if (s.seq > to) return after;
-        folder.fold(s.event);
-        after = s.seq;
-      }
-    }
-    return after;
-  }
+  const foldStored = (from: number, to: number): number => foldStoredRange(deps.readAfter, folder, from, to);
 
   /** one transaction: the pending events (and any gap before them, or up to `upTo`) folded and written */
   function write(upTo?: number): number {
@@ -271,7 +264,7 @@ export function createPgUsage(deps: PgUsageDeps): UsageStore {
       if (pending.length) total += write();
       for (;;) {
         const w = watermark(pg, false);
-        const n = write(w + PAGE * 10);
+        const n = write(w + FOLD_PAGE * 10);
         if (!n) break;
         total += n;
       }
