@@ -3,8 +3,10 @@
  * the configuration, Node, the OpenClaw state dir, the gateway, Mattermost, the HTTP outputs
  * set by URL (Loki, the dispatch webhook, the OTLP collector), the HTTP port, the store. Each problem comes with its fix. Exit 0 when nothing failed (warnings allowed), 1 else.
  */
+
 import { type Config, ConfigError, loadConfig } from '../../config/config.js';
 import { portOption } from '../config-from-cli.js';
+import { checkCostFiles } from './cost-files.js';
 import { checkGateway } from './gateway.js';
 import { checkNamedGateways } from './gateways.js';
 import { checkNode, checkPort, checkStateDir, checkStore } from './local.js';
@@ -53,6 +55,7 @@ export async function collectChecks(env: NodeJS.ProcessEnv, o: DoctorOptions = {
     ...mattermost,
     ...outputs,
     port,
+    ...checkCostFiles(config),
     // the SQLite file (its folder writable, disk space), or the shared PostgreSQL store
     ...(config.store.engine === 'postgres' ? pgStore : [checkStore(config)]),
   ];
