@@ -105,7 +105,16 @@ export async function startFleetServe(
   const startedAt = clock.now();
   const fleet = (): FleetHealth => {
     const h = source.hostRows();
-    return { hosts: h ? toFleetHosts(h.rows, h.dbNow, heartbeatMs) : [] };
+    if (!h) return { hosts: [] };
+    // the hosts table is re-read every 5 s; the events serve has read since are newer than its
+    // last_seq, so the fresher of the two is the host's newest seq we know of
+    const read = source.offsets();
+    return {
+      hosts: toFleetHosts(h.rows, h.dbNow, heartbeatMs).map((f) => ({
+        ...f,
+        lastSeq: Math.max(f.lastSeq, read.get(f.host) ?? 0),
+      })),
+    };
   };
   const health = (): FleetServeHealth => {
     const report = buildHealthReport({

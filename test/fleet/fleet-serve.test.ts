@@ -113,6 +113,12 @@ suite('fleet serve', () => {
     expect(got.tokens).toBe(100);
     expect(got.costUsd).toBeCloseTo(0.5);
     expect(s.pipeline.tracker.get('h1|agent:main:main')?.host).toBe('h1');
+    // the hosts table was read before the write (and is re-read only by the poll): /health still
+    // names the newest seq serve has read
+    const h = (await (await fetch(`http://127.0.0.1:${s.port}/health`)).json()) as {
+      fleet: { hosts: Array<{ host: string; lastSeq: number }> };
+    };
+    expect(h.fleet.hosts).toMatchObject([{ host: 'h1', lastSeq: 3 }]);
   });
 
   it('keeps the same key on two hosts as two sessions, sub-agent keys scoped too', async () => {

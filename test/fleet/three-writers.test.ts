@@ -211,7 +211,13 @@ suite('three writers, one serve', () => {
     }
     expect(totals(all)).toEqual(overall);
     expect(overall.tokens).toBeGreaterThan(0);
-    const sh = await json<Health>(serve.base, '/health');
+    // serve has read every event the daemons stored (bounded wait: the sessions above may settle
+    // a moment before serve's last page of events is applied)
+    let sh = await json<Health>(serve.base, '/health');
+    for (let i = 0; i < 40 && sh.pipeline.ingested < events; i++) {
+      await sleep(250);
+      sh = await json<Health>(serve.base, '/health');
+    }
     expect(sh.pipeline.ingested).toBe(events);
     expect(sh.fleet?.hosts.map((h) => [h.host, h.lastSeq, h.stale])).toEqual(
       [...perHost].map(([h, v]) => [h, v.ingested, false]),
