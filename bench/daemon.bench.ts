@@ -294,7 +294,7 @@ function shiftTimes(line: string, deltaMs: number): string {
  * N transcripts of one recorded turn each, their sessions ending between 5 and 65 minutes ago
  * (newest first), and their sessions.json; the lines written
  */
-function writeWindow(stateDir: string, n: number): number {
+export function writeWindow(stateDir: string, n: number): number {
   const sessions = join(stateDir, 'agents', 'main', 'sessions');
   mkdirSync(sessions, { recursive: true });
   const template = readFileSync(TRANSCRIPT_FIXTURE, 'utf8').trim().split('\n');

@@ -335,6 +335,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       const bytes = store.saveSnapshots(list, store.lastSeq());
       // the store holds these states now: finished ones may leave memory as briefs
       tracker.saved?.(list);
+      logger.debug({ sessions: list.length, bytes }, 'session snapshots saved');
       snapshotDelayMs = snapshotDelayAfter(bytes, snapshotEveryMs, snapshotBytesPerSec, snapshotMaxDelayMs);
     } catch (err) {
       for (const s of list) dirty.add(s.key);

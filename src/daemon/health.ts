@@ -23,7 +23,15 @@ export interface DaemonHealth extends HealthReport {
    * the live model in memory: sessions held whole, those kept as briefs (finished and quiet,
    * their detail in the store), and the process's memory in MB
    */
-  model: { whole: number; briefs: number; rssMb: number; heapUsedMb: number };
+  model: {
+    whole: number;
+    briefs: number;
+    rssMb: number;
+    heapUsedMb: number;
+    /** what V8 holds for the heap (used or not) and memory outside it (Buffers, SQLite's own) */
+    heapTotalMb: number;
+    externalMb: number;
+  };
   /** labels followed, retries, deliveries (dispatch) */
   dispatch?: ReturnType<DaemonDispatch['stats']>;
 }
@@ -70,6 +78,8 @@ export function modelHealth(tracker: Pick<SessionTracker, 'size' | 'briefCount'>
     briefs,
     rssMb: Math.round(mem.rss / 1048576),
     heapUsedMb: Math.round(mem.heapUsed / 1048576),
+    heapTotalMb: Math.round(mem.heapTotal / 1048576),
+    externalMb: Math.round(mem.external / 1048576),
   };
 }
 

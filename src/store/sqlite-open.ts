@@ -70,6 +70,9 @@ export function readOnlyMessage(path: string, reason: string, effect?: string): 
   return `store ${path} is read-only (${reason}): ${effect ? `${effect}; ` : ''}${fix} or point CLAWPULSE_DB elsewhere`;
 }
 
+/** the page cache of a store connection, in KiB */
+export const STORE_CACHE_KIB = 2000;
+
 /** SQLite's codes for a database it could not open or write as such */
 const READ_ONLY_CODES = /^SQLITE_(READONLY|CANTOPEN|PERM|AUTH)/;
 
@@ -86,6 +89,10 @@ export function openDatabase(path: string): { db: Database.Database; upgrading: 
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 5000');
+    // better-sqlite3 builds SQLite with a 16 MB page cache per connection; the store appends, and
+    // its reads are recent pages, so SQLite's own default (2 MB) keeps catch-up as fast and the
+    // idle daemon 14 MB smaller (the cache, once filled, is never given back)
+    db.pragma(`cache_size = -${STORE_CACHE_KIB}`);
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version > SCHEMA_VERSION) {
       throw new StoreError(

@@ -6,6 +6,7 @@
 import type Database from 'better-sqlite3';
 import type { StoredEvent } from '../model/events.js';
 import {
+  CACHED_ATTRS,
   createUsageFolder,
   type DayRow,
   FOLD_PAGE,
@@ -179,10 +180,6 @@ export const agentModelFromSql = (r: Record<string, unknown>): AgentModelUsage =
 
 const toQ = (sql: string): string => sql.replace(/\$\d+/g, '?');
 
-/** events read per page while catching up */
-/** session attributes kept in memory at most (all are in the table) */
-const MAX_CACHED = 50_000;
-
 export function createSqliteUsage(db: Database.Database, hooks: UsageStoreHooks): UsageStore {
   const exists = db
     .prepare("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'usage_state'")
@@ -224,7 +221,7 @@ export function createSqliteUsage(db: Database.Database, hooks: UsageStoreHooks)
     for (const [k, a] of folder.takeAttrs()) upsertSession.run(attrsParams(k, a));
     setSeq.run(upTo);
     known = upTo;
-    if (cache.size > MAX_CACHED) cache.clear();
+    if (cache.size > CACHED_ATTRS) cache.clear();
   }
 
   /** folds stored events in (from, to] from the store; the last seq folded */

@@ -8,6 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { relayTeamEvents, type Scan, scanBy, utcDay } from '../../test/support/usage-fixture.js';
 import type { PulseEvent, StoredEvent } from '../model/events.js';
+import { CACHED_ATTRS } from '../usage/fold.js';
 import type { UsageRow, UsageStore } from './usage-store.js';
 
 export interface UsageSide {
@@ -166,6 +167,42 @@ export function usageStoreContract(name: string, harness: UsageHarness): void {
         );
       } finally {
         side.close();
+      }
+    });
+
+    it('a session whose attributes left the memory cache goes on from its stored row', async () => {
+      // every session's first half, then more sessions than the cache keeps, then the second halves
+      const firsts: PulseEvent[] = [];
+      const seconds: PulseEvent[] = [];
+      for (const key of bySession.keys()) {
+        const mine = events.filter((e) => e.sessionKey === key);
+        const cut = Math.ceil(mine.length / 2);
+        firsts.push(...mine.slice(0, cut));
+        seconds.push(...mine.slice(cut));
+      }
+      const ts = events[0]?.ts ?? 0;
+      const filler: PulseEvent[] = Array.from({ length: CACHED_ATTRS + 1 }, (_, i) => ({
+        type: 'session.seen',
+        source: 'files',
+        agentId: 'filler',
+        sessionKey: `agent:filler:${i}`,
+        label: 'filler',
+        ts,
+        dedupeKey: `filler/${i}`,
+      }));
+      const plain = await harness.open();
+      const churned = await harness.open();
+      try {
+        ingest(plain, [...firsts, ...seconds], 50);
+        ingest(churned, [...firsts, ...filler, ...seconds], 50);
+        const relay = (rows: UsageRow[]) =>
+          rows.filter((r) => r.key !== 'filler' && !r.key.startsWith('agent:filler'));
+        for (const by of ['session', 'label', 'repo', 'channel', 'model'] as const)
+          expect(relay(churned.usage().report({ by })), by).toEqual(relay(plain.usage().report({ by })));
+        expectMatches(relay(churned.usage().report({ by: 'session' })), bySession);
+      } finally {
+        plain.close();
+        churned.close();
       }
     });
 

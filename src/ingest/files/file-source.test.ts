@@ -200,6 +200,45 @@ describe('file source edge cases', () => {
     expect((sink.offsets.get(`files:${file}`) as FileOffsetValue).pos).toBe(fs.statSync(file).size);
   });
 
+  it('while watched, each safety scan stats a quarter of the resting transcripts, each once in four scans', async () => {
+    const ids = Array.from({ length: 8 }, (_, i) => `11111111-2222-4333-8444-${String(i).padStart(12, '0')}`);
+    const { stateDir, sessions, sink } = setup(
+      Object.fromEntries(ids.map((id, i) => [`agent:main:s${i}`, { sessionId: id, updatedAt: 1 }])),
+    );
+    for (const id of ids) fs.writeFileSync(path.join(sessions, `${id}.jsonl`), line(user('u1', `hi ${id}`)));
+    const clock = new ManualClock(1e12);
+    const src = source(stateDir, sink, { clock, usePolling: false });
+    await src.start();
+    clock.advance(REST_AFTER_MS);
+    await src.scanNow();
+    expect(src.health().detail).toMatch(/8 quiet, kept as offsets/);
+    const stat = vi.spyOn(fs, 'statSync');
+    try {
+      const perScan: string[][] = [];
+      for (let i = 0; i < 4; i++) {
+        stat.mockClear();
+        await src.scanNow();
+        perScan.push(stat.mock.calls.map((c) => String(c[0])).filter((f) => f.endsWith('.jsonl')));
+      }
+      expect(perScan.map((x) => x.length)).toEqual([2, 2, 2, 2]);
+      expect(new Set(perScan.flat()).size).toBe(8);
+    } finally {
+      stat.mockRestore();
+    }
+    // polled (no watch): every resting transcript at every scan, so none waits for a change
+    const polled = source(stateDir, createMemorySink(), { clock, usePolling: true });
+    await polled.start();
+    clock.advance(REST_AFTER_MS);
+    await polled.scanNow();
+    const spy = vi.spyOn(fs, 'statSync');
+    try {
+      await polled.scanNow();
+      expect(spy.mock.calls.filter((c) => String(c[0]).endsWith('.jsonl'))).toHaveLength(8);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   it('a partial last line waits for its newline', async () => {
     const { stateDir, file, sink } = setup();
     const full = line(user('u1', 'hello'));

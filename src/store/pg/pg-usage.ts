@@ -15,6 +15,7 @@
  */
 import type { StoredEvent } from '../../model/events.js';
 import {
+  CACHED_ATTRS,
   createUsageFolder,
   type DayRow,
   FOLD_PAGE,
@@ -128,8 +129,6 @@ export interface PgUsageDeps {
   maxPending?: number;
 }
 
-const MAX_CACHED = 50_000;
-
 export function createPgUsage(deps: PgUsageDeps): UsageStore {
   const { pg, host } = deps;
   const now = deps.now ?? Date.now;
@@ -242,7 +241,7 @@ export function createPgUsage(deps: PgUsageDeps): UsageStore {
       throw err;
     } finally {
       q = pg;
-      if (cache.size > MAX_CACHED) cache.clear();
+      if (cache.size > CACHED_ATTRS) cache.clear();
     }
     return folded;
   }
