@@ -259,6 +259,68 @@ describe('pipeline', () => {
     expect(again.get('s3')?.lines.map((l) => (l as { text?: string }).text)).toContain('t8');
   });
 
+  it('saves early once enough finished sessions wait (so they can become briefs), not for live ones', () => {
+    const { store, counted, saves } = countingSaves();
+    const tracker = createSessionTracker(testLimits);
+    let clock = 0;
+    const p = createPipeline({
+      store: counted,
+      tracker,
+      logger: silentLogger,
+      now: () => clock,
+      snapshotEveryMs: 5000,
+      snapshotBytesPerSec: 1, // every save defers the next by the 60 s cap
+      snapshotMaxDelayMs: 60_000,
+      finishedSaveBatch: 50,
+    });
+    let n = 0;
+    const base = { source: 'files' as const, agentId: 'main' };
+    const started = (key: string): PulseEvent => ({
+      ...base,
+      type: 'agent.started',
+      ts: clock,
+      sessionKey: key,
+      runId: 'r1',
+      dedupeKey: `s${++n}`,
+    });
+    const failed = (key: string): PulseEvent => ({
+      ...base,
+      type: 'agent.finished',
+      ts: clock,
+      sessionKey: key,
+      runId: 'r1',
+      outcome: 'error',
+      dedupeKey: `f${++n}`,
+    });
+    const second = (events: PulseEvent[]) => {
+      clock += 1000;
+      p.ingest(events);
+      p.tick(clock);
+    };
+    second([started('first')]);
+    for (let i = 0; i < 5; i++) second([]);
+    // the paced save at 5 s, which defers the next by 60 s
+    expect(saves()).toBe(1);
+    // 60 live sessions: not due before the pacing says so
+    second(Array.from({ length: 60 }, (_, i) => started(`live${i}`)));
+    second([]);
+    expect(saves()).toBe(1);
+    // 49 finished: not yet
+    second(Array.from({ length: 49 }, (_, i) => [started(`done${i}`), failed(`done${i}`)]).flat());
+    second([]);
+    expect(saves()).toBe(1);
+    // the 50th: saved within the second, 56 s before the pacing would have
+    second([started('done49'), failed('done49')]);
+    second([]);
+    expect(saves()).toBe(2);
+    expect(store.loadSnapshot('done49')?.status).toBe('error');
+    // a crash now: the model comes back from the snapshots and the events after them
+    const again = createSessionTracker(testLimits);
+    restoreModel(store, again);
+    again.tick(clock);
+    expect(JSON.stringify(again.all())).toBe(JSON.stringify(tracker.all()));
+  });
+
   it('spaces snapshot saves by the bytes they write, and a restart after deferred saves still rebuilds the model', () => {
     const { store, counted, saves } = countingSaves();
     const tracker = createSessionTracker(testLimits);

@@ -17,6 +17,7 @@ import type { Logger } from './infra/logger.js';
 import type { IngestSink } from './ingest/source.js';
 import type { PulseEvent, StoredEvent } from './model/events.js';
 import type { SessionState } from './model/session.js';
+import { isLive } from './model/state.js';
 import type { SessionTracker } from './model/tracker.js';
 import type { EventStore, SourceOffset } from './store/event-store.js';
 import type { UsageStore } from './store/usage-store.js';
@@ -100,6 +101,14 @@ export interface PipelineDeps {
    */
   snapshotMaxEvents?: number;
   /**
+   * a save is due sooner (at least `SOONEST_SAVE_MS` after the last) once this many finished
+   * sessions changed since the last save (500): saved, they can become briefs. A catch-up of
+   * 10,000 finished sessions held every one whole until the paced save 60 s later (330 MB of
+   * heap), and the idle daemon's RSS kept the burst's fragments. Finished sessions are written
+   * once, not rewritten as they work, so this does not undo the pacing of busy ones.
+   */
+  finishedSaveBatch?: number;
+  /**
    * at most this many events are held while the store fails (50,000); beyond it the oldest batches
    * are dropped, loudly. Pausable sources stop long before; OTLP and the gateway cannot be paused
    */
@@ -122,7 +131,11 @@ export const SNAPSHOT_DEFAULTS = {
   bytesPerSec: 64 * 1024,
   maxDelayMs: 60_000,
   maxEvents: 1_000_000,
+  finishedBatch: 500,
 };
+
+/** the soonest a save comes after the last one, when finished sessions are due (`finishedSaveBatch`) */
+export const SOONEST_SAVE_MS = 1000;
 
 /** how long the next snapshot save waits after one that wrote `bytes` */
 export function snapshotDelayAfter(
@@ -144,6 +157,9 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     deps.snapshotMaxDelayMs ?? SNAPSHOT_DEFAULTS.maxDelayMs,
   );
   const snapshotMaxEvents = deps.snapshotMaxEvents ?? SNAPSHOT_DEFAULTS.maxEvents;
+  const finishedSaveBatch = deps.finishedSaveBatch ?? SNAPSHOT_DEFAULTS.finishedBatch;
+  /** when manyFinished last counted */
+  let lastFinishedCount = Number.NEGATIVE_INFINITY;
   /** how long after the last save the next is due (grows with the bytes the last one wrote) */
   let snapshotDelayMs = snapshotEveryMs;
   let appliedSinceSnapshot = 0;
@@ -317,7 +333,24 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
 
   function maybeSnapshot(): void {
     const t = now();
-    if (t - lastSnapshotAt >= snapshotDelayMs || appliedSinceSnapshot >= snapshotMaxEvents) flushSnapshots();
+    if (t - lastSnapshotAt >= snapshotDelayMs || appliedSinceSnapshot >= snapshotMaxEvents || manyFinished(t))
+      flushSnapshots();
+  }
+
+  /**
+   * `finishedSaveBatch` finished sessions wait for a save (and then to become briefs); counted at
+   * most once a `SOONEST_SAVE_MS` (ingest asks after every batch)
+   */
+  function manyFinished(t: number): boolean {
+    if (dirty.size < finishedSaveBatch || t - lastSnapshotAt < SOONEST_SAVE_MS) return false;
+    if (t - lastFinishedCount < SOONEST_SAVE_MS) return false;
+    lastFinishedCount = t;
+    let n = 0;
+    for (const key of dirty) {
+      const s = tracker.get(key);
+      if (s && !isLive(s.status) && ++n >= finishedSaveBatch) return true;
+    }
+    return false;
   }
 
   function flushSnapshots(): void {

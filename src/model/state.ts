@@ -117,7 +117,7 @@ export function setStatus(state: TrackerState, s: SessionState, status: SessionS
 }
 
 /** active, idle or stuck: tick() must look at the session (a Set lookup costs more per event) */
-const isLive = (status: SessionStatus): boolean =>
+export const isLive = (status: SessionStatus): boolean =>
   status === 'active' || status === 'idle' || status === 'stuck';
 
 export function newSession(key: string, agentId: string, ts: number): SessionState {
