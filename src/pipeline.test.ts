@@ -11,7 +11,7 @@ import { briefOf } from './model/summary.js';
 import { testLimits } from './model/test-events.js';
 import type { SessionTracker } from './model/tracker.js';
 import { createSessionTracker } from './model/tracker.js';
-import { createPipeline, type PipelineUpdate, restoreModel } from './pipeline.js';
+import { createPipeline, type PipelineDeps, type PipelineUpdate, restoreModel } from './pipeline.js';
 import type { EventStore } from './store/event-store.js';
 import { createSqliteStore, StoreError } from './store/sqlite-store.js';
 
@@ -67,6 +67,41 @@ function countingSaves(): { store: EventStore; counted: EventStore; saves: () =>
     },
   };
   return { store, counted, saves: () => n };
+}
+
+/** a pipeline pacing its snapshot saves, on a counted store and a real tracker, driven a second at a time */
+function pacedPipeline(deps: Pick<PipelineDeps, 'snapshotBytesPerSec' | 'finishedSaveBatch'>) {
+  const { store, counted, saves } = countingSaves();
+  const tracker = createSessionTracker(testLimits);
+  let clock = 0;
+  const p = createPipeline({
+    store: counted,
+    tracker,
+    logger: silentLogger,
+    now: () => clock,
+    snapshotEveryMs: 5000,
+    snapshotMaxDelayMs: 60_000,
+    ...deps,
+  });
+  return {
+    store,
+    saves,
+    tracker,
+    now: () => clock,
+    /** a second passes: these events, then the pipeline's tick */
+    second(events: readonly PulseEvent[] = []) {
+      clock += 1000;
+      p.ingest(events);
+      p.tick(clock);
+    },
+    /** a crash now: a new model from the snapshots and the events stored after them */
+    restarted() {
+      const again = createSessionTracker(testLimits);
+      const replayed = restoreModel(store, again);
+      again.tick(clock); // what time does to the model (stuck, idle) comes with the daemon's tick
+      return { again, replayed };
+    },
+  };
 }
 
 describe('pipeline', () => {
@@ -260,17 +295,9 @@ describe('pipeline', () => {
   });
 
   it('saves early once enough finished sessions wait (so they can become briefs), not for live ones', () => {
-    const { store, counted, saves } = countingSaves();
-    const tracker = createSessionTracker(testLimits);
-    let clock = 0;
-    const p = createPipeline({
-      store: counted,
-      tracker,
-      logger: silentLogger,
-      now: () => clock,
-      snapshotEveryMs: 5000,
-      snapshotBytesPerSec: 1, // every save defers the next by the 60 s cap
-      snapshotMaxDelayMs: 60_000,
+    // every save defers the next by the 60 s cap
+    const { store, saves, tracker, now, second, restarted } = pacedPipeline({
+      snapshotBytesPerSec: 1,
       finishedSaveBatch: 50,
     });
     let n = 0;
@@ -278,7 +305,7 @@ describe('pipeline', () => {
     const started = (key: string): PulseEvent => ({
       ...base,
       type: 'agent.started',
-      ts: clock,
+      ts: now(),
       sessionKey: key,
       runId: 'r1',
       dedupeKey: `s${++n}`,
@@ -286,54 +313,36 @@ describe('pipeline', () => {
     const failed = (key: string): PulseEvent => ({
       ...base,
       type: 'agent.finished',
-      ts: clock,
+      ts: now(),
       sessionKey: key,
       runId: 'r1',
       outcome: 'error',
       dedupeKey: `f${++n}`,
     });
-    const second = (events: PulseEvent[]) => {
-      clock += 1000;
-      p.ingest(events);
-      p.tick(clock);
-    };
     second([started('first')]);
-    for (let i = 0; i < 5; i++) second([]);
+    for (let i = 0; i < 5; i++) second();
     // the paced save at 5 s, which defers the next by 60 s
     expect(saves()).toBe(1);
     // 60 live sessions: not due before the pacing says so
     second(Array.from({ length: 60 }, (_, i) => started(`live${i}`)));
-    second([]);
+    second();
     expect(saves()).toBe(1);
     // 49 finished: not yet
     second(Array.from({ length: 49 }, (_, i) => [started(`done${i}`), failed(`done${i}`)]).flat());
-    second([]);
+    second();
     expect(saves()).toBe(1);
     // the 50th: saved within the second, 56 s before the pacing would have
     second([started('done49'), failed('done49')]);
-    second([]);
+    second();
     expect(saves()).toBe(2);
     expect(store.loadSnapshot('done49')?.status).toBe('error');
     // a crash now: the model comes back from the snapshots and the events after them
-    const again = createSessionTracker(testLimits);
-    restoreModel(store, again);
-    again.tick(clock);
+    const { again } = restarted();
     expect(JSON.stringify(again.all())).toBe(JSON.stringify(tracker.all()));
   });
 
   it('spaces snapshot saves by the bytes they write, and a restart after deferred saves still rebuilds the model', () => {
-    const { store, counted, saves } = countingSaves();
-    const tracker = createSessionTracker(testLimits);
-    let clock = 0;
-    const p = createPipeline({
-      store: counted,
-      tracker,
-      logger: silentLogger,
-      now: () => clock,
-      snapshotEveryMs: 5000,
-      snapshotBytesPerSec: 10_000,
-      snapshotMaxDelayMs: 60_000,
-    });
+    const { saves, tracker, second, restarted } = pacedPipeline({ snapshotBytesPerSec: 10_000 });
     const call = (n: number): PulseEvent => ({
       type: 'tool.call',
       ts: n,
@@ -348,26 +357,21 @@ describe('pipeline', () => {
     });
     let n = 0;
     /** a second of activity: ten tool calls, the pipeline's tick */
-    const second = () => {
-      clock += 1000;
-      p.ingest(Array.from({ length: 10 }, () => call(++n)));
-      p.tick(clock);
-    };
-    for (let i = 0; i < 30; i++) second();
+    const busySecond = () => second(Array.from({ length: 10 }, () => call(++n)));
+    for (let i = 0; i < 30; i++) busySecond();
     // small snapshots: every 5 s
     expect(saves()).toBe(6);
-    for (let i = 0; i < 400; i++) second();
+    for (let i = 0; i < 400; i++) busySecond();
     const bytes = JSON.stringify(tracker.get('s1')).length;
     expect(bytes).toBeGreaterThan(300_000);
     // a save of B bytes waits B / 10 kB/s (capped at 60 s): far fewer than one per 5 s
     const before = saves();
-    for (let i = 0; i < 120; i++) second();
+    for (let i = 0; i < 120; i++) busySecond();
     expect(saves() - before).toBeLessThanOrEqual(3);
     expect(saves() - before).toBeGreaterThanOrEqual(2);
     // a crash now: the last snapshot is up to a minute old, the events after it are replayed
-    const again = createSessionTracker(testLimits);
-    expect(restoreModel(store, again)).toBeGreaterThan(0);
-    again.tick(clock); // what time does to the model (stuck, idle) comes with the daemon's tick
+    const { again, replayed } = restarted();
+    expect(replayed).toBeGreaterThan(0);
     expect(JSON.stringify(again.all())).toBe(JSON.stringify(tracker.all()));
   });
 
